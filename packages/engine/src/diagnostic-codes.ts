@@ -1,0 +1,35 @@
+/**
+ * Every diagnostic the validator can report, with its severity and the sentence that documents
+ * it. Codes are stable: tools and tests may match on them.
+ */
+export const DIAGNOSTIC_CODES = {
+  JSON_SYNTAX: { severity: 'error', doc: 'The file is not valid JSON (comments and trailing commas are not allowed).' },
+  UNKNOWN_KEY: { severity: 'error', doc: 'A key the schema does not define; usually a typo. Keys starting with x- are always allowed.' },
+  MISSING_KEY: { severity: 'error', doc: 'A required key is absent.' },
+  WRONG_TYPE: { severity: 'error', doc: 'A value has the wrong JSON type.' },
+  BAD_VALUE: { severity: 'error', doc: 'A value has the right type but is out of range, not one of the allowed values, or inconsistent with its siblings.' },
+  BAD_OPERATOR: { severity: 'error', doc: 'A gate condition uses an operator Gantry does not know.' },
+  UNKNOWN_NODE_TYPE: { severity: 'error', doc: 'A node\'s type is not one of the registered node types.' },
+  DUPLICATE_NODE_ID: { severity: 'error', doc: 'Two nodes share an id.' },
+  EDGE_UNKNOWN_NODE: { severity: 'error', doc: 'An edge\'s from or to names no node.' },
+  DUPLICATE_EDGE: { severity: 'warning', doc: 'The same edge (from, to, condition) is listed twice.' },
+  GRAPH_CYCLE: { severity: 'error', doc: 'Edges form a cycle; the message names the nodes on it.' },
+  NO_START_NODE: { severity: 'error', doc: 'Every node has an incoming edge, so nothing can start.' },
+  WEBHOOK_NOT_START: { severity: 'error', doc: 'A webhook node has incoming edges; a trigger must be a start node.' },
+  UNREACHABLE_NODE: { severity: 'warning', doc: 'A node that no run can reach from the flow\'s trigger (or start nodes).' },
+  IMPOSSIBLE_CONDITION: { severity: 'error', doc: 'An edge condition is a label its source node can never produce.' },
+  MIXED_CONDITIONS: { severity: 'error', doc: 'A conditional mixes the gate form (metric/operator/value) and the router form (if/then).' },
+  HANDLER_UNKNOWN_STAGE: { severity: 'error', doc: 'An error handler\'s stage names no node.' },
+  DUPLICATE_HANDLER: { severity: 'error', doc: 'Two error handlers name the same stage.' },
+  EXPRESSION_SYNTAX: { severity: 'error', doc: 'A {% … %} expression does not parse as JSONata.' },
+  EXPRESSION_NOT_WHOLE: { severity: 'warning', doc: 'A string contains {% but is not wholly an expression, so it is taken literally.' },
+  UNKNOWN_PARAM: { severity: 'warning', doc: 'An expression reads $params.<name> that the flow does not declare.' },
+  UNKNOWN_NODE_REF: { severity: 'warning', doc: 'An expression reads $nodes.<id> for an id that is not in the flow.' },
+  BAD_FOR_EACH: { severity: 'error', doc: 'for_each is neither an array nor an expression.' },
+  BAD_WAIT: { severity: 'error', doc: 'A wait node needs exactly one of seconds (≥ 0 or an expression) and until (an ISO 8601 date-time or an expression).' },
+  CONCURRENCY_WITHOUT_FOR_EACH: { severity: 'warning', doc: 'concurrency has no effect on a node without for_each.' },
+  SUBFLOW_NOT_FOUND: { severity: 'error', doc: 'A subflow node names a flow file that does not exist.' },
+} as const satisfies Record<string, { severity: 'error' | 'warning'; doc: string }>;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+export type Severity = 'error' | 'warning';

@@ -1,0 +1,28 @@
+export { GantryError, isGantryError, ERROR_CODES } from './errors.js';
+export type { ErrorCode, Issue, GantryErrorOptions } from './errors.js';
+export { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
+export type { DiagnosticCode, Severity } from './diagnostic-codes.js';
+export type { Diagnostic } from './diagnostics.js';
+export { validateFlowText, validateFlowDocument } from './validate.js';
+export type { ValidateOptions, ValidationResult } from './validate.js';
+export { loadFlowText, loadFlowFile, compileFlow, subflowResolver } from './load.js';
+export type { CompiledFlow, CompiledNode, CompiledEdge, EdgeCondition, ReadonlyGraph } from './compile.js';
+export type { ParsedExpression } from './expression-checks.js';
+export { isExpression, expressionBody } from './expression-text.js';
+export { NODE_TYPES } from './flow-types.js';
+export type {
+  NodeType,
+  FlowDocument,
+  FlowNode,
+  FlowEdge,
+  ErrorHandler,
+  ParamSpec,
+  RetryPolicy,
+  AgentTaskSpec,
+  NodeBodySpec,
+  GateCondition,
+  RouterCondition,
+  JsonValue,
+  JsonObject,
+} from './flow-types.js';
+export { SCHEMA_DIR } from './schemas.js';

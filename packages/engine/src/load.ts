@@ -1,0 +1,51 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { compileChecked, type CompiledFlow } from './compile.js';
+import type { Diagnostic } from './diagnostics.js';
+import { GantryError } from './errors.js';
+import { checkFlowDocument, checkFlowText, type ValidateOptions } from './validate.js';
+
+/** Validates and compiles a flow's text; throws `FLOW_INVALID` listing every error. */
+export function loadFlowText(text: string, options: ValidateOptions & { source?: string } = {}): CompiledFlow {
+  const checked = checkFlowText(text, options);
+  if (!checked.ok) throw invalid(options.source ?? 'flow', checked.diagnostics);
+  return compileChecked(checked, text);
+}
+
+/** Reads, validates and compiles a flow file; subflow references resolve against its folder. */
+export async function loadFlowFile(path: string): Promise<CompiledFlow> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new GantryError('FLOW_NOT_FOUND', `cannot read flow file ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
+  }
+  return loadFlowText(text, { source: path, subflowExists: subflowResolver(path) });
+}
+
+/** Whether a subflow reference of the flow at `path` names an existing file. */
+export function subflowResolver(path: string): (ref: string) => boolean {
+  const folder = dirname(resolve(path));
+  return (ref) => existsSync(resolve(folder, ref));
+}
+
+/**
+ * Validates and compiles a flow built in code. The value is copied first: the compiled flow is
+ * frozen, the caller's object is not.
+ */
+export function compileFlow(document: unknown, options: ValidateOptions = {}): CompiledFlow {
+  const copy: unknown = structuredClone(document);
+  const checked = checkFlowDocument(copy, undefined, options);
+  if (!checked.ok) throw invalid('flow', checked.diagnostics);
+  return compileChecked(checked, undefined);
+}
+
+function invalid(source: string, diagnostics: readonly Diagnostic[]): GantryError {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const lines = errors.slice(0, 10).map((d) => `  ${source}:${d.line}:${d.column} ${d.code} ${d.message}`);
+  if (errors.length > 10) lines.push(`  … and ${errors.length - 10} more`);
+  return new GantryError('FLOW_INVALID', `${source} is not a valid flow (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, {
+    issues: errors.map(({ pointer, line, column, message, code }) => ({ pointer, line, column, message, code })),
+  });
+}

@@ -1,0 +1,159 @@
+import { describePointer, showValue } from './describe.js';
+import type { Finding } from './diagnostics.js';
+import { isExpression } from './expression-text.js';
+import { conditionalForm, isRecord, type FlowView, type ViewNode } from './flow-view.js';
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Checks within one node that JSON Schema cannot express: shapes that depend on siblings. */
+export function nodeFindings(document: unknown, view: FlowView): Finding[] {
+  const findings: Finding[] = [];
+  for (const node of view.nodes) {
+    const at = `/nodes/${node.index}`;
+    const where = describePointer(document, at);
+    envelopeFindings(node, at, where, findings);
+    const data = node.raw.data;
+    if (!isRecord(data)) continue;
+    if (node.type === 'conditional') conditionalFindings(data, `${at}/data`, where, findings);
+    if (node.type === 'wait') waitFindings(data, `${at}/data`, where, findings);
+    if (node.type === 'human_approval') approvalFindings(data, `${at}/data`, where, findings);
+  }
+  findings.push(...paramFindings(document));
+  return findings;
+}
+
+function envelopeFindings(node: ViewNode, at: string, where: string, out: Finding[]): void {
+  const { raw } = node;
+  if ('for_each' in raw && !Array.isArray(raw.for_each) && !isExpression(raw.for_each)) {
+    out.push({
+      code: 'BAD_FOR_EACH',
+      pointer: `${at}/for_each`,
+      message: `${where}: for_each must be an array or an expression {% … %} that gives one, got ${showValue(raw.for_each)}`,
+    });
+  }
+  if ('concurrency' in raw && !('for_each' in raw)) {
+    out.push({
+      code: 'CONCURRENCY_WITHOUT_FOR_EACH',
+      pointer: `${at}/concurrency`,
+      message: `${where}: concurrency only applies with for_each, and this node has none`,
+    });
+  }
+  if (typeof raw.when === 'string' && !isExpression(raw.when)) {
+    out.push({
+      code: 'BAD_VALUE',
+      pointer: `${at}/when`,
+      message: `${where}: when must be a boolean or an expression {% … %}, got ${showValue(raw.when)}`,
+    });
+  }
+}
+
+function conditionalFindings(data: Record<string, unknown>, at: string, where: string, out: Finding[]): void {
+  const form = conditionalForm(data);
+  if (form.kind === 'mixed') {
+    out.push({
+      code: 'MIXED_CONDITIONS',
+      pointer: `${at}/conditions`,
+      message: `${where}: conditions mix the gate form (metric, operator, value) and the router form (if, then); use one form per conditional node`,
+    });
+    return;
+  }
+  if (form.kind === 'router') {
+    for (const key of ['pass_action', 'fail_action']) {
+      if (key in data) {
+        out.push({ code: 'BAD_VALUE', pointer: `${at}/${key}`, message: `${where}: ${key} belongs to the gate form; a router selects labels instead` });
+      }
+    }
+    return;
+  }
+  if (form.kind !== 'gate' || !Array.isArray(data.conditions)) return;
+  data.conditions.forEach((condition, i) => {
+    if (!isRecord(condition)) return;
+    const pointer = `${at}/conditions/${i}/value`;
+    const { operator, value } = condition;
+    if ((operator === 'in' || operator === 'not_in') && !Array.isArray(value) && !isExpression(value)) {
+      out.push({ code: 'BAD_VALUE', pointer, message: `${where}: operator "${operator}" needs an array value, got ${showValue(value)}` });
+    }
+    if (operator === 'matches') {
+      if (typeof value !== 'string') {
+        out.push({ code: 'BAD_VALUE', pointer, message: `${where}: operator "matches" needs a regular expression string, got ${showValue(value)}` });
+      } else if (!isExpression(value)) {
+        try {
+          new RegExp(value);
+        } catch (error) {
+          out.push({ code: 'BAD_VALUE', pointer, message: `${where}: "${value}" is not a valid regular expression: ${(error as Error).message}` });
+        }
+      }
+    }
+    if (['>', '>=', '<', '<='].includes(String(operator)) && typeof value !== 'number' && typeof value !== 'string') {
+      out.push({ code: 'BAD_VALUE', pointer, message: `${where}: operator "${String(operator)}" compares numbers or strings, got ${showValue(value)}` });
+    }
+  });
+}
+
+function waitFindings(data: Record<string, unknown>, at: string, where: string, out: Finding[]): void {
+  const hasSeconds = 'seconds' in data;
+  const hasUntil = 'until' in data;
+  if (hasSeconds === hasUntil) {
+    out.push({
+      code: 'BAD_WAIT',
+      pointer: at,
+      message: `${where}: a wait needs exactly one of "seconds" and "until", got ${hasSeconds ? 'both' : 'neither'}`,
+    });
+    return;
+  }
+  if (hasSeconds) {
+    const { seconds } = data;
+    const ok = (typeof seconds === 'number' && seconds >= 0 && Number.isFinite(seconds)) || isExpression(seconds);
+    if (!ok) {
+      out.push({ code: 'BAD_WAIT', pointer: `${at}/seconds`, message: `${where}: seconds must be a number ≥ 0 or an expression {% … %}, got ${showValue(seconds)}` });
+    }
+    return;
+  }
+  const { until } = data;
+  const ok = isExpression(until) || (typeof until === 'string' && ISO_DATE_TIME.test(until) && !Number.isNaN(Date.parse(until)));
+  if (!ok) {
+    out.push({
+      code: 'BAD_WAIT',
+      pointer: `${at}/until`,
+      message: `${where}: until must be an ISO 8601 date-time with a zone (2026-01-31T09:00:00Z) or an expression {% … %}, got ${showValue(until)}`,
+    });
+  }
+}
+
+function approvalFindings(data: Record<string, unknown>, at: string, where: string, out: Finding[]): void {
+  const { approvers, required } = data;
+  if (Array.isArray(approvers) && typeof required === 'number' && required > approvers.length) {
+    out.push({
+      code: 'BAD_VALUE',
+      pointer: `${at}/required`,
+      message: `${where}: required is ${required} but only ${approvers.length} approver role${approvers.length === 1 ? ' is' : 's are'} listed`,
+    });
+  }
+}
+
+const PARAM_TYPES: Record<string, (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string',
+  number: (v) => typeof v === 'number',
+  integer: (v) => Number.isInteger(v),
+  boolean: (v) => typeof v === 'boolean',
+  object: isRecord,
+  array: Array.isArray,
+};
+
+function paramFindings(document: unknown): Finding[] {
+  const params = isRecord(document) && isRecord(document.params) ? document.params : {};
+  const out: Finding[] = [];
+  for (const [name, spec] of Object.entries(params)) {
+    if (!isRecord(spec) || !('default' in spec) || typeof spec.type !== 'string') continue;
+    const pointer = `/params/${name}/default`;
+    const fits = PARAM_TYPES[spec.type];
+    if (fits !== undefined && !fits(spec.default)) {
+      out.push({ code: 'BAD_VALUE', pointer, message: `param "${name}": the default must be of type ${spec.type}, got ${showValue(spec.default)}` });
+    } else if (Array.isArray(spec.enum) && !spec.enum.some((v) => JSON.stringify(v) === JSON.stringify(spec.default))) {
+      out.push({ code: 'BAD_VALUE', pointer, message: `param "${name}": the default ${showValue(spec.default)} is not one of its enum values` });
+    } else if (typeof spec.default === 'number' && ((typeof spec.minimum === 'number' && spec.default < spec.minimum) || (typeof spec.maximum === 'number' && spec.default > spec.maximum))) {
+      out.push({ code: 'BAD_VALUE', pointer, message: `param "${name}": the default ${spec.default} is outside its minimum and maximum` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { GantryError } from './errors.js';
+
+/**
+ * The installation's `schemas/` folder. The engine runs from `src/` (tests) or `dist/`, both
+ * two levels below the package, which sits in `packages/` beside `schemas/`.
+ */
+export const SCHEMA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../schemas');
+
+export type SchemaErrors = ErrorObject[];
+
+let flowValidator: ValidateFunction | undefined;
+
+function readSchema(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (cause) {
+    throw new GantryError('SCHEMA_MISSING', `cannot read the JSON Schema ${path}`, { cause });
+  }
+}
+
+/** The flow schema, compiled once per process with every node type's data schema. */
+export function flowSchemaValidator(): ValidateFunction {
+  if (flowValidator !== undefined) return flowValidator;
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
+  const nodeDir = join(SCHEMA_DIR, 'nodes');
+  for (const file of readdirSync(nodeDir).filter((f) => f.endsWith('.schema.json')).sort()) {
+    ajv.addSchema(readSchema(join(nodeDir, file)), `nodes/${file}`);
+  }
+  try {
+    flowValidator = ajv.compile(readSchema(join(SCHEMA_DIR, 'flow.schema.json')));
+  } catch (cause) {
+    throw new GantryError('SCHEMA_MISSING', `cannot compile the flow schema: ${(cause as Error).message}`, { cause });
+  }
+  return flowValidator;
+}
+
+/** Runs the flow schema; the errors are ajv's, mapped to diagnostics by the caller. */
+export function checkFlowSchema(document: unknown): SchemaErrors {
+  const validate = flowSchemaValidator();
+  return validate(document) ? [] : [...(validate.errors ?? [])];
+}

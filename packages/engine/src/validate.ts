@@ -1,0 +1,113 @@
+import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
+import { compareDiagnostics, type Diagnostic, type Finding } from './diagnostics.js';
+import { expressionFindings, type ParsedExpression } from './expression-checks.js';
+import type { FlowDocument } from './flow-types.js';
+import { isRecord, viewOf } from './flow-view.js';
+import { graphFindings } from './graph-checks.js';
+import { JsonSource } from './json-source.js';
+import { nodeFindings } from './node-checks.js';
+import { checkFlowSchema } from './schemas.js';
+import { schemaFindings } from './schema-findings.js';
+import { showValue } from './describe.js';
+
+export interface ValidateOptions {
+  /**
+   * Whether a subflow node's `flow` names an existing flow. Without it, subflow references are
+   * not checked (a flow given as an object has no folder to resolve them against).
+   */
+  subflowExists?: (ref: string) => boolean;
+}
+
+export interface ValidationResult {
+  /** True when no diagnostic is an error (warnings allowed). */
+  readonly ok: boolean;
+  /** Every problem found, errors first, then in file order. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** The parsed flow when `ok`. */
+  readonly document: FlowDocument | undefined;
+}
+
+/** What the compiler reuses from validation, so nothing is parsed twice. */
+export interface CheckedFlow extends ValidationResult {
+  readonly expressions: ReadonlyMap<string, ParsedExpression>;
+}
+
+/** Validates a flow file's text: JSON syntax, the schema, the graph, expressions, all at once. */
+export function validateFlowText(text: string, options: ValidateOptions = {}): ValidationResult {
+  const { ok, diagnostics, document } = checkFlowText(text, options);
+  return { ok, diagnostics, document };
+}
+
+/**
+ * Validates a flow given as a value (for programs that build flows in code). Diagnostics carry
+ * pointers; line and column are 0, as there is no text.
+ */
+export function validateFlowDocument(document: unknown, options: ValidateOptions = {}): ValidationResult {
+  const { ok, diagnostics } = checkFlowDocument(document, undefined, options);
+  return { ok, diagnostics, document: ok ? (document as FlowDocument) : undefined };
+}
+
+export function checkFlowText(text: string, options: ValidateOptions = {}): CheckedFlow {
+  const source = new JsonSource(text);
+  const parsed = source.parse();
+  if (!parsed.ok) {
+    const diagnostics = parsed.problems.map((p) => ({
+      code: 'JSON_SYNTAX' as const,
+      severity: DIAGNOSTIC_CODES.JSON_SYNTAX.severity,
+      pointer: '',
+      line: p.line,
+      column: p.column,
+      message: p.message,
+    }));
+    return { ok: false, diagnostics, document: undefined, expressions: new Map() };
+  }
+  return checkFlowDocument(parsed.value, source, options, text.includes('{%'));
+}
+
+export function checkFlowDocument(
+  document: unknown,
+  source: JsonSource | undefined,
+  options: ValidateOptions = {},
+  mayHoldExpressions = true,
+): CheckedFlow {
+  const view = viewOf(document);
+  const findings: Finding[] = [
+    ...schemaFindings(document, checkFlowSchema(document)),
+    ...graphFindings(view),
+    ...nodeFindings(document, view),
+    ...subflowFindings(view, options),
+  ];
+  let expressions = new Map<string, ParsedExpression>();
+  if (mayHoldExpressions) {
+    const checked = expressionFindings(document, view);
+    findings.push(...checked.findings);
+    expressions = checked.parsed;
+  }
+  const diagnostics = findings
+    .map((finding): Diagnostic => {
+      const { line, column } = source ? source.locate(finding.pointer, finding.atKey ?? false) : { line: 0, column: 0 };
+      const { code, pointer, message } = finding;
+      return { code, severity: DIAGNOSTIC_CODES[code].severity, pointer, line, column, message };
+    })
+    .sort(compareDiagnostics);
+  const ok = diagnostics.every((d) => d.severity !== 'error');
+  return { ok, diagnostics, document: ok ? (document as FlowDocument) : undefined, expressions };
+}
+
+function subflowFindings(view: ReturnType<typeof viewOf>, options: ValidateOptions): Finding[] {
+  const exists = options.subflowExists;
+  if (exists === undefined) return [];
+  const findings: Finding[] = [];
+  for (const node of view.nodes) {
+    const data = node.raw.data;
+    if (node.type !== 'subflow' || !isRecord(data) || typeof data.flow !== 'string') continue;
+    if (!exists(data.flow)) {
+      findings.push({
+        code: 'SUBFLOW_NOT_FOUND',
+        pointer: `/nodes/${node.index}/data/flow`,
+        message: `node "${node.id}" (subflow): no flow file at ${showValue(data.flow)}, relative to this flow's folder`,
+      });
+    }
+  }
+  return findings;
+}
