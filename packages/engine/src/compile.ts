@@ -62,7 +62,7 @@ export interface CompiledFlow {
   readonly name: string;
   readonly description: string | undefined;
   readonly version: string | undefined;
-  /** sha256 of the flow's text (or of its JSON when built in code): the version a run keeps. */
+  /** sha256 of the flow's text (of its JSON when built in code): the version a run keeps. */
   readonly hash: string;
   readonly definition: Readonly<FlowDocument>;
   readonly params: Readonly<Record<string, Readonly<ParamSpec>>>;
@@ -94,7 +94,7 @@ const GRAPH_MUTATORS = [
 ] as const;
 
 /** Compiles a flow that validation accepted. */
-export function compileChecked(checked: CheckedFlow, text: string | undefined): CompiledFlow {
+export function compileChecked(checked: CheckedFlow, text: string): CompiledFlow {
   const document = checked.document;
   if (!checked.ok || document === undefined) {
     throw new GantryError('INTERNAL', 'compileChecked was given a flow that did not validate');
@@ -104,44 +104,71 @@ export function compileChecked(checked: CheckedFlow, text: string | undefined): 
   for (const handler of document.error_handlers ?? []) handlers.set(handler.stage, handler);
   const anyHandler = handlers.get('*');
 
-  const edges: CompiledEdge[] = (document.edges ?? []).map((edge, index) =>
-    Object.freeze({ index, from: edge.from, to: edge.to, condition: conditionOf(edge.condition) }),
-  );
-  const incoming = new Map<string, CompiledEdge[]>();
-  const outgoing = new Map<string, CompiledEdge[]>();
-  for (const node of document.nodes) {
-    incoming.set(node.id, []);
-    outgoing.set(node.id, []);
-  }
-  for (const edge of edges) {
-    outgoing.get(edge.from)!.push(edge);
-    incoming.get(edge.to)!.push(edge);
-  }
+  // A valid flow's ids are unique, so a node's position in `nodes` is its number here.
+  const position = new Map<string, number>();
+  document.nodes.forEach((node, i) => position.set(node.id, i));
+  const incoming: CompiledEdge[][] = document.nodes.map(() => []);
+  const outgoing: CompiledEdge[][] = document.nodes.map(() => []);
+  const successors: number[][] = document.nodes.map(() => []);
+  const edges = (document.edges ?? []).map((edge, index) => {
+    const compiled: CompiledEdge = Object.freeze({ index, from: edge.from, to: edge.to, condition: conditionOf(edge.condition) });
+    const from = position.get(edge.from)!;
+    const to = position.get(edge.to)!;
+    outgoing[from]!.push(compiled);
+    incoming[to]!.push(compiled);
+    successors[from]!.push(to);
+    return compiled;
+  });
 
   const nodes = new Map<string, CompiledNode>();
-  const graph = new Graph<string, CompiledNode, CompiledEdge>({ directed: true, multigraph: true });
-  graph.setGraph(document.name);
+  const startNodes: string[] = [];
   document.nodes.forEach((definition, index) => {
-    const node: CompiledNode = Object.freeze({
-      id: definition.id,
-      type: definition.type,
-      index,
-      definition,
-      join: definition.join ?? 'any',
-      incoming: Object.freeze(incoming.get(definition.id)!),
-      outgoing: Object.freeze(outgoing.get(definition.id)!),
-      handler: handlers.get(definition.id) ?? anyHandler,
-    });
-    nodes.set(node.id, node);
-    graph.setNode(node.id, node);
+    if (incoming[index]!.length === 0) startNodes.push(definition.id);
+    nodes.set(
+      definition.id,
+      Object.freeze({
+        id: definition.id,
+        type: definition.type,
+        index,
+        definition,
+        join: definition.join ?? 'any',
+        incoming: Object.freeze(incoming[index]!),
+        outgoing: Object.freeze(outgoing[index]!),
+        handler: handlers.get(definition.id) ?? anyHandler,
+      }),
+    );
   });
-  for (const edge of edges) graph.setEdge(edge.from, edge.to, edge, String(edge.index));
 
-  const ids = document.nodes.map((n) => n.id);
-  const slot = new Map(ids.map((id, i) => [id, i]));
-  const order = topologicalOrder(ids.map((id) => outgoing.get(id)!.map((e) => slot.get(e.to)!)));
+  const order = topologicalOrder(successors);
   if (order === undefined) throw new GantryError('GRAPH_CYCLE', 'the flow has a cycle (validation should have refused it)');
 
+  const expressions = checked.expressions;
+  let graph: ReadonlyGraph | undefined;
+  return Object.freeze({
+    name: document.name,
+    description: document.description,
+    version: document.version,
+    hash: createHash('sha256').update(text).digest('hex'),
+    definition: document,
+    params: document.params ?? Object.freeze({}),
+    nodes: readonlyMap(nodes),
+    edges: Object.freeze(edges),
+    order: Object.freeze(order.map((i) => document.nodes[i]!.id)),
+    startNodes: Object.freeze(startNodes),
+    // graphlib's multigraph costs more to build than the rest of compilation: the scheduler
+    // walks `incoming`/`outgoing`, so the graphlib view is built on first use.
+    get graph(): ReadonlyGraph {
+      return (graph ??= toGraphlib(document.name, nodes, edges));
+    },
+    expression: (text: string) => expressions.get(text),
+  });
+}
+
+function toGraphlib(name: string, nodes: ReadonlyMap<string, CompiledNode>, edges: readonly CompiledEdge[]): ReadonlyGraph {
+  const graph = new Graph<string, CompiledNode, CompiledEdge>({ directed: true, multigraph: true });
+  graph.setGraph(name);
+  for (const node of nodes.values()) graph.setNode(node.id, node);
+  for (const edge of edges) graph.setEdge(edge.from, edge.to, edge, String(edge.index));
   for (const method of GRAPH_MUTATORS) {
     Object.defineProperty(graph, method, {
       value: () => {
@@ -149,23 +176,7 @@ export function compileChecked(checked: CheckedFlow, text: string | undefined): 
       },
     });
   }
-  Object.freeze(graph);
-
-  const expressions = checked.expressions;
-  return Object.freeze({
-    name: document.name,
-    description: document.description,
-    version: document.version,
-    hash: createHash('sha256').update(text ?? JSON.stringify(document)).digest('hex'),
-    definition: document,
-    params: document.params ?? Object.freeze({}),
-    nodes: readonlyMap(nodes),
-    edges: Object.freeze(edges),
-    order: Object.freeze(order.map((i) => ids[i]!)),
-    startNodes: Object.freeze(ids.filter((id) => incoming.get(id)!.length === 0)),
-    graph: graph as ReadonlyGraph,
-    expression: (text: string) => expressions.get(text),
-  });
+  return Object.freeze(graph);
 }
 
 function conditionOf(condition: string | undefined): EdgeCondition {

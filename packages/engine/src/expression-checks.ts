@@ -40,28 +40,35 @@ export function expressionFindings(
   const findings: Finding[] = [];
   const parsed = new Map<string, ParsedExpression>();
   const failed = new Map<string, JsonataError>();
-  // An explicit stack (a deeply nested document must not overflow the call stack) of values
-  // with their paths as parent links: pointers are only spelled out for a finding.
-  const stack: [unknown, Path | undefined][] = [[document, undefined]];
+  // An explicit stack of containers (a deeply nested document must not overflow the call
+  // stack), each with its path as parent links: pointers are spelled out only for a finding,
+  // and leaves are looked at in place, so a valid flow allocates little here.
+  const stack: [unknown, Path | undefined][] = typeof document === 'object' && document !== null ? [[document, undefined]] : [];
+  const visit = (value: unknown, parent: Path | undefined, key: string | number): void => {
+    if (typeof value === 'string') {
+      if (isExpressionText(value)) checkExpression(value, pointerOf({ parent, key }));
+      else if (value.includes('{%')) notWhole(pointerOf({ parent, key }));
+    } else if (typeof value === 'object' && value !== null) {
+      stack.push([value, { parent, key }]);
+    }
+  };
   while (stack.length > 0) {
     const [value, path] = stack.pop()!;
-    if (typeof value === 'string') {
-      if (isExpressionText(value)) checkExpression(value, pointerOf(path));
-      else if (value.includes('{%')) {
-        const pointer = pointerOf(path);
-        findings.push({
-          code: 'EXPRESSION_NOT_WHOLE',
-          pointer,
-          message: `${describePointer(document, pointer)}: this string holds "{%" but is not wholly an expression, so it is taken literally; write the whole value as {% … %} (join text with &)`,
-        });
-      }
-    } else if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], { parent: path, key: i }]);
-    } else if (typeof value === 'object' && value !== null) {
-      for (const key in value) stack.push([(value as Record<string, unknown>)[key], { parent: path, key }]);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(value[i], path, i);
+    } else {
+      for (const key in value as Record<string, unknown>) visit((value as Record<string, unknown>)[key], path, key);
     }
   }
   return { findings, parsed };
+
+  function notWhole(pointer: string): void {
+    findings.push({
+      code: 'EXPRESSION_NOT_WHOLE',
+      pointer,
+      message: `${describePointer(document, pointer)}: this string holds "{%" but is not wholly an expression, so it is taken literally; write the whole value as {% … %} (join text with &)`,
+    });
+  }
 
   function checkExpression(text: string, pointer: string): void {
     const where = describePointer(document, pointer);

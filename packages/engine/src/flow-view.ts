@@ -1,5 +1,3 @@
-import { isExpression } from './expression-text.js';
-
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -7,6 +5,8 @@ export interface ViewNode {
   readonly id: string;
   readonly type: string;
   readonly index: number;
+  /** Dense number among the nodes with distinct ids (the first of duplicates), else -1. */
+  readonly slot: number;
   readonly raw: Record<string, unknown>;
 }
 
@@ -26,6 +26,8 @@ export interface FlowView {
   readonly nodes: readonly ViewNode[];
   /** First node with each id. */
   readonly byId: ReadonlyMap<string, ViewNode>;
+  /** The first node of each id, by slot. */
+  readonly unique: readonly ViewNode[];
   readonly edges: readonly ViewEdge[];
   readonly handlers: readonly { stage: string; index: number }[];
   readonly params: ReadonlySet<string>;
@@ -34,14 +36,19 @@ export interface FlowView {
 export function viewOf(document: unknown): FlowView {
   const root = isRecord(document) ? document : {};
   const nodes: ViewNode[] = [];
+  const unique: ViewNode[] = [];
   const byId = new Map<string, ViewNode>();
   const rawNodes = Array.isArray(root.nodes) ? root.nodes : [];
   for (let index = 0; index < rawNodes.length; index++) {
     const raw = rawNodes[index];
     if (!isRecord(raw) || typeof raw.id !== 'string') continue;
-    const node: ViewNode = { id: raw.id, type: typeof raw.type === 'string' ? raw.type : '', index, raw };
+    const first = !byId.has(raw.id);
+    const node: ViewNode = { id: raw.id, type: typeof raw.type === 'string' ? raw.type : '', index, slot: first ? unique.length : -1, raw };
     nodes.push(node);
-    if (!byId.has(node.id)) byId.set(node.id, node);
+    if (first) {
+      byId.set(node.id, node);
+      unique.push(node);
+    }
   }
   const edges: ViewEdge[] = [];
   const rawEdges = Array.isArray(root.edges) ? root.edges : [];
@@ -57,7 +64,7 @@ export function viewOf(document: unknown): FlowView {
     if (isRecord(raw) && typeof raw.stage === 'string') handlers.push({ stage: raw.stage, index });
   });
   const params = new Set(isRecord(root.params) ? Object.keys(root.params) : []);
-  return { nodes, byId, edges, handlers, params };
+  return { nodes, byId, unique, edges, handlers, params };
 }
 
 export type ConditionalForm =
@@ -91,10 +98,4 @@ export function producibleLabels(node: ViewNode): ReadonlySet<string> | 'any' {
     default:
       return 'any';
   }
-}
-
-export function isConditionPossible(source: ViewNode, condition: string | undefined): boolean {
-  if (condition === undefined || isExpression(condition)) return true;
-  const labels = producibleLabels(source);
-  return labels === 'any' || labels.has(condition);
 }

@@ -1,5 +1,6 @@
 import type { Finding } from './diagnostics.js';
-import { isConditionPossible, producibleLabels, type FlowView } from './flow-view.js';
+import { isExpression } from './expression-text.js';
+import { producibleLabels, type FlowView, type ViewEdge, type ViewNode } from './flow-view.js';
 import { cycleThrough, cyclicComponents, reachableFrom } from './graph-algorithms.js';
 import { didYouMean } from './suggest.js';
 
@@ -19,30 +20,20 @@ export function graphFindings(view: FlowView): Finding[] {
     }
   }
 
-  const slot = new Map<string, number>();
-  nodes.forEach((node) => {
-    if (byId.get(node.id) === node) slot.set(node.id, slot.size);
-  });
-  const unique = nodes.filter((node) => byId.get(node.id) === node);
+  const { unique } = view;
   const adjacency: number[][] = unique.map(() => []);
   const possible: number[][] = unique.map(() => []);
   const indegree = new Int32Array(unique.length);
-  const firstEdgeInto = new Map<string, number>();
+  const firstEdgeInto = new Int32Array(unique.length).fill(-1);
   const seenEdges = new Map<string, number>();
+  const labelsOf = new Map<ViewNode, ReturnType<typeof producibleLabels>>();
 
   for (const edge of edges) {
-    let dangling = false;
-    for (const end of ['from', 'to'] as const) {
-      if (!byId.has(edge[end])) {
-        dangling = true;
-        findings.push({
-          code: 'EDGE_UNKNOWN_NODE',
-          pointer: `/edges/${edge.index}/${end}`,
-          message: `edge #${edge.index}: "${end}" names no node: "${edge[end]}"${didYouMean(edge[end], byId.keys())}`,
-        });
-      }
-    }
-    if (dangling) continue;
+    const source = byId.get(edge.from);
+    const target = byId.get(edge.to);
+    if (source === undefined) findings.push(danglingEdge(edge, 'from', byId));
+    if (target === undefined) findings.push(danglingEdge(edge, 'to', byId));
+    if (source === undefined || target === undefined) continue;
     const key = `${edge.from}\u0000${edge.to}\u0000${edge.condition ?? ''}`;
     const earlier = seenEdges.get(key);
     if (earlier !== undefined) {
@@ -54,30 +45,32 @@ export function graphFindings(view: FlowView): Finding[] {
       continue;
     }
     seenEdges.set(key, edge.index);
-    const from = slot.get(edge.from)!;
-    const to = slot.get(edge.to)!;
-    adjacency[from]!.push(to);
-    indegree[to]!++;
-    if (!firstEdgeInto.has(edge.to)) firstEdgeInto.set(edge.to, edge.index);
-    const source = byId.get(edge.from)!;
-    if (isConditionPossible(source, edge.condition)) {
-      possible[from]!.push(to);
-    } else {
-      const labels = producibleLabels(source);
-      const can = labels === 'any' ? '' : [...labels].map((l) => `"${l}"`).join(', ');
-      findings.push({
-        code: 'IMPOSSIBLE_CONDITION',
-        pointer: `/edges/${edge.index}/condition`,
-        message: `edge #${edge.index} (${edge.from} → ${edge.to}): node "${edge.from}" (${source.type || 'unknown type'}) never produces the label "${edge.condition}"${didYouMean(edge.condition!, labels === 'any' ? [] : labels)}; it can produce ${can}, or an edge can test its output with an expression {% … %}`,
-      });
+    adjacency[source.slot]!.push(target.slot);
+    indegree[target.slot]!++;
+    if (firstEdgeInto[target.slot] === -1) firstEdgeInto[target.slot] = edge.index;
+    if (edge.condition === undefined || isExpression(edge.condition)) {
+      possible[source.slot]!.push(target.slot);
+      continue;
     }
+    let labels = labelsOf.get(source);
+    if (labels === undefined) labelsOf.set(source, (labels = producibleLabels(source)));
+    if (labels === 'any' || labels.has(edge.condition)) {
+      possible[source.slot]!.push(target.slot);
+      continue;
+    }
+    const can = [...labels].map((l) => `"${l}"`).join(', ');
+    findings.push({
+      code: 'IMPOSSIBLE_CONDITION',
+      pointer: `/edges/${edge.index}/condition`,
+      message: `edge #${edge.index} (${edge.from} → ${edge.to}): node "${edge.from}" (${source.type || 'unknown type'}) never produces the label "${edge.condition}"${didYouMean(edge.condition, labels)}; it can produce ${can}, or an edge can test its output with an expression {% … %}`,
+    });
   }
 
   for (const node of unique) {
-    if (node.type === 'webhook' && indegree[slot.get(node.id)!]! > 0) {
+    if (node.type === 'webhook' && indegree[node.slot]! > 0) {
       findings.push({
         code: 'WEBHOOK_NOT_START',
-        pointer: `/edges/${firstEdgeInto.get(node.id)}`,
+        pointer: `/edges/${firstEdgeInto[node.slot]}`,
         message: `node "${node.id}" is a webhook, a trigger, so no edge may lead into it`,
       });
     }
@@ -106,16 +99,25 @@ export function graphFindings(view: FlowView): Finding[] {
       message: 'every node has an incoming edge, so no node can start a run; a flow needs a node with no incoming edges (usually its webhook trigger)',
     });
   } else {
-    findings.push(...unreachable(unique, starts, possible, onCycle));
+    findings.push(...unreachable(unique, starts, indegree, possible, onCycle));
   }
 
   findings.push(...handlerFindings(view));
   return findings;
 }
 
+function danglingEdge(edge: ViewEdge, end: 'from' | 'to', byId: FlowView['byId']): Finding {
+  return {
+    code: 'EDGE_UNKNOWN_NODE',
+    pointer: `/edges/${edge.index}/${end}`,
+    message: `edge #${edge.index}: "${end}" names no node: "${edge[end]}"${didYouMean(edge[end], byId.keys())}`,
+  };
+}
+
 function unreachable(
   unique: FlowView['nodes'],
   starts: number[],
+  indegree: Int32Array,
   possible: number[][],
   onCycle: Uint8Array,
 ): Finding[] {
@@ -126,7 +128,7 @@ function unreachable(
   const findings: Finding[] = [];
   unique.forEach((node, v) => {
     if (reached[v] === 1 || onCycle[v] === 1) return;
-    const why = starts.includes(v)
+    const why = indegree[v] === 0
       ? `it has no incoming edge, so it would start with every run alongside the trigger ${triggerNames}; add an edge into it or remove it`
       : 'every edge into it comes from a node that cannot reach it or carries a label its source never produces';
     findings.push({

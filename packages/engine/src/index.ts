@@ -26,3 +26,4 @@ export type {
   JsonObject,
 } from './flow-types.js';
 export { SCHEMA_DIR } from './schemas.js';
+export { closest, didYouMean } from './suggest.js';

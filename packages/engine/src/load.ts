@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { compileChecked, type CompiledFlow } from './compile.js';
 import type { Diagnostic } from './diagnostics.js';
 import { GantryError } from './errors.js';
-import { checkFlowDocument, checkFlowText, type ValidateOptions } from './validate.js';
+import { checkFlowText, checkFlowValue, type ValidateOptions } from './validate.js';
 
 /** Validates and compiles a flow's text; throws `FLOW_INVALID` listing every error. */
 export function loadFlowText(text: string, options: ValidateOptions & { source?: string } = {}): CompiledFlow {
@@ -30,15 +30,11 @@ export function subflowResolver(path: string): (ref: string) => boolean {
   return (ref) => existsSync(resolve(folder, ref));
 }
 
-/**
- * Validates and compiles a flow built in code. The value is copied first: the compiled flow is
- * frozen, the caller's object is not.
- */
+/** Validates and compiles a flow built in code; the caller's object is copied, not frozen. */
 export function compileFlow(document: unknown, options: ValidateOptions = {}): CompiledFlow {
-  const copy: unknown = structuredClone(document);
-  const checked = checkFlowDocument(copy, undefined, options);
+  const checked = checkFlowValue(document, options);
   if (!checked.ok) throw invalid('flow', checked.diagnostics);
-  return compileChecked(checked, undefined);
+  return compileChecked(checked, checked.text);
 }
 
 function invalid(source: string, diagnostics: readonly Diagnostic[]): GantryError {

@@ -3,6 +3,13 @@ import type { Finding } from './diagnostics.js';
 import { isExpression } from './expression-text.js';
 import { conditionalForm, isRecord, type FlowView, type ViewNode } from './flow-view.js';
 
+type Where = { toString(): string };
+
+function lazy(describe: () => string): Where {
+  let text: string | undefined;
+  return { toString: () => (text ??= describe()) };
+}
+
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Checks within one node that JSON Schema cannot express: shapes that depend on siblings. */
@@ -10,7 +17,8 @@ export function nodeFindings(document: unknown, view: FlowView): Finding[] {
   const findings: Finding[] = [];
   for (const node of view.nodes) {
     const at = `/nodes/${node.index}`;
-    const where = describePointer(document, at);
+    // Spelled out only when a finding needs it: valid flows never pay for the words.
+    const where = lazy(() => describePointer(document, at));
     envelopeFindings(node, at, where, findings);
     const data = node.raw.data;
     if (!isRecord(data)) continue;
@@ -22,7 +30,7 @@ export function nodeFindings(document: unknown, view: FlowView): Finding[] {
   return findings;
 }
 
-function envelopeFindings(node: ViewNode, at: string, where: string, out: Finding[]): void {
+function envelopeFindings(node: ViewNode, at: string, where: Where, out: Finding[]): void {
   const { raw } = node;
   if ('for_each' in raw && !Array.isArray(raw.for_each) && !isExpression(raw.for_each)) {
     out.push({
@@ -47,7 +55,7 @@ function envelopeFindings(node: ViewNode, at: string, where: string, out: Findin
   }
 }
 
-function conditionalFindings(data: Record<string, unknown>, at: string, where: string, out: Finding[]): void {
+function conditionalFindings(data: Record<string, unknown>, at: string, where: Where, out: Finding[]): void {
   const form = conditionalForm(data);
   if (form.kind === 'mixed') {
     out.push({
@@ -90,7 +98,7 @@ function conditionalFindings(data: Record<string, unknown>, at: string, where: s
   });
 }
 
-function waitFindings(data: Record<string, unknown>, at: string, where: string, out: Finding[]): void {
+function waitFindings(data: Record<string, unknown>, at: string, where: Where, out: Finding[]): void {
   const hasSeconds = 'seconds' in data;
   const hasUntil = 'until' in data;
   if (hasSeconds === hasUntil) {
@@ -120,7 +128,7 @@ function waitFindings(data: Record<string, unknown>, at: string, where: string, 
   }
 }
 
-function approvalFindings(data: Record<string, unknown>, at: string, where: string, out: Finding[]): void {
+function approvalFindings(data: Record<string, unknown>, at: string, where: Where, out: Finding[]): void {
   const { approvers, required } = data;
   if (Array.isArray(approvers) && typeof required === 'number' && required > approvers.length) {
     out.push({

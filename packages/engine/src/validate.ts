@@ -43,8 +43,28 @@ export function validateFlowText(text: string, options: ValidateOptions = {}): V
  * pointers; line and column are 0, as there is no text.
  */
 export function validateFlowDocument(document: unknown, options: ValidateOptions = {}): ValidationResult {
-  const { ok, diagnostics } = checkFlowDocument(document, undefined, options);
-  return { ok, diagnostics, document: ok ? (document as FlowDocument) : undefined };
+  const { ok, diagnostics, document: parsed } = checkFlowValue(document, options);
+  return { ok, diagnostics, document: parsed };
+}
+
+/**
+ * Checks a value through its JSON text, which copies it (the compiled flow is frozen, the
+ * caller's object is not), drops what JSON cannot hold and refuses cycles instead of looping.
+ */
+export function checkFlowValue(document: unknown, options: ValidateOptions = {}): CheckedFlow & { text: string } {
+  let text: string | undefined;
+  let problem = 'it is undefined';
+  try {
+    text = JSON.stringify(document);
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  if (text === undefined) {
+    const diagnostic: Diagnostic = { code: 'WRONG_TYPE', severity: 'error', pointer: '', line: 0, column: 0, message: `the flow is not a JSON value: ${problem}` };
+    return { ok: false, diagnostics: [diagnostic], document: undefined, expressions: new Map(), text: '' };
+  }
+  const checked = checkFlowText(text, options);
+  return { ...checked, diagnostics: checked.diagnostics.map((d) => ({ ...d, line: 0, column: 0 })), text };
 }
 
 export function checkFlowText(text: string, options: ValidateOptions = {}): CheckedFlow {
@@ -64,11 +84,11 @@ export function checkFlowText(text: string, options: ValidateOptions = {}): Chec
   return checkFlowDocument(parsed.value, source, options, text.includes('{%'));
 }
 
-export function checkFlowDocument(
+function checkFlowDocument(
   document: unknown,
-  source: JsonSource | undefined,
-  options: ValidateOptions = {},
-  mayHoldExpressions = true,
+  source: JsonSource,
+  options: ValidateOptions,
+  mayHoldExpressions: boolean,
 ): CheckedFlow {
   const view = viewOf(document);
   const findings: Finding[] = [
@@ -85,7 +105,7 @@ export function checkFlowDocument(
   }
   const diagnostics = findings
     .map((finding): Diagnostic => {
-      const { line, column } = source ? source.locate(finding.pointer, finding.atKey ?? false) : { line: 0, column: 0 };
+      const { line, column } = source.locate(finding.pointer, finding.atKey ?? false);
       const { code, pointer, message } = finding;
       return { code, severity: DIAGNOSTIC_CODES[code].severity, pointer, line, column, message };
     })

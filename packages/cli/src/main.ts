@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { closest, isGantryError } from '@gantry/engine';
+import { graphCommand, graphHelp } from './commands/graph.js';
+import { validateCommand, validateHelp } from './commands/validate.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { printer, processIo, type Io } from './io.js';
+
+
+interface Command {
+  readonly summary: string;
+  readonly help: string;
+  readonly run: (argv: string[], io: Io) => Promise<ExitCode>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  validate: { summary: 'check flow files and list every problem', help: validateHelp, run: validateCommand },
+  graph: { summary: 'print a flow as a Mermaid or Graphviz diagram', help: graphHelp, run: graphCommand },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const list = Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+    .join('\n');
+  return `Gantry ${version()}: a declarative workflow engine for JSON flow graphs.
+
+Usage: gantry <command> [options]
+
+Commands:
+${list}
+
+Run "gantry <command> --help" for a command's options.
+
+Exit status: 0 succeeded, 1 failed, 2 invalid flow or usage, 3 blocked, 4 waiting.`;
+}
+
+/** Runs the gantry command line; returns the exit code rather than exiting, for tests. */
+export async function main(argv: string[], io: Io = processIo()): Promise<ExitCode> {
+  const p = printer(io);
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    const command = topic === undefined ? undefined : COMMANDS[topic];
+    (name === undefined ? p.err : p.out)(command?.help ?? mainHelp());
+    return name === undefined ? EXIT.invalid : EXIT.succeeded;
+  }
+  if (name === '-v' || name === '--version') {
+    p.out(version());
+    return EXIT.succeeded;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    const suggestion = closest(name, Object.keys(COMMANDS));
+    p.err(`gantry: unknown command "${name}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}`);
+    p.err('Run "gantry --help" for the list of commands.');
+    return EXIT.invalid;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    p.out(command.help);
+    return EXIT.succeeded;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (isGantryError(error) && ['USAGE', 'FLOW_INVALID', 'FLOW_NOT_FOUND'].includes(error.code)) {
+      p.err(error.message);
+      return EXIT.invalid;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    p.err(`gantry ${name}: ${message}`);
+    if (io.env.GANTRY_DEBUG) p.err(error instanceof Error ? (error.stack ?? '') : '');
+    return EXIT.failed;
+  }
+}

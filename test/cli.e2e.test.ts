@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'packages/cli/dist/bin.js');
+
+/** Runs the built gantry command as a user would, in `cwd`. */
+function gantry(args: string[], cwd = ROOT) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function tempFlow(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-cli-'));
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('gantry validate', () => {
+  it('accepts every shipped flow and exits 0', () => {
+    const r = gantry(['validate', 'flows/']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✓ flows\/complete-deployment\.json {2}valid \(10 nodes, 9 edges\)/);
+    expect(r.stdout).toMatch(/0 invalid/);
+  });
+
+  it('reports every problem with file:line:col, code, pointer and a code frame, and exits 2', () => {
+    const path = tempFlow(
+      'typo.json',
+      ['{', '  "name": "typo",', '  "nodes": [', '    { "id": "a", "type": "agent", "data": { "agent": "x", "task": "t" }, "timout": 5 },', '    { "id": "b", "type": "agent", "data": { "agent": "x", "task": "t" } }', '  ],', '  "edges": [{ "from": "a", "to": "c" }]', '}', ''].join('\n'),
+    );
+    const r = gantry(['validate', path]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(`${path}:4:74 error UNKNOWN_KEY node "a" (agent): unknown key "timout" — did you mean "timeout"?`);
+    expect(r.stdout).toContain('at /nodes/0/timout');
+    expect(r.stdout).toMatch(/ 4 \| .*"timout": 5/);
+    expect(r.stdout).toContain(`${path}:7:34 error EDGE_UNKNOWN_NODE edge #0: "to" names no node: "c"\n`);
+    expect(r.stdout).toMatch(/✗ .*typo\.json {2}2 errors\n/);
+  });
+
+  it('prints JSON with --json, and --strict fails on warnings', () => {
+    const path = tempFlow(
+      'orphan.json',
+      JSON.stringify({
+        name: 'orphan',
+        nodes: [
+          { id: 'hook', type: 'webhook', data: { endpoint: '/x' } },
+          { id: 'lonely', type: 'wait', data: { seconds: 1 } },
+        ],
+      }),
+    );
+    const lenient = gantry(['validate', '--json', path]);
+    expect(lenient.code).toBe(0);
+    const report = JSON.parse(lenient.stdout) as { ok: boolean; files: { diagnostics: { code: string; pointer: string; severity: string }[] }[] };
+    expect(report.ok).toBe(true);
+    expect(report.files[0]!.diagnostics).toEqual([expect.objectContaining({ code: 'UNREACHABLE_NODE', pointer: '/nodes/1', severity: 'warning' })]);
+    expect(gantry(['validate', '--strict', path]).code).toBe(2);
+  });
+
+  it('reports JSON syntax errors with their position', () => {
+    const path = tempFlow('broken.json', '{\n  "name": "x",\n  "nodes": [\n    { "id": "a", }\n  ]\n}\n');
+    const r = gantry(['validate', path]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(`${path}:4:18 error JSON_SYNTAX expected a property name in double quotes`);
+  });
+
+  it('names a missing file and still reports the others', () => {
+    const r = gantry(['validate', 'flows/code-quality.json', 'flows/nope.json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('cannot read flows/nope.json: no such file');
+    expect(r.stdout).toContain('✓ flows/code-quality.json');
+  });
+
+  it('refuses bad usage with exit 2 and a pointer to help', () => {
+    expect(gantry(['validate']).code).toBe(2);
+    const r = gantry(['validate', '--frobnicate', 'flows/']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Unknown option '--frobnicate'");
+    expect(r.stderr).toContain('gantry validate --help');
+    const typo = gantry(['valdiate']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('did you mean "validate"?');
+  });
+});
+
+describe('gantry graph', () => {
+  it('renders Mermaid with node types as shapes and edge labels', () => {
+    const r = gantry(['graph', 'flows/complete-deployment.json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^---\ntitle: Complete Deployment Pipeline\n---\nflowchart TD\n/);
+    expect(r.stdout).toContain('{"<b>quality_gate</b><br/>conditional<br/>on error: block_deployment"}');
+    expect(r.stdout).toContain('[/"<b>production_approval</b><br/>human_approval"/]');
+    expect(r.stdout).toMatch(/n2 -->\|"pass"\| n3/);
+  });
+
+  it('renders DOT with shapes and labels', () => {
+    const r = gantry(['graph', 'flows/complete-deployment.json', '--format', 'dot']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^digraph "Complete Deployment Pipeline" \{/);
+    expect(r.stdout).toContain('"quality_gate" -> "build_pipeline" [label="pass"];');
+    expect(r.stdout).toMatch(/"quality_gate" \[label="quality_gate\\nconditional\\non error: block_deployment", shape=diamond/);
+  });
+
+  it('draws error edges dotted and escapes labels', () => {
+    const path = tempFlow(
+      'errors.json',
+      JSON.stringify({
+        name: 'Say "hi"',
+        nodes: [
+          { id: 'end', type: 'agent', data: { agent: 'a', task: 't' } },
+          { id: 'cleanup', type: 'agent', data: { agent: 'a', task: 'undo' } },
+          { id: 'next', type: 'agent', data: { agent: 'a', task: 't' } },
+        ],
+        edges: [
+          { from: 'end', to: 'cleanup', condition: 'error' },
+          { from: 'end', to: 'next', condition: '{% score > 3 %}' },
+        ],
+      }),
+    );
+    const mermaid = gantry(['graph', path]).stdout;
+    expect(mermaid).toContain('title: Say #quot;hi#quot;');
+    expect(mermaid).toContain('n0 -.->|"error"| n1');
+    expect(mermaid).toContain('n0 -->|"{% score #gt; 3 %}"| n2');
+    const dot = gantry(['graph', path, '--format', 'dot']).stdout;
+    expect(dot).toContain('digraph "Say \\"hi\\"" {');
+    expect(dot).toContain('"end" -> "cleanup" [label="error", style=dashed, color=red];');
+  });
+
+  it('refuses an invalid flow with its diagnostics on stderr and exit 2', () => {
+    const path = tempFlow('cycle.json', JSON.stringify({ name: 'c', nodes: [{ id: 'a', type: 'wait', data: { seconds: 1 } }, { id: 'b', type: 'wait', data: { seconds: 1 } }], edges: [{ from: 'a', to: 'b' }, { from: 'b', to: 'a' }] }));
+    const r = gantry(['graph', path]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('GRAPH_CYCLE the edges form a cycle: a → b → a');
+    expect(gantry(['graph', 'flows/code-quality.json', '--format', 'svg']).stderr).toContain('--format must be mermaid or dot, got "svg"');
+  });
+});
