@@ -27,3 +27,45 @@ export type {
 } from './flow-types.js';
 export { SCHEMA_DIR } from './schemas.js';
 export { closest, didYouMean } from './suggest.js';
+export type {
+  RunStatus,
+  FinalRunStatus,
+  ErrorInfo,
+  RunEvent,
+  RunEventType,
+  RunEventOf,
+  RunStartedEvent,
+  NodeStartedEvent,
+  NodeRetryingEvent,
+  NodeSucceededEvent,
+  NodeFailedEvent,
+  NodeSkippedEvent,
+  ApprovalRequestedEvent,
+  ApprovalDecidedEvent,
+  TimerSetEvent,
+  TimerFiredEvent,
+  RunWaitingEvent,
+  CompensationEvent,
+  NotificationSentEvent,
+  RunFinishedEvent,
+} from './run/events.js';
+export { RUN_EVENT_TYPES } from './run/events.js';
+export { systemClock, FakeClock } from './run/clock.js';
+export type { Clock } from './run/clock.js';
+export { defineExecutor } from './run/interfaces.js';
+export type {
+  ExecutorResult,
+  ExecutorContext,
+  ExecutorDefinition,
+  AgentReply,
+  AgentTask,
+  AgentTransport,
+  AgentRegistration,
+  Connector,
+  ConnectorContext,
+  FlowFunction,
+  FunctionContext,
+  ApprovalRequest,
+  ApprovalOutcome,
+  SubflowOutcome,
+} from './run/interfaces.js';

@@ -1,0 +1,166 @@
+import type { JsonObject, JsonValue } from '../flow-types.js';
+
+/** The statuses a run can end in, plus the two it passes through (DESIGN §3). */
+export type RunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'blocked' | 'rolled_back' | 'cancelled';
+export type FinalRunStatus = Exclude<RunStatus, 'running' | 'waiting'>;
+
+/** An error as the journal keeps it: plain data, never a stack or a credential. */
+export interface ErrorInfo {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly details?: JsonValue;
+}
+
+interface Base {
+  readonly runId: string;
+  /** Epoch milliseconds from the engine's clock. */
+  readonly at: number;
+}
+
+interface NodeBase extends Base {
+  readonly nodeId: string;
+  readonly attempt: number;
+  /** The for_each item this event is about; absent for the node as a whole. */
+  readonly item?: number;
+}
+
+export interface RunStartedEvent extends Base {
+  readonly type: 'run.started';
+  readonly flow: { readonly name: string; readonly hash: string; readonly version?: string; readonly source?: string };
+  readonly params: JsonObject;
+  readonly trigger: JsonValue;
+  /** Who started the run (the webhook's sender, the CLI user); may not approve its approvals. */
+  readonly initiator?: string;
+  /** Set for a sub-flow's run: the parent run and the node path that started it. */
+  readonly parent?: { readonly runId: string; readonly path: string };
+}
+
+export interface NodeStartedEvent extends NodeBase {
+  readonly type: 'node.started';
+  /** What the node resolved as its input (DESIGN §3.1). */
+  readonly input: JsonObject;
+}
+
+export interface NodeRetryingEvent extends NodeBase {
+  readonly type: 'node.retrying';
+  readonly error: ErrorInfo;
+  /** When the next attempt starts: an absolute time, so it survives a restart. */
+  readonly retryAt: number;
+}
+
+export interface NodeSucceededEvent extends NodeBase {
+  readonly type: 'node.succeeded';
+  readonly output: JsonObject | JsonValue[];
+  /** Indexes of the outgoing edges taken (absent on a for_each item). */
+  readonly taken?: readonly number[];
+  /** Labels a conditional selected (pass/fail, a router's labels). */
+  readonly labels?: readonly string[];
+  /** A gate failed with fail_action block_deployment: the run will end blocked. */
+  readonly blocked?: boolean;
+}
+
+export interface NodeFailedEvent extends NodeBase {
+  readonly type: 'node.failed';
+  readonly error: ErrorInfo;
+  /** Error edges taken: the failure is handled and the run goes on there. */
+  readonly taken?: readonly number[];
+}
+
+export interface NodeSkippedEvent extends NodeBase {
+  readonly type: 'node.skipped';
+  /** join: no (or not every) incoming edge was taken; when: its condition was false; aborted: the run stopped first. */
+  readonly reason: 'join' | 'when' | 'aborted';
+}
+
+export interface ApprovalRequestedEvent extends NodeBase {
+  readonly type: 'approval.requested';
+  readonly approvers: readonly string[];
+  readonly required: number;
+  readonly deadline: number;
+  readonly message?: string;
+}
+
+export interface ApprovalDecidedEvent extends NodeBase {
+  readonly type: 'approval.decided';
+  readonly principal: string;
+  readonly decision: 'approve' | 'reject';
+  readonly comment?: string;
+  /** How the decision arrived: cli, prompt, api, timeout. */
+  readonly channel: string;
+}
+
+export interface TimerSetEvent extends NodeBase {
+  readonly type: 'timer.set';
+  readonly timerId: string;
+  readonly purpose: 'wait' | 'retry' | 'approval';
+  readonly fireAt: number;
+}
+
+export interface TimerFiredEvent extends NodeBase {
+  readonly type: 'timer.fired';
+  readonly timerId: string;
+}
+
+export interface RunWaitingEvent extends Base {
+  readonly type: 'run.waiting';
+  readonly on: readonly { readonly nodeId: string; readonly kind: 'approval' | 'timer'; readonly until: number }[];
+}
+
+export interface CompensationEvent extends NodeBase {
+  readonly type: 'compensation.started' | 'compensation.succeeded' | 'compensation.failed';
+  readonly error?: ErrorInfo;
+}
+
+export interface NotificationSentEvent extends Base {
+  readonly type: 'notification.sent';
+  readonly severity: 'normal' | 'high';
+  readonly message: string;
+  readonly nodeId?: string;
+}
+
+export interface RunFinishedEvent extends Base {
+  readonly type: 'run.finished';
+  readonly status: FinalRunStatus;
+  readonly output?: JsonObject;
+  readonly error?: ErrorInfo & { readonly nodeId?: string };
+}
+
+/** Every event of a run: plain serialisable objects, a closed union on `type` (DESIGN §4). */
+export type RunEvent =
+  | RunStartedEvent
+  | NodeStartedEvent
+  | NodeRetryingEvent
+  | NodeSucceededEvent
+  | NodeFailedEvent
+  | NodeSkippedEvent
+  | ApprovalRequestedEvent
+  | ApprovalDecidedEvent
+  | TimerSetEvent
+  | TimerFiredEvent
+  | RunWaitingEvent
+  | CompensationEvent
+  | NotificationSentEvent
+  | RunFinishedEvent;
+
+export type RunEventType = RunEvent['type'];
+export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+
+export const RUN_EVENT_TYPES: readonly RunEventType[] = Object.freeze([
+  'run.started',
+  'node.started',
+  'node.retrying',
+  'node.succeeded',
+  'node.failed',
+  'node.skipped',
+  'approval.requested',
+  'approval.decided',
+  'timer.set',
+  'timer.fired',
+  'run.waiting',
+  'compensation.started',
+  'compensation.succeeded',
+  'compensation.failed',
+  'notification.sent',
+  'run.finished',
+]);

@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import type { CompiledFlow, CompiledNode } from '../compile.js';
+import type { JsonObject, JsonValue } from '../flow-types.js';
+import type { Clock } from './clock.js';
+
+/** What an executor returns. Policy (retries, edges, joins) stays with the engine (STYLE §3). */
+export interface ExecutorResult {
+  readonly output: JsonObject | JsonValue[];
+  /** Labels selected by a conditional: pass or fail for a gate, the matching `then`s of a router. */
+  readonly labels?: readonly string[];
+  /** A gate's verdict; a failing gate with no fail edge and no fail_action fails as GATE_FAILED. */
+  readonly outcome?: 'pass' | 'fail';
+  /** fail_action block_deployment: the run ends blocked. */
+  readonly blocked?: boolean;
+}
+
+/** An agent's reply, normalised (DESIGN §5). */
+export interface AgentReply {
+  readonly status: 'succeeded' | 'failed';
+  readonly result?: JsonObject;
+  readonly metrics?: JsonObject;
+  readonly error?: { readonly message: string; readonly code?: string; readonly retryable?: boolean };
+}
+
+/** The task envelope every transport receives (DESIGN §5). */
+export interface AgentTask {
+  /** The idempotency key: the same on every retry and restart. */
+  readonly task_id: string;
+  readonly agent: string;
+  readonly task: string;
+  readonly inputs: JsonObject;
+  readonly run: { readonly id: string; readonly flow: string };
+  readonly node: string;
+  readonly attempt: number;
+  /** ISO 8601, when the node's timeout ends the attempt. */
+  readonly deadline?: string;
+}
+
+export interface AgentTransport {
+  /** Performs the task; a thrown error with `retryable` set is retried by the engine. */
+  call(task: AgentTask, signal: AbortSignal): Promise<AgentReply>;
+}
+
+/** An agent as registered: its transport, its concurrency limit and its compensating tasks. */
+export interface AgentRegistration {
+  readonly transport: AgentTransport;
+  /** Tasks of this agent at once, across runs. @default Infinity */
+  readonly concurrency?: number;
+  /** task → the task that undoes it, used by `rollback` when a node has no `compensate`. */
+  readonly compensations?: Readonly<Record<string, string>>;
+}
+
+export interface ConnectorContext {
+  readonly signal: AbortSignal;
+  readonly idempotencyKey: string;
+  readonly log: Logger;
+  /** A credential's value by the name the flow uses (`authentication`), or undefined. */
+  credential(name: string): string | undefined;
+}
+
+/** A service an external_api node calls (DESIGN §2.2): github, slack, http, prometheus, … */
+export interface Connector {
+  readonly service: string;
+  call(action: string, params: JsonObject, ctx: ConnectorContext & { readonly authentication?: string }): Promise<JsonObject>;
+}
+
+export interface FunctionContext {
+  readonly runId: string;
+  readonly nodeId: string;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+}
+
+/** A function node's implementation: the picked input and the node's other data keys. */
+export type FlowFunction = (input: JsonObject, params: JsonObject, ctx: FunctionContext) => JsonObject | Promise<JsonObject>;
+
+export interface ApprovalRequest {
+  readonly approvers: readonly string[];
+  readonly required: number;
+  readonly timeoutSeconds: number;
+  readonly onTimeout: 'fail' | 'approve';
+  readonly allowSelfApproval: boolean;
+  readonly message?: string;
+}
+
+export interface ApprovalOutcome {
+  readonly approved: boolean;
+  readonly decisions: readonly JsonObject[];
+  readonly timedOut: boolean;
+}
+
+export interface SubflowOutcome {
+  readonly runId: string;
+  readonly status: string;
+  readonly output: JsonObject;
+}
+
+/** What an executor gets: one argument, no `this` (STYLE §1). */
+export interface ExecutorContext {
+  readonly runId: string;
+  readonly nodeId: string;
+  readonly attempt: number;
+  /** The for_each item and its index, when the node iterates. */
+  readonly item?: { readonly value: JsonValue; readonly index: number };
+  readonly input: JsonObject;
+  /** Aborted on timeout, cancellation, or when the run fails elsewhere. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** runId + node path (+ for_each index): the same on every retry and restart. */
+  readonly idempotencyKey: string;
+  readonly flow: CompiledFlow;
+  readonly node: CompiledNode;
+  /** The run's trigger payload. */
+  readonly trigger: JsonValue;
+  /** Evaluates a `{% … %}` string (other values are returned as they are, deeply resolved). */
+  evaluate(value: JsonValue, input?: JsonValue): Promise<JsonValue>;
+  /** Resolves after `at` (epoch ms); a durable timer. */
+  sleepUntil(at: number): Promise<void>;
+  callAgent(agent: string, task: string, inputs: JsonObject): Promise<AgentReply>;
+  callFunction(name: string, input: JsonObject, params: JsonObject): Promise<JsonObject>;
+  callConnector(service: string, action: string, params: JsonObject, authentication?: string): Promise<JsonObject>;
+  requestApproval(request: ApprovalRequest): Promise<ApprovalOutcome>;
+  runSubflow(ref: string, options: { params: JsonObject; trigger: JsonValue }): Promise<SubflowOutcome>;
+}
+
+/** A node type's implementation (STYLE §1). `defineExecutor` exists only for type inference. */
+export interface ExecutorDefinition<D = JsonObject> {
+  readonly type: string;
+  /** JSON Schema of the node's data, for types beyond the nine built in. */
+  readonly schema?: object;
+  /**
+   * Whether the engine evaluates every `{% … %}` in `data` before `run` (default true). A
+   * conditional says false: its metric and if strings are evaluated per check.
+   */
+  readonly resolveData?: boolean;
+  run(ctx: ExecutorContext, data: D): Promise<ExecutorResult>;
+}
+
+export function defineExecutor<D = JsonObject>(definition: ExecutorDefinition<D>): ExecutorDefinition<D> {
+  return definition;
+}
