@@ -65,6 +65,10 @@ export interface CompiledFlow {
   /** sha256 of the flow's text (of its JSON when built in code): the version a run keeps. */
   readonly hash: string;
   readonly definition: Readonly<FlowDocument>;
+  /** The file it was loaded from (absolute), which sub-flow references are relative to. */
+  readonly path: string | undefined;
+  /** The flow's text exactly as loaded, kept with a run so that it resumes on this version. */
+  readonly text: string;
   readonly params: Readonly<Record<string, Readonly<ParamSpec>>>;
   /** Nodes by id, in the flow's order. */
   readonly nodes: ReadonlyMap<string, CompiledNode>;
@@ -94,7 +98,7 @@ const GRAPH_MUTATORS = [
 ] as const;
 
 /** Compiles a flow that validation accepted. */
-export function compileChecked(checked: CheckedFlow, text: string): CompiledFlow {
+export function compileChecked(checked: CheckedFlow, text: string, path?: string): CompiledFlow {
   const document = checked.document;
   if (!checked.ok || document === undefined) {
     throw new GantryError('INTERNAL', 'compileChecked was given a flow that did not validate');
@@ -150,6 +154,8 @@ export function compileChecked(checked: CheckedFlow, text: string): CompiledFlow
     version: document.version,
     hash: createHash('sha256').update(text).digest('hex'),
     definition: document,
+    path,
+    text,
     params: document.params ?? Object.freeze({}),
     nodes: readonlyMap(nodes),
     edges: Object.freeze(edges),

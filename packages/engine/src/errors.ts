@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   APPROVAL_EXPIRED: 'A decision arrived after the approval\'s deadline (HTTP 410).',
   TIMEOUT: 'An attempt ran past its node\'s timeout and was aborted (retryable).',
   AGENT_FAILED: 'An agent answered with status failed, or its transport failed.',
+  NODE_FAILED: 'An executor threw an error of its own (not a GantryError); the message is the executor\'s.',
   FUNCTION_FAILED: 'A registered function threw.',
   CONNECTOR_FAILED: 'A connector call failed (the message says how; 5xx and network errors are retryable).',
   SUBFLOW_FAILED: 'A sub-flow\'s run did not succeed; its status and error are in the details.',

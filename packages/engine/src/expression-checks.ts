@@ -1,7 +1,7 @@
 import jsonata from 'jsonata';
 import { describePointer } from './describe.js';
 import type { Finding } from './diagnostics.js';
-import { expressionBody, isExpressionText } from './expression-text.js';
+import { EXPRESSION_LIMITS, expressionBody, isExpressionText } from './expression-text.js';
 import type { FlowView } from './flow-view.js';
 import { joinPointer } from './json-source.js';
 import { didYouMean } from './suggest.js';
@@ -78,7 +78,7 @@ export function expressionFindings(
       if (body.trim() === '') error = { message: 'the expression is empty' };
       else {
         try {
-          parsed.set(text, jsonata(body));
+          parsed.set(text, jsonata(body, EXPRESSION_LIMITS));
         } catch (cause) {
           error = cause as JsonataError;
         }

@@ -69,3 +69,17 @@ export type {
   ApprovalOutcome,
   SubflowOutcome,
 } from './run/interfaces.js';
+export { createEngine } from './run/engine.js';
+export type { Engine, Run, StartOptions } from './run/engine.js';
+export type { RunResult } from './run/execution.js';
+export type { EngineOptions, Notification, Notifier } from './run/options.js';
+export type { Decision } from './run/approval-waits.js';
+export { MemoryStore } from './run/store.js';
+export type { RunStore, RunRecord, RunFilter } from './run/store.js';
+export { replay, applyEvent } from './run/state.js';
+export type { RunState, NodeState, NodeStatus } from './run/state.js';
+export { readiness, takenOnSuccess, takenOnFailure, inputOf } from './run/rules.js';
+export { approvalState, eligibleRoles } from './run/approvals.js';
+export type { PrincipalDirectory } from './run/approvals.js';
+export { resolveParams, coerceParam } from './run/params.js';
+export { resolveRetry, retryDelayMs } from './run/backoff.js';

@@ -7,21 +7,21 @@ import { GantryError } from './errors.js';
 import { checkFlowText, checkFlowValue, type ValidateOptions } from './validate.js';
 
 /** Validates and compiles a flow's text; throws `FLOW_INVALID` listing every error. */
-export function loadFlowText(text: string, options: ValidateOptions & { source?: string } = {}): CompiledFlow {
+export function loadFlowText(text: string, options: ValidateOptions & { source?: string; path?: string } = {}): CompiledFlow {
   const checked = checkFlowText(text, options);
   if (!checked.ok) throw invalid(options.source ?? 'flow', checked.diagnostics);
-  return compileChecked(checked, text);
+  return compileChecked(checked, text, options.path === undefined ? undefined : resolve(options.path));
 }
 
 /** Reads, validates and compiles a flow file; subflow references resolve against its folder. */
-export async function loadFlowFile(path: string): Promise<CompiledFlow> {
+export async function loadFlowFile(path: string, options: ValidateOptions = {}): Promise<CompiledFlow> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
     throw new GantryError('FLOW_NOT_FOUND', `cannot read flow file ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
   }
-  return loadFlowText(text, { source: path, subflowExists: subflowResolver(path) });
+  return loadFlowText(text, { subflowExists: subflowResolver(path), ...options, source: path, path });
 }
 
 /** Whether a subflow reference of the flow at `path` names an existing file. */

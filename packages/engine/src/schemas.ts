@@ -13,6 +13,8 @@ export const SCHEMA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../.
 export type SchemaErrors = ErrorObject[];
 
 let flowValidator: ValidateFunction | undefined;
+let ajvInstance: Ajv | undefined;
+const customValidators = new WeakMap<object, ValidateFunction>();
 
 function readSchema(path: string): Record<string, unknown> {
   try {
@@ -25,7 +27,7 @@ function readSchema(path: string): Record<string, unknown> {
 /** The flow schema, compiled once per process with every node type's data schema. */
 export function flowSchemaValidator(): ValidateFunction {
   if (flowValidator !== undefined) return flowValidator;
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
+  const ajv = (ajvInstance = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }));
   const nodeDir = join(SCHEMA_DIR, 'nodes');
   for (const file of readdirSync(nodeDir).filter((f) => f.endsWith('.schema.json')).sort()) {
     ajv.addSchema(readSchema(join(nodeDir, file)), `nodes/${file}`);
@@ -42,4 +44,33 @@ export function flowSchemaValidator(): ValidateFunction {
 export function checkFlowSchema(document: unknown): SchemaErrors {
   const validate = flowSchemaValidator();
   return validate(document) ? [] : [...(validate.errors ?? [])];
+}
+
+/**
+ * Checks the data of nodes whose type a registered executor adds, against that executor's
+ * schema; errors carry pointers relative to the document, like the flow schema's.
+ */
+export function checkCustomData(document: unknown, types: ReadonlyMap<string, object | undefined>): SchemaErrors {
+  flowSchemaValidator();
+  const nodes = typeof document === 'object' && document !== null && Array.isArray((document as { nodes?: unknown }).nodes) ? (document as { nodes: unknown[] }).nodes : [];
+  const errors: SchemaErrors = [];
+  nodes.forEach((node, index) => {
+    if (typeof node !== 'object' || node === null) return;
+    const { type, data } = node as { type?: unknown; data?: unknown };
+    const schema = typeof type === 'string' ? types.get(type) : undefined;
+    if (schema === undefined) return;
+    let validate = customValidators.get(schema);
+    if (validate === undefined) {
+      try {
+        validate = ajvInstance!.compile(schema);
+      } catch (cause) {
+        throw new GantryError('SCHEMA_MISSING', `the data schema of node type "${type as string}" does not compile: ${(cause as Error).message}`, { cause });
+      }
+      customValidators.set(schema, validate);
+    }
+    if (!validate(data)) {
+      for (const e of validate.errors ?? []) errors.push({ ...e, instancePath: `/nodes/${index}/data${e.instancePath}` });
+    }
+  });
+  return errors;
 }

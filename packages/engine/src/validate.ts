@@ -6,11 +6,16 @@ import { isRecord, viewOf } from './flow-view.js';
 import { graphFindings } from './graph-checks.js';
 import { JsonSource } from './json-source.js';
 import { nodeFindings } from './node-checks.js';
-import { checkFlowSchema } from './schemas.js';
+import { checkCustomData, checkFlowSchema } from './schemas.js';
 import { schemaFindings } from './schema-findings.js';
 import { showValue } from './describe.js';
 
 export interface ValidateOptions {
+  /**
+   * Node types added by registered executors, with the JSON Schema of their data (undefined:
+   * any object). The nine built-in types need no entry.
+   */
+  nodeTypes?: ReadonlyMap<string, object | undefined>;
   /**
    * Whether a subflow node's `flow` names an existing flow. Without it, subflow references are
    * not checked (a flow given as an object has no folder to resolve them against).
@@ -92,7 +97,7 @@ function checkFlowDocument(
 ): CheckedFlow {
   const view = viewOf(document);
   const findings: Finding[] = [
-    ...schemaFindings(document, checkFlowSchema(document)),
+    ...schemaFindings(document, schemaErrors(document, options.nodeTypes)),
     ...graphFindings(view),
     ...nodeFindings(document, view),
     ...subflowFindings(view, options),
@@ -130,4 +135,12 @@ function subflowFindings(view: ReturnType<typeof viewOf>, options: ValidateOptio
     }
   }
   return findings;
+}
+
+function schemaErrors(document: unknown, nodeTypes: ReadonlyMap<string, object | undefined> | undefined) {
+  const errors = checkFlowSchema(document);
+  if (nodeTypes === undefined || nodeTypes.size === 0) return errors;
+  // A registered type is not unknown: drop the enum error on its `type` and check its data.
+  const custom = errors.filter((e) => !(e.keyword === 'enum' && /^\/nodes\/\d+\/type$/.test(e.instancePath) && nodeTypes.has(String(e.data))));
+  return [...custom, ...checkCustomData(document, nodeTypes)];
 }

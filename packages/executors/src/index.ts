@@ -1,1 +1,13 @@
-export {};
+export { builtinExecutors } from './executors.js';
+export { webhookExecutor } from './webhook.js';
+export { functionExecutor } from './function.js';
+export { conditionalExecutor } from './conditional.js';
+export { parallelExecutor } from './parallel.js';
+export { agentExecutor } from './agent.js';
+export { humanApprovalExecutor } from './human-approval.js';
+export { externalApiExecutor } from './external-api.js';
+export { waitExecutor } from './wait.js';
+export { subflowExecutor } from './subflow.js';
+export { moduleAgent } from './agents/module.js';
+export type { ModuleAgent, TaskHandler } from './agents/module.js';
+export { compare, readPath } from './compare.js';

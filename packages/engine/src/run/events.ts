@@ -38,8 +38,8 @@ export interface RunStartedEvent extends Base {
 
 export interface NodeStartedEvent extends NodeBase {
   readonly type: 'node.started';
-  /** What the node resolved as its input (DESIGN §3.1). */
-  readonly input: JsonObject;
+  /** What the node resolved as its input (DESIGN §3.1); absent on a for_each item's first attempt. */
+  readonly input?: JsonObject;
 }
 
 export interface NodeRetryingEvent extends NodeBase {

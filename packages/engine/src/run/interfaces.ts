@@ -117,7 +117,8 @@ export interface ExecutorContext {
   evaluate(value: JsonValue, input?: JsonValue): Promise<JsonValue>;
   /** Resolves after `at` (epoch ms); a durable timer. */
   sleepUntil(at: number): Promise<void>;
-  callAgent(agent: string, task: string, inputs: JsonObject): Promise<AgentReply>;
+  /** Calls an agent; `signal` narrows the abort (a parallel node's siblings), the attempt's applies too. */
+  callAgent(agent: string, task: string, inputs: JsonObject, options?: { signal?: AbortSignal }): Promise<AgentReply>;
   callFunction(name: string, input: JsonObject, params: JsonObject): Promise<JsonObject>;
   callConnector(service: string, action: string, params: JsonObject, authentication?: string): Promise<JsonObject>;
   requestApproval(request: ApprovalRequest): Promise<ApprovalOutcome>;

@@ -1,0 +1,34 @@
+import type { RetryPolicy } from '../flow-types.js';
+
+/** A node's retry policy with every default filled in (DESIGN §2.1). */
+export interface ResolvedRetry {
+  readonly maxAttempts: number;
+  readonly backoff: 'fixed' | 'exponential';
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly jitter: boolean;
+}
+
+const NO_RETRY: ResolvedRetry = Object.freeze({ maxAttempts: 1, backoff: 'fixed', initialMs: 0, maxMs: 0, jitter: false });
+
+/** No `retry` field: one attempt. A `retry` field: 3 attempts, exponential from 1 s to 60 s, jittered. */
+export function resolveRetry(policy: RetryPolicy | undefined): ResolvedRetry {
+  if (policy === undefined) return NO_RETRY;
+  return {
+    maxAttempts: policy.max_attempts ?? 3,
+    backoff: policy.backoff ?? 'exponential',
+    initialMs: (policy.initial_seconds ?? 1) * 1000,
+    maxMs: (policy.max_seconds ?? 60) * 1000,
+    jitter: policy.jitter ?? true,
+  };
+}
+
+/**
+ * The delay before attempt `attempt + 1`. Jitter is "equal jitter": half the delay is kept and
+ * the other half drawn at random, so retries of many runs spread out without collapsing to 0.
+ */
+export function retryDelayMs(retry: ResolvedRetry, attempt: number, random: () => number): number {
+  const base = retry.backoff === 'exponential' ? retry.initialMs * 2 ** (attempt - 1) : retry.initialMs;
+  const capped = Math.min(base, Math.max(retry.maxMs, retry.initialMs));
+  return retry.jitter ? capped / 2 + (random() * capped) / 2 : capped;
+}

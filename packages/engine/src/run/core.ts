@@ -1,0 +1,35 @@
+import type { CompiledFlow } from '../compile.js';
+import type { JsonObject, JsonValue } from '../flow-types.js';
+import type { RunEvent } from './events.js';
+import type { AgentReply, ExecutorDefinition, SubflowOutcome } from './interfaces.js';
+import type { Notification, ResolvedOptions } from './options.js';
+
+/** Who asks for an agent task, a function or a connector call: for the envelope and the logs. */
+export interface CallSite {
+  readonly runId: string;
+  readonly flow: CompiledFlow;
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly idempotencyKey: string;
+  readonly deadline: number | undefined;
+  readonly signal: AbortSignal;
+}
+
+/** What a run's execution needs from its engine: the one place that does I/O for it. */
+export interface EngineCore {
+  readonly options: ResolvedOptions;
+  executor(type: string): ExecutorDefinition<never> | undefined;
+  /** Appends to the run's journal and tells the listeners. */
+  record(event: RunEvent): void;
+  callAgent(agent: string, task: string, inputs: JsonObject, site: CallSite): Promise<AgentReply>;
+  callFunction(name: string, input: JsonObject, params: JsonObject, site: CallSite): Promise<JsonObject>;
+  callConnector(service: string, action: string, params: JsonObject, authentication: string | undefined, site: CallSite): Promise<JsonObject>;
+  runSubflow(site: CallSite, path: string, ref: string, options: { params: JsonObject; trigger: JsonValue }): Promise<SubflowOutcome>;
+  /** The task that undoes `task` of `agent`, from the agent's registration. */
+  compensationFor(agent: string, task: string): string | undefined;
+  notify(notification: Notification): Promise<void>;
+  /** Runs `fn` within the engine's global concurrency limit. */
+  limit<T>(fn: () => Promise<T>): Promise<T>;
+  /** The run has finished: forget it. */
+  released(runId: string): void;
+}

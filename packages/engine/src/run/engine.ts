@@ -1,0 +1,337 @@
+import { dirname, resolve } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import PQueue from 'p-queue';
+import type { CompiledFlow } from '../compile.js';
+import { GantryError, isGantryError } from '../errors.js';
+import type { JsonObject, JsonValue } from '../flow-types.js';
+import { compileFlow, loadFlowFile } from '../load.js';
+import type { Decision } from './approval-waits.js';
+import type { CallSite, EngineCore } from './core.js';
+import { toErrorInfo } from './error-info.js';
+import type { RunEvent, RunEventOf, RunEventType, RunStatus } from './events.js';
+import { RunExecution, type RunResult } from './execution.js';
+import type { AgentRegistration, AgentReply, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
+import { resolveOptions, type EngineOptions, type Notification, type ResolvedOptions } from './options.js';
+import { resolveParams } from './params.js';
+import { missingRegistrations } from './preflight.js';
+import type { RunState } from './state.js';
+
+export interface StartOptions {
+  /** @default {} — each declared param falls back to its default */
+  params?: JsonObject;
+  /** The trigger payload: the webhook's body, `--input`. @default {} */
+  trigger?: JsonValue;
+  /** Who started the run; may not approve its approvals. @default the trigger's sender */
+  initiator?: string;
+  /** @default a new id from the engine's `ids` */
+  runId?: string;
+  /** Set when the run is a sub-flow's. */
+  parent?: { runId: string; path: string };
+}
+
+/** A started run. */
+export interface Run {
+  readonly id: string;
+  readonly flow: CompiledFlow;
+  /** Resolves with the final status; never rejects. */
+  readonly finished: Promise<RunResult>;
+  status(): RunStatus;
+  /** The run's state as its journal has built it (read it, do not change it). */
+  state(): Readonly<RunState>;
+  /** Nodes waiting for a human decision. */
+  waitingApprovals(): { nodeId: string; approvers: readonly string[]; deadline: number }[];
+  decide(nodeId: string, decision: Decision): void;
+  cancel(): void;
+}
+
+type Listener<T extends RunEventType | 'event'> = (event: T extends RunEventType ? RunEventOf<T> : RunEvent) => void;
+
+export interface Engine {
+  registerExecutor(executor: ExecutorDefinition<never>): void;
+  registerFunction(name: string, fn: FlowFunction): void;
+  registerAgent(name: string, agent: AgentTransport | AgentRegistration): void;
+  registerConnector(connector: Connector): void;
+  /** Reads, validates and compiles a flow file (with the node types registered here). */
+  loadFlow(path: string): Promise<CompiledFlow>;
+  /** Starts a run; refuses, before anything runs, a flow naming unregistered types, functions or agents. */
+  start(flow: CompiledFlow | object, options?: StartOptions): Promise<Run>;
+  run(runId: string): Run | undefined;
+  decide(runId: string, nodeId: string, decision: Decision): void;
+  cancel(runId: string): void;
+  /** Listens to one event type, or to every event with 'event'. */
+  on<T extends RunEventType | 'event'>(type: T, listener: Listener<T>): () => void;
+  readonly options: ResolvedOptions;
+}
+
+function isRegistration(agent: AgentTransport | AgentRegistration): agent is AgentRegistration {
+  return typeof (agent as AgentRegistration).transport === 'object';
+}
+
+/** Creates an engine (DESIGN §5). Options are validated once, here. */
+export function createEngine(options: EngineOptions = {}): Engine {
+  const resolved = resolveOptions(options);
+  const executors = new Map<string, ExecutorDefinition<never>>();
+  const functions = new Map<string, FlowFunction>();
+  const agents = new Map<string, { registration: AgentRegistration; queue: PQueue | undefined }>();
+  const connectors = new Map<string, Connector>();
+  const live = new Map<string, RunExecution>();
+  const emitter = new EventEmitter();
+  const queue = resolved.concurrency === Infinity ? undefined : new PQueue({ concurrency: resolved.concurrency });
+  const flowsByPath = new Map<string, Promise<CompiledFlow>>();
+  const pending = new Map<string, RunEvent[]>();
+  let flushQueued = false;
+
+  const refuse = (kind: string, name: string) => {
+    throw new GantryError('DUPLICATE_REGISTRATION', `${kind} "${name}" is registered already`);
+  };
+
+  const engine: Engine = {
+    options: resolved,
+    registerExecutor(executor) {
+      if (typeof executor?.type !== 'string' || typeof executor.run !== 'function') {
+        throw new GantryError('CONFIG_INVALID', 'registerExecutor: expected { type: string, run: function }');
+      }
+      if (executors.has(executor.type)) refuse('executor', executor.type);
+      executors.set(executor.type, executor);
+    },
+    registerFunction(name, fn) {
+      if (typeof fn !== 'function') throw new GantryError('CONFIG_INVALID', `registerFunction: expected "${name}" to be a function, got ${typeof fn}`);
+      if (functions.has(name)) refuse('function', name);
+      functions.set(name, fn);
+    },
+    registerAgent(name, agent) {
+      const registration = isRegistration(agent) ? agent : { transport: agent };
+      if (typeof registration.transport?.call !== 'function') {
+        throw new GantryError('CONFIG_INVALID', `registerAgent: expected agent "${name}" to have a transport with call(task, signal)`);
+      }
+      const limit = registration.concurrency;
+      if (limit !== undefined && !(limit === Infinity || (Number.isInteger(limit) && limit >= 1))) {
+        throw new GantryError('CONFIG_INVALID', `registerAgent: expected the concurrency of agent "${name}" to be an integer ≥ 1, got ${String(limit)}`);
+      }
+      if (agents.has(name)) refuse('agent', name);
+      agents.set(name, { registration, queue: limit === undefined || limit === Infinity ? undefined : new PQueue({ concurrency: limit }) });
+    },
+    registerConnector(connector) {
+      if (typeof connector?.service !== 'string' || typeof connector.call !== 'function') {
+        throw new GantryError('CONFIG_INVALID', 'registerConnector: expected { service: string, call: function }');
+      }
+      if (connectors.has(connector.service)) refuse('connector', connector.service);
+      connectors.set(connector.service, connector);
+    },
+    loadFlow(path) {
+      return loadFlowFile(path, { nodeTypes: customTypes() });
+    },
+    async start(flow, startOptions = {}) {
+      const compiled = isCompiled(flow) ? flow : compileFlow(flow, { nodeTypes: customTypes() });
+      const missing = missingRegistrations(compiled, { executors, functions, agents, connectors });
+      if (missing !== undefined) throw missing;
+      const params = resolveParams(compiled, startOptions.params);
+      const runId = startOptions.runId ?? resolved.ids();
+      const trigger = startOptions.trigger ?? {};
+      const execution = new RunExecution(core, compiled, runId);
+      resolved.store.createRun({
+        runId,
+        flowName: compiled.name,
+        flowHash: compiled.hash,
+        flowText: compiled.text,
+        ...(compiled.path ? { flowSource: compiled.path } : {}),
+        ...(startOptions.parent ? { parentRunId: startOptions.parent.runId } : {}),
+        startedAt: resolved.clock.now(),
+        status: 'running',
+      });
+      live.set(runId, execution);
+      const initiator = startOptions.initiator ?? initiatorOf(trigger);
+      execution.start({
+        flow: { name: compiled.name, hash: compiled.hash, ...(compiled.version ? { version: compiled.version } : {}), ...(compiled.path ? { source: compiled.path } : {}) },
+        params,
+        trigger,
+        ...(initiator ? { initiator } : {}),
+        ...(startOptions.parent ? { parent: startOptions.parent } : {}),
+      });
+      return handle(execution);
+    },
+    run(runId) {
+      const execution = live.get(runId);
+      return execution === undefined ? undefined : handle(execution);
+    },
+    decide(runId, nodeId, decision) {
+      liveRun(runId).decideApproval(nodeId, decision);
+    },
+    cancel(runId) {
+      liveRun(runId).cancel();
+    },
+    on(type, listener) {
+      emitter.on(type, listener as (event: RunEvent) => void);
+      return () => emitter.off(type, listener as (event: RunEvent) => void);
+    },
+  };
+
+  function liveRun(runId: string): RunExecution {
+    const execution = live.get(runId);
+    if (execution === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} is active in this engine`);
+    return execution;
+  }
+
+  function customTypes(): ReadonlyMap<string, object | undefined> {
+    const types = new Map<string, object | undefined>();
+    for (const [type, executor] of executors) if (!BUILT_IN.has(type)) types.set(type, executor.schema);
+    return types;
+  }
+
+  function handle(execution: RunExecution): Run {
+    return {
+      id: execution.runId,
+      flow: execution.flow,
+      finished: execution.finished,
+      status: () => execution.state.status,
+      state: () => execution.state,
+      waitingApprovals: () => execution.waitingApprovals(),
+      decide: (nodeId, decision) => execution.decideApproval(nodeId, decision),
+      cancel: () => execution.cancel(),
+    };
+  }
+
+  function flush(): void {
+    flushQueued = false;
+    for (const [runId, events] of pending) resolved.store.append(runId, events);
+    pending.clear();
+  }
+
+  const core: EngineCore = {
+    options: resolved,
+    executor: (type) => executors.get(type),
+    record(event) {
+      // Events of one tick go to the store together: parallel branches share a write.
+      let batch = pending.get(event.runId);
+      if (batch === undefined) pending.set(event.runId, (batch = []));
+      batch.push(event);
+      if (!flushQueued) {
+        flushQueued = true;
+        queueMicrotask(flush);
+      }
+      if (event.type === 'run.finished' || event.type === 'run.waiting') {
+        flush();
+        resolved.store.setStatus(event.runId, event.type === 'run.finished' ? event.status : 'waiting', event.type === 'run.finished' ? event.at : undefined);
+      }
+      emitter.emit(event.type, event);
+      emitter.emit('event', event);
+    },
+    async callAgent(agent, task, inputs, site) {
+      const entry = agents.get(agent);
+      if (entry === undefined) throw new GantryError('AGENT_NOT_FOUND', `no agent "${agent}" is registered or configured`);
+      const envelope = {
+        task_id: site.idempotencyKey,
+        agent,
+        task,
+        inputs,
+        run: { id: site.runId, flow: site.flow.name },
+        node: site.nodeId,
+        attempt: site.attempt,
+        ...(site.deadline === undefined ? {} : { deadline: new Date(site.deadline).toISOString() }),
+      };
+      const call = () => entry.registration.transport.call(envelope, site.signal);
+      let reply: AgentReply;
+      try {
+        reply = await (entry.queue ? entry.queue.add(call) : call());
+      } catch (error) {
+        if (isGantryError(error)) throw error;
+        const info = toErrorInfo(error, 'AGENT_FAILED');
+        throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${info.message}`, { retryable: info.retryable, cause: error });
+      }
+      return normaliseReply(agent, task, reply);
+    },
+    async callFunction(name, input, params, site) {
+      const fn = functions.get(name);
+      if (fn === undefined) throw new GantryError('FUNCTION_NOT_FOUND', `no function "${name}" is registered`);
+      try {
+        return await fn(input, params, { runId: site.runId, nodeId: site.nodeId, signal: site.signal, log: resolved.logger.child({ runId: site.runId, nodeId: site.nodeId, function: name }) });
+      } catch (error) {
+        if (isGantryError(error)) throw error;
+        throw new GantryError('FUNCTION_FAILED', `function "${name}" failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+      }
+    },
+    async callConnector(service, action, params, authentication, site) {
+      const connector = connectors.get(service);
+      if (connector === undefined) throw new GantryError('CONNECTOR_NOT_FOUND', `no connector for service "${service}" is registered`);
+      return connector.call(action, params, {
+        signal: site.signal,
+        idempotencyKey: site.idempotencyKey,
+        log: resolved.logger.child({ runId: site.runId, nodeId: site.nodeId, service }),
+        credential: resolved.credentials,
+        ...(authentication === undefined ? {} : { authentication }),
+      });
+    },
+    async runSubflow(site, path, ref, options): Promise<SubflowOutcome> {
+      const base = site.flow.path === undefined ? process.cwd() : dirname(site.flow.path);
+      const file = resolve(base, ref);
+      let load = flowsByPath.get(file);
+      if (load === undefined) {
+        load = engine.loadFlow(file);
+        flowsByPath.set(file, load);
+        load.catch(() => flowsByPath.delete(file));
+      }
+      const child = await engine.start(await load, {
+        params: options.params,
+        trigger: options.trigger,
+        runId: `${site.runId}.${path}`,
+        parent: { runId: site.runId, path },
+        ...(live.get(site.runId)?.state.started?.initiator ? { initiator: live.get(site.runId)!.state.started!.initiator! } : {}),
+      });
+      const onAbort = () => child.cancel();
+      site.signal.addEventListener('abort', onAbort, { once: true });
+      const result = await child.finished.finally(() => site.signal.removeEventListener('abort', onAbort));
+      if (result.status !== 'succeeded') {
+        const why = result.error ? `: ${result.error.message}` : '';
+        throw Object.assign(new GantryError('SUBFLOW_FAILED', `sub-flow ${ref} (run ${child.id}) ended ${result.status}${why}`), {
+          details: { runId: child.id, status: result.status, ...(result.error ? { error: result.error as unknown as JsonValue } : {}) },
+        });
+      }
+      return { runId: child.id, status: result.status, output: result.output ?? {} };
+    },
+    compensationFor(agent, task) {
+      return agents.get(agent)?.registration.compensations?.[task];
+    },
+    async notify(notification: Notification) {
+      if (resolved.notifier) return resolved.notifier(notification);
+      resolved.logger.warn({ notification }, notification.message);
+    },
+    limit: queue === undefined ? (fn) => fn() : (fn) => queue.add(fn),
+    released(runId) {
+      live.delete(runId);
+    },
+  };
+
+  for (const executor of resolved.executors) engine.registerExecutor(executor);
+  for (const [name, fn] of Object.entries(resolved.functions)) engine.registerFunction(name, fn);
+  for (const [name, agent] of Object.entries(resolved.agents)) engine.registerAgent(name, agent);
+  for (const connector of resolved.connectors) engine.registerConnector(connector);
+  return engine;
+}
+
+const BUILT_IN = new Set(['webhook', 'function', 'conditional', 'parallel', 'agent', 'human_approval', 'external_api', 'wait', 'subflow']);
+
+function isCompiled(flow: CompiledFlow | object): flow is CompiledFlow {
+  return typeof (flow as CompiledFlow).hash === 'string' && (flow as CompiledFlow).nodes instanceof Map;
+}
+
+/** GitHub webhooks name who caused them: that person may not approve the deployment. */
+function initiatorOf(trigger: JsonValue): string | undefined {
+  if (typeof trigger !== 'object' || trigger === null || Array.isArray(trigger)) return undefined;
+  const sender = trigger.sender as JsonObject | undefined;
+  if (sender && typeof sender.login === 'string') return sender.login;
+  const pusher = trigger.pusher as JsonObject | undefined;
+  if (pusher && typeof pusher.name === 'string') return pusher.name;
+  return undefined;
+}
+
+function normaliseReply(agent: string, task: string, reply: AgentReply): AgentReply {
+  if (typeof reply !== 'object' || reply === null || (reply.status !== 'succeeded' && reply.status !== 'failed')) {
+    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" answered something that is not { status: "succeeded"|"failed", … }`);
+  }
+  if (reply.status === 'failed') {
+    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${reply.error?.message ?? 'no reason given'}`, {
+      retryable: reply.error?.retryable === true,
+    });
+  }
+  return reply;
+}

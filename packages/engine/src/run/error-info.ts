@@ -1,0 +1,22 @@
+import { GantryError, isGantryError } from '../errors.js';
+import type { JsonValue } from '../flow-types.js';
+import type { ErrorInfo } from './events.js';
+
+/** The journal's form of any thrown value: code, message, retryable, and plain-data details. */
+export function toErrorInfo(error: unknown, fallbackCode = 'INTERNAL'): ErrorInfo {
+  if (isGantryError(error)) {
+    const details = (error as GantryError & { details?: JsonValue }).details;
+    return { code: error.code, message: error.message, retryable: error.retryable, ...(details === undefined ? {} : { details }) };
+  }
+  if (error instanceof Error) {
+    const retryable = (error as Error & { retryable?: unknown }).retryable === true;
+    const code = typeof (error as Error & { code?: unknown }).code === 'string' ? String((error as Error & { code: string }).code) : fallbackCode;
+    return { code, message: error.message, retryable };
+  }
+  return { code: fallbackCode, message: String(error), retryable: false };
+}
+
+/** A GantryError carrying plain-data details for the journal (a gate's checks, a child run). */
+export function errorWithDetails(code: ConstructorParameters<typeof GantryError>[0], message: string, details: JsonValue, retryable = false): GantryError {
+  return Object.assign(new GantryError(code, message, { retryable }), { details });
+}

@@ -1,0 +1,504 @@
+import type { Logger } from 'pino';
+import type { CompiledFlow, CompiledNode } from '../compile.js';
+import { GantryError } from '../errors.js';
+import type { JsonObject, JsonValue } from '../flow-types.js';
+import { resolveRetry, retryDelayMs } from './backoff.js';
+import { AttemptContext, type Attempt } from './context.js';
+import type { EngineCore } from './core.js';
+import { errorWithDetails, toErrorInfo } from './error-info.js';
+import type { ErrorInfo, FinalRunStatus, RunEvent, RunStartedEvent } from './events.js';
+import { evaluateExpression, holdsExpression, resolveValue, type Bindings } from './expressions.js';
+import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
+import { mergeInto, inputOf, hasFailEdge, takenOnFailure, takenOnSuccess } from './rules.js';
+import { applyEvent, isTerminal, type RunState } from './state.js';
+import { ApprovalWaits } from './approval-waits.js';
+import { runCompensations } from './compensation.js';
+
+export interface RunResult {
+  readonly runId: string;
+  readonly status: FinalRunStatus;
+  readonly output: JsonObject | undefined;
+  readonly error: (ErrorInfo & { readonly nodeId?: string }) | undefined;
+}
+
+const dynamicData = new WeakMap<CompiledNode, boolean>();
+
+function dataIsDynamic(node: CompiledNode): boolean {
+  let dynamic = dynamicData.get(node);
+  if (dynamic === undefined) {
+    dynamic = holdsExpression(node.definition.data);
+    dynamicData.set(node, dynamic);
+  }
+  return dynamic;
+}
+
+/**
+ * Drives one run: the one place that calls executors, writes the run's journal (through the
+ * engine) and sets timers (STYLE §4). Every state change goes through {@link record}, which
+ * applies the event to the state with the pure fold of state.ts, so the journal alone rebuilds
+ * the run.
+ */
+export class RunExecution {
+  readonly state: RunState;
+  readonly log: Logger;
+  readonly controller = new AbortController();
+  readonly finished: Promise<RunResult>;
+  private resolveFinished!: (result: RunResult) => void;
+  /** Per node (by index): incoming edges whose source is not terminal yet, and edges taken into it. */
+  private readonly remaining: Int32Array;
+  private readonly takenIn: Int32Array;
+  private readonly attempts = new Set<Attempt>();
+  private readonly approvals: ApprovalWaits;
+  /** Nodes deciding, running, retrying or waiting, plus handler work (notifications) in flight. */
+  private active = 0;
+  /** Of those, how many wait on a human or a timer. */
+  private waiting = 0;
+  private ending = false;
+  private bindingsCache: Bindings | undefined;
+
+  constructor(
+    readonly core: EngineCore,
+    readonly flow: CompiledFlow,
+    readonly runId: string,
+  ) {
+    this.state = { runId, status: 'running', startedAt: 0, nodes: new Map(), outputs: {}, takenEdges: new Set(), completed: [], blocked: false, timers: new Map(), events: 0 };
+    this.log = core.options.logger.child({ runId, flow: flow.name });
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    const count = flow.nodes.size;
+    this.remaining = new Int32Array(count);
+    this.takenIn = new Int32Array(count);
+    for (const node of flow.nodes.values()) this.remaining[node.index] = node.incoming.length;
+    this.approvals = new ApprovalWaits(this);
+  }
+
+  get trigger(): JsonValue {
+    return this.state.started?.trigger ?? null;
+  }
+
+  /** The node's path in this run: its id, with the for_each index. */
+  nodePath(nodeId: string, item: number | undefined): string {
+    return item === undefined ? nodeId : `${nodeId}[${item}]`;
+  }
+
+  bindings(item?: { value: JsonValue; index: number }): Bindings {
+    const started = this.state.started!;
+    const base = (this.bindingsCache ??= {
+      trigger: started.trigger,
+      params: started.params,
+      nodes: this.state.outputs,
+      run: { id: this.runId, flow: this.flow.name, started_at: new Date(started.at).toISOString() },
+    });
+    return item === undefined ? base : { ...base, item: item.value, index: item.index };
+  }
+
+  record(event: RunEvent): void {
+    applyEvent(this.state, event);
+    this.core.record(event);
+  }
+
+  now(): number {
+    return this.core.options.clock.now();
+  }
+
+  /** Starts a new run. */
+  start(started: Omit<RunStartedEvent, 'type' | 'runId' | 'at'>): void {
+    this.record({ type: 'run.started', runId: this.runId, at: this.now(), ...started });
+    const starts = this.flow.startNodes;
+    if (starts.length === 0) return this.finish();
+    for (const id of starts) this.begin(this.flow.nodes.get(id)!);
+  }
+
+  /** Runs a node whose incoming edges are decided (§3.2). */
+  private decide(node: CompiledNode): void {
+    if (this.ending) return;
+    const taken = this.takenIn[node.index]!;
+    const runs = node.join === 'all' ? taken === node.incoming.length : taken > 0;
+    if (runs) this.begin(node);
+    else {
+      this.record({ type: 'node.skipped', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 0, reason: 'join' });
+      this.terminal(node);
+    }
+  }
+
+  private begin(node: CompiledNode): void {
+    this.active++;
+    const input = node.incoming.length === 0 ? {} : inputOf(node, this.state);
+    const def = node.definition;
+    if (def.when === undefined && def.for_each === undefined) {
+      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
+      this.attempt(node, input, 1, undefined);
+      return;
+    }
+    void this.beginGuarded(node, input);
+  }
+
+  private async beginGuarded(node: CompiledNode, input: JsonObject): Promise<void> {
+    const def = node.definition;
+    try {
+      if (def.when !== undefined) {
+        const when = typeof def.when === 'boolean' ? def.when : await evaluateExpression(this.flow, def.when, input, this.bindings());
+        if (this.ending) return;
+        if (!when) {
+          this.record({ type: 'node.skipped', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 0, reason: 'when' });
+          return this.terminal(node);
+        }
+      }
+      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
+      if (def.for_each === undefined) return this.attempt(node, input, 1, undefined);
+      const items = Array.isArray(def.for_each) ? def.for_each : await evaluateExpression(this.flow, def.for_each, input, this.bindings());
+      if (!Array.isArray(items)) {
+        throw new GantryError('EXPRESSION_FAILED', `node "${node.id}": for_each must give an array, got ${items === null ? 'null' : typeof items}`);
+      }
+      this.forEach(node, input, items);
+    } catch (error) {
+      if (!this.ending) this.failed(node, toErrorInfo(error, 'EXPRESSION_FAILED'));
+    }
+  }
+
+  /** Runs the items of a for_each node, `concurrency` at a time, stopping at the first failure. */
+  private forEach(node: CompiledNode, input: JsonObject, items: JsonValue[]): void {
+    const limit = node.definition.concurrency ?? 1;
+    const results: JsonValue[] = new Array(items.length);
+    const state = { next: 0, done: 0, failed: false };
+    if (items.length === 0) return void this.succeeded(node, { output: [] });
+    const launch = () => {
+      while (!state.failed && state.next < items.length && state.next - state.done < limit) {
+        const index = state.next++;
+        this.attempt(node, input, 1, { value: items[index]!, index }, (outcome) => {
+          if (this.ending || state.failed) return;
+          if (outcome.ok) {
+            results[index] = outcome.output;
+            state.done++;
+            if (state.done === items.length) void this.succeeded(node, { output: results });
+            else launch();
+          } else {
+            state.failed = true;
+            for (const a of this.attempts) if (a.node === node) this.abortAttempt(a, new GantryError('CANCELLED', 'a sibling item failed'));
+            this.failed(node, { ...outcome.error, message: `item ${index}: ${outcome.error.message}` });
+          }
+        });
+      }
+    };
+    launch();
+  }
+
+  /**
+   * One attempt of a node (or of a for_each item, whose result goes to `onItem`). Results that
+   * arrive after the attempt was timed out, aborted or superseded are ignored.
+   */
+  private attempt(
+    node: CompiledNode,
+    input: JsonObject,
+    number: number,
+    item: { value: JsonValue; index: number } | undefined,
+    onItem?: (outcome: { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo }) => void,
+  ): void {
+    const def = node.definition;
+    const needsOwnSignal = def.timeout !== undefined || item !== undefined;
+    const controller = needsOwnSignal ? new AbortController() : undefined;
+    const current: Attempt = { node, item: item?.index, number, controller, done: false };
+    this.attempts.add(current);
+    if (item !== undefined && number === 1) {
+      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: number, item: item.index });
+    }
+    const deadline = def.timeout === undefined ? undefined : this.now() + def.timeout * 1000;
+    if (deadline !== undefined) {
+      current.cancelTimeout = this.core.options.clock.at(deadline, () => {
+        this.abortAttempt(current, new GantryError('TIMEOUT', `node "${node.id}" ran past its timeout of ${def.timeout} s`, { retryable: true }));
+      });
+    }
+    const ctx = new AttemptContext(this, current, input, item, controller?.signal ?? this.controller.signal, deadline);
+    const settle = (outcome: { ok: true; result: ExecutorResult } | { ok: false; error: unknown }) => {
+      if (current.done) return;
+      this.release(current);
+      if (this.ending) return;
+      if (outcome.ok) {
+        if (onItem === undefined) return void this.succeeded(node, outcome.result, item);
+        void this.mapOutput(node, outcome.result.output, item).then(
+          (output) => {
+            this.record({ type: 'node.succeeded', runId: this.runId, at: this.now(), nodeId: node.id, attempt: number, item: item!.index, output: output as JsonObject });
+            onItem({ ok: true, output: output as JsonValue });
+          },
+          (error) => onItem({ ok: false, error: toErrorInfo(error) }),
+        );
+        return;
+      }
+      const error = toErrorInfo(outcome.error, 'NODE_FAILED');
+      const retry = resolveRetry(def.retry);
+      if (error.retryable && number < retry.maxAttempts) return this.retry(node, input, number, item, error, retry, onItem);
+      if (onItem !== undefined) onItem({ ok: false, error });
+      else this.failed(node, error);
+    };
+    current.settle = settle;
+    const run = () => this.execute(node, ctx, item);
+    this.core.limit(run).then(
+      (result) => settle({ ok: true, result }),
+      (error) => settle({ ok: false, error }),
+    );
+  }
+
+  private async execute(node: CompiledNode, ctx: AttemptContext, item: { value: JsonValue; index: number } | undefined): Promise<ExecutorResult> {
+    const executor = this.core.executor(node.type);
+    if (executor === undefined) throw new GantryError('EXECUTOR_NOT_FOUND', `no executor is registered for node type "${node.type}"`);
+    let data = node.definition.data as JsonValue;
+    if (executor.resolveData !== false && dataIsDynamic(node)) {
+      data = await resolveValue(this.flow, data, ctx.input, this.bindings(item));
+    }
+    return executor.run(ctx, data as never);
+  }
+
+  private retry(
+    node: CompiledNode,
+    input: JsonObject,
+    number: number,
+    item: { value: JsonValue; index: number } | undefined,
+    error: ErrorInfo,
+    retry: ReturnType<typeof resolveRetry>,
+    onItem: Parameters<RunExecution['attempt']>[4],
+  ): void {
+    const retryAt = this.now() + retryDelayMs(retry, number, this.core.options.random);
+    const base = { runId: this.runId, nodeId: node.id, attempt: number, ...(item ? { item: item.index } : {}) };
+    this.record({ type: 'node.retrying', at: this.now(), ...base, error, retryAt });
+    const timerId = `${this.nodePath(node.id, item?.index)}#retry${number}`;
+    this.record({ type: 'timer.set', at: this.now(), ...base, timerId, purpose: 'retry', fireAt: retryAt });
+    this.waiting++;
+    this.checkWaiting();
+    const holder: Attempt = { node, item: item?.index, number, controller: undefined, done: false };
+    this.attempts.add(holder);
+    holder.cancelTimeout = this.core.options.clock.at(retryAt, () => {
+      if (holder.done) return;
+      this.release(holder);
+      this.waiting--;
+      this.record({ type: 'timer.fired', at: this.now(), ...base, timerId });
+      this.record({ type: 'node.started', at: this.now(), ...base, attempt: number + 1, input });
+      this.attempt(node, input, number + 1, item, onItem);
+    });
+    holder.settle = () => {
+      this.waiting--;
+    };
+  }
+
+  private release(attempt: Attempt): void {
+    attempt.done = true;
+    attempt.cancelTimeout?.();
+    this.attempts.delete(attempt);
+  }
+
+  private abortAttempt(attempt: Attempt, reason: GantryError): void {
+    if (attempt.done) return;
+    attempt.controller?.abort(reason);
+    attempt.settle?.({ ok: false, error: reason });
+    // A waiting retry has no executor to hear the abort: release it here.
+    if (!attempt.done) this.release(attempt);
+  }
+
+  /** Applies the node's `output` mapping; a node's output must be an object. */
+  private async mapOutput(node: CompiledNode, output: JsonObject | JsonValue[], item?: { value: JsonValue; index: number }): Promise<JsonObject | JsonValue[]> {
+    const mapping = node.definition.output;
+    if (mapping === undefined) return output;
+    const mapped = await resolveValue(this.flow, mapping, output as JsonValue, this.bindings(item));
+    if (item === undefined && (typeof mapped !== 'object' || mapped === null || Array.isArray(mapped))) {
+      throw new GantryError('OUTPUT_INVALID', `node "${node.id}": its output mapping gave ${Array.isArray(mapped) ? 'an array' : JSON.stringify(mapped)}, but a node's output is an object`);
+    }
+    return mapped as JsonObject;
+  }
+
+  private async succeeded(node: CompiledNode, result: ExecutorResult, item?: { value: JsonValue; index: number }): Promise<void> {
+    try {
+      const output = item === undefined && node.definition.for_each === undefined ? await this.mapOutput(node, result.output) : result.output;
+      if (result.outcome === 'fail' && !result.blocked && !hasFailEdge(node)) {
+        throw errorWithDetails('GATE_FAILED', `gate "${node.id}" failed: ${describeChecks(output)}`, output as JsonValue);
+      }
+      const expressions = await this.edgeExpressions(node, output);
+      if (this.ending) return;
+      const taken = takenOnSuccess(node, result.labels, expressions);
+      this.record({
+        type: 'node.succeeded',
+        runId: this.runId,
+        at: this.now(),
+        nodeId: node.id,
+        attempt: this.state.nodes.get(node.id)?.attempt ?? 1,
+        output,
+        taken,
+        ...(result.labels === undefined ? {} : { labels: result.labels }),
+        ...(result.blocked ? { blocked: true } : {}),
+      });
+      this.terminal(node);
+    } catch (error) {
+      if (!this.ending) this.failed(node, toErrorInfo(error));
+    }
+  }
+
+  /** Evaluates the expression conditions on a node's outgoing edges against its output. */
+  private async edgeExpressions(node: CompiledNode, output: JsonObject | JsonValue[]): Promise<Map<number, boolean> | undefined> {
+    let results: Map<number, boolean> | undefined;
+    for (const edge of node.outgoing) {
+      if (edge.condition.kind !== 'expression') continue;
+      const value = await evaluateExpression(this.flow, edge.condition.text, output as JsonValue, this.bindings());
+      (results ??= new Map()).set(edge.index, Boolean(value));
+    }
+    return results;
+  }
+
+  /** A node failed after its retries: an error edge routes it, else its error handler acts (§3.4). */
+  failed(node: CompiledNode, error: ErrorInfo): void {
+    if (this.ending || isTerminal(this.state.nodes.get(node.id)?.status)) return;
+    const taken = takenOnFailure(node);
+    const attempt = this.state.nodes.get(node.id)?.attempt ?? 1;
+    this.record({ type: 'node.failed', runId: this.runId, at: this.now(), nodeId: node.id, attempt, error, taken });
+    if (taken.length > 0) return this.terminal(node);
+    const handler = node.handler;
+    if (handler?.notification || handler?.escalation) {
+      const severity = handler.escalation === 'immediate' ? 'high' : 'normal';
+      const message = handler.message ?? `${this.flow.name}: node "${node.id}" failed: ${error.message}`;
+      this.active++;
+      void this.notify(severity, message, node.id).finally(() => {
+        this.active--;
+        this.settle();
+      });
+    }
+    const action = handler?.action ?? 'fail';
+    if (action === 'block_deployment') return this.terminal(node);
+    this.stopEverything(new GantryError('CANCELLED', `the run is stopping: node "${node.id}" failed`));
+    if (action === 'rollback') {
+      this.ending = true;
+      void runCompensations(this, node).then((ok) => this.end(ok ? 'rolled_back' : 'failed', { ...error, nodeId: node.id }));
+      return;
+    }
+    this.end('failed', { ...error, nodeId: node.id });
+  }
+
+  async notify(severity: 'normal' | 'high', message: string, nodeId?: string): Promise<void> {
+    try {
+      await this.core.notify({ runId: this.runId, flow: this.flow.name, severity, message, nodeId });
+      this.record({ type: 'notification.sent', runId: this.runId, at: this.now(), severity, message, ...(nodeId ? { nodeId } : {}) });
+    } catch (error) {
+      this.log.error({ err: error }, 'notification failed');
+    }
+  }
+
+  /** A node is terminal: its successors whose predecessors are all terminal are decided. */
+  private terminal(node: CompiledNode): void {
+    this.active--;
+    const taken = this.state.nodes.get(node.id)?.taken;
+    for (const edge of node.outgoing) {
+      const target = this.flow.nodes.get(edge.to)!;
+      if (taken !== undefined && taken.includes(edge.index)) this.takenIn[target.index]!++;
+      if (--this.remaining[target.index]! === 0) this.decide(target);
+    }
+    this.settle();
+  }
+
+  /** Finishes the run when nothing is left, or marks it waiting when all that is left waits. */
+  settle(): void {
+    if (this.ending) return;
+    if (this.active === 0) return this.finish();
+    this.checkWaiting();
+  }
+
+  checkWaiting(): void {
+    if (this.ending || this.active === 0 || this.waiting < this.active || this.state.status === 'waiting') return;
+    const on: { nodeId: string; kind: 'approval' | 'timer'; until: number }[] = [];
+    for (const [nodeId, n] of this.state.nodes) if (n.waitingOn) on.push({ nodeId, ...n.waitingOn });
+    for (const timer of this.state.timers.values()) if (timer.purpose === 'retry') on.push({ nodeId: timer.nodeId, kind: 'timer', until: timer.fireAt });
+    this.record({ type: 'run.waiting', runId: this.runId, at: this.now(), on });
+  }
+
+  enterWait(): void {
+    this.waiting++;
+    this.checkWaiting();
+  }
+
+  leaveWait(): void {
+    this.waiting--;
+  }
+
+  sleepUntil(attempt: Attempt, at: number, signal: AbortSignal): Promise<void> {
+    const timerId = `${this.nodePath(attempt.node.id, attempt.item)}#wait${attempt.number}`;
+    const base = { runId: this.runId, nodeId: attempt.node.id, attempt: attempt.number, ...(attempt.item === undefined ? {} : { item: attempt.item }) };
+    this.record({ type: 'timer.set', at: this.now(), ...base, timerId, purpose: 'wait', fireAt: at });
+    this.enterWait();
+    return new Promise((resolve, reject) => {
+      const cancel = this.core.options.clock.at(at, () => {
+        signal.removeEventListener('abort', onAbort);
+        this.leaveWait();
+        if (this.ending) return;
+        this.record({ type: 'timer.fired', at: this.now(), ...base, timerId });
+        resolve();
+      });
+      const onAbort = () => {
+        cancel();
+        this.leaveWait();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  requestApproval(attempt: Attempt, request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalOutcome> {
+    return this.approvals.request(attempt, request, signal);
+  }
+
+  waitingApprovals(): { nodeId: string; approvers: readonly string[]; deadline: number }[] {
+    return this.approvals.waitingNodes();
+  }
+
+  decideApproval(nodeId: string, decision: { principal: string; decision: 'approve' | 'reject'; comment?: string; channel?: string }): void {
+    this.approvals.decide(nodeId, decision);
+  }
+
+  /** Aborts every running attempt and skips every node not yet terminal. */
+  private stopEverything(reason: GantryError): void {
+    this.ending = true;
+    this.controller.abort(reason);
+    for (const attempt of [...this.attempts]) {
+      attempt.controller?.abort(reason);
+      this.release(attempt);
+    }
+    this.approvals.abandon();
+    for (const node of this.flow.nodes.values()) {
+      if (!isTerminal(this.state.nodes.get(node.id)?.status)) {
+        this.record({ type: 'node.skipped', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 0, reason: 'aborted' });
+      }
+    }
+  }
+
+  cancel(): void {
+    if (this.state.status !== 'running' && this.state.status !== 'waiting') return;
+    if (this.ending && this.state.finishedAt !== undefined) return;
+    this.stopEverything(new GantryError('CANCELLED', 'the run was cancelled'));
+    this.end('cancelled', undefined);
+  }
+
+  private finish(): void {
+    const blocked =
+      this.state.blocked ||
+      [...this.state.nodes.entries()].some(([id, n]) => n.status === 'failed' && (n.taken?.length ?? 0) === 0 && this.flow.nodes.get(id)?.handler?.action === 'block_deployment');
+    this.end(blocked ? 'blocked' : 'succeeded', undefined);
+  }
+
+  private end(status: FinalRunStatus, error: (ErrorInfo & { nodeId?: string }) | undefined): void {
+    if (this.state.finishedAt !== undefined) return;
+    this.ending = true;
+    const output = status === 'succeeded' || status === 'blocked' ? this.output() : undefined;
+    this.record({ type: 'run.finished', runId: this.runId, at: this.now(), status, ...(output ? { output } : {}), ...(error ? { error } : {}) });
+    this.core.released(this.runId);
+    this.resolveFinished({ runId: this.runId, status, output, error });
+  }
+
+  /** The run's output: the merged outputs of its succeeded sink nodes, in flow order. */
+  private output(): JsonObject {
+    const output: JsonObject = {};
+    for (const node of this.flow.nodes.values()) {
+      if (node.outgoing.length === 0 && this.state.nodes.get(node.id)?.status === 'succeeded') mergeInto(output, this.state.outputs[node.id]);
+    }
+    return output;
+  }
+}
+
+function describeChecks(output: JsonObject | JsonValue[]): string {
+  const checks = !Array.isArray(output) && Array.isArray(output.checks) ? output.checks : [];
+  const failing = checks.filter((c): c is JsonObject => typeof c === 'object' && c !== null && !Array.isArray(c) && c.passed === false);
+  if (failing.length === 0) return 'its conditions did not hold';
+  return failing.map((c) => `${String(c.metric)} ${String(c.operator)} ${JSON.stringify(c.expected)} (was ${JSON.stringify(c.actual ?? null)})`).join('; ');
+}

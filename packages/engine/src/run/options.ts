@@ -1,0 +1,114 @@
+import pino, { type Logger } from 'pino';
+import { GantryError } from '../errors.js';
+import { systemClock, type Clock } from './clock.js';
+import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, FlowFunction } from './interfaces.js';
+import type { PrincipalDirectory } from './approvals.js';
+import { MemoryStore, type RunStore } from './store.js';
+
+/** A notification from an error handler (DESIGN §3.4). */
+export interface Notification {
+  readonly runId: string;
+  readonly flow: string;
+  readonly severity: 'normal' | 'high';
+  readonly message: string;
+  readonly nodeId?: string;
+  readonly status?: string;
+}
+
+export type Notifier = (notification: Notification) => Promise<void> | void;
+
+/** Options of {@link createEngine}; every field is optional and documented with its default. */
+export interface EngineOptions {
+  /** Node executors. @default [] (register the built-ins from @gantry/executors) */
+  executors?: readonly ExecutorDefinition<never>[];
+  /** Functions for function nodes, by name. @default {} */
+  functions?: Readonly<Record<string, FlowFunction>>;
+  /** Agents by name: a transport, or a transport with a concurrency limit and compensations. @default {} */
+  agents?: Readonly<Record<string, AgentTransport | AgentRegistration>>;
+  /** Service connectors for external_api nodes. @default [] */
+  connectors?: readonly Connector[];
+  /** Credential name → value resolver; flows name credentials, never hold them. @default none */
+  credentials?: (name: string) => string | undefined;
+  /** The run store. @default an in-memory store */
+  store?: RunStore;
+  /** @default the system clock */
+  clock?: Clock;
+  /** Run ids. @default time-ordered ids such as 20260101-120000-3f9a1c */
+  ids?: () => string;
+  /** Randomness for retry jitter. @default Math.random */
+  random?: () => number;
+  /** A pino logger; runs and nodes log through children of it. @default silent */
+  logger?: Logger;
+  /** Executor attempts at once across all runs. @default Infinity */
+  concurrency?: number;
+  /** Approver identities and roles; with none, a principal's name is its only role. @default none */
+  principals?: PrincipalDirectory;
+  /** Where error handlers' notifications go. @default the logger, at warn */
+  notifier?: Notifier;
+}
+
+export interface ResolvedOptions {
+  readonly executors: readonly ExecutorDefinition<never>[];
+  readonly functions: Readonly<Record<string, FlowFunction>>;
+  readonly agents: Readonly<Record<string, AgentTransport | AgentRegistration>>;
+  readonly connectors: readonly Connector[];
+  readonly credentials: (name: string) => string | undefined;
+  readonly store: RunStore;
+  readonly clock: Clock;
+  readonly ids: () => string;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly concurrency: number;
+  readonly principals: PrincipalDirectory;
+  readonly notifier: Notifier | undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `${typeof value === 'object' ? 'an object' : JSON.stringify(value)} (${typeof value})`;
+}
+
+function expect(ok: boolean, field: string, expected: string, got: unknown): void {
+  if (!ok) throw new GantryError('CONFIG_INVALID', `createEngine: expected ${field} to be ${expected}, got ${describe(got)}`);
+}
+
+/** Merges defaults, validates and freezes the options once (STYLE §7). */
+export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
+  expect(typeof options === 'object' && options !== null, 'options', 'an object', options);
+  const { concurrency = Infinity } = options;
+  expect(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency >= 1), 'concurrency', 'an integer ≥ 1 (or Infinity)', concurrency);
+  for (const key of ['executors', 'connectors'] as const) {
+    expect(options[key] === undefined || Array.isArray(options[key]), key, 'an array', options[key]);
+  }
+  for (const key of ['functions', 'agents', 'principals'] as const) {
+    const v = options[key];
+    expect(v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v)), key, 'an object', v);
+  }
+  for (const key of ['credentials', 'ids', 'random', 'notifier'] as const) {
+    expect(options[key] === undefined || typeof options[key] === 'function', key, 'a function', options[key]);
+  }
+  return Object.freeze({
+    executors: options.executors ?? [],
+    functions: options.functions ?? {},
+    agents: options.agents ?? {},
+    connectors: options.connectors ?? [],
+    credentials: options.credentials ?? (() => undefined),
+    store: options.store ?? new MemoryStore(),
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? timeOrderedIds(options.clock ?? systemClock),
+    random: options.random ?? Math.random,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    concurrency,
+    principals: options.principals,
+    notifier: options.notifier,
+  });
+}
+
+/** Ids that sort by start time and read well in a terminal: 20260101-120000-3f9a1c. */
+export function timeOrderedIds(clock: Clock): () => string {
+  return () => {
+    const stamp = new Date(clock.now()).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    return `${stamp}-${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}`;
+  };
+}

@@ -1,0 +1,108 @@
+import type { CompiledEdge, CompiledNode } from '../compile.js';
+import type { JsonObject, JsonValue } from '../flow-types.js';
+import { conditionalForm } from '../flow-view.js';
+import { isTerminal, type RunState } from './state.js';
+
+/**
+ * The graph semantics of DESIGN §3.2 and §3.3 as pure functions of the compiled flow and the
+ * run state: which edges a finished node takes, and whether a node runs, waits or is skipped.
+ */
+
+const routeTargets = new WeakMap<CompiledNode, ReadonlySet<string> | null>();
+
+/** The labels a router conditional can select (its `then`s), or null for any other node. */
+export function routerLabels(node: CompiledNode): ReadonlySet<string> | null {
+  let labels = routeTargets.get(node);
+  if (labels === undefined) {
+    const form = node.type === 'conditional' ? conditionalForm(node.definition.data) : undefined;
+    labels = form?.kind === 'router' ? form.labels : null;
+    routeTargets.set(node, labels);
+  }
+  return labels;
+}
+
+/**
+ * Outgoing edges taken by a node that succeeded with `labels` (a conditional's choice).
+ * `expressionResults` holds the truth of each expression edge, evaluated by the scheduler.
+ */
+export function takenOnSuccess(
+  node: CompiledNode,
+  labels: readonly string[] | undefined,
+  expressionResults?: ReadonlyMap<number, boolean>,
+): number[] {
+  const router = routerLabels(node);
+  const taken: number[] = [];
+  for (const edge of node.outgoing) {
+    if (takesOnSuccess(edge, router, labels, expressionResults)) taken.push(edge.index);
+  }
+  return taken;
+}
+
+function takesOnSuccess(
+  edge: CompiledEdge,
+  router: ReadonlySet<string> | null,
+  labels: readonly string[] | undefined,
+  expressionResults: ReadonlyMap<number, boolean> | undefined,
+): boolean {
+  const condition = edge.condition;
+  switch (condition.kind) {
+    case 'expression':
+      return expressionResults?.get(edge.index) === true;
+    case 'label':
+      if (condition.label === 'error') return false;
+      if (condition.label === 'default') return router !== null && (labels?.length ?? 0) === 0;
+      return labels?.includes(condition.label) ?? false;
+    case 'always':
+      // A router's unconditioned edge to a node named by a `then` is that label's edge.
+      if (router !== null && router.has(edge.to)) return labels?.includes(edge.to) ?? false;
+      return true;
+  }
+}
+
+/** Error edges: taken when the node failed after its retries (a catch route). */
+export function takenOnFailure(node: CompiledNode): number[] {
+  const taken: number[] = [];
+  for (const edge of node.outgoing) {
+    if (edge.condition.kind === 'label' && edge.condition.label === 'error') taken.push(edge.index);
+  }
+  return taken;
+}
+
+/** Whether a gate's `fail` has somewhere to go: an edge labelled fail. */
+export function hasFailEdge(node: CompiledNode): boolean {
+  return node.outgoing.some((e) => e.condition.kind === 'label' && e.condition.label === 'fail');
+}
+
+export type Readiness = 'wait' | 'run' | 'skip';
+
+/**
+ * A node is decided once every predecessor is terminal; it then runs if at least one incoming
+ * edge was taken (join any) or all were (join all), else it is skipped.
+ */
+export function readiness(node: CompiledNode, state: RunState): Readiness {
+  const incoming = node.incoming;
+  if (incoming.length === 0) return 'run';
+  let taken = 0;
+  for (const edge of incoming) {
+    const source = state.nodes.get(edge.from);
+    if (source === undefined || !isTerminal(source.status)) return 'wait';
+    if (state.takenEdges.has(edge.index)) taken++;
+  }
+  if (node.join === 'all') return taken === incoming.length ? 'run' : 'skip';
+  return taken > 0 ? 'run' : 'skip';
+}
+
+/** The shallow merge of the outputs behind the taken incoming edges, in edge order (§3.1). */
+export function inputOf(node: CompiledNode, state: RunState): JsonObject {
+  const input: JsonObject = {};
+  for (const edge of node.incoming) {
+    if (state.takenEdges.has(edge.index)) mergeInto(input, state.outputs[edge.from]);
+  }
+  return input;
+}
+
+/** An array output (a for_each node's) arrives as `items`, an object's keys one by one. */
+export function mergeInto(target: JsonObject, output: JsonValue | JsonObject | JsonValue[] | undefined): void {
+  if (Array.isArray(output)) target.items = output;
+  else if (typeof output === 'object' && output !== null) Object.assign(target, output);
+}

@@ -1,0 +1,81 @@
+import type { FinalRunStatus, RunEvent, RunStatus } from './events.js';
+
+/** What a store keeps about a run besides its journal: enough to list runs and resume them. */
+export interface RunRecord {
+  readonly runId: string;
+  readonly flowName: string;
+  /** The flow version the run stays on (DESIGN §3.6). */
+  readonly flowHash: string;
+  /** The flow's text, so a run can resume even if the file has changed since. */
+  readonly flowText: string;
+  readonly flowSource?: string;
+  readonly parentRunId?: string;
+  readonly startedAt: number;
+  status: RunStatus;
+  finishedAt?: number;
+}
+
+export interface RunFilter {
+  readonly status?: RunStatus;
+  readonly limit?: number;
+}
+
+/**
+ * A run store: a journal of events per run, appended before a state change is acknowledged.
+ * Small on purpose, so that a SQLite store and a Postgres store can follow the same contract.
+ */
+export interface RunStore {
+  /** Records a new run; refuses a run id that exists. */
+  createRun(record: RunRecord): void;
+  /** Appends events to a run's journal, in order. */
+  append(runId: string, events: readonly RunEvent[]): void;
+  /** Marks a run's status (for listing); the journal stays the source of truth. */
+  setStatus(runId: string, status: RunStatus, finishedAt?: number): void;
+  getRun(runId: string): RunRecord | undefined;
+  events(runId: string): readonly RunEvent[];
+  listRuns(filter?: RunFilter): RunRecord[];
+  /** Resolves once everything appended so far is durable. */
+  flush?(): Promise<void>;
+  close?(): void;
+}
+
+/** The in-memory store: runs live as long as the process (the default until a store is given). */
+export class MemoryStore implements RunStore {
+  private readonly runs = new Map<string, { record: RunRecord; events: RunEvent[] }>();
+
+  createRun(record: RunRecord): void {
+    if (this.runs.has(record.runId)) throw new Error(`run ${record.runId} exists already`);
+    this.runs.set(record.runId, { record: { ...record }, events: [] });
+  }
+
+  append(runId: string, events: readonly RunEvent[]): void {
+    const run = this.runs.get(runId);
+    if (run === undefined) throw new Error(`no run ${runId}`);
+    for (const event of events) run.events.push(event);
+  }
+
+  setStatus(runId: string, status: RunStatus, finishedAt?: number): void {
+    const run = this.runs.get(runId);
+    if (run === undefined) return;
+    run.record.status = status;
+    if (finishedAt !== undefined) run.record.finishedAt = finishedAt;
+  }
+
+  getRun(runId: string): RunRecord | undefined {
+    return this.runs.get(runId)?.record;
+  }
+
+  events(runId: string): readonly RunEvent[] {
+    return this.runs.get(runId)?.events ?? [];
+  }
+
+  listRuns(filter: RunFilter = {}): RunRecord[] {
+    const all = [...this.runs.values()].map((r) => r.record).filter((r) => filter.status === undefined || r.status === filter.status);
+    all.sort((a, b) => b.startedAt - a.startedAt);
+    return filter.limit === undefined ? all : all.slice(0, filter.limit);
+  }
+}
+
+export function isFinal(status: RunStatus): status is FinalRunStatus {
+  return status !== 'running' && status !== 'waiting';
+}

@@ -1,0 +1,35 @@
+import { GantryError, type AgentReply, type AgentTask, type AgentTransport, type JsonObject } from '@gantry/engine';
+
+/** A task handler of a module agent: the task's inputs in, a result (or a full reply) out. */
+export type TaskHandler = (inputs: JsonObject, task: AgentTask, signal: AbortSignal) => unknown;
+
+/** A module agent: one handler for every task, or one handler per task name. */
+export type ModuleAgent = TaskHandler | Readonly<Record<string, TaskHandler>>;
+
+function isReply(value: unknown): value is AgentReply {
+  const status = (value as { status?: unknown } | null)?.status;
+  return typeof value === 'object' && value !== null && (status === 'succeeded' || status === 'failed') && ('result' in value || 'error' in value || 'metrics' in value);
+}
+
+/**
+ * The `module` transport (DESIGN §5): an agent that is a JavaScript function in this process.
+ * A handler's plain return value is the result; a `{ status, result, metrics?, error? }` is
+ * taken as the reply itself.
+ */
+export function moduleAgent(agent: ModuleAgent, name = 'module agent'): AgentTransport {
+  return {
+    async call(task, signal) {
+      const handler = typeof agent === 'function' ? agent : agent[task.task];
+      if (typeof handler !== 'function') {
+        const known = typeof agent === 'function' ? [] : Object.keys(agent);
+        throw new GantryError('AGENT_FAILED', `${name} "${task.agent}" has no task "${task.task}" (it has ${known.join(', ') || 'none'})`);
+      }
+      const value = await handler(task.inputs, task, signal);
+      if (isReply(value)) return value;
+      if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+        throw new GantryError('AGENT_FAILED', `${name} "${task.agent}" task "${task.task}" returned ${Array.isArray(value) ? 'an array' : typeof value}, not an object`);
+      }
+      return { status: 'succeeded', result: (value ?? {}) as JsonObject };
+    },
+  };
+}
