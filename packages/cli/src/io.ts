@@ -1,16 +1,17 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { styleFor, type Style } from './style.js';
 
 /** Where a command writes, so tests can run commands in-process and read what they print. */
 export interface Io {
-  readonly out: Writable & { isTTY?: boolean };
+  readonly in?: Readable & { isTTY?: boolean };
+  readonly out: Writable & { isTTY?: boolean; columns?: number };
   readonly err: Writable & { isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
 }
 
 export function processIo(): Io {
-  return { out: process.stdout, err: process.stderr, env: process.env, cwd: process.cwd() };
+  return { in: process.stdin, out: process.stdout, err: process.stderr, env: process.env, cwd: process.cwd() };
 }
 
 export interface Printer {

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { closest, isGantryError } from '@gantry/engine';
 import { graphCommand, graphHelp } from './commands/graph.js';
+import { runCommand, runHelp } from './commands/run.js';
 import { validateCommand, validateHelp } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printer, processIo, type Io } from './io.js';
 
+
+/** Errors that mean the flow, the configuration or the command line is wrong: exit 2. */
+const EXIT_2 = new Set(['USAGE', 'FLOW_INVALID', 'FLOW_NOT_FOUND', 'CONFIG_INVALID', 'PARAM_INVALID', 'EXECUTOR_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'AGENT_NOT_FOUND', 'CONNECTOR_NOT_FOUND']);
 
 interface Command {
   readonly summary: string;
@@ -15,6 +19,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   validate: { summary: 'check flow files and list every problem', help: validateHelp, run: validateCommand },
   graph: { summary: 'print a flow as a Mermaid or Graphviz diagram', help: graphHelp, run: graphCommand },
+  run: { summary: 'run a flow, with live progress', help: runHelp, run: runCommand },
 };
 
 function version(): string {
@@ -67,7 +72,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<ExitCo
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (isGantryError(error) && ['USAGE', 'FLOW_INVALID', 'FLOW_NOT_FOUND'].includes(error.code)) {
+    if (isGantryError(error) && EXIT_2.has(error.code)) {
       p.err(error.message);
       return EXIT.invalid;
     }

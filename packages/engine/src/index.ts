@@ -83,3 +83,5 @@ export { approvalState, eligibleRoles } from './run/approvals.js';
 export type { PrincipalDirectory } from './run/approvals.js';
 export { resolveParams, coerceParam } from './run/params.js';
 export { resolveRetry, retryDelayMs } from './run/backoff.js';
+export { validateConfigText, parseConfigText } from './config.js';
+export type { GantryConfig } from './config.js';

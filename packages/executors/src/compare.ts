@@ -33,7 +33,8 @@ function ordered(actual: JsonValue | undefined, expected: JsonValue, test: (c: n
 
 /** The gate operators of DESIGN §3.3. A missing metric fails its check; nothing here throws. */
 export function compare(actual: JsonValue | undefined, operator: string, expected: JsonValue): boolean {
-  if (actual === undefined) return false;
+  // null is how a report says "no value" (an aggregate with no data): missing, so the check fails.
+  if (actual === undefined || actual === null) return false;
   switch (operator) {
     case '=':
     case '==':

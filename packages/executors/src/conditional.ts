@@ -31,7 +31,7 @@ async function gate(ctx: ExecutorContext, conditions: Condition[], data: JsonObj
     const operator = String(condition.operator);
     const actual = await valueOf(ctx, metric);
     const expected = await ctx.evaluate(condition.value ?? null);
-    checks.push({ metric, operator, expected, actual: actual ?? null, passed: compare(actual, operator, expected), ...(actual === undefined ? { missing: true } : {}) });
+    checks.push({ metric, operator, expected, actual: actual ?? null, passed: compare(actual, operator, expected), ...(actual === undefined || actual === null ? { missing: true } : {}) });
   }
   const passed = checks.every((c) => c.passed === true);
   const outcome = passed ? 'pass' : 'fail';

@@ -11,3 +11,6 @@ export { subflowExecutor } from './subflow.js';
 export { moduleAgent } from './agents/module.js';
 export type { ModuleAgent, TaskHandler } from './agents/module.js';
 export { compare, readPath } from './compare.js';
+export { builtinFunctions, analyzeChangedFiles, aggregateReviewResults, classifyPath, parseUnifiedDiff, DEFAULT_WEIGHT_FACTORS } from './functions/index.js';
+export { builtinConnectors, httpConnector, githubConnector, slackConnector } from './connectors/index.js';
+export type { BuiltinConnectorOptions, GithubConnectorOptions, HttpConnectorOptions, SlackConnectorOptions } from './connectors/index.js';

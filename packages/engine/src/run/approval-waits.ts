@@ -22,6 +22,8 @@ interface Pending {
   readonly decisions: ApprovalDecidedEvent[];
   readonly resolve: (outcome: ApprovalOutcome) => void;
   readonly reject: (error: unknown) => void;
+  /** Counted among the run's waits (not when decided while it was being requested). */
+  waiting: boolean;
   cancelTimer: () => void;
   cleanup: () => void;
 }
@@ -38,26 +40,36 @@ export class ApprovalWaits {
     const deadline = x.now() + request.timeoutSeconds * 1000;
     const timerId = `${nodeId}#approval${attempt.number}`;
     const base = { runId: x.runId, nodeId, attempt: attempt.number };
-    x.record({ type: 'approval.requested', at: x.now(), ...base, approvers: request.approvers, required: request.required, deadline, ...(request.message ? { message: request.message } : {}) });
-    x.record({ type: 'timer.set', at: x.now(), ...base, timerId, purpose: 'approval', fireAt: deadline });
-    return new Promise((resolve, reject) => {
-      const onAbort = () => this.settle(nodeId, () => reject(signal.reason));
-      const pending: Pending = {
-        attempt,
-        request,
-        deadline,
-        timerId,
-        decisions: [],
-        resolve,
-        reject,
-        cancelTimer: () => {},
-        cleanup: () => signal.removeEventListener('abort', onAbort),
-      };
-      this.pending.set(nodeId, pending);
-      pending.cancelTimer = x.core.options.clock.at(deadline, () => this.expire(nodeId));
-      signal.addEventListener('abort', onAbort, { once: true });
-      x.enterWait();
+    let resolveOutcome!: (outcome: ApprovalOutcome) => void;
+    let rejectOutcome!: (error: unknown) => void;
+    const outcome = new Promise<ApprovalOutcome>((resolve, reject) => {
+      resolveOutcome = resolve;
+      rejectOutcome = reject;
     });
+    const onAbort = () => this.settle(nodeId, () => rejectOutcome(signal.reason));
+    // Registered before the events go out: a listener may decide while they are emitted.
+    const pending: Pending = {
+      attempt,
+      request,
+      deadline,
+      timerId,
+      decisions: [],
+      resolve: resolveOutcome,
+      reject: rejectOutcome,
+      waiting: false,
+      cancelTimer: () => {},
+      cleanup: () => signal.removeEventListener('abort', onAbort),
+    };
+    this.pending.set(nodeId, pending);
+    signal.addEventListener('abort', onAbort, { once: true });
+    x.record({ type: 'approval.requested', at: x.now(), ...base, approvers: request.approvers, required: request.required, deadline, ...(request.message ? { message: request.message } : {}) });
+    if (this.pending.get(nodeId) === pending) {
+      x.record({ type: 'timer.set', at: x.now(), ...base, timerId, purpose: 'approval', fireAt: deadline });
+      pending.cancelTimer = x.core.options.clock.at(deadline, () => this.expire(nodeId));
+      pending.waiting = true;
+      x.enterWait();
+    }
+    return outcome;
   }
 
   /** Records a decision, or refuses it with the code the API maps to an HTTP status. */
@@ -126,7 +138,7 @@ export class ApprovalWaits {
     this.pending.delete(nodeId);
     pending.cancelTimer();
     pending.cleanup();
-    this.execution.leaveWait();
+    if (pending.waiting) this.execution.leaveWait();
     finish();
   }
 

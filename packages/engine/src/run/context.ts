@@ -90,8 +90,8 @@ export class AttemptContext implements ExecutorContext, CallSite {
   }
 
   private site(): CallSite {
-    const { runId, nodeId, attempt, idempotencyKey, deadline, signal } = this;
-    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal };
+    const { runId, nodeId, attempt, idempotencyKey, deadline, signal, input } = this;
+    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal, input, trigger: this.trigger };
   }
 
   callFunction(name: string, input: JsonObject, params: JsonObject): Promise<JsonObject> {

@@ -13,6 +13,9 @@ export interface CallSite {
   readonly idempotencyKey: string;
   readonly deadline: number | undefined;
   readonly signal: AbortSignal;
+  /** The node's whole input and the run's trigger, for functions and connectors. */
+  readonly input: JsonObject;
+  readonly trigger: JsonValue;
 }
 
 /** What a run's execution needs from its engine: the one place that does I/O for it. */

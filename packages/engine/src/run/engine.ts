@@ -213,8 +213,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
         flush();
         resolved.store.setStatus(event.runId, event.type === 'run.finished' ? event.status : 'waiting', event.type === 'run.finished' ? event.at : undefined);
       }
-      emitter.emit(event.type, event);
+      // 'event' first: a listener that reacts to a type (deciding an approval, say) must not
+      // make its own events reach the all-events listeners before the one it reacted to.
       emitter.emit('event', event);
+      emitter.emit(event.type, event);
     },
     async callAgent(agent, task, inputs, site) {
       const entry = agents.get(agent);
@@ -244,7 +246,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const fn = functions.get(name);
       if (fn === undefined) throw new GantryError('FUNCTION_NOT_FOUND', `no function "${name}" is registered`);
       try {
-        return await fn(input, params, { runId: site.runId, nodeId: site.nodeId, signal: site.signal, log: resolved.logger.child({ runId: site.runId, nodeId: site.nodeId, function: name }) });
+        return await fn(input, params, { runId: site.runId, nodeId: site.nodeId, nodeInput: site.input, trigger: site.trigger, signal: site.signal, log: resolved.logger.child({ runId: site.runId, nodeId: site.nodeId, function: name }) });
       } catch (error) {
         if (isGantryError(error)) throw error;
         throw new GantryError('FUNCTION_FAILED', `function "${name}" failed: ${(error as Error).message ?? String(error)}`, { cause: error });
@@ -255,6 +257,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (connector === undefined) throw new GantryError('CONNECTOR_NOT_FOUND', `no connector for service "${service}" is registered`);
       return connector.call(action, params, {
         signal: site.signal,
+        run: { id: site.runId, flow: site.flow.name, node: site.nodeId },
+        trigger: site.trigger,
         idempotencyKey: site.idempotencyKey,
         log: resolved.logger.child({ runId: site.runId, nodeId: site.nodeId, service }),
         credential: resolved.credentials,

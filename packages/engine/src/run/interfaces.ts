@@ -52,6 +52,10 @@ export interface AgentRegistration {
 
 export interface ConnectorContext {
   readonly signal: AbortSignal;
+  /** Which run and node call, for messages that say where they come from. */
+  readonly run?: { readonly id: string; readonly flow: string; readonly node: string };
+  /** The run's trigger payload (a GitHub webhook's body names the repository and the PR). */
+  readonly trigger?: JsonValue;
   readonly idempotencyKey: string;
   readonly log: Logger;
   /** A credential's value by the name the flow uses (`authentication`), or undefined. */
@@ -67,6 +71,10 @@ export interface Connector {
 export interface FunctionContext {
   readonly runId: string;
   readonly nodeId: string;
+  /** The node's whole input (the function's `input` is what `inputs` picked from it). */
+  readonly nodeInput: JsonObject;
+  /** The run's trigger payload. */
+  readonly trigger: JsonValue;
   readonly signal: AbortSignal;
   readonly log: Logger;
 }

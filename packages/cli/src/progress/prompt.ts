@@ -1,0 +1,39 @@
+import { createInterface } from 'node:readline/promises';
+import type { Readable, Writable } from 'node:stream';
+import { isGantryError, type ApprovalRequestedEvent, type Engine } from '@gantry/engine';
+
+/**
+ * Asks at the terminal for the decisions an approval still needs. Returns false when the user
+ * leaves it undecided (an empty name), so that the run can be left waiting.
+ */
+export async function promptForApproval(engine: Engine, event: ApprovalRequestedEvent, input: Readable, output: Writable): Promise<boolean> {
+  const rl = createInterface({ input, output, terminal: true });
+  try {
+    output.write(`\nApproval needed: "${event.nodeId}" — approvers ${event.approvers.join(', ')}${event.required < event.approvers.length ? ` (${event.required} of them)` : ''}${event.message ? `\n  ${event.message}` : ''}\n`);
+    for (;;) {
+      const run = engine.run(event.runId);
+      if (run === undefined || !run.waitingApprovals().some((w) => w.nodeId === event.nodeId)) return true;
+      const principal = (await rl.question('  Decide as (principal name; empty leaves it waiting): ')).trim();
+      if (principal === '') return false;
+      const answer = (await rl.question('  approve or reject? [a/r]: ')).trim().toLowerCase();
+      if (!['a', 'approve', 'r', 'reject'].includes(answer)) {
+        output.write('  Answer a (approve) or r (reject).\n');
+        continue;
+      }
+      const comment = (await rl.question('  comment (optional): ')).trim();
+      try {
+        engine.decide(event.runId, event.nodeId, {
+          principal,
+          decision: answer.startsWith('a') ? 'approve' : 'reject',
+          channel: 'prompt',
+          ...(comment ? { comment } : {}),
+        });
+      } catch (error) {
+        if (!isGantryError(error)) throw error;
+        output.write(`  ${error.code}: ${error.message}\n`);
+      }
+    }
+  } finally {
+    rl.close();
+  }
+}

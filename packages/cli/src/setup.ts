@@ -1,0 +1,127 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
+import {
+  createEngine,
+  GantryError,
+  parseConfigText,
+  type AgentRegistration,
+  type Clock,
+  type Connector,
+  type Engine,
+  type FlowFunction,
+  type GantryConfig,
+  type JsonObject,
+  type Notifier,
+  type RunStore,
+} from '@gantry/engine';
+import { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent, type ModuleAgent } from '@gantry/executors';
+
+export interface LoadedConfig {
+  readonly config: GantryConfig;
+  /** The file it came from, or undefined when no file was found (the defaults). */
+  readonly path: string | undefined;
+}
+
+/** `--config f`, else ./gantry.config.json when it exists, else the defaults. */
+export function loadConfig(explicit: string | undefined, cwd: string): LoadedConfig {
+  const path = explicit === undefined ? resolve(cwd, 'gantry.config.json') : resolve(cwd, explicit);
+  if (explicit === undefined && !existsSync(path)) return { config: {}, path: undefined };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new GantryError('CONFIG_INVALID', `cannot read the configuration ${explicit ?? path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
+  }
+  return { config: parseConfigText(text, explicit ?? 'gantry.config.json'), path };
+}
+
+/** A credential's environment variable: configured, else its name in upper case. */
+export function credentialResolver(config: GantryConfig, env: NodeJS.ProcessEnv): (name: string) => string | undefined {
+  return (name) => env[config.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')];
+}
+
+async function importExport(file: string, name: string | undefined, what: string): Promise<unknown> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (cause) {
+    throw new GantryError('CONFIG_INVALID', `${what}: cannot load the module ${file}: ${(cause as Error).message}`, { cause });
+  }
+  const value = name === undefined ? (module.default ?? module) : module[name];
+  if (value === undefined) throw new GantryError('CONFIG_INVALID', `${what}: the module ${file} has no export "${name ?? 'default'}"`);
+  return value;
+}
+
+export interface EngineSetup {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly store?: RunStore;
+  /** Where notifications go when the configuration names no service. */
+  readonly fallbackNotifier: Notifier;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** The engine a configuration describes: built-in executors, functions and connectors, plus its agents. */
+export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup): Promise<Engine> {
+  const { config } = loaded;
+  const base = loaded.path === undefined ? process.cwd() : dirname(loaded.path);
+  const agents: Record<string, AgentRegistration> = {};
+  for (const [name, spec] of Object.entries(config.agents ?? {})) {
+    const impl = await importExport(resolve(base, spec.module), spec.export, `agent "${name}"`);
+    if (typeof impl !== 'function' && (typeof impl !== 'object' || impl === null)) {
+      throw new GantryError('CONFIG_INVALID', `agent "${name}": the module's export must be a function or an object of task → function, got ${typeof impl}`);
+    }
+    agents[name] = {
+      transport: moduleAgent(impl as ModuleAgent, `agent`),
+      ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
+      ...(spec.compensations === undefined ? {} : { compensations: spec.compensations }),
+    };
+  }
+  const functions: Record<string, FlowFunction> = { ...builtinFunctions };
+  for (const [name, spec] of Object.entries(config.functions ?? {})) {
+    const file = resolve(base, spec.module);
+    const module = (await importExport(file, undefined, `function "${name}"`)) as Record<string, unknown>;
+    const fn = spec.export ? module[spec.export] : (module[name] ?? module.default ?? module);
+    if (typeof fn !== 'function') throw new GantryError('CONFIG_INVALID', `function "${name}": ${file} exports no function "${spec.export ?? name}"`);
+    functions[name] = fn as FlowFunction;
+  }
+  const connectors: Connector[] = builtinConnectors({
+    github: { ...(config.connectors?.github?.base_url ? { baseUrl: config.connectors.github.base_url } : {}), ...(config.connectors?.github?.timeout_ms ? { timeoutMs: config.connectors.github.timeout_ms } : {}) },
+    slack: { ...(config.connectors?.slack?.base_url ? { baseUrl: config.connectors.slack.base_url } : {}), ...(config.connectors?.slack?.timeout_ms ? { timeoutMs: config.connectors.slack.timeout_ms } : {}) },
+    http: { ...(config.connectors?.http?.timeout_ms ? { timeoutMs: config.connectors.http.timeout_ms } : {}) },
+  });
+  const credentials = credentialResolver(config, setup.env);
+  const notifications = config.notifications;
+  let engine: Engine | undefined;
+  const notifier: Notifier = notifications
+    ? async (n) => {
+        const connector = connectors.find((c) => c.service === notifications.service);
+        if (connector === undefined) throw new GantryError('CONNECTOR_NOT_FOUND', `notifications: no connector for service "${notifications.service}"`);
+        const params: JsonObject = { ...(notifications.params as JsonObject | undefined), text: n.message, severity: n.severity };
+        const controller = new AbortController();
+        await connector.call(notifications.action, params, {
+          signal: controller.signal,
+          idempotencyKey: `${n.runId}:notify:${n.nodeId ?? 'run'}`,
+          log: engine!.options.logger,
+          credential: credentials,
+          ...(notifications.authentication ? { authentication: notifications.authentication } : {}),
+        });
+      }
+    : setup.fallbackNotifier;
+  engine = createEngine({
+    executors: builtinExecutors,
+    functions,
+    agents,
+    connectors,
+    credentials,
+    notifier,
+    ...(config.principals ? { principals: config.principals } : {}),
+    ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+    ...(setup.clock ? { clock: setup.clock } : {}),
+    ...(setup.logger ? { logger: setup.logger } : {}),
+    ...(setup.store ? { store: setup.store } : {}),
+  });
+  return engine;
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
+import { compareDiagnostics, type Diagnostic } from './diagnostics.js';
+import { JsonSource } from './json-source.js';
+import { SCHEMA_DIR } from './schemas.js';
+import { schemaFindings } from './schema-findings.js';
+import { GantryError } from './errors.js';
+
+/** gantry.config.json (DESIGN §6), as validated by schemas/config.schema.json. */
+export interface GantryConfig {
+  agents?: Record<string, { transport: 'module'; module: string; export?: string; concurrency?: number; compensations?: Record<string, string> }>;
+  functions?: Record<string, { module: string; export?: string }>;
+  connectors?: Record<string, { base_url?: string; timeout_ms?: number }>;
+  credentials?: Record<string, { env: string }>;
+  principals?: Record<string, { roles: string[]; token_sha256?: string }>;
+  notifications?: { service: string; action: string; authentication?: string; params?: Record<string, unknown> };
+  store?: { path?: string };
+  server?: { port?: number; body_limit_bytes?: number };
+  concurrency?: number;
+}
+
+let validator: ValidateFunction | undefined;
+
+/** Validates a configuration file's text with the same diagnostics as flows: code, pointer, line:col. */
+export function validateConfigText(text: string): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
+  const source = new JsonSource(text);
+  const parsed = source.parse();
+  if (!parsed.ok) {
+    const diagnostics = parsed.problems.map((p) => ({ code: 'JSON_SYNTAX' as const, severity: DIAGNOSTIC_CODES.JSON_SYNTAX.severity, pointer: '', line: p.line, column: p.column, message: p.message }));
+    return { ok: false, diagnostics, config: undefined };
+  }
+  validator ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }).compile(
+    JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object,
+  );
+  const ok = validator(parsed.value) === true;
+  const diagnostics = ok
+    ? []
+    : schemaFindings(parsed.value, validator.errors ?? [])
+        .map((f) => ({ code: f.code, severity: DIAGNOSTIC_CODES[f.code].severity, pointer: f.pointer, ...source.locate(f.pointer, f.atKey ?? false), message: f.message }))
+        .sort(compareDiagnostics);
+  return { ok, diagnostics, config: ok ? (parsed.value as GantryConfig) : undefined };
+}
+
+/** Validates a configuration file's text or throws CONFIG_INVALID listing every problem. */
+export function parseConfigText(text: string, source = 'gantry.config.json'): GantryConfig {
+  const result = validateConfigText(text);
+  if (result.ok) return result.config!;
+  const lines = result.diagnostics.map((d) => `  ${source}:${d.line}:${d.column} ${d.code} ${d.message}`);
+  throw new GantryError('CONFIG_INVALID', `${source} is not a valid configuration:\n${lines.join('\n')}`, {
+    issues: result.diagnostics.map(({ pointer, line, column, message, code }) => ({ pointer, line, column, message, code })),
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * Reading a connector's params and options. Every reader throws a `USAGE` error whose message
+ * names the service, the action, the param, what was expected and what was found, so a flow
+ * author can fix the node without reading connector code.
+ */
+import { GantryError, type JsonObject, type JsonValue } from '@gantry/engine';
+
+/** Who is being called: every message starts with it. */
+export interface CallSite {
+  readonly service: string;
+  readonly action: string;
+}
+
+/** A `USAGE` error for a call with params the action does not accept. */
+export function usage(site: CallSite, message: string): GantryError {
+  return new GantryError('USAGE', `${site.service} ${site.action}: ${message}`);
+}
+
+/** `` `"main"` (string) ``, `` `0` (number) ``, `nothing` — the "got …" half of a message. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  const text = JSON.stringify(value) ?? String(value);
+  return `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\` (${kind})`;
+}
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The action's entry in a table, or a USAGE error listing the actions there are. */
+export function lookupAction<T>(site: CallSite, table: ReadonlyMap<string, T>): T {
+  if (!table.has(site.action)) {
+    const known = [...table.keys()].join(', ');
+    throw new GantryError('USAGE', `${site.service}: unknown action "${site.action}"; expected one of ${known}`);
+  }
+  return table.get(site.action) as T;
+}
+
+/** A string param; null counts as absent (expressions yield null for a missing field). */
+export function optionalString(site: CallSite, params: JsonObject, key: string): string | undefined {
+  const value = params[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') {
+    throw usage(site, `expected \`${key}\` to be a string, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** A non-empty string param. `hint` says what the param is for when it is missing. */
+export function requiredString(site: CallSite, params: JsonObject, key: string, hint = ''): string {
+  const value = optionalString(site, params, key);
+  if (value === undefined || value.trim() === '') {
+    throw usage(site, `expected \`${key}\` to be a non-empty string${hint}, got ${describeValue(params[key])}`);
+  }
+  return value;
+}
+
+/**
+ * A positive integer, as a number or as a string of digits: webhook payloads and expressions
+ * hand over numbers either way (`"42"` from a path segment, `42` from a JSON payload).
+ */
+export function asPositiveInteger(value: JsonValue | undefined): number | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
+  if (typeof value === 'string' && /^[1-9]\d{0,15}$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** One of a closed set of strings, matched without regard to case. */
+export function oneOf<T extends string>(
+  site: CallSite,
+  params: JsonObject,
+  key: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const value = params[key];
+  if (value === undefined || value === null) return fallback;
+  const found = typeof value === 'string' ? allowed.find((a) => a.toLowerCase() === value.toLowerCase()) : undefined;
+  if (found === undefined) {
+    throw usage(site, `expected \`${key}\` to be one of ${allowed.join(', ')}, got ${describeValue(value)}`);
+  }
+  return found;
+}
+
+/** Limits every connector shares. */
+export interface ConnectorLimitOptions {
+  /** Total time for one call — connecting, sending, and reading the whole answer — in ms. @default 30000 */
+  readonly timeoutMs?: number;
+  /** Largest answer body accepted, in bytes; a larger one aborts the call. @default 10485760 (10 MiB) */
+  readonly maxResponseBytes?: number;
+}
+
+export interface ResolvedLimits {
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+}
+
+function integerOption(factory: string, key: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new GantryError('USAGE', `${factory}: expected \`${key}\` to be an integer ≥ 1, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** Validates the shared limits once, when the connector is made (STYLE §7). */
+export function resolveLimits(factory: string, options: ConnectorLimitOptions): ResolvedLimits {
+  return Object.freeze({
+    timeoutMs: integerOption(factory, 'timeoutMs', options.timeoutMs, 30_000),
+    maxResponseBytes: integerOption(factory, 'maxResponseBytes', options.maxResponseBytes, 10 * 1024 * 1024),
+  });
+}
+
+/** A service's base URL: http or https, kept without its trailing slash so paths can be appended. */
+export function resolveBaseUrl(factory: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '') {
+    throw new GantryError(
+      'USAGE',
+      `${factory}: expected \`baseUrl\` to be an http or https URL without a query, got ${describeValue(value)}`,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** A credential name option: a non-empty string. */
+export function resolveName(factory: string, key: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value === '') {
+    throw new GantryError('USAGE', `${factory}: expected \`${key}\` to be a non-empty string, got ${describeValue(value)}`);
+  }
+  return value;
+}
