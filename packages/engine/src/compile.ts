@@ -185,10 +185,12 @@ function toGraphlib(name: string, nodes: ReadonlyMap<string, CompiledNode>, edge
   return Object.freeze(graph);
 }
 
+const ALWAYS: EdgeCondition = Object.freeze({ kind: 'always' });
+
 function conditionOf(condition: string | undefined): EdgeCondition {
-  if (condition === undefined) return { kind: 'always' };
-  if (isExpression(condition)) return { kind: 'expression', text: condition };
-  return { kind: 'label', label: condition };
+  if (condition === undefined) return ALWAYS;
+  if (isExpression(condition)) return Object.freeze({ kind: 'expression', text: condition });
+  return Object.freeze({ kind: 'label', label: condition });
 }
 
 /** A Map whose mutators throw, so the read-only type holds at run time too. */

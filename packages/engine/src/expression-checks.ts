@@ -47,7 +47,7 @@ export function expressionFindings(
   const visit = (value: unknown, parent: Path | undefined, key: string | number): void => {
     if (typeof value === 'string') {
       if (isExpressionText(value)) checkExpression(value, pointerOf({ parent, key }));
-      else if (value.includes('{%')) notWhole(pointerOf({ parent, key }));
+      else if (value.includes('{%') && key !== 'description') notWhole(pointerOf({ parent, key }));
     } else if (typeof value === 'object' && value !== null) {
       stack.push([value, { parent, key }]);
     }
@@ -57,7 +57,11 @@ export function expressionFindings(
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) visit(value[i], path, i);
     } else {
-      for (const key in value as Record<string, unknown>) visit((value as Record<string, unknown>)[key], path, key);
+      for (const key in value as Record<string, unknown>) {
+        // x- keys are the author's own annotations: never expressions.
+        if (key.startsWith('x-')) continue;
+        visit((value as Record<string, unknown>)[key], path, key);
+      }
     }
   }
   return { findings, parsed };

@@ -75,6 +75,7 @@ export type { RunResult } from './run/execution.js';
 export type { EngineOptions, Notification, Notifier } from './run/options.js';
 export type { Decision } from './run/approval-waits.js';
 export { MemoryStore } from './run/store.js';
+export type { MemoryStoreOptions } from './run/store.js';
 export type { RunStore, RunRecord, RunFilter } from './run/store.js';
 export { replay, applyEvent } from './run/state.js';
 export type { RunState, NodeState, NodeStatus } from './run/state.js';

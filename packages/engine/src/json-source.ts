@@ -43,7 +43,8 @@ export class JsonSource {
   private tree: JsonNode | undefined;
 
   constructor(text: string) {
-    this.text = text;
+    // A byte-order mark (Windows editors write one) is read as a space: offsets stay the same.
+    this.text = text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text;
   }
 
   /** The parsed value, or the syntax problems (every one the parser could recover from). */
@@ -72,7 +73,7 @@ export class JsonSource {
    * unknown keys). A pointer that goes past the document stops at the deepest value it reaches.
    */
   locate(pointer: string, atKey = false): Position {
-    const root = (this.tree ??= parseTree(this.text, [], STRICT));
+    const root = (this.tree ??= this.positionTree());
     if (root === undefined) return { line: 1, column: 1 };
     let node: JsonNode = root;
     let property: JsonNode | undefined;
@@ -86,9 +87,19 @@ export class JsonSource {
     return this.position(offset);
   }
 
+  /** The position tree; a document nested too deeply for it (thousands of levels) has none. */
+  private positionTree(errors: ParseError[] = []): JsonNode | undefined {
+    try {
+      return parseTree(this.text, errors, STRICT);
+    } catch (error) {
+      if (error instanceof RangeError) return undefined;
+      throw error;
+    }
+  }
+
   private syntaxProblems(error: unknown): SyntaxProblem[] {
     const errors: ParseError[] = [];
-    parseTree(this.text, errors, STRICT);
+    this.positionTree(errors);
     if (errors.length > 0) {
       // The recovering parser often reports two errors at one spot; the first says it best.
       const distinct = errors.filter((e, i) => i === 0 || e.offset !== errors[i - 1]!.offset);

@@ -10,6 +10,15 @@ function lazy(describe: () => string): Where {
   return { toString: () => (text ??= describe()) };
 }
 
+/** An ISO 8601 date-time whose fields exist: Date.parse would turn 30 February into 2 March. */
+export function isRealDateTime(text: string): boolean {
+  const match = ISO_DATE_TIME.exec(text);
+  if (match === null || Number.isNaN(Date.parse(text))) return false;
+  const [year, month, day, hour, minute] = text.slice(0, 16).split(/[-T:]/).map(Number) as [number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour <= 23 && minute <= 59;
+}
+
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Checks within one node that JSON Schema cannot express: shapes that depend on siblings. */
@@ -20,14 +29,26 @@ export function nodeFindings(document: unknown, view: FlowView): Finding[] {
     // Spelled out only when a finding needs it: valid flows never pay for the words.
     const where = lazy(() => describePointer(document, at));
     envelopeFindings(node, at, where, findings);
-    const data = node.raw.data;
-    if (!isRecord(data)) continue;
-    if (node.type === 'conditional') conditionalFindings(data, `${at}/data`, where, findings);
-    if (node.type === 'wait') waitFindings(data, `${at}/data`, where, findings);
-    if (node.type === 'human_approval') approvalFindings(data, `${at}/data`, where, findings);
+    bodyFindings(node.type, node.raw.data, at, where, findings);
+    const compensate = node.raw.compensate;
+    if (isRecord(compensate) && typeof compensate.type === 'string') {
+      const compensation = lazy(() => `${describePointer(document, at)}, its compensation`);
+      if (compensate.type === 'webhook') {
+        findings.push({ code: 'BAD_VALUE', pointer: `${at}/compensate/type`, message: `${compensation}: a webhook is a trigger and cannot undo anything` });
+      }
+      bodyFindings(compensate.type, compensate.data, `${at}/compensate`, compensation, findings);
+    }
   }
   findings.push(...paramFindings(document));
   return findings;
+}
+
+/** The checks of a node body's data, for a node and for a compensation given as a body. */
+function bodyFindings(type: string, data: unknown, at: string, where: Where, out: Finding[]): void {
+  if (!isRecord(data)) return;
+  if (type === 'conditional') conditionalFindings(data, `${at}/data`, where, out);
+  if (type === 'wait') waitFindings(data, `${at}/data`, where, out);
+  if (type === 'human_approval') approvalFindings(data, `${at}/data`, where, out);
 }
 
 function envelopeFindings(node: ViewNode, at: string, where: Where, out: Finding[]): void {
@@ -118,7 +139,7 @@ function waitFindings(data: Record<string, unknown>, at: string, where: Where, o
     return;
   }
   const { until } = data;
-  const ok = isExpression(until) || (typeof until === 'string' && ISO_DATE_TIME.test(until) && !Number.isNaN(Date.parse(until)));
+  const ok = isExpression(until) || (typeof until === 'string' && isRealDateTime(until));
   if (!ok) {
     out.push({
       code: 'BAD_WAIT',
@@ -154,7 +175,7 @@ function paramFindings(document: unknown): Finding[] {
   for (const [name, spec] of Object.entries(params)) {
     if (!isRecord(spec) || !('default' in spec) || typeof spec.type !== 'string') continue;
     const pointer = `/params/${name}/default`;
-    const fits = PARAM_TYPES[spec.type];
+    const fits = Object.hasOwn(PARAM_TYPES, spec.type) ? PARAM_TYPES[spec.type] : undefined;
     if (fits !== undefined && !fits(spec.default)) {
       out.push({ code: 'BAD_VALUE', pointer, message: `param "${name}": the default must be of type ${spec.type}, got ${showValue(spec.default)}` });
     } else if (Array.isArray(spec.enum) && !spec.enum.some((v) => JSON.stringify(v) === JSON.stringify(spec.default))) {

@@ -86,7 +86,9 @@ export function checkFlowText(text: string, options: ValidateOptions = {}): Chec
     }));
     return { ok: false, diagnostics, document: undefined, expressions: new Map() };
   }
-  return checkFlowDocument(parsed.value, source, options, text.includes('{%'));
+  // A flow without "{%" in its text holds no expression, unless a brace or a percent sign is
+  // written as a \u escape: only then is the walk over every value needed.
+  return checkFlowDocument(parsed.value, source, options, text.includes('{%') || text.includes('\\u'));
 }
 
 function checkFlowDocument(

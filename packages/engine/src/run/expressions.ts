@@ -67,14 +67,11 @@ function shorten(text: string): string {
 export function holdsExpression(value: unknown): boolean {
   if (typeof value === 'string') return isExpressionText(value);
   if (Array.isArray(value)) return value.some(holdsExpression);
-  if (typeof value === 'object' && value !== null) return Object.values(value).some(holdsExpression);
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([key, item]) => !key.startsWith('x-') && holdsExpression(item));
   return false;
 }
 
-/**
- * Replaces every `{% … %}` in a value by its result; keys whose expression gives undefined are
- * dropped from objects, as JSON would.
- */
+/** Replaces every `{% … %}` in a value by its result (undefined becomes null). */
 export async function resolveValue(flow: CompiledFlow, value: JsonValue, input: JsonValue, bindings: Bindings): Promise<JsonValue> {
   if (typeof value === 'string') return isExpressionText(value) ? evaluateExpression(flow, value, input, bindings) : value;
   if (Array.isArray(value)) {
@@ -84,7 +81,8 @@ export async function resolveValue(flow: CompiledFlow, value: JsonValue, input: 
   }
   if (typeof value === 'object' && value !== null) {
     const out: JsonObject = {};
-    for (const [key, item] of Object.entries(value)) out[key] = await resolveValue(flow, item, input, bindings);
+    // x- keys are annotations: carried as written, never evaluated.
+    for (const [key, item] of Object.entries(value)) out[key] = key.startsWith('x-') ? item : await resolveValue(flow, item, input, bindings);
     return out;
   }
   return value;

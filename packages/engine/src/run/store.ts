@@ -39,9 +39,27 @@ export interface RunStore {
   close?(): void;
 }
 
+export interface MemoryStoreOptions {
+  /**
+   * Finished runs kept (the oldest are forgotten first), so that a long-lived process does not
+   * keep every journal forever. Unfinished runs are always kept. @default 1000
+   */
+  keepFinished?: number;
+}
+
 /** The in-memory store: runs live as long as the process (the default until a store is given). */
 export class MemoryStore implements RunStore {
   private readonly runs = new Map<string, { record: RunRecord; events: RunEvent[] }>();
+  private readonly finished: string[] = [];
+  private readonly keepFinished: number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const keep = options.keepFinished ?? 1000;
+    if (!(keep === Infinity || (Number.isInteger(keep) && keep >= 0))) {
+      throw new Error(`MemoryStore: expected keepFinished to be an integer ≥ 0 (or Infinity), got ${String(keep)}`);
+    }
+    this.keepFinished = keep;
+  }
 
   createRun(record: RunRecord): void {
     if (this.runs.has(record.runId)) throw new Error(`run ${record.runId} exists already`);
@@ -59,6 +77,10 @@ export class MemoryStore implements RunStore {
     if (run === undefined) return;
     run.record.status = status;
     if (finishedAt !== undefined) run.record.finishedAt = finishedAt;
+    if (isFinal(status)) {
+      this.finished.push(runId);
+      while (this.finished.length > this.keepFinished) this.runs.delete(this.finished.shift()!);
+    }
   }
 
   getRun(runId: string): RunRecord | undefined {
