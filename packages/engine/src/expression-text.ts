@@ -18,8 +18,11 @@ export function expressionBody(expression: string): string {
  * recursive expression fails its node with EXPRESSION_LIMIT instead of hanging the process.
  */
 export const EXPRESSION_LIMITS = Object.freeze({
-  /** Milliseconds one evaluation may take. */
-  timeout: 1_000,
+  /**
+   * Milliseconds one evaluation may take. JSONata evaluates on the event loop, so this is also
+   * the longest a runaway expression can hold up everything else in the process.
+   */
+  timeout: 100,
   /** Nesting depth of function calls. */
   stack: 500,
   /** Items one sequence may hold. */

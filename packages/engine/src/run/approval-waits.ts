@@ -77,7 +77,11 @@ export class ApprovalWaits {
     const x = this.execution;
     const pending = this.pending.get(nodeId);
     if (pending === undefined) {
-      const status = x.state.nodes.get(nodeId)?.status ?? (x.flow.nodes.has(nodeId) ? 'pending' : undefined);
+      const node = x.state.nodes.get(nodeId);
+      if (node?.approvalDeadline !== undefined && x.now() > node.approvalDeadline) {
+        throw new GantryError('APPROVAL_EXPIRED', `run ${x.runId}: the approval of "${nodeId}" expired at ${new Date(node.approvalDeadline).toISOString()}`);
+      }
+      const status = node?.status ?? (x.flow.nodes.has(nodeId) ? 'pending' : undefined);
       const why = status === undefined ? `the flow has no node "${nodeId}"` : `node "${nodeId}" is ${status}, not waiting for a decision`;
       throw new GantryError('APPROVAL_NOT_WAITING', `run ${x.runId}: ${why}`);
     }
@@ -89,7 +93,7 @@ export class ApprovalWaits {
     if (roles.length === 0) {
       throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" holds none of the approver roles of "${nodeId}": ${request.approvers.join(', ')}`);
     }
-    if (!request.allowSelfApproval && decision.principal === x.state.started?.initiator) {
+    if (decision.decision === 'approve' && !request.allowSelfApproval && decision.principal === x.state.started?.initiator) {
       throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" started this run and may not approve it (allow_self_approval is off)`);
     }
     if (pending.decisions.some((d) => d.principal === decision.principal)) {

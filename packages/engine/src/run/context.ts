@@ -31,7 +31,6 @@ export class AttemptContext implements ExecutorContext, CallSite {
   readonly attempt: number;
   readonly item: { readonly value: JsonValue; readonly index: number } | undefined;
   readonly input: JsonObject;
-  readonly signal: AbortSignal;
   readonly idempotencyKey: string;
   readonly deadline: number | undefined;
   private logger: Logger | undefined;
@@ -41,7 +40,8 @@ export class AttemptContext implements ExecutorContext, CallSite {
     private readonly current: Attempt,
     input: JsonObject,
     item: { value: JsonValue; index: number } | undefined,
-    signal: AbortSignal,
+    /** The attempt's own signal; without one, the run's (made only when asked for). */
+    private readonly ownSignal: AbortSignal | undefined,
     deadline: number | undefined,
     /** Distinguishes a compensation's key from the node's own. */
     keySuffix = '',
@@ -51,9 +51,12 @@ export class AttemptContext implements ExecutorContext, CallSite {
     this.attempt = current.number;
     this.item = item;
     this.input = input;
-    this.signal = signal;
     this.deadline = deadline;
     this.idempotencyKey = `${execution.runId}:${execution.nodePath(current.node.id, current.item)}${keySuffix}`;
+  }
+
+  get signal(): AbortSignal {
+    return this.ownSignal ?? this.execution.controller.signal;
   }
 
   get flow(): CompiledFlow {

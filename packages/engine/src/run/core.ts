@@ -1,6 +1,6 @@
 import type { CompiledFlow } from '../compile.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent, RunStatus } from './events.js';
 import type { AgentReply, ExecutorDefinition, SubflowOutcome } from './interfaces.js';
 import type { Notification, ResolvedOptions } from './options.js';
 
@@ -33,6 +33,8 @@ export interface EngineCore {
   notify(notification: Notification): Promise<void>;
   /** Runs `fn` within the engine's global concurrency limit. */
   limit<T>(fn: () => Promise<T>): Promise<T>;
+  /** The run's status changed: keep the store's listing in step. */
+  statusChanged(runId: string, status: RunStatus, finishedAt: number | undefined): void;
   /** The run has finished: forget it. */
   released(runId: string): void;
 }

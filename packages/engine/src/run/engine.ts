@@ -209,10 +209,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         flushQueued = true;
         queueMicrotask(flush);
       }
-      if (event.type === 'run.finished' || event.type === 'run.waiting') {
-        flush();
-        resolved.store.setStatus(event.runId, event.type === 'run.finished' ? event.status : 'waiting', event.type === 'run.finished' ? event.at : undefined);
-      }
+      if (event.type === 'run.finished' || event.type === 'run.waiting') flush();
       // 'event' first: a listener that reacts to a type (deciding an approval, say) must not
       // make its own events reach the all-events listeners before the one it reacted to.
       emitter.emit('event', event);
@@ -283,6 +280,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
       });
       const onAbort = () => child.cancel();
       site.signal.addEventListener('abort', onAbort, { once: true });
+      // While the child waits for a human or a timer, the parent's node waits too (§3.5, exit 4).
+      const parent = live.get(site.runId);
+      const childExecution = live.get(child.id);
+      if (parent !== undefined && childExecution !== undefined) {
+        childExecution.onStatus = (status) => {
+          const waits = status === 'waiting' ? [...childExecution.state.nodes.values()].flatMap((n) => (n.waitingOn ? [n.waitingOn] : [])) : undefined;
+          parent.childWaiting(site.nodeId, waits);
+        };
+        // The child may have come to wait before it returned from start (an approval first).
+        if (childExecution.state.status === 'waiting') childExecution.onStatus('waiting');
+      }
       const result = await child.finished.finally(() => site.signal.removeEventListener('abort', onAbort));
       if (result.status !== 'succeeded') {
         const why = result.error ? `: ${result.error.message}` : '';
@@ -300,6 +308,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       resolved.logger.warn({ notification }, notification.message);
     },
     limit: queue === undefined ? (fn) => fn() : (fn) => queue.add(fn),
+    statusChanged(runId, status, finishedAt) {
+      resolved.store.setStatus(runId, status, finishedAt);
+    },
     released(runId) {
       live.delete(runId);
     },

@@ -2,14 +2,15 @@ import type { Logger } from 'pino';
 import type { CompiledFlow, CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
-import { resolveRetry, retryDelayMs } from './backoff.js';
+import { retryDelayMs, type ResolvedRetry } from './backoff.js';
 import { AttemptContext, type Attempt } from './context.js';
 import type { EngineCore } from './core.js';
 import { errorWithDetails, toErrorInfo } from './error-info.js';
-import type { ErrorInfo, FinalRunStatus, RunEvent, RunStartedEvent } from './events.js';
-import { evaluateExpression, holdsExpression, resolveValue, type Bindings } from './expressions.js';
+import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunStartedEvent } from './events.js';
+import { evaluateExpression, resolveValue, type Bindings } from './expressions.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
-import { mergeInto, inputOf, hasFailEdge, takenOnFailure, takenOnSuccess } from './rules.js';
+import { joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
+import { planOf, type FlowPlan } from './plan.js';
 import { applyEvent, isTerminal, type RunState } from './state.js';
 import { ApprovalWaits } from './approval-waits.js';
 import { runCompensations } from './compensation.js';
@@ -21,17 +22,6 @@ export interface RunResult {
   readonly error: (ErrorInfo & { readonly nodeId?: string }) | undefined;
 }
 
-const dynamicData = new WeakMap<CompiledNode, boolean>();
-
-function dataIsDynamic(node: CompiledNode): boolean {
-  let dynamic = dynamicData.get(node);
-  if (dynamic === undefined) {
-    dynamic = holdsExpression(node.definition.data);
-    dynamicData.set(node, dynamic);
-  }
-  return dynamic;
-}
-
 /**
  * Drives one run: the one place that calls executors, writes the run's journal (through the
  * engine) and sets timers (STYLE §4). Every state change goes through {@link record}, which
@@ -40,15 +30,19 @@ function dataIsDynamic(node: CompiledNode): boolean {
  */
 export class RunExecution {
   readonly state: RunState;
-  readonly log: Logger;
-  readonly controller = new AbortController();
   readonly finished: Promise<RunResult>;
+  private readonly plan: FlowPlan;
+  private logger: Logger | undefined;
+  private abort: AbortController | undefined;
   private resolveFinished!: (result: RunResult) => void;
   /** Per node (by index): incoming edges whose source is not terminal yet, and edges taken into it. */
   private readonly remaining: Int32Array;
   private readonly takenIn: Int32Array;
   private readonly attempts = new Set<Attempt>();
-  private readonly approvals: ApprovalWaits;
+  private approvalWaits: ApprovalWaits | undefined;
+  /** Nodes whose incoming edges are all decided, waiting to be run or skipped (see drain). */
+  private readonly ready: CompiledNode[] = [];
+  private draining = false;
   /** Nodes deciding, running, retrying or waiting, plus handler work (notifications) in flight. */
   private active = 0;
   /** Of those, how many wait on a human or a timer. */
@@ -62,13 +56,24 @@ export class RunExecution {
     readonly runId: string,
   ) {
     this.state = { runId, status: 'running', startedAt: 0, nodes: new Map(), outputs: {}, takenEdges: new Set(), completed: [], blocked: false, timers: new Map(), events: 0 };
-    this.log = core.options.logger.child({ runId, flow: flow.name });
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
-    const count = flow.nodes.size;
-    this.remaining = new Int32Array(count);
-    this.takenIn = new Int32Array(count);
-    for (const node of flow.nodes.values()) this.remaining[node.index] = node.incoming.length;
-    this.approvals = new ApprovalWaits(this);
+    this.plan = planOf(flow);
+    this.remaining = this.plan.indegrees.slice();
+    this.takenIn = new Int32Array(flow.nodes.size);
+  }
+
+  // The logger, the run's abort controller and its approvals are made on first use: a run of
+  // plain nodes never needs them, and a 10-node run should cost microseconds.
+  get log(): Logger {
+    return (this.logger ??= this.core.options.logger.child({ runId: this.runId, flow: this.flow.name }));
+  }
+
+  get controller(): AbortController {
+    return (this.abort ??= new AbortController());
+  }
+
+  private get approvals(): ApprovalWaits {
+    return (this.approvalWaits ??= new ApprovalWaits(this));
   }
 
   get trigger(): JsonValue {
@@ -91,9 +96,17 @@ export class RunExecution {
     return item === undefined ? base : { ...base, item: item.value, index: item.index };
   }
 
+  /** Called when the run's status changes (running ⇄ waiting, final): the store's listing and a parent's waiting follow it. */
+  onStatus: ((status: RunState['status']) => void) | undefined;
+
   record(event: RunEvent): void {
+    const before = this.state.status;
     applyEvent(this.state, event);
     this.core.record(event);
+    if (this.state.status !== before) {
+      this.core.statusChanged(this.runId, this.state.status, this.state.finishedAt);
+      this.onStatus?.(this.state.status);
+    }
   }
 
   now(): number {
@@ -103,18 +116,33 @@ export class RunExecution {
   /** Starts a new run. */
   start(started: Omit<RunStartedEvent, 'type' | 'runId' | 'at'>): void {
     this.record({ type: 'run.started', runId: this.runId, at: this.now(), ...started });
-    const starts = this.flow.startNodes;
-    if (starts.length === 0) return this.finish();
-    for (const id of starts) this.begin(this.flow.nodes.get(id)!);
+    this.ready.push(...this.plan.startNodes);
+    this.drain();
+  }
+
+  /**
+   * Decides the nodes that became ready, in a loop rather than by recursion: a skip at the head
+   * of a 10,000-node chain skips the whole chain without growing the stack.
+   */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      // In order (start nodes in flow order); the array grows while it is walked.
+      for (let i = 0; i < this.ready.length; i++) this.decide(this.ready[i]!);
+    } finally {
+      this.ready.length = 0;
+      this.draining = false;
+    }
+    this.settle();
   }
 
   /** Runs a node whose incoming edges are decided (§3.2). */
   private decide(node: CompiledNode): void {
     if (this.ending) return;
-    const taken = this.takenIn[node.index]!;
-    const runs = node.join === 'all' ? taken === node.incoming.length : taken > 0;
-    if (runs) this.begin(node);
+    if (joinRuns(node.join, this.takenIn[node.index]!, node.incoming.length)) this.begin(node);
     else {
+      this.active++;
       this.record({ type: 'node.skipped', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 0, reason: 'join' });
       this.terminal(node);
     }
@@ -136,7 +164,7 @@ export class RunExecution {
     const def = node.definition;
     try {
       if (def.when !== undefined) {
-        const when = typeof def.when === 'boolean' ? def.when : await evaluateExpression(this.flow, def.when, input, this.bindings());
+        const when = typeof def.when === 'boolean' ? def.when : truthy(await evaluateExpression(this.flow, def.when, input, this.bindings()));
         if (this.ending) return;
         if (!when) {
           this.record({ type: 'node.skipped', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 0, reason: 'when' });
@@ -160,7 +188,7 @@ export class RunExecution {
     const limit = node.definition.concurrency ?? 1;
     const results: JsonValue[] = new Array(items.length);
     const state = { next: 0, done: 0, failed: false };
-    if (items.length === 0) return void this.succeeded(node, { output: [] });
+    if (items.length === 0) return this.succeeded(node, { output: [] });
     const launch = () => {
       while (!state.failed && state.next < items.length && state.next - state.done < limit) {
         const index = state.next++;
@@ -169,7 +197,7 @@ export class RunExecution {
           if (outcome.ok) {
             results[index] = outcome.output;
             state.done++;
-            if (state.done === items.length) void this.succeeded(node, { output: results });
+            if (state.done === items.length) this.succeeded(node, { output: results });
             else launch();
           } else {
             state.failed = true;
@@ -194,10 +222,12 @@ export class RunExecution {
     onItem?: (outcome: { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo }) => void,
   ): void {
     const def = node.definition;
-    const needsOwnSignal = def.timeout !== undefined || item !== undefined;
-    const controller = needsOwnSignal ? new AbortController() : undefined;
-    const current: Attempt = { node, item: item?.index, number, controller, done: false };
-    this.attempts.add(current);
+    const plan = this.plan.byIndex[node.index]!;
+    // Only an attempt that can be stopped on its own (a timeout, a for_each item) needs its own
+    // controller and a place among the tracked attempts; the others hear the run's signal.
+    const own = def.timeout !== undefined || item !== undefined;
+    const current: Attempt = { node, item: item?.index, number, controller: own ? new AbortController() : undefined, done: false };
+    if (own) this.attempts.add(current);
     if (item !== undefined && number === 1) {
       this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: number, item: item.index });
     }
@@ -207,13 +237,13 @@ export class RunExecution {
         this.abortAttempt(current, new GantryError('TIMEOUT', `node "${node.id}" ran past its timeout of ${def.timeout} s`, { retryable: true }));
       });
     }
-    const ctx = new AttemptContext(this, current, input, item, controller?.signal ?? this.controller.signal, deadline);
+    const ctx = new AttemptContext(this, current, input, item, current.controller?.signal, deadline);
     const settle = (outcome: { ok: true; result: ExecutorResult } | { ok: false; error: unknown }) => {
       if (current.done) return;
       this.release(current);
       if (this.ending) return;
       if (outcome.ok) {
-        if (onItem === undefined) return void this.succeeded(node, outcome.result, item);
+        if (onItem === undefined) return this.succeeded(node, outcome.result);
         void this.mapOutput(node, outcome.result.output, item).then(
           (output) => {
             this.record({ type: 'node.succeeded', runId: this.runId, at: this.now(), nodeId: node.id, attempt: number, item: item!.index, output: output as JsonObject });
@@ -224,27 +254,29 @@ export class RunExecution {
         return;
       }
       const error = toErrorInfo(outcome.error, 'NODE_FAILED');
-      const retry = resolveRetry(def.retry);
-      if (error.retryable && number < retry.maxAttempts) return this.retry(node, input, number, item, error, retry, onItem);
+      if (error.retryable && number < plan.retry.maxAttempts) return this.retry(node, input, number, item, error, plan.retry, onItem);
       if (onItem !== undefined) onItem({ ok: false, error });
       else this.failed(node, error);
     };
     current.settle = settle;
-    const run = () => this.execute(node, ctx, item);
-    this.core.limit(run).then(
+    this.core.limit(() => this.execute(node, ctx, item, plan.dynamicData)).then(
       (result) => settle({ ok: true, result }),
       (error) => settle({ ok: false, error }),
     );
   }
 
-  private async execute(node: CompiledNode, ctx: AttemptContext, item: { value: JsonValue; index: number } | undefined): Promise<ExecutorResult> {
+  private execute(node: CompiledNode, ctx: AttemptContext, item: { value: JsonValue; index: number } | undefined, dynamic: boolean): Promise<ExecutorResult> {
     const executor = this.core.executor(node.type);
-    if (executor === undefined) throw new GantryError('EXECUTOR_NOT_FOUND', `no executor is registered for node type "${node.type}"`);
-    let data = node.definition.data as JsonValue;
-    if (executor.resolveData !== false && dataIsDynamic(node)) {
-      data = await resolveValue(this.flow, data, ctx.input, this.bindings(item));
+    if (executor === undefined) return Promise.reject(new GantryError('EXECUTOR_NOT_FOUND', `no executor is registered for node type "${node.type}"`));
+    if (dynamic && executor.resolveData !== false) {
+      return resolveValue(this.flow, node.definition.data as JsonValue, ctx.input, this.bindings(item)).then((data) => executor.run(ctx, data as never));
     }
-    return executor.run(ctx, data as never);
+    try {
+      return executor.run(ctx, node.definition.data as never);
+    } catch (error) {
+      // An executor whose run is not async may throw instead of rejecting.
+      return Promise.reject(error);
+    }
   }
 
   private retry(
@@ -253,7 +285,7 @@ export class RunExecution {
     number: number,
     item: { value: JsonValue; index: number } | undefined,
     error: ErrorInfo,
-    retry: ReturnType<typeof resolveRetry>,
+    retry: ResolvedRetry,
     onItem: Parameters<RunExecution['attempt']>[4],
   ): void {
     const retryAt = this.now() + retryDelayMs(retry, number, this.core.options.random);
@@ -303,30 +335,37 @@ export class RunExecution {
     return mapped as JsonObject;
   }
 
-  private async succeeded(node: CompiledNode, result: ExecutorResult, item?: { value: JsonValue; index: number }): Promise<void> {
+  /** The executor's result: mapped, checked, its edges decided, journalled. */
+  private succeeded(node: CompiledNode, result: ExecutorResult): void {
+    const plan = this.plan.byIndex[node.index]!;
+    if (plan.plainResult && !plan.expressionEdges) return this.complete(node, result, result.output, undefined);
+    void this.completeLater(node, result);
+  }
+
+  private async completeLater(node: CompiledNode, result: ExecutorResult): Promise<void> {
     try {
-      const output = item === undefined && node.definition.for_each === undefined ? await this.mapOutput(node, result.output) : result.output;
-      if (result.outcome === 'fail' && !result.blocked && !hasFailEdge(node)) {
-        throw errorWithDetails('GATE_FAILED', `gate "${node.id}" failed: ${describeChecks(output)}`, output as JsonValue);
-      }
+      const output = node.definition.for_each === undefined ? await this.mapOutput(node, result.output) : result.output;
       const expressions = await this.edgeExpressions(node, output);
-      if (this.ending) return;
-      const taken = takenOnSuccess(node, result.labels, expressions);
-      this.record({
-        type: 'node.succeeded',
-        runId: this.runId,
-        at: this.now(),
-        nodeId: node.id,
-        attempt: this.state.nodes.get(node.id)?.attempt ?? 1,
-        output,
-        taken,
-        ...(result.labels === undefined ? {} : { labels: result.labels }),
-        ...(result.blocked ? { blocked: true } : {}),
-      });
-      this.terminal(node);
+      if (!this.ending) this.complete(node, result, output, expressions);
     } catch (error) {
       if (!this.ending) this.failed(node, toErrorInfo(error));
     }
+  }
+
+  private complete(node: CompiledNode, result: ExecutorResult, output: JsonObject | JsonValue[], expressions: Map<number, boolean> | undefined): void {
+    const plan = this.plan.byIndex[node.index]!;
+    if (node.definition.for_each === undefined && (typeof output !== 'object' || output === null || Array.isArray(output))) {
+      return this.failed(node, toErrorInfo(new GantryError('OUTPUT_INVALID', `node "${node.id}" (${node.type}) returned ${Array.isArray(output) ? 'an array' : JSON.stringify(output) ?? 'nothing'}, but a node's output is a JSON object`)));
+    }
+    if (result.outcome === 'fail' && !result.blocked && !plan.hasFailEdge) {
+      return this.failed(node, toErrorInfo(errorWithDetails('GATE_FAILED', `gate "${node.id}" failed: ${describeChecks(output)}`, output as JsonValue)));
+    }
+    const taken = plan.alwaysTaken ?? takenOnSuccess(node, result.labels, expressions);
+    const event: NodeSucceededEvent = { type: 'node.succeeded', runId: this.runId, at: this.now(), nodeId: node.id, attempt: this.state.nodes.get(node.id)?.attempt ?? 1, output, taken };
+    if (result.labels !== undefined) (event as { labels?: readonly string[] }).labels = result.labels;
+    if (result.blocked) (event as { blocked?: boolean }).blocked = true;
+    this.record(event);
+    this.terminal(node);
   }
 
   /** Evaluates the expression conditions on a node's outgoing edges against its output. */
@@ -335,7 +374,7 @@ export class RunExecution {
     for (const edge of node.outgoing) {
       if (edge.condition.kind !== 'expression') continue;
       const value = await evaluateExpression(this.flow, edge.condition.text, output as JsonValue, this.bindings());
-      (results ??= new Map()).set(edge.index, Boolean(value));
+      (results ??= new Map()).set(edge.index, truthy(value));
     }
     return results;
   }
@@ -348,24 +387,29 @@ export class RunExecution {
     this.record({ type: 'node.failed', runId: this.runId, at: this.now(), nodeId: node.id, attempt, error, taken });
     if (taken.length > 0) return this.terminal(node);
     const handler = node.handler;
-    if (handler?.notification || handler?.escalation) {
-      const severity = handler.escalation === 'immediate' ? 'high' : 'normal';
-      const message = handler.message ?? `${this.flow.name}: node "${node.id}" failed: ${error.message}`;
-      this.active++;
-      void this.notify(severity, message, node.id).finally(() => {
-        this.active--;
-        this.settle();
-      });
-    }
+    const notified =
+      handler?.notification || handler?.escalation
+        ? this.notify(handler.escalation === 'immediate' ? 'high' : 'normal', handler.message ?? `${this.flow.name}: node "${node.id}" failed: ${error.message}`, node.id)
+        : undefined;
     const action = handler?.action ?? 'fail';
-    if (action === 'block_deployment') return this.terminal(node);
-    this.stopEverything(new GantryError('CANCELLED', `the run is stopping: node "${node.id}" failed`));
-    if (action === 'rollback') {
-      this.ending = true;
-      void runCompensations(this, node).then((ok) => this.end(ok ? 'rolled_back' : 'failed', { ...error, nodeId: node.id }));
-      return;
+    if (action === 'block_deployment') {
+      // The run goes on with what remains, and ends once the notification is out too.
+      if (notified !== undefined) {
+        this.active++;
+        void notified.finally(() => {
+          this.active--;
+          this.settle();
+        });
+      }
+      return this.terminal(node);
     }
-    this.end('failed', { ...error, nodeId: node.id });
+    this.stopEverything(new GantryError('CANCELLED', `the run is stopping: node "${node.id}" failed`));
+    const failure = { ...error, nodeId: node.id };
+    void (async () => {
+      await notified;
+      if (action === 'rollback') return this.end((await runCompensations(this, node)) ? 'rolled_back' : 'failed', failure);
+      this.end('failed', failure);
+    })();
   }
 
   async notify(severity: 'normal' | 'high', message: string, nodeId?: string): Promise<void> {
@@ -377,21 +421,19 @@ export class RunExecution {
     }
   }
 
-  /** A node is terminal: its successors whose predecessors are all terminal are decided. */
+  /** A node is terminal: each successor whose predecessors are now all terminal is decided. */
   private terminal(node: CompiledNode): void {
-    this.active--;
+    const plan = this.plan.byIndex[node.index]!;
     const taken = this.state.nodes.get(node.id)?.taken;
-    for (const edge of node.outgoing) {
-      const target = this.flow.nodes.get(edge.to)!;
-      if (taken !== undefined && taken.includes(edge.index)) this.takenIn[target.index]!++;
-      if (--this.remaining[target.index]! === 0) this.decide(target);
-    }
-    this.settle();
+    if (taken !== undefined) for (const edge of taken) this.takenIn[this.plan.edgeTarget[edge]!]!++;
+    for (const target of plan.targets) if (--this.remaining[target.index]! === 0) this.ready.push(target);
+    this.active--;
+    this.drain();
   }
 
   /** Finishes the run when nothing is left, or marks it waiting when all that is left waits. */
   settle(): void {
-    if (this.ending) return;
+    if (this.ending || this.draining) return;
     if (this.active === 0) return this.finish();
     this.checkWaiting();
   }
@@ -401,7 +443,22 @@ export class RunExecution {
     const on: { nodeId: string; kind: 'approval' | 'timer'; until: number }[] = [];
     for (const [nodeId, n] of this.state.nodes) if (n.waitingOn) on.push({ nodeId, ...n.waitingOn });
     for (const timer of this.state.timers.values()) if (timer.purpose === 'retry') on.push({ nodeId: timer.nodeId, kind: 'timer', until: timer.fireAt });
+    for (const [nodeId, waits] of this.childWaits) for (const w of waits) on.push({ ...w, nodeId });
     this.record({ type: 'run.waiting', runId: this.runId, at: this.now(), on });
+  }
+
+  private readonly childWaits = new Map<string, readonly { kind: 'approval' | 'timer'; until: number }[]>();
+
+  /** A sub-flow run by `nodeId` waits: so does this run's node, on what the child waits for. */
+  childWaiting(nodeId: string, waits: readonly { kind: 'approval' | 'timer'; until: number }[] | undefined): void {
+    const was = this.childWaits.has(nodeId);
+    if (waits === undefined) {
+      if (!was) return;
+      this.childWaits.delete(nodeId);
+      return this.leaveWait();
+    }
+    this.childWaits.set(nodeId, waits);
+    if (!was) this.enterWait();
   }
 
   enterWait(): void {
@@ -471,9 +528,7 @@ export class RunExecution {
   }
 
   private finish(): void {
-    const blocked =
-      this.state.blocked ||
-      [...this.state.nodes.entries()].some(([id, n]) => n.status === 'failed' && (n.taken?.length ?? 0) === 0 && this.flow.nodes.get(id)?.handler?.action === 'block_deployment');
+    const blocked = this.state.blocked || (this.plan.blockingHandlers && blockedByHandler(this.flow, this.state));
     this.end(blocked ? 'blocked' : 'succeeded', undefined);
   }
 
@@ -489,11 +544,17 @@ export class RunExecution {
   /** The run's output: the merged outputs of its succeeded sink nodes, in flow order. */
   private output(): JsonObject {
     const output: JsonObject = {};
-    for (const node of this.flow.nodes.values()) {
-      if (node.outgoing.length === 0 && this.state.nodes.get(node.id)?.status === 'succeeded') mergeInto(output, this.state.outputs[node.id]);
-    }
+    for (const node of this.plan.sinks) if (this.state.nodes.get(node.id)?.status === 'succeeded') mergeInto(output, this.state.outputs[node.id]);
     return output;
   }
+}
+
+/** A node failed unrouted and its handler blocks the deployment (§3.4). */
+function blockedByHandler(flow: CompiledFlow, state: RunState): boolean {
+  for (const [id, n] of state.nodes) {
+    if (n.status === 'failed' && (n.taken?.length ?? 0) === 0 && flow.nodes.get(id)?.handler?.action === 'block_deployment') return true;
+  }
+  return false;
 }
 
 function describeChecks(output: JsonObject | JsonValue[]): string {

@@ -43,7 +43,12 @@ export async function evaluateExpression(flow: CompiledFlow, text: string, input
   } catch (error) {
     const e = error as { code?: string; message?: string; value?: unknown; position?: number };
     if (e.code !== undefined && LIMIT_CODES.has(e.code)) {
-      const what = e.code === 'D1011' ? `nested deeper than ${String(e.value)} calls` : e.code === 'D1012' ? `ran longer than ${String(e.value)} ms` : `built a sequence longer than ${String(e.value)} items`;
+      const what =
+        e.code === 'D1011'
+          ? `nested deeper than ${EXPRESSION_LIMITS.stack} calls`
+          : e.code === 'D1012'
+            ? `ran longer than ${EXPRESSION_LIMITS.timeout} ms`
+            : `built a sequence longer than ${EXPRESSION_LIMITS.sequence} items`;
       throw new GantryError('EXPRESSION_LIMIT', `the expression ${shorten(text)} ${what}`, { cause: error });
     }
     const at = typeof e.position === 'number' ? ` (at character ${e.position})` : '';

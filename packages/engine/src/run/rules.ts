@@ -75,6 +75,22 @@ export function hasFailEdge(node: CompiledNode): boolean {
 
 export type Readiness = 'wait' | 'run' | 'skip';
 
+/** The join rule (§3.2): with `any`, one taken incoming edge runs the node; with `all`, every one must be. */
+export function joinRuns(join: 'any' | 'all', taken: number, incoming: number): boolean {
+  if (incoming === 0) return true;
+  return join === 'all' ? taken === incoming : taken > 0;
+}
+
+/**
+ * JSONata's truth (its $boolean): false, 0, "", null, an empty array or object, and an array
+ * of false things are false; `when` and edge expressions follow it, not JavaScript's.
+ */
+export function truthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(truthy);
+  if (typeof value === 'object' && value !== null) return Object.keys(value).length > 0;
+  return Boolean(value);
+}
+
 /**
  * A node is decided once every predecessor is terminal; it then runs if at least one incoming
  * edge was taken (join any) or all were (join all), else it is skipped.
@@ -88,8 +104,7 @@ export function readiness(node: CompiledNode, state: RunState): Readiness {
     if (source === undefined || !isTerminal(source.status)) return 'wait';
     if (state.takenEdges.has(edge.index)) taken++;
   }
-  if (node.join === 'all') return taken === incoming.length ? 'run' : 'skip';
-  return taken > 0 ? 'run' : 'skip';
+  return joinRuns(node.join, taken, incoming.length) ? 'run' : 'skip';
 }
 
 /** The shallow merge of the outputs behind the taken incoming edges, in edge order (§3.1). */

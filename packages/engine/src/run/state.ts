@@ -19,6 +19,8 @@ export interface NodeState {
   items?: Map<number, JsonValue>;
   waitingOn?: { kind: 'approval' | 'timer'; until: number };
   decisions?: ApprovalDecidedEvent[];
+  /** When its approval expires (kept after it ends, so a late decision is told it expired). */
+  approvalDeadline?: number;
   compensation?: 'running' | 'succeeded' | 'failed';
 }
 
@@ -127,6 +129,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       const n = node(state, event.nodeId);
       n.status = 'waiting';
       n.waitingOn = { kind: 'approval', until: event.deadline };
+      n.approvalDeadline = event.deadline;
       n.decisions = [];
       break;
     }
