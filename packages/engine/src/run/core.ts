@@ -31,6 +31,8 @@ export interface EngineCore {
   /** The task that undoes `task` of `agent`, from the agent's registration. */
   compensationFor(agent: string, task: string): string | undefined;
   notify(notification: Notification): Promise<void>;
+  /** Whether attempts go through the global concurrency limit (else `limit` need not be called). */
+  readonly limited: boolean;
   /** Runs `fn` within the engine's global concurrency limit. */
   limit<T>(fn: () => Promise<T>): Promise<T>;
   /** The run's status changed: keep the store's listing in step. */

@@ -78,7 +78,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const emitter = new EventEmitter();
   const queue = resolved.concurrency === Infinity ? undefined : new PQueue({ concurrency: resolved.concurrency });
   const flowsByPath = new Map<string, Promise<CompiledFlow>>();
-  const pending = new Map<string, RunEvent[]>();
+  let pending: RunEvent[] = [];
   let flushQueued = false;
 
   const refuse = (kind: string, name: string) => {
@@ -193,8 +193,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function flush(): void {
     flushQueued = false;
-    for (const [runId, events] of pending) resolved.store.append(runId, events);
-    pending.clear();
+    if (pending.length === 0) return;
+    const events = pending;
+    pending = [];
+    resolved.store.append(events);
   }
 
   const core: EngineCore = {
@@ -202,12 +204,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     executor: (type) => executors.get(type),
     record(event) {
       // Events of one tick go to the store together: parallel branches share a write.
-      let batch = pending.get(event.runId);
-      if (batch === undefined) pending.set(event.runId, (batch = []));
-      batch.push(event);
+      pending.push(event);
       if (!flushQueued) {
         flushQueued = true;
-        queueMicrotask(flush);
+        // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
+        void RESOLVED.then(flush);
       }
       if (event.type === 'run.finished' || event.type === 'run.waiting') flush();
       // 'event' first: a listener that reacts to a type (deciding an approval, say) must not
@@ -307,6 +308,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (resolved.notifier) return resolved.notifier(notification);
       resolved.logger.warn({ notification }, notification.message);
     },
+    limited: queue !== undefined,
     limit: queue === undefined ? (fn) => fn() : (fn) => queue.add(fn),
     statusChanged(runId, status, finishedAt) {
       resolved.store.setStatus(runId, status, finishedAt);
@@ -322,6 +324,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   for (const connector of resolved.connectors) engine.registerConnector(connector);
   return engine;
 }
+
+const RESOLVED = Promise.resolve();
 
 const BUILT_IN = new Set(['webhook', 'function', 'conditional', 'parallel', 'agent', 'human_approval', 'external_api', 'wait', 'subflow']);
 

@@ -259,7 +259,8 @@ export class RunExecution {
       else this.failed(node, error);
     };
     current.settle = settle;
-    this.core.limit(() => this.execute(node, ctx, item, plan.dynamicData)).then(
+    const running = this.core.limited ? this.core.limit(() => this.execute(node, ctx, item, plan.dynamicData)) : this.execute(node, ctx, item, plan.dynamicData);
+    running.then(
       (result) => settle({ ok: true, result }),
       (error) => settle({ ok: false, error }),
     );

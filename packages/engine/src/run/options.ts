@@ -105,10 +105,22 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   });
 }
 
-/** Ids that sort by start time and read well in a terminal: 20260101-120000-3f9a1c. */
+/**
+ * Ids that sort by start time and read well in a terminal: 20260101-120000-3f9a1c. Within one
+ * second the suffix counts up from a random start, so ids stay unique and in order; the stamp is
+ * formatted once a second.
+ */
 export function timeOrderedIds(clock: Clock): () => string {
+  let second = -1;
+  let stamp = '';
+  let counter = 0;
   return () => {
-    const stamp = new Date(clock.now()).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    return `${stamp}-${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}`;
+    const now = Math.floor(clock.now() / 1000);
+    if (now !== second) {
+      second = now;
+      stamp = new Date(now * 1000).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+      counter = Math.floor(Math.random() * 0x7fffff);
+    }
+    return `${stamp}-${(counter++ & 0xffffff).toString(16).padStart(6, '0')}`;
   };
 }

@@ -27,8 +27,8 @@ export interface RunFilter {
 export interface RunStore {
   /** Records a new run; refuses a run id that exists. */
   createRun(record: RunRecord): void;
-  /** Appends events to a run's journal, in order. */
-  append(runId: string, events: readonly RunEvent[]): void;
+  /** Appends events (of one or several runs) to their runs' journals, in order. */
+  append(events: readonly RunEvent[]): void;
   /** Marks a run's status (for listing); the journal stays the source of truth. */
   setStatus(runId: string, status: RunStatus, finishedAt?: number): void;
   getRun(runId: string): RunRecord | undefined;
@@ -66,10 +66,17 @@ export class MemoryStore implements RunStore {
     this.runs.set(record.runId, { record: { ...record }, events: [] });
   }
 
-  append(runId: string, events: readonly RunEvent[]): void {
-    const run = this.runs.get(runId);
-    if (run === undefined) throw new Error(`no run ${runId}`);
-    for (const event of events) run.events.push(event);
+  append(events: readonly RunEvent[]): void {
+    let run: { events: RunEvent[] } | undefined;
+    let last: string | undefined;
+    for (const event of events) {
+      if (run === undefined || event.runId !== last) {
+        last = event.runId;
+        run = this.runs.get(event.runId);
+      }
+      // A forgotten finished run (keepFinished) may still get a late event: nothing keeps it.
+      run?.events.push(event);
+    }
   }
 
   setStatus(runId: string, status: RunStatus, finishedAt?: number): void {
