@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileFlow, createEngine, validateConfigText, validateFlowDocument, validateFlowText, type JsonObject } from '@gantry/engine';
+import { builtinExecutors, builtinFunctions, moduleAgent } from '@gantry/executors';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** Every block marked `<!-- example: kind -->` in the README, with its line. */
+function examples(kind: string): { line: number; code: string }[] {
+  const found: { line: number; code: string }[] = [];
+  const pattern = new RegExp(`<!-- example: ${kind} -->\\n\`\`\`\\w*\\n([\\s\\S]*?)\`\`\``, 'g');
+  for (const match of README.matchAll(pattern)) {
+    found.push({ line: README.slice(0, match.index).split('\n').length, code: match[1]! });
+  }
+  return found;
+}
+
+function engine() {
+  return createEngine({
+    executors: builtinExecutors,
+    functions: builtinFunctions,
+    agents: { greeter: moduleAgent(async (inputs) => ({ said: inputs.text ?? 'hi' })) },
+  });
+}
+
+describe('the README examples', () => {
+  it('has examples of every kind', () => {
+    expect(examples('flow').length).toBeGreaterThanOrEqual(2);
+    expect(examples('node').length).toBeGreaterThanOrEqual(8);
+    expect(examples('handlers')).toHaveLength(1);
+    expect(examples('embed')).toHaveLength(1);
+    expect(examples('config')).toHaveLength(1);
+  });
+
+  for (const { line, code } of examples('flow')) {
+    it(`runs the flow at README line ${line}`, async () => {
+      const validation = validateFlowText(code);
+      expect(validation.diagnostics).toEqual([]);
+      const run = await engine().start(compileFlow(JSON.parse(code)), { trigger: { name: 'world' } });
+      expect((await run.finished).status).toBe('succeeded');
+    });
+  }
+
+  for (const { line, code } of examples('node')) {
+    it(`validates the node at README line ${line}`, () => {
+      const node = JSON.parse(code) as JsonObject;
+      const flow = { name: 'example', params: { environment: { type: 'string', default: 'production' }, bake_seconds: { type: 'number', default: 1 } }, nodes: [node] };
+      const result = validateFlowDocument(flow);
+      expect(result.diagnostics).toEqual([]);
+    });
+  }
+
+  it('validates the error handlers example', () => {
+    const [{ code }] = examples('handlers') as [{ code: string }];
+    const nodes = ['quality_gate', 'production_deployment'].map((id) => ({ id, type: 'agent', data: { agent: 'greeter', task: 't' } }));
+    const result = validateFlowDocument({ name: 'handlers', nodes, edges: [{ from: 'quality_gate', to: 'production_deployment' }], error_handlers: JSON.parse(code) });
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it('validates the configuration example', () => {
+    const [{ code }] = examples('config') as [{ code: string }];
+    expect(validateConfigText(code).diagnostics).toEqual([]);
+  });
+
+  it('runs the embedding example as a program', () => {
+    const [{ code }] = examples('embed') as [{ code: string }];
+    const dir = mkdtempSync(join(ROOT, 'test', '.readme-'));
+    const file = join(dir, 'embed.mts');
+    writeFileSync(file, code);
+    const result = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [file], { cwd: ROOT, encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('review done');
+    expect(result.stdout).toMatch(/succeeded \[/);
+  });
+});
