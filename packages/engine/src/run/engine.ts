@@ -81,6 +81,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let pending: RunEvent[] = [];
   let flushQueued = false;
 
+  // A flow checked against the registries is not checked again until something is registered.
+  let registryVersion = 0;
+  const preflighted = new WeakMap<CompiledFlow, number>();
+
   const refuse = (kind: string, name: string) => {
     throw new GantryError('DUPLICATE_REGISTRATION', `${kind} "${name}" is registered already`);
   };
@@ -93,11 +97,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       if (executors.has(executor.type)) refuse('executor', executor.type);
       executors.set(executor.type, executor);
+      registryVersion++;
     },
     registerFunction(name, fn) {
       if (typeof fn !== 'function') throw new GantryError('CONFIG_INVALID', `registerFunction: expected "${name}" to be a function, got ${typeof fn}`);
       if (functions.has(name)) refuse('function', name);
       functions.set(name, fn);
+      registryVersion++;
     },
     registerAgent(name, agent) {
       const registration = isRegistration(agent) ? agent : { transport: agent };
@@ -110,6 +116,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       if (agents.has(name)) refuse('agent', name);
       agents.set(name, { registration, queue: limit === undefined || limit === Infinity ? undefined : new PQueue({ concurrency: limit }) });
+      registryVersion++;
     },
     registerConnector(connector) {
       if (typeof connector?.service !== 'string' || typeof connector.call !== 'function') {
@@ -117,14 +124,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       if (connectors.has(connector.service)) refuse('connector', connector.service);
       connectors.set(connector.service, connector);
+      registryVersion++;
     },
     loadFlow(path) {
       return loadFlowFile(path, { nodeTypes: customTypes() });
     },
     async start(flow, startOptions = {}) {
       const compiled = isCompiled(flow) ? flow : compileFlow(flow, { nodeTypes: customTypes() });
-      const missing = missingRegistrations(compiled, { executors, functions, agents, connectors });
-      if (missing !== undefined) throw missing;
+      if (preflighted.get(compiled) !== registryVersion) {
+        const missing = missingRegistrations(compiled, { executors, functions, agents, connectors });
+        if (missing !== undefined) throw missing;
+        preflighted.set(compiled, registryVersion);
+      }
       const params = resolveParams(compiled, startOptions.params);
       const runId = startOptions.runId ?? resolved.ids();
       const trigger = startOptions.trigger ?? {};
@@ -179,16 +190,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   function handle(execution: RunExecution): Run {
-    return {
-      id: execution.runId,
-      flow: execution.flow,
-      finished: execution.finished,
-      status: () => execution.state.status,
-      state: () => execution.state,
-      waitingApprovals: () => execution.waitingApprovals(),
-      decide: (nodeId, decision) => execution.decideApproval(nodeId, decision),
-      cancel: () => execution.cancel(),
-    };
+    return new RunHandle(execution);
   }
 
   function flush(): void {
@@ -326,6 +328,43 @@ export function createEngine(options: EngineOptions = {}): Engine {
 }
 
 const RESOLVED = Promise.resolve();
+
+/** The caller's view of a run: methods on a prototype, so a handle is one small object. */
+class RunHandle implements Run {
+  constructor(private readonly execution: RunExecution) {}
+
+  get id(): string {
+    return this.execution.runId;
+  }
+
+  get flow(): CompiledFlow {
+    return this.execution.flow;
+  }
+
+  get finished(): Promise<RunResult> {
+    return this.execution.finished;
+  }
+
+  status(): RunStatus {
+    return this.execution.state.status;
+  }
+
+  state(): Readonly<RunState> {
+    return this.execution.state;
+  }
+
+  waitingApprovals(): { nodeId: string; approvers: readonly string[]; deadline: number }[] {
+    return this.execution.waitingApprovals();
+  }
+
+  decide(nodeId: string, decision: Decision): void {
+    this.execution.decideApproval(nodeId, decision);
+  }
+
+  cancel(): void {
+    this.execution.cancel();
+  }
+}
 
 const BUILT_IN = new Set(['webhook', 'function', 'conditional', 'parallel', 'agent', 'human_approval', 'external_api', 'wait', 'subflow']);
 
