@@ -119,7 +119,7 @@ export class Board {
 }
 
 export function clockTime(at: number): string {
-  return new Date(at).toISOString().slice(11, 19);
+  return new Date(at).toTimeString().slice(0, 8);
 }
 
 /** 1.2s, 340ms, 2m05s. */
