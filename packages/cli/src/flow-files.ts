@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GantryError } from '@gantry/engine';
+import { GantryError, readFailure } from '@gantry/engine';
 
 /** The flow files named on the command line: files as given, folders as their *.json files. */
 export function expandFlowPaths(args: readonly string[], cwd: string): string[] {
@@ -31,8 +31,6 @@ export function readFlowText(path: string, cwd: string): string {
   try {
     return readFileSync(resolve(cwd, path), 'utf8');
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : String(code ?? cause);
-    throw new GantryError('FLOW_NOT_FOUND', `cannot read ${path}: ${why}`, { cause });
+    throw new GantryError('FLOW_NOT_FOUND', `cannot read ${path}: ${readFailure(cause)}`, { cause });
   }
 }

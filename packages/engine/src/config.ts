@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
 import { compareDiagnostics, type Diagnostic } from './diagnostics.js';
-import { JsonSource } from './json-source.js';
+import { JsonSource, splitPointer } from './json-source.js';
 import { SCHEMA_DIR } from './schemas.js';
 import { schemaFindings } from './schema-findings.js';
 import { GantryError } from './errors.js';
@@ -23,6 +23,12 @@ export interface GantryConfig {
 
 let validator: ValidateFunction | undefined;
 
+/** `agents.reviewer.module`, or `the configuration` for the whole file. */
+function describeConfigPointer(_document: unknown, pointer: string): string {
+  const segments = splitPointer(pointer);
+  return segments.length === 0 ? 'the configuration' : segments.join('.');
+}
+
 /** Validates a configuration file's text with the same diagnostics as flows: code, pointer, line:col. */
 export function validateConfigText(text: string): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
   const source = new JsonSource(text);
@@ -37,7 +43,7 @@ export function validateConfigText(text: string): { ok: boolean; diagnostics: Di
   const ok = validator(parsed.value) === true;
   const diagnostics = ok
     ? []
-    : schemaFindings(parsed.value, validator.errors ?? [])
+    : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer)
         .map((f) => ({ code: f.code, severity: DIAGNOSTIC_CODES[f.code].severity, pointer: f.pointer, ...source.locate(f.pointer, f.atKey ?? false), message: f.message }))
         .sort(compareDiagnostics);
   return { ok, diagnostics, config: ok ? (parsed.value as GantryConfig) : undefined };

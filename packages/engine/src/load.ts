@@ -19,9 +19,18 @@ export async function loadFlowFile(path: string, options: ValidateOptions = {}):
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new GantryError('FLOW_NOT_FOUND', `cannot read flow file ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
+    throw new GantryError('FLOW_NOT_FOUND', `cannot read ${path}: ${readFailure(cause)}`, { cause });
   }
   return loadFlowText(text, { subflowExists: subflowResolver(path), ...options, source: path, path });
+}
+
+/** Why a file could not be read, in words: "no such file" rather than ENOENT. */
+export function readFailure(cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a folder';
+  if (code === 'EACCES') return 'permission denied';
+  return String(code ?? cause);
 }
 
 /** Whether a subflow reference of the flow at `path` names an existing file. */

@@ -7,11 +7,16 @@ import { didYouMean } from './suggest.js';
 type SchemaNode = { properties?: Record<string, unknown>; description?: string };
 
 /** Turns ajv's errors into findings that a flow author can act on. */
-export function schemaFindings(document: unknown, errors: readonly ErrorObject[]): Finding[] {
+export function schemaFindings(
+  document: unknown,
+  errors: readonly ErrorObject[],
+  /** Names a place in the document; flows say `node "build"`, other files their own words. */
+  describe: (document: unknown, pointer: string) => string = describePointer,
+): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
-    const finding = toFinding(document, error);
+    const finding = toFinding(document, error, describe);
     if (finding === undefined) continue;
     const key = `${finding.code} ${finding.pointer}`;
     if (seen.has(key)) continue;
@@ -21,9 +26,9 @@ export function schemaFindings(document: unknown, errors: readonly ErrorObject[]
   return findings;
 }
 
-function toFinding(document: unknown, error: ErrorObject): Finding | undefined {
+function toFinding(document: unknown, error: ErrorObject, describe: (document: unknown, pointer: string) => string): Finding | undefined {
   const path = error.instancePath;
-  const where = describePointer(document, path);
+  const where = describe(document, path);
   const parent = (error.parentSchema ?? {}) as SchemaNode;
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {

@@ -5,6 +5,7 @@ import { coerceParam, GantryError, isGantryError, type ApprovalRequestedEvent, t
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
+import { readFlowText } from '../flow-files.js';
 import { Board } from '../progress/board.js';
 import { LiveView } from '../progress/live-view.js';
 import { promptForApproval } from '../progress/prompt.js';
@@ -83,6 +84,7 @@ export async function runCommand(argv: string[], io: Io): Promise<ExitCode> {
     fallbackNotifier: () => {},
     logger: pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret'] }, pino.destination(2)),
   });
+  readFlowText(positionals[0]!, io.cwd); // says "cannot read flows/x.json: no such file" as the user typed it
   const flow = await engine.loadFlow(resolve(io.cwd, positionals[0]!));
   const params = parseParams(engine, flow, (values.param as string[] | undefined) ?? []);
   const trigger = readTrigger(values.input as string | undefined, io);

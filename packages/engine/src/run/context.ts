@@ -93,8 +93,8 @@ export class AttemptContext implements ExecutorContext, CallSite {
   }
 
   private site(): CallSite {
-    const { runId, nodeId, attempt, idempotencyKey, deadline, signal, input } = this;
-    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal, input, trigger: this.trigger };
+    const { runId, nodeId, attempt, idempotencyKey, deadline, signal, input, log } = this;
+    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal, input, trigger: this.trigger, log };
   }
 
   callFunction(name: string, input: JsonObject, params: JsonObject): Promise<JsonObject> {

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { CompiledFlow } from '../compile.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { RunEvent, RunStatus } from './events.js';
@@ -13,6 +14,8 @@ export interface CallSite {
   readonly idempotencyKey: string;
   readonly deadline: number | undefined;
   readonly signal: AbortSignal;
+  /** The attempt's logger (runId, nodeId, attempt bound): functions and connectors log through it. */
+  readonly log: Logger;
   /** The node's whole input and the run's trigger, for functions and connectors. */
   readonly input: JsonObject;
   readonly trigger: JsonValue;

@@ -246,7 +246,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const fn = functions.get(name);
       if (fn === undefined) throw new GantryError('FUNCTION_NOT_FOUND', `no function "${name}" is registered`);
       try {
-        return await fn(input, params, { runId: site.runId, nodeId: site.nodeId, nodeInput: site.input, trigger: site.trigger, signal: site.signal, log: resolved.logger.child({ runId: site.runId, nodeId: site.nodeId, function: name }) });
+        return await fn(input, params, { runId: site.runId, nodeId: site.nodeId, nodeInput: site.input, trigger: site.trigger, signal: site.signal, log: site.log.child({ function: name }) });
       } catch (error) {
         if (isGantryError(error)) throw error;
         throw new GantryError('FUNCTION_FAILED', `function "${name}" failed: ${(error as Error).message ?? String(error)}`, { cause: error });
@@ -260,7 +260,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         run: { id: site.runId, flow: site.flow.name, node: site.nodeId },
         trigger: site.trigger,
         idempotencyKey: site.idempotencyKey,
-        log: resolved.logger.child({ runId: site.runId, nodeId: site.nodeId, service }),
+        log: site.log,
         credential: resolved.credentials,
         ...(authentication === undefined ? {} : { authentication }),
       });
