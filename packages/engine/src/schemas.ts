@@ -54,11 +54,17 @@ export function checkCustomData(document: unknown, types: ReadonlyMap<string, ob
   flowSchemaValidator();
   const nodes = typeof document === 'object' && document !== null && Array.isArray((document as { nodes?: unknown }).nodes) ? (document as { nodes: unknown[] }).nodes : [];
   const errors: SchemaErrors = [];
+  const bodies: { type: unknown; data: unknown; at: string }[] = [];
   nodes.forEach((node, index) => {
     if (typeof node !== 'object' || node === null) return;
-    const { type, data } = node as { type?: unknown; data?: unknown };
+    const { type, data, compensate } = node as { type?: unknown; data?: unknown; compensate?: { type?: unknown; data?: unknown } };
+    bodies.push({ type, data, at: `/nodes/${index}/data` });
+    // A compensation given as a node body is checked like a node of its type.
+    if (typeof compensate === 'object' && compensate !== null) bodies.push({ type: compensate.type, data: compensate.data, at: `/nodes/${index}/compensate/data` });
+  });
+  for (const { type, data, at } of bodies) {
     const schema = typeof type === 'string' ? types.get(type) : undefined;
-    if (schema === undefined) return;
+    if (schema === undefined) continue;
     let validate = customValidators.get(schema);
     if (validate === undefined) {
       try {
@@ -69,8 +75,8 @@ export function checkCustomData(document: unknown, types: ReadonlyMap<string, ob
       customValidators.set(schema, validate);
     }
     if (!validate(data)) {
-      for (const e of validate.errors ?? []) errors.push({ ...e, instancePath: `/nodes/${index}/data${e.instancePath}` });
+      for (const e of validate.errors ?? []) errors.push({ ...e, instancePath: `${at}${e.instancePath}` });
     }
-  });
+  }
   return errors;
 }

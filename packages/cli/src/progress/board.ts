@@ -71,8 +71,8 @@ export class Board {
         return true;
       case 'node.skipped':
         if (!row) return false;
+        row.note = event.reason === 'join' ? 'no incoming edge taken' : event.reason === 'when' ? '`when` was false' : row.state === 'pending' ? 'the run stopped first' : 'aborted: the run stopped';
         row.state = 'skipped';
-        row.note = event.reason === 'join' ? 'no incoming edge taken' : event.reason === 'when' ? '`when` was false' : 'the run stopped first';
         return true;
       case 'approval.requested':
         if (!row) return false;

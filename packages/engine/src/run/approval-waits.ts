@@ -37,6 +37,7 @@ export class ApprovalWaits {
   request(attempt: Attempt, request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalOutcome> {
     const x = this.execution;
     const nodeId = attempt.node.id;
+    if (signal.aborted || x.isEnding) return Promise.reject(signal.reason ?? new GantryError('CANCELLED', 'the run is stopping'));
     const deadline = x.now() + request.timeoutSeconds * 1000;
     const timerId = `${nodeId}#approval${attempt.number}`;
     const base = { runId: x.runId, nodeId, attempt: attempt.number };
@@ -78,15 +79,16 @@ export class ApprovalWaits {
     const pending = this.pending.get(nodeId);
     if (pending === undefined) {
       const node = x.state.nodes.get(nodeId);
-      if (node?.approvalDeadline !== undefined && x.now() > node.approvalDeadline) {
-        throw new GantryError('APPROVAL_EXPIRED', `run ${x.runId}: the approval of "${nodeId}" expired at ${new Date(node.approvalDeadline).toISOString()}`);
+      if (node?.approvalExpired) {
+        const deadline = node.approvalDeadline;
+        throw new GantryError('APPROVAL_EXPIRED', `run ${x.runId}: the approval of "${nodeId}" expired${deadline === undefined ? '' : ` at ${new Date(deadline).toISOString()}`}`);
       }
       const status = node?.status ?? (x.flow.nodes.has(nodeId) ? 'pending' : undefined);
       const why = status === undefined ? `the flow has no node "${nodeId}"` : `node "${nodeId}" is ${status}, not waiting for a decision`;
       throw new GantryError('APPROVAL_NOT_WAITING', `run ${x.runId}: ${why}`);
     }
     const { request } = pending;
-    if (x.now() > pending.deadline) {
+    if (x.now() >= pending.deadline) {
       throw new GantryError('APPROVAL_EXPIRED', `run ${x.runId}: the approval of "${nodeId}" expired at ${new Date(pending.deadline).toISOString()}`);
     }
     const roles = eligibleRoles(decision.principal, request.approvers, x.core.options.principals);

@@ -16,6 +16,8 @@ export interface Attempt {
   /** Its own controller when it can be aborted alone (a timeout, a for_each item). */
   readonly controller: AbortController | undefined;
   cancelTimeout?: () => void;
+  /** Gives its concurrency slot back (under a limit). */
+  releaseSlot?: () => void;
   /** Ends the attempt with an outcome (set by the scheduler; a timeout or an abort calls it). */
   settle?: (outcome: { ok: false; error: unknown }) => void;
   done: boolean;

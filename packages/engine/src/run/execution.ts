@@ -2,15 +2,15 @@ import type { Logger } from 'pino';
 import type { CompiledFlow, CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
-import { retryDelayMs, type ResolvedRetry } from './backoff.js';
-import { AttemptContext, type Attempt } from './context.js';
+import type { Attempt } from './context.js';
 import type { EngineCore } from './core.js';
 import { errorWithDetails, toErrorInfo } from './error-info.js';
 import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunStartedEvent } from './events.js';
 import { evaluateExpression, resolveValue, type Bindings } from './expressions.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
 import { joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
-import { planOf, type FlowPlan } from './plan.js';
+import { planOf, type FlowPlan, type NodePlan } from './plan.js';
+import { Attempts } from './attempts.js';
 import { applyEvent, isTerminal, type RunState } from './state.js';
 import { ApprovalWaits } from './approval-waits.js';
 import { runCompensations } from './compensation.js';
@@ -38,7 +38,7 @@ export class RunExecution {
   /** Per node (by index): incoming edges whose source is not terminal yet, and edges taken into it. */
   private readonly remaining: Int32Array;
   private readonly takenIn: Int32Array;
-  private readonly attempts = new Set<Attempt>();
+  private readonly attempts: Attempts;
   private approvalWaits: ApprovalWaits | undefined;
   /** Nodes whose incoming edges are all decided, waiting to be run or skipped (see drain). */
   private readonly ready: CompiledNode[] = [];
@@ -60,6 +60,16 @@ export class RunExecution {
     this.plan = planOf(flow);
     this.remaining = this.plan.indegrees.slice();
     this.takenIn = new Int32Array(flow.nodes.size);
+    this.attempts = new Attempts(this);
+  }
+
+  /** Whether the run is stopping or has stopped: late results are ignored. */
+  get isEnding(): boolean {
+    return this.ending;
+  }
+
+  planOf(node: CompiledNode): NodePlan {
+    return this.plan.byIndex[node.index]!;
   }
 
   // The logger, the run's abort controller and its approvals are made on first use: a run of
@@ -154,7 +164,7 @@ export class RunExecution {
     const def = node.definition;
     if (def.when === undefined && def.for_each === undefined) {
       this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
-      this.attempt(node, input, 1, undefined);
+      this.attempts.run(node, input);
       return;
     }
     void this.beginGuarded(node, input);
@@ -172,161 +182,19 @@ export class RunExecution {
         }
       }
       this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
-      if (def.for_each === undefined) return this.attempt(node, input, 1, undefined);
+      if (def.for_each === undefined) return this.attempts.run(node, input);
       const items = Array.isArray(def.for_each) ? def.for_each : await evaluateExpression(this.flow, def.for_each, input, this.bindings());
       if (!Array.isArray(items)) {
         throw new GantryError('EXPRESSION_FAILED', `node "${node.id}": for_each must give an array, got ${items === null ? 'null' : typeof items}`);
       }
-      this.forEach(node, input, items);
+      this.attempts.forEach(node, input, items);
     } catch (error) {
       if (!this.ending) this.failed(node, toErrorInfo(error, 'EXPRESSION_FAILED'));
     }
   }
 
-  /** Runs the items of a for_each node, `concurrency` at a time, stopping at the first failure. */
-  private forEach(node: CompiledNode, input: JsonObject, items: JsonValue[]): void {
-    const limit = node.definition.concurrency ?? 1;
-    const results: JsonValue[] = new Array(items.length);
-    const state = { next: 0, done: 0, failed: false };
-    if (items.length === 0) return this.succeeded(node, { output: [] });
-    const launch = () => {
-      while (!state.failed && state.next < items.length && state.next - state.done < limit) {
-        const index = state.next++;
-        this.attempt(node, input, 1, { value: items[index]!, index }, (outcome) => {
-          if (this.ending || state.failed) return;
-          if (outcome.ok) {
-            results[index] = outcome.output;
-            state.done++;
-            if (state.done === items.length) this.succeeded(node, { output: results });
-            else launch();
-          } else {
-            state.failed = true;
-            for (const a of this.attempts) if (a.node === node) this.abortAttempt(a, new GantryError('CANCELLED', 'a sibling item failed'));
-            this.failed(node, { ...outcome.error, message: `item ${index}: ${outcome.error.message}` });
-          }
-        });
-      }
-    };
-    launch();
-  }
-
-  /**
-   * One attempt of a node (or of a for_each item, whose result goes to `onItem`). Results that
-   * arrive after the attempt was timed out, aborted or superseded are ignored.
-   */
-  private attempt(
-    node: CompiledNode,
-    input: JsonObject,
-    number: number,
-    item: { value: JsonValue; index: number } | undefined,
-    onItem?: (outcome: { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo }) => void,
-  ): void {
-    const def = node.definition;
-    const plan = this.plan.byIndex[node.index]!;
-    // Only an attempt that can be stopped on its own (a timeout, a for_each item) needs its own
-    // controller and a place among the tracked attempts; the others hear the run's signal.
-    const own = def.timeout !== undefined || item !== undefined;
-    const current: Attempt = { node, item: item?.index, number, controller: own ? new AbortController() : undefined, done: false };
-    if (own) this.attempts.add(current);
-    if (item !== undefined && number === 1) {
-      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: number, item: item.index });
-    }
-    const deadline = def.timeout === undefined ? undefined : this.now() + def.timeout * 1000;
-    if (deadline !== undefined) {
-      current.cancelTimeout = this.core.options.clock.at(deadline, () => {
-        this.abortAttempt(current, new GantryError('TIMEOUT', `node "${node.id}" ran past its timeout of ${def.timeout} s`, { retryable: true }));
-      });
-    }
-    const ctx = new AttemptContext(this, current, input, item, current.controller?.signal, deadline);
-    const settle = (outcome: { ok: true; result: ExecutorResult } | { ok: false; error: unknown }) => {
-      if (current.done) return;
-      this.release(current);
-      if (this.ending) return;
-      if (outcome.ok) {
-        if (onItem === undefined) return this.succeeded(node, outcome.result);
-        void this.mapOutput(node, outcome.result.output, item).then(
-          (output) => {
-            this.record({ type: 'node.succeeded', runId: this.runId, at: this.now(), nodeId: node.id, attempt: number, item: item!.index, output: output as JsonObject });
-            onItem({ ok: true, output: output as JsonValue });
-          },
-          (error) => onItem({ ok: false, error: toErrorInfo(error) }),
-        );
-        return;
-      }
-      const error = toErrorInfo(outcome.error, 'NODE_FAILED');
-      if (error.retryable && number < plan.retry.maxAttempts) return this.retry(node, input, number, item, error, plan.retry, onItem);
-      if (onItem !== undefined) onItem({ ok: false, error });
-      else this.failed(node, error);
-    };
-    current.settle = settle;
-    const running = this.core.limited ? this.core.limit(() => this.execute(node, ctx, item, plan.dynamicData)) : this.execute(node, ctx, item, plan.dynamicData);
-    running.then(
-      (result) => settle({ ok: true, result }),
-      (error) => settle({ ok: false, error }),
-    );
-  }
-
-  private execute(node: CompiledNode, ctx: AttemptContext, item: { value: JsonValue; index: number } | undefined, dynamic: boolean): Promise<ExecutorResult> {
-    const executor = this.core.executor(node.type);
-    if (executor === undefined) return Promise.reject(new GantryError('EXECUTOR_NOT_FOUND', `no executor is registered for node type "${node.type}"`));
-    if (dynamic && executor.resolveData !== false) {
-      return resolveValue(this.flow, node.definition.data as JsonValue, ctx.input, this.bindings(item)).then((data) => executor.run(ctx, data as never));
-    }
-    try {
-      return executor.run(ctx, node.definition.data as never);
-    } catch (error) {
-      // An executor whose run is not async may throw instead of rejecting.
-      return Promise.reject(error);
-    }
-  }
-
-  private retry(
-    node: CompiledNode,
-    input: JsonObject,
-    number: number,
-    item: { value: JsonValue; index: number } | undefined,
-    error: ErrorInfo,
-    retry: ResolvedRetry,
-    onItem: Parameters<RunExecution['attempt']>[4],
-  ): void {
-    const retryAt = this.now() + retryDelayMs(retry, number, this.core.options.random);
-    const base = { runId: this.runId, nodeId: node.id, attempt: number, ...(item ? { item: item.index } : {}) };
-    this.record({ type: 'node.retrying', at: this.now(), ...base, error, retryAt });
-    const timerId = `${this.nodePath(node.id, item?.index)}#retry${number}`;
-    this.record({ type: 'timer.set', at: this.now(), ...base, timerId, purpose: 'retry', fireAt: retryAt });
-    this.waiting++;
-    this.checkWaiting();
-    const holder: Attempt = { node, item: item?.index, number, controller: undefined, done: false };
-    this.attempts.add(holder);
-    holder.cancelTimeout = this.core.options.clock.at(retryAt, () => {
-      if (holder.done) return;
-      this.release(holder);
-      this.waiting--;
-      this.record({ type: 'timer.fired', at: this.now(), ...base, timerId });
-      this.record({ type: 'node.started', at: this.now(), ...base, attempt: number + 1, input });
-      this.attempt(node, input, number + 1, item, onItem);
-    });
-    holder.settle = () => {
-      this.waiting--;
-    };
-  }
-
-  private release(attempt: Attempt): void {
-    attempt.done = true;
-    attempt.cancelTimeout?.();
-    this.attempts.delete(attempt);
-  }
-
-  private abortAttempt(attempt: Attempt, reason: GantryError): void {
-    if (attempt.done) return;
-    attempt.controller?.abort(reason);
-    attempt.settle?.({ ok: false, error: reason });
-    // A waiting retry has no executor to hear the abort: release it here.
-    if (!attempt.done) this.release(attempt);
-  }
-
   /** Applies the node's `output` mapping; a node's output must be an object. */
-  private async mapOutput(node: CompiledNode, output: JsonObject | JsonValue[], item?: { value: JsonValue; index: number }): Promise<JsonObject | JsonValue[]> {
+  async mapOutput(node: CompiledNode, output: JsonObject | JsonValue[], item?: { value: JsonValue; index: number }): Promise<JsonObject | JsonValue[]> {
     const mapping = node.definition.output;
     if (mapping === undefined) return output;
     const mapped = await resolveValue(this.flow, mapping, output as JsonValue, this.bindings(item));
@@ -337,7 +205,7 @@ export class RunExecution {
   }
 
   /** The executor's result: mapped, checked, its edges decided, journalled. */
-  private succeeded(node: CompiledNode, result: ExecutorResult): void {
+  succeeded(node: CompiledNode, result: ExecutorResult): void {
     const plan = this.plan.byIndex[node.index]!;
     if (plan.plainResult && !plan.expressionEdges) return this.complete(node, result, result.output, undefined);
     void this.completeLater(node, result);
@@ -474,13 +342,15 @@ export class RunExecution {
   sleepUntil(attempt: Attempt, at: number, signal: AbortSignal): Promise<void> {
     const timerId = `${this.nodePath(attempt.node.id, attempt.item)}#wait${attempt.number}`;
     const base = { runId: this.runId, nodeId: attempt.node.id, attempt: attempt.number, ...(attempt.item === undefined ? {} : { item: attempt.item }) };
+    if (signal.aborted || this.ending) return Promise.reject(signal.reason ?? new GantryError('CANCELLED', 'the run is stopping'));
     this.record({ type: 'timer.set', at: this.now(), ...base, timerId, purpose: 'wait', fireAt: at });
     this.enterWait();
     return new Promise((resolve, reject) => {
       const cancel = this.core.options.clock.at(at, () => {
         signal.removeEventListener('abort', onAbort);
         this.leaveWait();
-        if (this.ending) return;
+        // A timer that fires while the run stops still settles, so its executor can end.
+        if (this.ending) return reject(new GantryError('CANCELLED', 'the run is stopping'));
         this.record({ type: 'timer.fired', at: this.now(), ...base, timerId });
         resolve();
       });
@@ -505,15 +375,15 @@ export class RunExecution {
     this.approvals.decide(nodeId, decision);
   }
 
-  /** Aborts every running attempt and skips every node not yet terminal. */
+  /**
+   * Aborts every running attempt and ends every node not yet terminal as skipped, reason
+   * `aborted` (a node that had started has its node.started before it): every node still ends.
+   */
   private stopEverything(reason: GantryError): void {
     this.ending = true;
-    this.controller.abort(reason);
-    for (const attempt of [...this.attempts]) {
-      attempt.controller?.abort(reason);
-      this.release(attempt);
-    }
-    this.approvals.abandon();
+    this.abort?.abort(reason);
+    this.attempts.abortAll(reason);
+    this.approvalWaits?.abandon();
     for (const node of this.flow.nodes.values()) {
       if (!isTerminal(this.state.nodes.get(node.id)?.status)) {
         this.record({ type: 'node.skipped', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 0, reason: 'aborted' });

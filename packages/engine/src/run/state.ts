@@ -19,8 +19,10 @@ export interface NodeState {
   items?: Map<number, JsonValue>;
   waitingOn?: { kind: 'approval' | 'timer'; until: number };
   decisions?: ApprovalDecidedEvent[];
-  /** When its approval expires (kept after it ends, so a late decision is told it expired). */
+  /** Its approval's deadline, kept after the node ends. */
   approvalDeadline?: number;
+  /** Its approval's deadline passed (kept after it ends, so a late decision is told it expired). */
+  approvalExpired?: boolean;
   compensation?: 'running' | 'succeeded' | 'failed';
 }
 
@@ -149,6 +151,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       const timer = state.timers.get(event.timerId);
       state.timers.delete(event.timerId);
       const n = state.nodes.get(event.nodeId);
+      if (timer?.purpose === 'approval' && n !== undefined) n.approvalExpired = true;
       if (timer?.purpose === 'wait' && n?.status === 'waiting') {
         n.status = 'running';
         n.waitingOn = undefined;

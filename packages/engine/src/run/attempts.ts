@@ -1,0 +1,181 @@
+import type { CompiledNode } from '../compile.js';
+import { GantryError } from '../errors.js';
+import type { JsonObject, JsonValue } from '../flow-types.js';
+import { retryDelayMs } from './backoff.js';
+import { AttemptContext, type Attempt } from './context.js';
+import { toErrorInfo } from './error-info.js';
+import type { ErrorInfo } from './events.js';
+import type { RunExecution } from './execution.js';
+import { resolveValue } from './expressions.js';
+import type { ExecutorResult } from './interfaces.js';
+
+type Item = { readonly value: JsonValue; readonly index: number };
+type ItemOutcome = { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo };
+type Outcome = { ok: true; result: ExecutorResult } | { ok: false; error: unknown };
+
+/**
+ * The attempts of a run's nodes: timeouts, retries with backoff, for_each items, and the
+ * global concurrency limit. Results that arrive after an attempt was timed out, aborted or
+ * superseded are ignored, and an attempt still queued when the run stops never starts.
+ */
+export class Attempts {
+  /** Attempts that can be aborted on their own: a timeout, a for_each item, a retry's wait. */
+  private readonly tracked = new Set<Attempt>();
+
+  constructor(private readonly x: RunExecution) {}
+
+  /** Runs a node (its first attempt, and the retries its policy allows). */
+  run(node: CompiledNode, input: JsonObject): void {
+    this.attempt(node, input, 1, undefined, undefined);
+  }
+
+  /** Runs the items of a for_each node, `concurrency` at a time, stopping at the first failure. */
+  forEach(node: CompiledNode, input: JsonObject, items: JsonValue[]): void {
+    const limit = node.definition.concurrency ?? 1;
+    const results: JsonValue[] = new Array(items.length);
+    const progress = { next: 0, done: 0, failed: false };
+    if (items.length === 0) return this.x.succeeded(node, { output: [] });
+    const launch = () => {
+      while (!progress.failed && progress.next < items.length && progress.next - progress.done < limit) {
+        const index = progress.next++;
+        this.attempt(node, input, 1, { value: items[index]!, index }, (outcome) => {
+          if (this.x.isEnding || progress.failed) return;
+          if (outcome.ok) {
+            results[index] = outcome.output;
+            progress.done++;
+            if (progress.done === items.length) this.x.succeeded(node, { output: results });
+            else launch();
+            return;
+          }
+          progress.failed = true;
+          for (const other of [...this.tracked]) if (other.node === node) this.abort(other, new GantryError('CANCELLED', 'a sibling item failed'));
+          this.x.failed(node, { ...outcome.error, message: `item ${index}: ${outcome.error.message}` });
+        });
+      }
+    };
+    launch();
+  }
+
+  /** The run is stopping: abort every tracked attempt (the others hear the run's signal). */
+  abortAll(reason: GantryError): void {
+    for (const attempt of [...this.tracked]) {
+      attempt.controller?.abort(reason);
+      this.release(attempt);
+    }
+  }
+
+  private attempt(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, onItem: ((outcome: ItemOutcome) => void) | undefined): void {
+    const x = this.x;
+    const def = node.definition;
+    const plan = x.planOf(node);
+    const own = def.timeout !== undefined || item !== undefined;
+    const current: Attempt = { node, item: item?.index, number, controller: own ? new AbortController() : undefined, done: false };
+    if (own) this.tracked.add(current);
+    if (item !== undefined && number === 1) {
+      x.record({ type: 'node.started', runId: x.runId, at: x.now(), nodeId: node.id, attempt: number, item: item.index });
+    }
+    const settle = (outcome: Outcome) => {
+      if (current.done) return;
+      this.release(current);
+      if (x.isEnding) return;
+      if (outcome.ok) {
+        if (onItem === undefined) return x.succeeded(node, outcome.result);
+        void x.mapOutput(node, outcome.result.output, item).then(
+          (output) => {
+            x.record({ type: 'node.succeeded', runId: x.runId, at: x.now(), nodeId: node.id, attempt: number, item: item!.index, output: output as JsonObject });
+            onItem({ ok: true, output: output as JsonValue });
+          },
+          (error) => onItem({ ok: false, error: toErrorInfo(error) }),
+        );
+        return;
+      }
+      const error = toErrorInfo(outcome.error, 'NODE_FAILED');
+      if (error.retryable && number < plan.retry.maxAttempts) return this.retry(node, input, number, item, error, onItem);
+      if (onItem !== undefined) onItem({ ok: false, error });
+      else x.failed(node, error);
+    };
+    current.settle = settle;
+    const start = (): Promise<ExecutorResult> => {
+      // Queued behind the concurrency limit while the run stopped: it must not start at all.
+      if (current.done || x.isEnding) return Promise.reject(new GantryError('CANCELLED', 'the run stopped before this attempt started'));
+      let deadline: number | undefined;
+      if (def.timeout !== undefined) {
+        // The timeout counts from the start of the work, not from the wait for a free slot.
+        deadline = x.now() + def.timeout * 1000;
+        current.cancelTimeout = x.core.options.clock.at(deadline, () => {
+          this.abort(current, new GantryError('TIMEOUT', `node "${node.id}" ran past its timeout of ${def.timeout} s`, { retryable: true }));
+        });
+      }
+      const ctx = new AttemptContext(x, current, input, item, current.controller?.signal, deadline);
+      return this.execute(node, ctx, item, plan.dynamicData);
+    };
+    const running = x.core.limited ? x.core.limit(() => this.holdSlot(current, start)) : start();
+    running.then(
+      (result) => settle({ ok: true, result }),
+      (error) => settle({ ok: false, error }),
+    );
+  }
+
+  /**
+   * Under a concurrency limit, the slot is given back when the attempt ends, even if its
+   * executor ignores the abort and never settles: one stuck executor must not stall the engine.
+   */
+  private holdSlot(current: Attempt, start: () => Promise<ExecutorResult>): Promise<ExecutorResult> {
+    return new Promise((resolve, reject) => {
+      current.releaseSlot = () => reject(new GantryError('CANCELLED', 'the attempt ended'));
+      start().then(resolve, reject);
+    });
+  }
+
+  private execute(node: CompiledNode, ctx: AttemptContext, item: Item | undefined, dynamic: boolean): Promise<ExecutorResult> {
+    const executor = this.x.core.executor(node.type);
+    if (executor === undefined) return Promise.reject(new GantryError('EXECUTOR_NOT_FOUND', `no executor is registered for node type "${node.type}"`));
+    if (dynamic && executor.resolveData !== false) {
+      return resolveValue(this.x.flow, node.definition.data as JsonValue, ctx.input, this.x.bindings(item)).then((data) => executor.run(ctx, data as never));
+    }
+    try {
+      return executor.run(ctx, node.definition.data as never);
+    } catch (error) {
+      // An executor whose run is not async may throw instead of rejecting.
+      return Promise.reject(error);
+    }
+  }
+
+  /** Waits out the backoff on a durable timer, then starts the next attempt. */
+  private retry(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, error: ErrorInfo, onItem: ((outcome: ItemOutcome) => void) | undefined): void {
+    const x = this.x;
+    const retryAt = x.now() + retryDelayMs(x.planOf(node).retry, number, x.core.options.random);
+    const base = { runId: x.runId, nodeId: node.id, attempt: number, ...(item ? { item: item.index } : {}) };
+    x.record({ type: 'node.retrying', at: x.now(), ...base, error, retryAt });
+    const timerId = `${x.nodePath(node.id, item?.index)}#retry${number}`;
+    x.record({ type: 'timer.set', at: x.now(), ...base, timerId, purpose: 'retry', fireAt: retryAt });
+    x.enterWait();
+    const holder: Attempt = { node, item: item?.index, number, controller: undefined, done: false };
+    this.tracked.add(holder);
+    holder.settle = () => x.leaveWait();
+    holder.cancelTimeout = x.core.options.clock.at(retryAt, () => {
+      if (holder.done) return;
+      this.release(holder);
+      x.leaveWait();
+      if (x.isEnding) return;
+      x.record({ type: 'timer.fired', at: x.now(), ...base, timerId });
+      x.record({ type: 'node.started', at: x.now(), ...base, attempt: number + 1, input });
+      this.attempt(node, input, number + 1, item, onItem);
+    });
+  }
+
+  private release(attempt: Attempt): void {
+    attempt.done = true;
+    attempt.cancelTimeout?.();
+    attempt.releaseSlot?.();
+    this.tracked.delete(attempt);
+  }
+
+  private abort(attempt: Attempt, reason: GantryError): void {
+    if (attempt.done) return;
+    attempt.controller?.abort(reason);
+    attempt.settle?.({ ok: false, error: reason });
+    // A waiting retry has no executor to hear the abort: release it here.
+    if (!attempt.done) this.release(attempt);
+  }
+}

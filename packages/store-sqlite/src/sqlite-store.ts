@@ -1,0 +1,247 @@
+import type Database from 'better-sqlite3';
+import { GantryError, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore } from '@gantry/engine';
+import { sqliteOpenError } from './file-check.js';
+import type { WriteLock } from './lock.js';
+
+/** `write`: the one process that appends to the store; `read`: a read-only view beside it. */
+export type StoreMode = 'write' | 'read';
+
+interface RunRow {
+  run_id: string;
+  flow_name: string;
+  flow_hash: string;
+  flow_text: string;
+  flow_source: string | null;
+  parent_run_id: string | null;
+  started_at: number;
+  status: string;
+  finished_at: number | null;
+}
+
+/** Every statement the store runs, prepared once when it opens. */
+function prepare(db: Database.Database) {
+  return {
+    insertRun: db.prepare<[string, string, string, string, string | null, string | null, number, string, number | null]>(
+      'INSERT INTO runs (run_id, flow_name, flow_hash, flow_text, flow_source, parent_run_id, started_at, status, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    // Writes only when something changes, so that repeating what append already recorded costs no commit.
+    setStatus: db.prepare<{ status: string; finishedAt: number | null; runId: string }>(
+      'UPDATE runs SET status = @status, finished_at = coalesce(@finishedAt, finished_at) WHERE run_id = @runId AND (status IS NOT @status OR finished_at IS NOT coalesce(@finishedAt, finished_at))',
+    ),
+    getRun: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE run_id = ?'),
+    listRuns: db.prepare<[number], RunRow>('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?'),
+    listByStatus: db.prepare<[string, number], RunRow>('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC, rowid DESC LIMIT ?'),
+    lastSeq: db.prepare<[string], number>('SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?').pluck(),
+    insertEvent: db.prepare<[string, number, string, string | null, string]>('INSERT INTO events (run_id, seq, type, node_id, json) VALUES (?, ?, ?, ?, ?)'),
+    insertCompletion: db.prepare<[string, string, string, number]>('INSERT INTO completions (run_id, node_path, outcome, seq) VALUES (?, ?, ?, ?)'),
+    completion: db.prepare<[string, string], { outcome: string; seq: number }>('SELECT outcome, seq FROM completions WHERE run_id = ? AND node_path = ?'),
+    events: db.prepare<[string], string>('SELECT json FROM events WHERE run_id = ? ORDER BY seq').pluck(),
+  };
+}
+
+/**
+ * A durable {@link RunStore} on one SQLite file (DESIGN §3.6). Open it with `openSqliteStore`.
+ *
+ * Every write is a transaction committed with `synchronous=FULL` in WAL mode: when `append`,
+ * `createRun` or `setStatus` returns, what it wrote is on disk. One `append` is one transaction
+ * and one sync of the log, so the engine's batching of a tick's events makes parallel branches
+ * share a commit. Beyond the contract:
+ * - `append` refuses a second `node.succeeded`/`node.failed` of one node path (the node id, or
+ *   `id[3]` for a for_each item) with STORE_CONFLICT, and events of a run never created with
+ *   RUN_NOT_FOUND; either way nothing of that batch is written.
+ * - `append` records a `run.finished` event's status and time, and `run.waiting`, in the runs
+ *   table in the same transaction, so the engine's `setStatus` that follows costs no commit.
+ * - `createRun` refuses an existing id with STORE_CONFLICT.
+ * - In read mode the write methods throw USAGE; a closed store throws USAGE on every method.
+ */
+export class SqliteStore implements RunStore {
+  /** The database file, as an absolute path. */
+  readonly path: string;
+  /** How the store was opened. */
+  readonly mode: StoreMode;
+  private readonly db: Database.Database;
+  private readonly lock: WriteLock | undefined;
+  private readonly statements: ReturnType<typeof prepare>;
+  /** The last seq of each run this process wrote to (only the writer appends, so it stays right). */
+  private readonly lastSeq = new Map<string, number>();
+  private readonly appendBatch: (events: readonly RunEvent[], seqs: Map<string, number>) => void;
+  private closed = false;
+
+  /** @internal Use `openSqliteStore`: it validates the file and takes the lock first. */
+  constructor(db: Database.Database, path: string, mode: StoreMode, lock: WriteLock | undefined) {
+    this.db = db;
+    this.path = path;
+    this.mode = mode;
+    this.lock = lock;
+    this.statements = prepare(db);
+    this.appendBatch = db.transaction((events: readonly RunEvent[], seqs: Map<string, number>) => {
+      for (const event of events) this.appendOne(event, seqs, events.length);
+    }).immediate;
+  }
+
+  /** Records a new run; a run id that exists is refused with STORE_CONFLICT. */
+  createRun(record: RunRecord): void {
+    this.writable('createRun');
+    try {
+      this.statements.insertRun.run(
+        record.runId,
+        record.flowName,
+        record.flowHash,
+        record.flowText,
+        record.flowSource ?? null,
+        record.parentRunId ?? null,
+        record.startedAt,
+        record.status,
+        record.finishedAt ?? null,
+      );
+    } catch (error) {
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new GantryError('STORE_CONFLICT', `run ${record.runId} exists already in ${this.path}; a run id is used once`, { cause: error });
+      }
+      throw this.failure(error);
+    }
+  }
+
+  /** Appends the events in one transaction: all of them are durable when this returns, or none is written. */
+  append(events: readonly RunEvent[]): void {
+    this.writable('append');
+    if (events.length === 0) return;
+    const seqs = new Map<string, number>();
+    try {
+      this.appendBatch(events, seqs);
+    } catch (error) {
+      throw this.failure(error);
+    }
+    for (const [runId, seq] of seqs) this.lastSeq.set(runId, seq);
+  }
+
+  private appendOne(event: RunEvent, seqs: Map<string, number>, batchSize: number): void {
+    const { runId, type } = event;
+    const seq = (seqs.get(runId) ?? this.lastSeq.get(runId) ?? this.statements.lastSeq.get(runId) ?? 0) + 1;
+    seqs.set(runId, seq);
+    const nodeId = 'nodeId' in event && event.nodeId !== undefined ? event.nodeId : null;
+    try {
+      this.statements.insertEvent.run(runId, seq, type, nodeId, JSON.stringify(event));
+    } catch (error) {
+      const code = sqliteCode(error);
+      if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+        throw new GantryError('RUN_NOT_FOUND', `cannot append ${type} to run ${runId}: no such run was created in ${this.path}; nothing of this write (${batchSize} events) was recorded`);
+      }
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new GantryError('STORE_CONFLICT', `event ${seq} of run ${runId} is taken: something else wrote to ${this.path}; nothing of this write (${batchSize} events) was recorded`);
+      }
+      throw error;
+    }
+    if (type === 'node.succeeded' || type === 'node.failed') {
+      const path = event.item === undefined ? event.nodeId : `${event.nodeId}[${event.item}]`;
+      const outcome = type === 'node.succeeded' ? 'succeeded' : 'failed';
+      try {
+        this.statements.insertCompletion.run(runId, path, outcome, seq);
+      } catch (error) {
+        if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
+        const earlier = this.statements.completion.get(runId, path);
+        throw new GantryError(
+          'STORE_CONFLICT',
+          `run ${runId}: node ${path} already ${earlier?.outcome ?? 'completed'} (event ${earlier?.seq ?? '?'}); a second ${type} for it was refused, and nothing of this write (${batchSize} events) was recorded`,
+          { nodeId: event.nodeId },
+        );
+      }
+    } else if (type === 'run.finished') {
+      this.statements.setStatus.run({ status: event.status, finishedAt: event.at, runId });
+    } else if (type === 'run.waiting') {
+      this.statements.setStatus.run({ status: 'waiting', finishedAt: null, runId });
+    }
+  }
+
+  /** Marks a run's status for listing (an unknown run id is ignored, as by MemoryStore). */
+  setStatus(runId: string, status: RunStatus, finishedAt?: number): void {
+    this.writable('setStatus');
+    try {
+      this.statements.setStatus.run({ status, finishedAt: finishedAt ?? null, runId });
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  getRun(runId: string): RunRecord | undefined {
+    this.usable();
+    const row = this.read(() => this.statements.getRun.get(runId));
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** The run's journal in order; empty for an unknown run. */
+  events(runId: string): readonly RunEvent[] {
+    this.usable();
+    return this.read(() => this.statements.events.all(runId)).map((json) => JSON.parse(json) as RunEvent);
+  }
+
+  /** Runs newest first (by start time), optionally of one status, at most `limit` of them. */
+  listRuns(filter: RunFilter = {}): RunRecord[] {
+    this.usable();
+    const limit = filter.limit ?? -1;
+    if (filter.limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+      throw new GantryError('USAGE', `listRuns: expected limit to be an integer ≥ 0, got ${String(filter.limit)} (${typeof filter.limit})`);
+    }
+    const rows = this.read(() => (filter.status === undefined ? this.statements.listRuns.all(limit) : this.statements.listByStatus.all(filter.status, limit)));
+    return rows.map(toRecord);
+  }
+
+  /** Resolves at once: every write is durable when its method returns. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Closes the database and, in write mode, releases the lock; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.close();
+    } finally {
+      this.lock?.release();
+    }
+  }
+
+  private usable(): void {
+    if (this.closed) throw new GantryError('USAGE', `run store ${this.path} is closed`);
+  }
+
+  private writable(method: string): void {
+    this.usable();
+    if (this.mode === 'read') throw new GantryError('USAGE', `${method}: run store ${this.path} was opened read-only (mode 'read')`);
+  }
+
+  private read<T>(query: () => T): T {
+    try {
+      return query();
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  /** A GantryError for what the caller can act on; other SQLite errors (disk full, I/O) pass as they are. */
+  private failure(error: unknown): unknown {
+    if (error instanceof GantryError) return error;
+    const code = sqliteCode(error);
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return sqliteOpenError(this.path, error);
+    return error;
+  }
+}
+
+function sqliteCode(error: unknown): string {
+  return String((error as { code?: unknown } | undefined)?.code ?? '');
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    runId: row.run_id,
+    flowName: row.flow_name,
+    flowHash: row.flow_hash,
+    flowText: row.flow_text,
+    ...(row.flow_source === null ? {} : { flowSource: row.flow_source }),
+    ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
+    startedAt: row.started_at,
+    status: row.status as RunStatus,
+    ...(row.finished_at === null ? {} : { finishedAt: row.finished_at }),
+  };
+}
