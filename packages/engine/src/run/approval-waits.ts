@@ -1,25 +1,19 @@
 import { GantryError } from '../errors.js';
 import type { JsonObject } from '../flow-types.js';
-import { approvalState, eligibleRoles } from './approvals.js';
+import { approvalState } from './approvals.js';
 import type { Attempt } from './context.js';
+import { checkDecision, type Decision } from './decisions.js';
 import type { ApprovalDecidedEvent } from './events.js';
 import type { RunExecution } from './execution.js';
 import type { ApprovalOutcome, ApprovalRequest } from './interfaces.js';
 
-export interface Decision {
-  readonly principal: string;
-  readonly decision: 'approve' | 'reject';
-  readonly comment?: string;
-  /** How it arrived: cli, prompt, api. @default "api" */
-  readonly channel?: string;
-}
+export type { Decision } from './decisions.js';
 
 interface Pending {
   readonly attempt: Attempt;
   readonly request: ApprovalRequest;
   readonly deadline: number;
   readonly timerId: string;
-  readonly decisions: ApprovalDecidedEvent[];
   readonly resolve: (outcome: ApprovalOutcome) => void;
   readonly reject: (error: unknown) => void;
   /** Counted among the run's waits (not when decided while it was being requested). */
@@ -28,7 +22,11 @@ interface Pending {
   cleanup: () => void;
 }
 
-/** The approvals a run waits for (DESIGN §3.5): requests, decisions, deadlines. */
+/**
+ * The approvals a run waits for (DESIGN §3.5): requests, decisions, deadlines. Decisions and
+ * deadlines live in the journal, so an approval requested again after a restart keeps its
+ * deadline and the decisions given meanwhile (from another process, say).
+ */
 export class ApprovalWaits {
   private readonly pending = new Map<string, Pending>();
 
@@ -38,8 +36,10 @@ export class ApprovalWaits {
     const x = this.execution;
     const nodeId = attempt.node.id;
     if (signal.aborted || x.isEnding) return Promise.reject(signal.reason ?? new GantryError('CANCELLED', 'the run is stopping'));
-    const deadline = x.now() + request.timeoutSeconds * 1000;
-    const timerId = `${nodeId}#approval${attempt.number}`;
+    const timerId = `${nodeId}#approval${x.state.retries.get(nodeId) ?? 0}`;
+    const earlier = x.state.nodes.get(nodeId)?.approval;
+    const resumed = earlier !== undefined && (x.state.timers.has(timerId) || x.state.firedTimers.has(timerId));
+    const deadline = resumed ? earlier.deadline : x.now() + request.timeoutSeconds * 1000;
     const base = { runId: x.runId, nodeId, attempt: attempt.number };
     let resolveOutcome!: (outcome: ApprovalOutcome) => void;
     let rejectOutcome!: (error: unknown) => void;
@@ -54,7 +54,6 @@ export class ApprovalWaits {
       request,
       deadline,
       timerId,
-      decisions: [],
       resolve: resolveOutcome,
       reject: rejectOutcome,
       waiting: false,
@@ -63,7 +62,13 @@ export class ApprovalWaits {
     };
     this.pending.set(nodeId, pending);
     signal.addEventListener('abort', onAbort, { once: true });
+    if (resumed && x.state.firedTimers.has(timerId)) {
+      // The deadline fired before the restart: it does not fire twice.
+      this.conclude(nodeId, true);
+      return outcome;
+    }
     x.record({ type: 'approval.requested', at: x.now(), ...base, approvers: request.approvers, required: request.required, deadline, ...(request.message ? { message: request.message } : {}) });
+    if (this.pending.get(nodeId) === pending && resumed) this.conclude(nodeId, false);
     if (this.pending.get(nodeId) === pending) {
       x.record({ type: 'timer.set', at: x.now(), ...base, timerId, purpose: 'approval', fireAt: deadline });
       pending.cancelTimer = x.core.options.clock.at(deadline, () => this.expire(nodeId));
@@ -76,52 +81,38 @@ export class ApprovalWaits {
   /** Records a decision, or refuses it with the code the API maps to an HTTP status. */
   decide(nodeId: string, decision: Decision): void {
     const x = this.execution;
-    const pending = this.pending.get(nodeId);
-    if (pending === undefined) {
-      const node = x.state.nodes.get(nodeId);
-      if (node?.approvalExpired) {
-        const deadline = node.approvalDeadline;
-        throw new GantryError('APPROVAL_EXPIRED', `run ${x.runId}: the approval of "${nodeId}" expired${deadline === undefined ? '' : ` at ${new Date(deadline).toISOString()}`}`);
-      }
-      const status = node?.status ?? (x.flow.nodes.has(nodeId) ? 'pending' : undefined);
-      const why = status === undefined ? `the flow has no node "${nodeId}"` : `node "${nodeId}" is ${status}, not waiting for a decision`;
-      throw new GantryError('APPROVAL_NOT_WAITING', `run ${x.runId}: ${why}`);
+    const event = checkDecision(x.state, x.flow, nodeId, decision, x.core.options.principals, x.now());
+    if (!this.pending.has(nodeId)) {
+      throw new GantryError('APPROVAL_NOT_WAITING', `run ${x.runId}: node "${nodeId}" is not waiting for a decision in this process`);
     }
-    const { request } = pending;
-    if (x.now() >= pending.deadline) {
-      throw new GantryError('APPROVAL_EXPIRED', `run ${x.runId}: the approval of "${nodeId}" expired at ${new Date(pending.deadline).toISOString()}`);
-    }
-    const roles = eligibleRoles(decision.principal, request.approvers, x.core.options.principals);
-    if (roles.length === 0) {
-      throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" holds none of the approver roles of "${nodeId}": ${request.approvers.join(', ')}`);
-    }
-    if (decision.decision === 'approve' && !request.allowSelfApproval && decision.principal === x.state.started?.initiator) {
-      throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" started this run and may not approve it (allow_self_approval is off)`);
-    }
-    if (pending.decisions.some((d) => d.principal === decision.principal)) {
-      throw new GantryError('APPROVAL_ALREADY_DECIDED', `"${decision.principal}" has already decided on "${nodeId}"`);
-    }
-    const event: ApprovalDecidedEvent = {
-      type: 'approval.decided',
-      runId: x.runId,
-      at: x.now(),
-      nodeId,
-      attempt: pending.attempt.number,
-      principal: decision.principal,
-      decision: decision.decision,
-      channel: decision.channel ?? 'api',
-      ...(decision.comment === undefined ? {} : { comment: decision.comment }),
-    };
     x.record(event);
-    pending.decisions.push(event);
-    const outcome = approvalState(request.approvers, request.required, pending.decisions, x.core.options.principals);
-    if (outcome === 'approved') this.settle(nodeId, () => pending.resolve({ approved: true, timedOut: false, decisions: summary(pending) }));
-    if (outcome === 'rejected') {
-      const error = Object.assign(new GantryError('APPROVAL_REJECTED', `"${decision.principal}" rejected "${nodeId}"${decision.comment ? `: ${decision.comment}` : ''}`), {
-        details: { decisions: summary(pending) },
+    this.conclude(nodeId, false);
+  }
+
+  /** Settles the approval if its decisions (or its deadline, when `expired`) decide it. */
+  private conclude(nodeId: string, expired: boolean): void {
+    const x = this.execution;
+    const pending = this.pending.get(nodeId);
+    if (pending === undefined) return;
+    const decisions = x.state.nodes.get(nodeId)?.decisions ?? [];
+    const { request } = pending;
+    const state = approvalState(request.approvers, request.required, decisions, x.core.options.principals);
+    if (state === 'approved') return this.settle(nodeId, () => pending.resolve({ approved: true, timedOut: false, decisions: summary(decisions) }));
+    if (state === 'rejected') {
+      const last = decisions.find((d) => d.decision === 'reject')!;
+      const error = Object.assign(new GantryError('APPROVAL_REJECTED', `"${last.principal}" rejected "${nodeId}"${last.comment ? `: ${last.comment}` : ''}`), {
+        details: { decisions: summary(decisions) },
       });
-      this.settle(nodeId, () => pending.reject(error));
+      return this.settle(nodeId, () => pending.reject(error));
     }
+    if (!expired) return;
+    if (request.onTimeout === 'approve') {
+      return this.settle(nodeId, () => pending.resolve({ approved: true, timedOut: true, decisions: summary(decisions) }));
+    }
+    const error = Object.assign(new GantryError('APPROVAL_TIMEOUT', `"${nodeId}" was not approved within ${request.timeoutSeconds} s`), {
+      details: { decisions: summary(decisions) },
+    });
+    this.settle(nodeId, () => pending.reject(error));
   }
 
   private expire(nodeId: string): void {
@@ -129,13 +120,7 @@ export class ApprovalWaits {
     if (pending === undefined) return;
     const x = this.execution;
     x.record({ type: 'timer.fired', runId: x.runId, at: x.now(), nodeId, attempt: pending.attempt.number, timerId: pending.timerId });
-    if (pending.request.onTimeout === 'approve') {
-      return this.settle(nodeId, () => pending.resolve({ approved: true, timedOut: true, decisions: summary(pending) }));
-    }
-    const error = Object.assign(new GantryError('APPROVAL_TIMEOUT', `"${nodeId}" was not approved within ${pending.request.timeoutSeconds} s`), {
-      details: { decisions: summary(pending) },
-    });
-    this.settle(nodeId, () => pending.reject(error));
+    this.conclude(nodeId, true);
   }
 
   private settle(nodeId: string, finish: () => void): void {
@@ -163,8 +148,8 @@ export class ApprovalWaits {
   }
 }
 
-function summary(pending: Pending): JsonObject[] {
-  return pending.decisions.map((d) => ({
+function summary(decisions: readonly ApprovalDecidedEvent[]): JsonObject[] {
+  return decisions.map((d) => ({
     principal: d.principal,
     decision: d.decision,
     channel: d.channel,

@@ -36,6 +36,8 @@ export class AttemptContext implements ExecutorContext, CallSite {
   readonly idempotencyKey: string;
   readonly deadline: number | undefined;
   private logger: Logger | undefined;
+  /** Waits so far in this attempt: the place of each in the attempt names its timer. */
+  private waits = 0;
 
   constructor(
     private readonly execution: RunExecution,
@@ -86,7 +88,7 @@ export class AttemptContext implements ExecutorContext, CallSite {
   }
 
   sleepUntil(at: number): Promise<void> {
-    return this.execution.sleepUntil(this.current, at, this.signal);
+    return this.execution.sleepUntil(this.current, at, this.signal, ++this.waits);
   }
 
   callAgent(agent: string, task: string, inputs: JsonObject, options?: { signal?: AbortSignal }): Promise<AgentReply> {

@@ -11,7 +11,7 @@ import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfa
 import { joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
 import { planOf, type FlowPlan, type NodePlan } from './plan.js';
 import { Attempts } from './attempts.js';
-import { applyEvent, isTerminal, type RunState } from './state.js';
+import { applyEvent, emptyRunState, isTerminal, type RunState } from './state.js';
 import { ApprovalWaits } from './approval-waits.js';
 import { runCompensations } from './compensation.js';
 
@@ -55,7 +55,7 @@ export class RunExecution {
     readonly flow: CompiledFlow,
     readonly runId: string,
   ) {
-    this.state = { runId, status: 'running', startedAt: 0, nodes: new Map(), outputs: {}, takenEdges: new Set(), completed: [], blocked: false, timers: new Map(), events: 0 };
+    this.state = emptyRunState(runId);
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.plan = planOf(flow);
     this.remaining = this.plan.indegrees.slice();
@@ -339,14 +339,24 @@ export class RunExecution {
     this.waiting--;
   }
 
-  sleepUntil(attempt: Attempt, at: number, signal: AbortSignal): Promise<void> {
-    const timerId = `${this.nodePath(attempt.node.id, attempt.item)}#wait${attempt.number}`;
-    const base = { runId: this.runId, nodeId: attempt.node.id, attempt: attempt.number, ...(attempt.item === undefined ? {} : { item: attempt.item }) };
+  /**
+   * A durable timer. Its id names the node path, the failed attempts before this one and the
+   * wait's place in the attempt, so that after a restart the same wait finds its timer: one
+   * that fired is not waited for again, one that was set keeps its absolute time.
+   */
+  sleepUntil(attempt: Attempt, at: number, signal: AbortSignal, seq: number): Promise<void> {
+    const path = this.nodePath(attempt.node.id, attempt.item);
+    const timerId = `${path}#wait${this.state.retries.get(path) ?? 0}.${seq}`;
     if (signal.aborted || this.ending) return Promise.reject(signal.reason ?? new GantryError('CANCELLED', 'the run is stopping'));
-    this.record({ type: 'timer.set', at: this.now(), ...base, timerId, purpose: 'wait', fireAt: at });
+    if (this.state.firedTimers.has(timerId)) return Promise.resolve();
+    const base = { runId: this.runId, nodeId: attempt.node.id, attempt: attempt.number, ...(attempt.item === undefined ? {} : { item: attempt.item }) };
+    // Resumed: the timer keeps the absolute time it was given before the restart (recorded
+    // again, so that the journal shows the node waiting on it once more).
+    const fireAt = this.state.timers.get(timerId)?.fireAt ?? at;
+    this.record({ type: 'timer.set', at: this.now(), ...base, timerId, purpose: 'wait', fireAt });
     this.enterWait();
     return new Promise((resolve, reject) => {
-      const cancel = this.core.options.clock.at(at, () => {
+      const cancel = this.core.options.clock.at(fireAt, () => {
         signal.removeEventListener('abort', onAbort);
         this.leaveWait();
         // A timer that fires while the run stops still settles, so its executor can end.

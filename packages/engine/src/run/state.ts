@@ -19,8 +19,8 @@ export interface NodeState {
   items?: Map<number, JsonValue>;
   waitingOn?: { kind: 'approval' | 'timer'; until: number };
   decisions?: ApprovalDecidedEvent[];
-  /** Its approval's deadline, kept after the node ends. */
-  approvalDeadline?: number;
+  /** Its approval as last requested (kept after the node ends). */
+  approval?: { approvers: readonly string[]; required: number; deadline: number };
   /** Its approval's deadline passed (kept after it ends, so a late decision is told it expired). */
   approvalExpired?: boolean;
   compensation?: 'running' | 'succeeded' | 'failed';
@@ -45,6 +45,10 @@ export interface RunState {
   /** Succeeded nodes in completion order, for rollback. */
   completed: string[];
   blocked: boolean;
+  /** Failed attempts retried so far, by node path (`id`, `id[3]`): names a node's timers and sub-flow runs the same way after a restart. */
+  retries: Map<string, number>;
+  /** Timers that have fired, by id: a timer fires once, after a restart too. */
+  firedTimers: Set<string>;
   /** Timers set and not yet fired, by id. */
   timers: Map<string, { nodeId: string; fireAt: number; purpose: string; attempt: number; item?: number }>;
   output?: JsonObject;
@@ -53,7 +57,7 @@ export interface RunState {
 }
 
 export function emptyRunState(runId: string): RunState {
-  return { runId, status: 'running', startedAt: 0, nodes: new Map(), outputs: {}, takenEdges: new Set(), completed: [], blocked: false, timers: new Map(), events: 0 };
+  return { runId, status: 'running', startedAt: 0, nodes: new Map(), outputs: {}, takenEdges: new Set(), completed: [], blocked: false, retries: new Map(), firedTimers: new Set(), timers: new Map(), events: 0 };
 }
 
 function node(state: RunState, nodeId: string): NodeState {
@@ -86,9 +90,12 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       if (state.status === 'waiting') state.status = 'running';
       break;
     }
-    case 'node.retrying':
+    case 'node.retrying': {
       node(state, event.nodeId).error = event.error;
+      const path = event.item === undefined ? event.nodeId : `${event.nodeId}[${event.item}]`;
+      state.retries.set(path, (state.retries.get(path) ?? 0) + 1);
       break;
+    }
     case 'node.succeeded': {
       const n = node(state, event.nodeId);
       if (event.item !== undefined) {
@@ -131,8 +138,9 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       const n = node(state, event.nodeId);
       n.status = 'waiting';
       n.waitingOn = { kind: 'approval', until: event.deadline };
-      n.approvalDeadline = event.deadline;
-      n.decisions = [];
+      // The same approval requested again after a restart keeps the decisions it had.
+      if (n.approval?.deadline !== event.deadline) n.decisions = [];
+      n.approval = { approvers: event.approvers, required: event.required, deadline: event.deadline };
       break;
     }
     case 'approval.decided':
@@ -150,6 +158,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case 'timer.fired': {
       const timer = state.timers.get(event.timerId);
       state.timers.delete(event.timerId);
+      state.firedTimers.add(event.timerId);
       const n = state.nodes.get(event.nodeId);
       if (timer?.purpose === 'approval' && n !== undefined) n.approvalExpired = true;
       if (timer?.purpose === 'wait' && n?.status === 'waiting') {

@@ -1,0 +1,64 @@
+import type { CompiledFlow } from '../compile.js';
+import { GantryError } from '../errors.js';
+import { eligibleRoles, type PrincipalDirectory } from './approvals.js';
+import type { ApprovalDecidedEvent } from './events.js';
+import type { RunState } from './state.js';
+
+export interface Decision {
+  readonly principal: string;
+  readonly decision: 'approve' | 'reject';
+  readonly comment?: string;
+  /** How it arrived: cli, prompt, api. @default "api" */
+  readonly channel?: string;
+}
+
+/**
+ * Checks a decision against DESIGN §3.5 and the run's journal, and returns the event that
+ * records it; throws with the code an API maps to its status (409 not waiting or already
+ * decided, 403 not an approver or the initiator, 410 past the deadline). The same rules serve a
+ * live run and a stored one decided from another process.
+ */
+export function checkDecision(
+  state: RunState,
+  flow: CompiledFlow,
+  nodeId: string,
+  decision: Decision,
+  principals: PrincipalDirectory,
+  now: number,
+): ApprovalDecidedEvent {
+  const runId = state.runId;
+  const node = state.nodes.get(nodeId);
+  const approval = node?.approval;
+  if (node?.approvalExpired || (approval !== undefined && node?.status === 'waiting' && now >= approval.deadline)) {
+    throw new GantryError('APPROVAL_EXPIRED', `run ${runId}: the approval of "${nodeId}" expired at ${new Date(approval!.deadline).toISOString()}`);
+  }
+  if (approval === undefined || node?.status !== 'waiting' || node.waitingOn?.kind !== 'approval') {
+    const status = node?.status ?? (flow.nodes.has(nodeId) ? 'pending' : undefined);
+    const why = status === undefined ? `the flow has no node "${nodeId}"` : `node "${nodeId}" is ${status}, not waiting for a decision`;
+    throw new GantryError('APPROVAL_NOT_WAITING', `run ${runId}: ${why}`);
+  }
+  if (eligibleRoles(decision.principal, approval.approvers, principals).length === 0) {
+    throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" holds none of the approver roles of "${nodeId}": ${approval.approvers.join(', ')}`);
+  }
+  const allowSelf = flow.nodes.get(nodeId)?.definition.data.allow_self_approval === true;
+  if (decision.decision === 'approve' && !allowSelf && decision.principal === state.started?.initiator) {
+    throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" started this run and may not approve it (allow_self_approval is off)`);
+  }
+  if ((node.decisions ?? []).some((d) => d.principal === decision.principal)) {
+    throw new GantryError('APPROVAL_ALREADY_DECIDED', `"${decision.principal}" has already decided on "${nodeId}"`);
+  }
+  if (decision.decision !== 'approve' && decision.decision !== 'reject') {
+    throw new GantryError('USAGE', `a decision is "approve" or "reject", got ${JSON.stringify(decision.decision)}`);
+  }
+  return {
+    type: 'approval.decided',
+    runId,
+    at: now,
+    nodeId,
+    attempt: node.attempt,
+    principal: decision.principal,
+    decision: decision.decision,
+    channel: decision.channel ?? 'api',
+    ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+  };
+}
