@@ -24,26 +24,35 @@ export class Attempts {
 
   constructor(private readonly x: RunExecution) {}
 
-  /** Runs a node (its first attempt, and the retries its policy allows). */
-  run(node: CompiledNode, input: JsonObject): void {
-    this.attempt(node, input, 1, undefined, undefined);
+  /** Runs a node (attempt `number`, and the retries its policy allows after it). */
+  run(node: CompiledNode, input: JsonObject, number = 1): void {
+    this.attempt(node, input, number, undefined, undefined);
+  }
+
+  /** After a restart: a retry whose backoff timer was set waits out the rest of it. */
+  resumeRetry(node: CompiledNode, input: JsonObject, number: number, timerId: string, retryAt: number): void {
+    this.x.enterWait();
+    this.waitThenAttempt(node, input, number, undefined, undefined, timerId, retryAt);
   }
 
   /** Runs the items of a for_each node, `concurrency` at a time, stopping at the first failure. */
-  forEach(node: CompiledNode, input: JsonObject, items: JsonValue[]): void {
+  forEach(node: CompiledNode, input: JsonObject, items: JsonValue[], done?: ReadonlyMap<number, JsonValue>): void {
     const limit = node.definition.concurrency ?? 1;
     const results: JsonValue[] = new Array(items.length);
+    // After a restart the items that succeeded before it keep their results and do not run again.
+    const todo = items.map((_, i) => i).filter((i) => !done?.has(i));
+    for (const [i, output] of done ?? []) results[i] = output;
     const progress = { next: 0, done: 0, failed: false };
-    if (items.length === 0) return this.x.succeeded(node, { output: [] });
+    if (todo.length === 0) return this.x.succeeded(node, { output: results });
     const launch = () => {
-      while (!progress.failed && progress.next < items.length && progress.next - progress.done < limit) {
-        const index = progress.next++;
+      while (!progress.failed && progress.next < todo.length && progress.next - progress.done < limit) {
+        const index = todo[progress.next++]!;
         this.attempt(node, input, 1, { value: items[index]!, index }, (outcome) => {
           if (this.x.isEnding || progress.failed) return;
           if (outcome.ok) {
             results[index] = outcome.output;
             progress.done++;
-            if (progress.done === items.length) this.x.succeeded(node, { output: results });
+            if (progress.done === todo.length) this.x.succeeded(node, { output: results });
             else launch();
             return;
           }
@@ -150,6 +159,12 @@ export class Attempts {
     const timerId = `${x.nodePath(node.id, item?.index)}#retry${number}`;
     x.record({ type: 'timer.set', at: x.now(), ...base, timerId, purpose: 'retry', fireAt: retryAt });
     x.enterWait();
+    this.waitThenAttempt(node, input, number, item, onItem, timerId, retryAt);
+  }
+
+  private waitThenAttempt(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, onItem: ((outcome: ItemOutcome) => void) | undefined, timerId: string, retryAt: number): void {
+    const x = this.x;
+    const base = { runId: x.runId, nodeId: node.id, attempt: number, ...(item ? { item: item.index } : {}) };
     const holder: Attempt = { node, item: item?.index, number, controller: undefined, done: false };
     this.tracked.add(holder);
     holder.settle = () => x.leaveWait();

@@ -27,7 +27,8 @@ export async function runCompensations(execution: RunExecution, failed: Compiled
   for (const nodeId of order) {
     const node = execution.flow.nodes.get(nodeId)!;
     const spec = compensationOf(execution, node);
-    if (spec === undefined) continue;
+    // After a restart, what was undone before it is not undone again.
+    if (spec === undefined || execution.state.nodes.get(nodeId)?.compensation === 'succeeded') continue;
     const base = { runId: execution.runId, nodeId, attempt: 1 };
     execution.record({ type: 'compensation.started', at: execution.now(), ...base });
     try {

@@ -117,6 +117,10 @@ export class AttemptContext implements ExecutorContext, CallSite {
   }
 
   runSubflow(ref: string, options: { params: JsonObject; trigger: JsonValue }): Promise<SubflowOutcome> {
-    return this.execution.core.runSubflow(this, `${this.execution.nodePath(this.nodeId, this.current.item)}.${this.attempt}`, ref, options);
+    // The child's run id names the node path and the failed attempts before this one: after a
+    // restart the same attempt finds its child run (to resume or to read) instead of a new one.
+    const path = this.execution.nodePath(this.nodeId, this.current.item);
+    const retries = this.execution.state.retries.get(path) ?? 0;
+    return this.execution.core.runSubflow(this, retries === 0 ? path : `${path}~${retries + 1}`, ref, options);
   }
 }

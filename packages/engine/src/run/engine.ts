@@ -4,7 +4,7 @@ import PQueue from 'p-queue';
 import type { CompiledFlow } from '../compile.js';
 import { GantryError, isGantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
-import { compileFlow, loadFlowFile } from '../load.js';
+import { compileFlow, loadFlowFile, loadFlowText } from '../load.js';
 import type { Decision } from './approval-waits.js';
 import type { CallSite, EngineCore } from './core.js';
 import { toErrorInfo } from './error-info.js';
@@ -14,7 +14,9 @@ import type { AgentRegistration, AgentReply, AgentTransport, Connector, Executor
 import { resolveOptions, type EngineOptions, type Notification, type ResolvedOptions } from './options.js';
 import { resolveParams } from './params.js';
 import { missingRegistrations } from './preflight.js';
-import type { RunState } from './state.js';
+import { checkDecision } from './decisions.js';
+import { isTerminal, replay, type RunState } from './state.js';
+import { isFinal, type RunRecord } from './store.js';
 
 export interface StartOptions {
   /** @default {} — each declared param falls back to its default */
@@ -56,7 +58,14 @@ export interface Engine {
   /** Starts a run; refuses, before anything runs, a flow naming unregistered types, functions or agents. */
   start(flow: CompiledFlow | object, options?: StartOptions): Promise<Run>;
   run(runId: string): Run | undefined;
+  /**
+   * Rebuilds runs from the store's journals and carries them on (DESIGN §3.6): one run, or every
+   * unfinished top-level run (sub-flow runs are resumed by their parents).
+   */
+  resume(runId?: string): Run[];
+  /** Decides an approval of a live run, or of a stored one (from another process): journalled either way. */
   decide(runId: string, nodeId: string, decision: Decision): void;
+  /** Cancels a live run, or a stored unfinished one (and its sub-flow runs). */
   cancel(runId: string): void;
   /** Listens to one event type, or to every event with 'event'. */
   on<T extends RunEventType | 'event'>(type: T, listener: Listener<T>): () => void;
@@ -165,11 +174,24 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const execution = live.get(runId);
       return execution === undefined ? undefined : handle(execution);
     },
+    resume(runId) {
+      if (runId !== undefined) {
+        const run = live.has(runId) ? handle(live.get(runId)!) : resumeRun(runId);
+        return [run];
+      }
+      const unfinished = resolved.store.listRuns().filter((r) => !isFinal(r.status) && r.parentRunId === undefined && !live.has(r.runId));
+      return unfinished.reverse().map((r) => resumeRun(r.runId));
+    },
     decide(runId, nodeId, decision) {
-      liveRun(runId).decideApproval(nodeId, decision);
+      const execution = live.get(runId);
+      if (execution !== undefined) return execution.decideApproval(nodeId, decision);
+      const { state, flow } = storedRun(runId);
+      resolved.store.append([checkDecision(state, flow, nodeId, decision, resolved.principals, resolved.clock.now())]);
     },
     cancel(runId) {
-      liveRun(runId).cancel();
+      const execution = live.get(runId);
+      if (execution !== undefined) return execution.cancel();
+      cancelStored(runId);
     },
     on(type, listener) {
       emitter.on(type, listener as (event: RunEvent) => void);
@@ -177,10 +199,36 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   };
 
-  function liveRun(runId: string): RunExecution {
-    const execution = live.get(runId);
-    if (execution === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} is active in this engine`);
-    return execution;
+  /** A stored run, its flow (the version it started with) and its state rebuilt from the journal. */
+  function storedRun(runId: string): { record: RunRecord; flow: CompiledFlow; state: RunState; events: readonly RunEvent[] } {
+    const record = resolved.store.getRun(runId);
+    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store`);
+    const flow = loadFlowText(record.flowText, { nodeTypes: customTypes(), source: record.flowSource ?? record.flowName, ...(record.flowSource ? { path: record.flowSource } : {}) });
+    const events = resolved.store.events(runId);
+    return { record, flow, state: replay(runId, events), events };
+  }
+
+  function resumeRun(runId: string): Run {
+    const { flow, events } = storedRun(runId);
+    const execution = new RunExecution(core, flow, runId);
+    live.set(runId, execution);
+    execution.resume(events);
+    return handle(execution);
+  }
+
+  /** Ends a stored unfinished run as cancelled, in its journal, with its sub-flow runs. */
+  function cancelStored(runId: string): void {
+    const { state, flow } = storedRun(runId);
+    if (state.finishedAt !== undefined) return;
+    const at = resolved.clock.now();
+    const events: RunEvent[] = [];
+    for (const node of flow.nodes.values()) {
+      if (!isTerminal(state.nodes.get(node.id)?.status)) events.push({ type: 'node.skipped', runId, at, nodeId: node.id, attempt: 0, reason: 'aborted' });
+    }
+    events.push({ type: 'run.finished', runId, at, status: 'cancelled' });
+    resolved.store.append(events);
+    resolved.store.setStatus(runId, 'cancelled', at);
+    for (const child of resolved.store.listRuns()) if (child.parentRunId === runId && !isFinal(child.status)) cancelStored(child.runId);
   }
 
   function customTypes(): ReadonlyMap<string, object | undefined> {
@@ -212,7 +260,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
         // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
         void RESOLVED.then(flush);
       }
-      if (event.type === 'run.finished' || event.type === 'run.waiting') flush();
+      // What a caller is told has happened (a run started, a decision taken, a run waiting or
+      // finished) is durable before the call returns; the rest is written at the end of the tick.
+      if (FLUSH_AT_ONCE.has(event.type)) flush();
       // 'event' first: a listener that reacts to a type (deciding an approval, say) must not
       // make its own events reach the all-events listeners before the one it reacted to.
       emitter.emit('event', event);
@@ -274,13 +324,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
         flowsByPath.set(file, load);
         load.catch(() => flowsByPath.delete(file));
       }
-      const child = await engine.start(await load, {
-        params: options.params,
-        trigger: options.trigger,
-        runId: `${site.runId}.${path}`,
-        parent: { runId: site.runId, path },
-        ...(live.get(site.runId)?.state.started?.initiator ? { initiator: live.get(site.runId)!.state.started!.initiator! } : {}),
-      });
+      const childId = `${site.runId}.${path}`;
+      // After a restart the child run may exist already: resume it (or read how it ended).
+      const child =
+        (live.has(childId) ? handle(live.get(childId)!) : resolved.store.getRun(childId) ? resumeRun(childId) : undefined) ??
+        (await engine.start(await load, {
+          params: options.params,
+          trigger: options.trigger,
+          runId: childId,
+          parent: { runId: site.runId, path },
+          ...(live.get(site.runId)?.state.started?.initiator ? { initiator: live.get(site.runId)!.state.started!.initiator! } : {}),
+        }));
       const onAbort = () => child.cancel();
       site.signal.addEventListener('abort', onAbort, { once: true });
       // While the child waits for a human or a timer, the parent's node waits too (§3.5, exit 4).
@@ -328,6 +382,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
 }
 
 const RESOLVED = Promise.resolve();
+
+const FLUSH_AT_ONCE = new Set<RunEvent['type']>(['run.started', 'approval.decided', 'run.waiting', 'run.finished']);
 
 /** The caller's view of a run: methods on a prototype, so a handle is one small object. */
 class RunHandle implements Run {

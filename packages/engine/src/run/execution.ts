@@ -131,6 +131,77 @@ export class RunExecution {
   }
 
   /**
+   * Rebuilds a run from its journal and carries on where it stopped (DESIGN §3.6): what ended
+   * stays ended; nodes that had started run again (same idempotency key, next attempt); retry
+   * backoffs, waits and approval deadlines keep their absolute times; a failure whose handler
+   * had begun is finished.
+   */
+  resume(events: readonly RunEvent[]): void {
+    for (const event of events) applyEvent(this.state, event);
+    const s = this.state;
+    if (s.finishedAt !== undefined) {
+      this.ending = true;
+      this.core.released(this.runId);
+      this.resolveFinished({ runId: this.runId, status: s.status as FinalRunStatus, output: s.output, error: s.error });
+      return;
+    }
+    for (const node of this.flow.nodes.values()) {
+      if (!isTerminal(s.nodes.get(node.id)?.status)) continue;
+      for (const target of this.planOf(node).targets) this.remaining[target.index]!--;
+    }
+    for (const edge of s.takenEdges) this.takenIn[this.plan.edgeTarget[edge]!]!++;
+    const failure = this.unroutedFailure();
+    if (failure !== undefined) return this.failed(failure.node, failure.error, true);
+    for (const node of this.flow.nodes.values()) {
+      const n = s.nodes.get(node.id);
+      if (n === undefined || n.status === 'pending' || isTerminal(n.status)) continue;
+      this.active++;
+      this.resumeNode(node, n.input ?? {}, n.attempt);
+    }
+    for (const node of this.flow.nodes.values()) {
+      const n = s.nodes.get(node.id);
+      if ((n === undefined || n.status === 'pending') && this.remaining[node.index] === 0) this.ready.push(node);
+    }
+    this.drain();
+  }
+
+  private resumeNode(node: CompiledNode, input: JsonObject, attempt: number): void {
+    const s = this.state;
+    if (node.definition.for_each !== undefined) {
+      void this.resumeForEach(node, input);
+      return;
+    }
+    for (const [timerId, timer] of s.timers) {
+      if (timer.nodeId === node.id && timer.purpose === 'retry' && timer.item === undefined) {
+        return this.attempts.resumeRetry(node, input, attempt, timerId, timer.fireAt);
+      }
+    }
+    this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: attempt + 1, input });
+    this.attempts.run(node, input, attempt + 1);
+  }
+
+  private async resumeForEach(node: CompiledNode, input: JsonObject): Promise<void> {
+    try {
+      const def = node.definition;
+      const items = Array.isArray(def.for_each) ? def.for_each : await evaluateExpression(this.flow, def.for_each!, input, this.bindings());
+      if (!Array.isArray(items)) throw new GantryError('EXPRESSION_FAILED', `node "${node.id}": for_each must give an array, got ${items === null ? 'null' : typeof items}`);
+      this.attempts.forEach(node, input, items, this.state.nodes.get(node.id)?.items);
+    } catch (error) {
+      if (!this.ending) this.failed(node, toErrorInfo(error, 'EXPRESSION_FAILED'));
+    }
+  }
+
+  /** A node that failed with no error edge and a handler that ends the run: the run was ending. */
+  private unroutedFailure(): { node: CompiledNode; error: ErrorInfo } | undefined {
+    for (const [id, n] of this.state.nodes) {
+      if (n.status !== 'failed' || (n.taken?.length ?? 0) > 0 || n.error === undefined) continue;
+      const node = this.flow.nodes.get(id)!;
+      if (node.handler?.action !== 'block_deployment') return { node, error: n.error };
+    }
+    return undefined;
+  }
+
+  /**
    * Decides the nodes that became ready, in a loop rather than by recursion: a skip at the head
    * of a 10,000-node chain skips the whole chain without growing the stack.
    */
@@ -249,15 +320,17 @@ export class RunExecution {
   }
 
   /** A node failed after its retries: an error edge routes it, else its error handler acts (§3.4). */
-  failed(node: CompiledNode, error: ErrorInfo): void {
-    if (this.ending || isTerminal(this.state.nodes.get(node.id)?.status)) return;
+  failed(node: CompiledNode, error: ErrorInfo, resumed = false): void {
+    if (this.ending || (!resumed && isTerminal(this.state.nodes.get(node.id)?.status))) return;
     const taken = takenOnFailure(node);
-    const attempt = this.state.nodes.get(node.id)?.attempt ?? 1;
-    this.record({ type: 'node.failed', runId: this.runId, at: this.now(), nodeId: node.id, attempt, error, taken });
-    if (taken.length > 0) return this.terminal(node);
+    if (!resumed) {
+      const attempt = this.state.nodes.get(node.id)?.attempt ?? 1;
+      this.record({ type: 'node.failed', runId: this.runId, at: this.now(), nodeId: node.id, attempt, error, taken });
+      if (taken.length > 0) return this.terminal(node);
+    }
     const handler = node.handler;
     const notified =
-      handler?.notification || handler?.escalation
+      (handler?.notification || handler?.escalation) && !this.state.notified.has(node.id)
         ? this.notify(handler.escalation === 'immediate' ? 'high' : 'normal', handler.message ?? `${this.flow.name}: node "${node.id}" failed: ${error.message}`, node.id)
         : undefined;
     const action = handler?.action ?? 'fail';

@@ -47,6 +47,8 @@ export interface RunState {
   blocked: boolean;
   /** Failed attempts retried so far, by node path (`id`, `id[3]`): names a node's timers and sub-flow runs the same way after a restart. */
   retries: Map<string, number>;
+  /** Nodes whose failure notification has been sent. */
+  notified: Set<string>;
   /** Timers that have fired, by id: a timer fires once, after a restart too. */
   firedTimers: Set<string>;
   /** Timers set and not yet fired, by id. */
@@ -57,7 +59,7 @@ export interface RunState {
 }
 
 export function emptyRunState(runId: string): RunState {
-  return { runId, status: 'running', startedAt: 0, nodes: new Map(), outputs: {}, takenEdges: new Set(), completed: [], blocked: false, retries: new Map(), firedTimers: new Set(), timers: new Map(), events: 0 };
+  return { runId, status: 'running', startedAt: 0, nodes: new Map(), outputs: {}, takenEdges: new Set(), completed: [], blocked: false, retries: new Map(), notified: new Set(), firedTimers: new Set(), timers: new Map(), events: 0 };
 }
 
 function node(state: RunState, nodeId: string): NodeState {
@@ -181,6 +183,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       node(state, event.nodeId).compensation = 'failed';
       break;
     case 'notification.sent':
+      if (event.nodeId !== undefined) state.notified.add(event.nodeId);
       break;
     case 'run.finished':
       state.status = event.status;

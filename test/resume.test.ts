@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import { createEngine, FakeClock, GantryError, MemoryStore, type Engine, type JsonObject, type RunEvent, type RunStore } from '@gantry/engine';
+import { builtinExecutors, moduleAgent } from '@gantry/executors';
+
+/**
+ * A store shared by two engines, the first of which "crashes": from crash() on, nothing it
+ * writes reaches the journal, as if its process had died at that moment.
+ */
+class CrashableStore implements RunStore {
+  crashed = false;
+  constructor(readonly inner: MemoryStore) {}
+  createRun(...args: Parameters<RunStore['createRun']>) {
+    if (!this.crashed) this.inner.createRun(...args);
+  }
+  append(events: readonly RunEvent[]) {
+    if (!this.crashed) this.inner.append(events);
+  }
+  setStatus(...args: Parameters<RunStore['setStatus']>) {
+    if (!this.crashed) this.inner.setStatus(...args);
+  }
+  getRun(runId: string) {
+    return this.inner.getRun(runId);
+  }
+  events(runId: string) {
+    return this.inner.events(runId);
+  }
+  listRuns(...args: Parameters<RunStore['listRuns']>) {
+    return this.inner.listRuns(...args);
+  }
+}
+
+interface Call {
+  task: string;
+  key: string;
+  attempt: number;
+}
+
+function world(calls: Call[], hang: Set<string>) {
+  return moduleAgent((inputs: JsonObject, task) => {
+    calls.push({ task: task.task, key: task.task_id, attempt: task.attempt });
+    if (hang.has(task.task)) return new Promise(() => {});
+    return { done: task.task, ...inputs };
+  });
+}
+
+/**
+ * Two processes on one journal: `before` writes through a store that dies at `crash()`, `after`
+ * (the restarted process) through the journal itself.
+ */
+function processes(hang = new Set<string>()) {
+  const journal = new MemoryStore();
+  const dying = new CrashableStore(journal);
+  const calls: Call[] = [];
+  const agents = { worker: world(calls, hang), undoer: world(calls, new Set()) };
+  const engine = (store: RunStore, clock: FakeClock): Engine => createEngine({ executors: builtinExecutors, store, clock, random: () => 0.5, agents });
+  return {
+    calls,
+    journal,
+    before: (clock: FakeClock) => engine(dying, clock),
+    crash: () => (dying.crashed = true),
+    after: (clock: FakeClock) => engine(journal, clock),
+  };
+}
+
+const step = (id: string, extra: object = {}) => ({ id, type: 'agent', data: { agent: 'worker', task: id }, ...extra });
+
+async function settle(clock: FakeClock) {
+  await clock.advance(0);
+}
+
+describe('resume after a crash (DESIGN §3.6)', () => {
+  it('never runs a succeeded node again; a started one runs again with the same key and the next attempt', async () => {
+    const hang = new Set(['deploy']);
+    const p = processes(hang);
+    const clockA = new FakeClock();
+    const flow = { name: 'f', nodes: [step('build'), step('deploy'), step('verify')], edges: [{ from: 'build', to: 'deploy' }, { from: 'deploy', to: 'verify' }] };
+    await p.before(clockA).start(flow, { runId: 'r1' });
+    await settle(clockA);
+    expect(p.calls.map((c) => c.task)).toEqual(['build', 'deploy']);
+    p.crash();
+    hang.clear();
+    const clockB = new FakeClock(clockA.now() + 5_000);
+    const [resumed] = p.after(clockB).resume('r1');
+    await settle(clockB);
+    expect((await resumed!.finished).status).toBe('succeeded');
+    expect(p.calls.map((c) => c.task)).toEqual(['build', 'deploy', 'deploy', 'verify']);
+    const deploys = p.calls.filter((c) => c.task === 'deploy');
+    expect(deploys[1]!.key).toBe(deploys[0]!.key);
+    expect(deploys.map((c) => c.attempt)).toEqual([1, 2]);
+    const completions = p.journal.events('r1').filter((e) => e.type === 'node.succeeded').map((e) => (e as { nodeId: string }).nodeId);
+    expect(completions).toEqual(['build', 'deploy', 'verify']);
+  });
+
+  it('a wait keeps its absolute time across a restart and fires once', async () => {
+    const p = processes();
+    const clockA = new FakeClock();
+    const flow = { name: 'bake', nodes: [step('shift'), { id: 'bake', type: 'wait', data: { seconds: 300 } }, step('check')], edges: [{ from: 'shift', to: 'bake' }, { from: 'bake', to: 'check' }] };
+    await p.before(clockA).start(flow, { runId: 'r2' });
+    await clockA.advance(100_000);
+    p.crash();
+    const startedAt = p.journal.events('r2')[0]!.at;
+    const clockB = new FakeClock(clockA.now() + 60_000);
+    const [run] = p.after(clockB).resume('r2');
+    await clockB.advance(139_000);
+    expect(p.calls.map((c) => c.task)).toEqual(['shift']);
+    await clockB.advance(1_000);
+    expect((await run!.finished).status).toBe('succeeded');
+    expect(p.calls.map((c) => c.task)).toEqual(['shift', 'check']);
+    const fired = p.journal.events('r2').filter((e) => e.type === 'timer.fired');
+    expect(fired).toHaveLength(1);
+    expect(fired[0]!.at - startedAt).toBe(300_000);
+  });
+
+  it('an approval decided from another process while the run was down is honoured on resume', async () => {
+    const p = processes();
+    const clockA = new FakeClock();
+    const flow = {
+      name: 'approve',
+      nodes: [step('stage'), { id: 'ok', type: 'human_approval', data: { approvers: ['tech-lead', 'product-manager'], timeout: 3600 } }, step('ship')],
+      edges: [{ from: 'stage', to: 'ok' }, { from: 'ok', to: 'ship' }],
+    };
+    const a = p.before(clockA);
+    const run = await a.start(flow, { runId: 'r3' });
+    await settle(clockA);
+    expect(run.status()).toBe('waiting');
+    a.decide('r3', 'ok', { principal: 'tech-lead', decision: 'approve', channel: 'cli' });
+    p.crash();
+    const clockB = new FakeClock(clockA.now() + 60_000);
+    const other = p.after(clockB);
+    other.decide('r3', 'ok', { principal: 'product-manager', decision: 'approve', channel: 'cli' });
+    expect(() => other.decide('r3', 'ok', { principal: 'product-manager', decision: 'approve' })).toThrow(expect.objectContaining({ code: 'APPROVAL_ALREADY_DECIDED' }));
+    expect(() => other.decide('r3', 'ok', { principal: 'mallory', decision: 'approve' })).toThrow(expect.objectContaining({ code: 'APPROVAL_FORBIDDEN' }));
+    const [resumed] = p.after(clockB).resume('r3');
+    await settle(clockB);
+    expect((await resumed!.finished).status).toBe('succeeded');
+    expect(p.calls.map((c) => c.task)).toEqual(['stage', 'ship']);
+    const decided = p.journal.events('r3').filter((e) => e.type === 'approval.decided');
+    expect(decided.map((e) => (e as { principal: string }).principal)).toEqual(['tech-lead', 'product-manager']);
+  });
+
+  it('an approval deadline that passed while the run was down fires once, on resume', async () => {
+    const p = processes();
+    const clockA = new FakeClock();
+    const flow = { name: 'late', nodes: [{ id: 'ok', type: 'human_approval', data: { approvers: ['tech-lead'], timeout: 60 } }, step('ship')], edges: [{ from: 'ok', to: 'ship' }] };
+    await p.before(clockA).start(flow, { runId: 'r4' });
+    await settle(clockA);
+    p.crash();
+    const clockB = new FakeClock(clockA.now() + 3_600_000);
+    expect(() => p.after(clockB).decide('r4', 'ok', { principal: 'tech-lead', decision: 'approve' })).toThrow(expect.objectContaining({ code: 'APPROVAL_EXPIRED' }));
+    const [run] = p.after(clockB).resume('r4');
+    await clockB.advance(0);
+    const result = await run!.finished;
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('APPROVAL_TIMEOUT');
+    expect(p.journal.events('r4').filter((e) => e.type === 'timer.fired')).toHaveLength(1);
+  });
+
+  it('a for_each keeps the items that succeeded before the restart', async () => {
+    const regions: unknown[] = [];
+    let stuck = true;
+    const agent = moduleAgent((inputs: JsonObject) => {
+      regions.push(inputs.region);
+      if (inputs.region === 'c' && stuck) return new Promise(() => {});
+      return { region: inputs.region };
+    });
+    const journal = new MemoryStore();
+    const dying = new CrashableStore(journal);
+    const make = (store: RunStore, clock: FakeClock) => createEngine({ executors: builtinExecutors, store, clock, agents: { worker: agent } });
+    const clockA = new FakeClock();
+    const flow = { name: 'regions', nodes: [{ id: 'deploy', type: 'agent', for_each: ['a', 'b', 'c', 'd'], data: { agent: 'worker', task: 'deploy', inputs: { region: '{% $item %}' } } }] };
+    await make(dying, clockA).start(flow, { runId: 'r5' });
+    await settle(clockA);
+    expect(regions).toEqual(['a', 'b', 'c']);
+    dying.crashed = true;
+    stuck = false;
+    const clockB = new FakeClock(clockA.now() + 1);
+    const [run] = make(journal, clockB).resume('r5');
+    await settle(clockB);
+    const result = await run!.finished;
+    expect(result.status).toBe('succeeded');
+    expect(regions).toEqual(['a', 'b', 'c', 'c', 'd']);
+    expect(result.output).toEqual({ items: [{ region: 'a' }, { region: 'b' }, { region: 'c' }, { region: 'd' }] });
+  });
+
+  it('a rollback interrupted by the crash finishes without undoing anything twice', async () => {
+    const calls: string[] = [];
+    let stall = true;
+    const undo = moduleAgent((_inputs: JsonObject, task) => {
+      calls.push(task.task);
+      if (task.task === 'undo_b' && stall) return new Promise(() => {});
+      return {};
+    });
+    const fail = moduleAgent((_inputs: JsonObject, task) => {
+      calls.push(task.task);
+      if (task.task === 'c') throw Object.assign(new Error('boom'), { retryable: false });
+      return {};
+    });
+    const journal = new MemoryStore();
+    const dying = new CrashableStore(journal);
+    const make = (store: RunStore, clock: FakeClock) => createEngine({ executors: builtinExecutors, store, clock, agents: { worker: fail, undoer: undo } });
+    const node = (id: string) => ({ id, type: 'agent', data: { agent: 'worker', task: id }, compensate: { agent: 'undoer', task: `undo_${id}` } });
+    const flow = {
+      name: 'rb',
+      nodes: [node('a'), node('b'), { id: 'c', type: 'agent', data: { agent: 'worker', task: 'c' } }],
+      edges: [{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }],
+      error_handlers: [{ stage: 'c', action: 'rollback' }],
+    };
+    const clockA = new FakeClock();
+    await make(dying, clockA).start(flow, { runId: 'r6' });
+    await settle(clockA);
+    expect(calls).toEqual(['a', 'b', 'c', 'undo_b']);
+    dying.crashed = true;
+    stall = false;
+    const clockB = new FakeClock(clockA.now() + 1);
+    const [run] = make(journal, clockB).resume('r6');
+    await settle(clockB);
+    expect((await run!.finished).status).toBe('rolled_back');
+    expect(calls).toEqual(['a', 'b', 'c', 'undo_b', 'undo_b', 'undo_a']);
+  });
+
+  it('a finished run resumes as finished; cancelling a stored run ends it in its journal', async () => {
+    const p = processes(new Set(['deploy']));
+    const clock = new FakeClock();
+    const done = await p.before(clock).start({ name: 'x', nodes: [step('build')] }, { runId: 'r7' });
+    await settle(clock);
+    expect((await done.finished).status).toBe('succeeded');
+    const [again] = p.after(clock).resume('r7');
+    expect((await again!.finished).status).toBe('succeeded');
+    await p.before(clock).start({ name: 'y', nodes: [step('deploy')] }, { runId: 'r8' });
+    await settle(clock);
+    p.crash();
+    p.after(clock).cancel('r8');
+    expect(p.journal.getRun('r8')?.status).toBe('cancelled');
+    expect(p.journal.events('r8').at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled' });
+    expect(() => p.after(clock).resume('nope')).toThrow(GantryError);
+  });
+});
