@@ -186,11 +186,11 @@ describe('DESIGN §3.4 cancellation', () => {
     await h.clock.advance(0);
     expect(result.status).toBe('cancelled');
     expect(inner?.signal.aborted).toBe(true);
-    const childFinished = h.events.find((e): e is Extract<RunEvent, { type: 'run.finished' }> => e.type === 'run.finished' && e.runId === `${run.id}.sub.1`);
+    const childFinished = h.events.find((e): e is Extract<RunEvent, { type: 'run.finished' }> => e.type === 'run.finished' && e.runId === `${run.id}.sub`);
     expect(childFinished?.status).toBe('cancelled');
-    expect(h.engine.options.store.getRun(`${run.id}.sub.1`)?.status).toBe('cancelled');
+    expect(h.engine.options.store.getRun(`${run.id}.sub`)?.status).toBe('cancelled');
     expectRunInvariants(h, run, result);
-    const journal = h.engine.options.store.events(`${run.id}.sub.1`);
+    const journal = h.engine.options.store.events(`${run.id}.sub`);
     expect(eventsOf(journal, 'node.skipped').map((e) => [e.nodeId, e.reason])).toEqual([['inner', 'aborted']]);
   });
 
@@ -199,7 +199,7 @@ describe('DESIGN §3.4 cancellation', () => {
     const done = await h.run(flow([probe('a')]));
     done.run.cancel();
     expect(done.run.status()).toBe('succeeded');
-    expect(() => h.engine.cancel(done.run.id)).toThrow(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));
+    expect(() => h.engine.cancel(done.run.id)).toThrow(expect.objectContaining({ code: 'RUN_FINISHED' }));
 
     const run = await h.start(flow([probe('b', { hang: true })]));
     await h.clock.advance(10);

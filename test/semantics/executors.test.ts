@@ -493,7 +493,7 @@ const subflowRows: Row[] = [
     status: 'succeeded',
     outputs: { sub: { pct: 50, from_trigger: '2.0' } },
     check: ({ run }, h) => {
-      const record = h.engine.options.store.getRun(`${run.id}.sub.1`);
+      const record = h.engine.options.store.getRun(`${run.id}.sub`);
       expect(record).toMatchObject({ parentRunId: run.id, status: 'succeeded', flowName: 'child-ok' });
     },
   },
@@ -510,7 +510,7 @@ const subflowRows: Row[] = [
     check: ({ run }) => {
       const error = run.state().nodes.get('sub')?.error;
       expect(error?.code).toBe('SUBFLOW_FAILED');
-      expect(error?.details).toMatchObject({ runId: `${run.id}.sub.1`, status: 'failed', error: { code: 'CONNECTOR_FAILED', nodeId: 'bad' } });
+      expect(error?.details).toMatchObject({ runId: `${run.id}.sub`, status: 'failed', error: { code: 'CONNECTOR_FAILED', nodeId: 'bad' } });
     },
   },
   {
@@ -568,12 +568,12 @@ describe('executor subflow', () => {
     const h = harness();
     const run = await h.start(flow([{ id: 'sub', type: 'subflow', data: { flow: child } }]));
     await until(h.clock, () => h.events.some((e) => e.type === 'approval.requested'), 'the child asking for approval');
-    const childRun = h.engine.run(`${run.id}.sub.1`);
+    const childRun = h.engine.run(`${run.id}.sub`);
     expect(childRun?.status()).toBe('waiting');
     try {
       expect(run.status()).toBe('waiting');
     } finally {
-      h.engine.decide(`${run.id}.sub.1`, 'ok', { principal: 'lead', decision: 'approve' });
+      h.engine.decide(`${run.id}.sub`, 'ok', { principal: 'lead', decision: 'approve' });
       expect((await finish(h.clock, run)).status).toBe('succeeded');
     }
   });

@@ -280,7 +280,7 @@ describe('DESIGN §3.4 a failed sub-flow runs its own handlers before its parent
       status: 'failed',
       nodes: { sub: 'failed' },
       check: ({ run }, h) => {
-        const childId = `${run.id}.sub.1`;
+        const childId = `${run.id}.sub`;
         const at = (pred: (e: (typeof h.events)[number]) => boolean) => h.events.findIndex(pred);
         const childRolledBack = at((e) => e.runId === childId && e.type === 'run.finished');
         const childCompensated = at((e) => e.runId === childId && e.type === 'compensation.succeeded');
@@ -293,7 +293,7 @@ describe('DESIGN §3.4 a failed sub-flow runs its own handlers before its parent
     });
     const error = finished.run.state().nodes.get('sub')?.error;
     expect(error?.code).toBe('SUBFLOW_FAILED');
-    expect(error?.details).toMatchObject({ runId: `${finished.run.id}.sub.1`, status: 'rolled_back' });
+    expect(error?.details).toMatchObject({ runId: `${finished.run.id}.sub`, status: 'rolled_back' });
     expect(log.map(([task]) => task)).toEqual(['make', 'explode', 'unmake']);
   });
 });

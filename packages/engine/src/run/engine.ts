@@ -219,7 +219,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /** Ends a stored unfinished run as cancelled, in its journal, with its sub-flow runs. */
   function cancelStored(runId: string): void {
     const { state, flow } = storedRun(runId);
-    if (state.finishedAt !== undefined) return;
+    if (state.finishedAt !== undefined) throw new GantryError('RUN_FINISHED', `run ${runId} has finished already (${state.status})`);
     const at = resolved.clock.now();
     const events: RunEvent[] = [];
     for (const node of flow.nodes.values()) {
@@ -228,7 +228,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     events.push({ type: 'run.finished', runId, at, status: 'cancelled' });
     resolved.store.append(events);
     resolved.store.setStatus(runId, 'cancelled', at);
-    for (const child of resolved.store.listRuns()) if (child.parentRunId === runId && !isFinal(child.status)) cancelStored(child.runId);
+    for (const child of resolved.store.listRuns()) {
+      if (child.parentRunId === runId && !isFinal(child.status) && !live.has(child.runId)) cancelStored(child.runId);
+    }
   }
 
   function customTypes(): ReadonlyMap<string, object | undefined> {
