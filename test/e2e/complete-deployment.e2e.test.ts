@@ -178,7 +178,7 @@ describe('gantry run flows/complete-deployment.json', () => {
   // continued with `resume`". Today the run is kept in memory only ("This run was kept in memory
   // only and ends with this process") and the CLI has no `approve`, `resume` or `runs` command
   // (`gantry approve …` → exit 2, unknown command).
-  finding('exit 4 leaves the run stored: `gantry approve` decides it and `gantry resume` finishes it (DESIGN §7)', async () => {
+  it('exit 4 leaves the run stored: `gantry approve` decides it and `gantry resume` finishes it (DESIGN §7)', async () => {
     const { ws, result } = await deploy(['--json'], {});
     expect(result.code, explain(result)).toBe(4);
     const runId = runIdOf(result);

@@ -2,13 +2,34 @@ import { readFileSync } from 'node:fs';
 import { closest, isGantryError } from '@gantry/engine';
 import { graphCommand, graphHelp } from './commands/graph.js';
 import { runCommand, runHelp } from './commands/run.js';
+import { runsCommand, runsHelp, showCommand, showHelp } from './commands/runs.js';
+import { resumeCommand, resumeHelp } from './commands/resume.js';
+import { approveCommand, approveHelp, cancelCommand, cancelHelp, rejectCommand, rejectHelp } from './commands/decide.js';
 import { validateCommand, validateHelp } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printer, processIo, type Io } from './io.js';
 
 
 /** Errors that mean the flow, the configuration or the command line is wrong: exit 2. */
-const EXIT_2 = new Set(['USAGE', 'FLOW_INVALID', 'FLOW_NOT_FOUND', 'CONFIG_INVALID', 'PARAM_INVALID', 'EXECUTOR_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'AGENT_NOT_FOUND', 'CONNECTOR_NOT_FOUND']);
+const EXIT_2 = new Set([
+  'USAGE',
+  'FLOW_INVALID',
+  'FLOW_NOT_FOUND',
+  'CONFIG_INVALID',
+  'PARAM_INVALID',
+  'EXECUTOR_NOT_FOUND',
+  'FUNCTION_NOT_FOUND',
+  'AGENT_NOT_FOUND',
+  'CONNECTOR_NOT_FOUND',
+  'RUN_NOT_FOUND',
+  'RUN_FINISHED',
+  'STORE_LOCKED',
+  'STORE_INVALID',
+  'APPROVAL_NOT_WAITING',
+  'APPROVAL_ALREADY_DECIDED',
+  'APPROVAL_FORBIDDEN',
+  'APPROVAL_EXPIRED',
+]);
 
 interface Command {
   readonly summary: string;
@@ -20,6 +41,12 @@ const COMMANDS: Record<string, Command> = {
   validate: { summary: 'check flow files and list every problem', help: validateHelp, run: validateCommand },
   graph: { summary: 'print a flow as a Mermaid or Graphviz diagram', help: graphHelp, run: graphCommand },
   run: { summary: 'run a flow, with live progress', help: runHelp, run: runCommand },
+  runs: { summary: 'list the stored runs', help: runsHelp, run: runsCommand },
+  show: { summary: "a run's timeline: nodes, times, inputs, outputs, decisions, errors", help: showHelp, run: showCommand },
+  resume: { summary: 'carry on stored runs from their journals', help: resumeHelp, run: resumeCommand },
+  approve: { summary: "approve a stored run's waiting approval", help: approveHelp, run: approveCommand },
+  reject: { summary: "reject a stored run's waiting approval", help: rejectHelp, run: rejectCommand },
+  cancel: { summary: 'cancel a stored run', help: cancelHelp, run: cancelCommand },
 };
 
 function version(): string {

@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import pino from 'pino';
-import { coerceParam, GantryError, isGantryError, type ApprovalRequestedEvent, type Engine, type JsonObject, type JsonValue, type RunEvent } from '@gantry/engine';
-import { parseCommandArgs, usageError } from '../args.js';
-import { EXIT, type ExitCode } from '../exit-codes.js';
-import { printer, type Io } from '../io.js';
+import { coerceParam, GantryError, type Engine, type JsonObject, type JsonValue, type RunEvent, type RunStore } from '@gantry/engine';
+import { parseCommandArgs, usageError, type ParsedArgs } from '../args.js';
+import type { ExitCode } from '../exit-codes.js';
+import type { Io } from '../io.js';
 import { readFlowText } from '../flow-files.js';
-import { Board } from '../progress/board.js';
-import { LiveView } from '../progress/live-view.js';
-import { promptForApproval } from '../progress/prompt.js';
-import { renderRows, renderSummary } from '../progress/render.js';
-import { engineFromConfig, loadConfig } from '../setup.js';
+import { engineFromConfig, loadConfig, type LoadedConfig } from '../setup.js';
+import { openStore, storePath } from '../store.js';
+import { watchRun } from '../watch.js';
 
 export const runHelp = `Usage: gantry run <flow> [--param k=v…] [--input trigger.json] [--config f] [--approve-as principal…] [--json]
 
@@ -28,14 +26,6 @@ Options:
 
 Exit status: 0 succeeded, 1 failed / rolled back / cancelled, 2 invalid flow or usage, 3 blocked,
 4 waiting for a human decision with no terminal to ask.`;
-
-const STATUS_EXIT: Record<string, ExitCode> = {
-  succeeded: EXIT.succeeded,
-  failed: EXIT.failed,
-  rolled_back: EXIT.failed,
-  cancelled: EXIT.failed,
-  blocked: EXIT.blocked,
-};
 
 function parseParams(engine: Engine, flowParams: Parameters<typeof coerceParam>[0], raw: readonly string[]): JsonObject {
   const params: JsonObject = {};
@@ -73,102 +63,36 @@ export async function runCommand(argv: string[], io: Io): Promise<ExitCode> {
     'log-level': { type: 'string' },
   });
   if (positionals.length !== 1) throw usageError('run', `name exactly one flow file, got ${positionals.length}`);
-  const p = printer(io);
   const json = values.json === true;
-  const interactive = !json && io.out.isTTY === true;
-  const canAsk = !json && io.in?.isTTY === true;
   const logLevel = String(values['log-level'] ?? 'silent');
   if (!['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(logLevel)) throw usageError('run', `--log-level must be silent, fatal, error, warn, info, debug or trace, got "${logLevel}"`);
-  const engine = await engineFromConfig(loadConfig(values.config as string | undefined, io.cwd), {
+  const loaded = loadConfig(values.config as string | undefined, io.cwd);
+  readFlowText(positionals[0]!, io.cwd); // says "cannot read flows/x.json: no such file" as the user typed it
+  const store = openStore(loaded, io.cwd, 'write');
+  try {
+    return await runWith(store, loaded, positionals[0]!, values, json, logLevel, io);
+  } finally {
+    store.close();
+  }
+}
+
+async function runWith(store: RunStore, loaded: LoadedConfig, file: string, values: ParsedArgs['values'], json: boolean, logLevel: string, io: Io): Promise<ExitCode> {
+  const engine = await engineFromConfig(loaded, {
     env: io.env,
+    store,
     fallbackNotifier: () => {},
     logger: pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret'] }, pino.destination(2)),
   });
-  readFlowText(positionals[0]!, io.cwd); // says "cannot read flows/x.json: no such file" as the user typed it
-  const flow = await engine.loadFlow(resolve(io.cwd, positionals[0]!));
+  const flow = await engine.loadFlow(resolve(io.cwd, file));
   const params = parseParams(engine, flow, (values.param as string[] | undefined) ?? []);
   const trigger = readTrigger(values.input as string | undefined, io);
   const approveAs = (values['approve-as'] as string[] | undefined) ?? [];
 
-  const events: RunEvent[] = [];
-  const early = engine.on('event', (e) => events.push(e));
+  const history: RunEvent[] = [];
+  const early = engine.on('event', (e) => history.push(e));
   const run = await engine.start(flow, { params, trigger });
   early();
-  const board = new Board(flow);
-  const view = interactive ? new LiveView(board, io.out, p.outStyle, () => engine.options.clock.now()) : undefined;
-  const onEvent = (event: RunEvent) => {
-    if (json) return p.out(JSON.stringify(event));
-    const changed = board.apply(event, run.id);
-    if (view) return;
-    if (changed && 'nodeId' in event && event.runId === run.id && isLineWorthy(event)) {
-      const index = board.rows.findIndex((r) => r.id === event.nodeId);
-      p.out(renderRows(board, p.outStyle, engine.options.clock.now(), 200)[index]);
-    }
-  };
-  if (!json) p.out(p.outStyle.bold(`${flow.name} — run ${run.id}`));
-  view?.start();
-  for (const event of events) onEvent(event);
-  engine.on('event', onEvent);
-
-  let leftWaiting = false;
-  let prompts = Promise.resolve();
-  const exitWaiting = new Promise<'waiting'>((resolveWaiting) => {
-    const onApproval = (event: ApprovalRequestedEvent) => {
-      for (const principal of approveAs) {
-        try {
-          engine.decide(event.runId, event.nodeId, { principal, decision: 'approve', channel: 'cli' });
-        } catch (error) {
-          if (!isGantryError(error) || error.code === 'APPROVAL_NOT_WAITING') continue;
-          if (!json) p.err(p.errStyle.yellow(`--approve-as ${principal}: ${error.message}`));
-        }
-      }
-      if (!canAsk) return;
-      prompts = prompts.then(async () => {
-        view?.pause();
-        const decided = await promptForApproval(engine, event, io.in!, io.out);
-        view?.resume();
-        if (!decided) {
-          leftWaiting = true;
-          resolveWaiting('waiting');
-        }
-      });
-    };
-    for (const e of events) if (e.type === 'approval.requested') onApproval(e);
-    engine.on('approval.requested', onApproval);
-    engine.on('run.waiting', (event) => {
-      // Nothing left but human decisions, and nobody at a terminal to give them.
-      if (!canAsk && event.on.length > 0 && event.on.every((w) => w.kind === 'approval')) resolveWaiting('waiting');
-    });
-  });
-
-  let interrupted = 0;
-  const onSigint = () => {
-    if (++interrupted > 1) process.exit(130);
-    p.err('\ncancelling the run (Ctrl-C again to quit at once)…');
-    run.cancel();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    const outcome = await Promise.race([run.finished, exitWaiting]);
-    view?.stop();
-    if (outcome === 'waiting') {
-      const waits = run.waitingApprovals().map((w) => `${w.nodeId} (by ${w.approvers.join(', ')})`);
-      if (!json) {
-        p.out(renderSummary(board, run.id, p.outStyle).join('\n'));
-        p.out(p.outStyle.yellow(`waiting for a human decision: ${waits.join('; ') || 'an approval in a sub-flow'}.`));
-        p.out(`Give it with --approve-as <principal>${leftWaiting ? '' : ', or run on a terminal to be asked'}. This run was kept in memory only and ends with this process.`);
-      }
-      return EXIT.waiting;
-    }
-    if (!json) p.out(renderSummary(board, run.id, p.outStyle).join('\n'));
-    return STATUS_EXIT[outcome.status] ?? EXIT.failed;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-}
-
-function isLineWorthy(event: RunEvent): boolean {
-  return ['node.succeeded', 'node.failed', 'node.skipped', 'node.retrying', 'approval.requested', 'approval.decided', 'compensation.succeeded', 'compensation.failed'].includes(event.type) && !('item' in event && event.item !== undefined);
+  return watchRun(engine, run, io, { json, approveAs, storeFile: relative(io.cwd, storePath(loaded, io.cwd)) }, history);
 }
 
 export { GantryError };

@@ -1,0 +1,109 @@
+import { GantryError, loadFlowText, replay, type RunStatus } from '@gantry/engine';
+import { parseCommandArgs, usageError } from '../args.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { printer, type Io } from '../io.js';
+import { duration } from '../progress/board.js';
+import { loadConfig } from '../setup.js';
+import { openStore } from '../store.js';
+import { summarize, when } from '../summarize.js';
+
+const STATUSES: readonly RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled'];
+
+export const runsHelp = `Usage: gantry runs [--status s] [--limit n] [--json] [--config f]
+
+Lists the stored runs, newest first: id, flow, status, when it started and how long it took.
+Works while another gantry process runs flows.
+
+Options:
+  --status s   only runs with this status: ${STATUSES.join(', ')}
+  --limit n    at most n runs @default 50
+  --json       print the runs as JSON
+  --config f   the configuration (its store.path) @default ./gantry.config.json if present`;
+
+export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
+  const { values, positionals } = parseCommandArgs('runs', argv, {
+    status: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+    config: { type: 'string' },
+  });
+  if (positionals.length > 0) throw usageError('runs', `takes no arguments, got ${positionals.join(' ')}`);
+  const status = values.status as string | undefined;
+  if (status !== undefined && !STATUSES.includes(status as RunStatus)) throw usageError('runs', `--status must be one of ${STATUSES.join(', ')}, got "${status}"`);
+  const limit = values.limit === undefined ? 50 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw usageError('runs', `--limit must be a whole number ≥ 1, got "${String(values.limit)}"`);
+  const store = openStore(loadConfig(values.config as string | undefined, io.cwd), io.cwd, 'read');
+  try {
+    const runs = store.listRuns({ ...(status ? { status: status as RunStatus } : {}), limit });
+    const p = printer(io);
+    if (values.json === true) {
+      p.out(JSON.stringify(runs.map(({ flowText: _text, ...run }) => run), null, 2));
+      return EXIT.succeeded;
+    }
+    if (runs.length === 0) {
+      p.out(status ? `no ${status} runs` : 'no runs yet: start one with "gantry run <flow>"');
+      return EXIT.succeeded;
+    }
+    const rows = runs.map((r) => [r.runId, r.flowName, r.status, when(r.startedAt), r.finishedAt === undefined ? '' : duration(r.finishedAt - r.startedAt)]);
+    const header = ['RUN', 'FLOW', 'STATUS', 'STARTED', 'TOOK'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+    p.out(p.outStyle.bold(line(header)));
+    for (const row of rows) p.out(line(row));
+    return EXIT.succeeded;
+  } finally {
+    store.close();
+  }
+}
+
+export const showHelp = `Usage: gantry show <runId> [--json] [--config f]
+
+A run's timeline: for each node its start, end, duration, attempts, input and output in short,
+the decisions taken on it (who, when, how) and its errors; then the run's outcome.
+
+Options:
+  --json       print the run's record and journal as JSON
+  --config f   the configuration (its store.path) @default ./gantry.config.json if present`;
+
+export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
+  const { values, positionals } = parseCommandArgs('show', argv, { json: { type: 'boolean' }, config: { type: 'string' } });
+  if (positionals.length !== 1) throw usageError('show', `name exactly one run id, got ${positionals.length}`);
+  const runId = positionals[0]!;
+  const store = openStore(loadConfig(values.config as string | undefined, io.cwd), io.cwd, 'read');
+  try {
+    const record = store.getRun(runId);
+    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store; "gantry runs" lists them`);
+    const events = store.events(runId);
+    const p = printer(io);
+    if (values.json === true) {
+      const { flowText: _text, ...run } = record;
+      p.out(JSON.stringify({ run, events }, null, 2));
+      return EXIT.succeeded;
+    }
+    const s = p.outStyle;
+    const flow = loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName });
+    const state = replay(runId, events);
+    p.out(`${s.bold(record.flowName)} — run ${runId}`);
+    p.out(`  status   ${record.status}${state.error ? `: ${state.error.code}: ${state.error.message}` : ''}`);
+    p.out(`  started  ${when(record.startedAt)}${record.finishedAt ? `, finished ${when(record.finishedAt)} (${duration(record.finishedAt - record.startedAt)})` : ''}`);
+    p.out(`  flow     ${record.flowSource ?? '(given in code)'} @ ${record.flowHash.slice(0, 12)}`);
+    if (state.started) p.out(`  params   ${summarize(state.started.params)}${state.started.initiator ? `; started by ${state.started.initiator}` : ''}`);
+    p.out('');
+    for (const node of flow.nodes.values()) {
+      const n = state.nodes.get(node.id);
+      const status = n?.status ?? 'not reached';
+      const took = n?.startedAt !== undefined && n.finishedAt !== undefined ? ` ${duration(n.finishedAt - n.startedAt)}` : '';
+      const attempts = (n?.attempt ?? 0) > 1 ? `, ${n!.attempt} attempts` : '';
+      p.out(`${s.bold(node.id)} (${node.type}): ${status}${took}${attempts}${n?.startedAt ? `, started ${when(n.startedAt)}` : ''}${n?.skipReason ? ` (${n.skipReason})` : ''}`);
+      if (n?.input !== undefined && Object.keys(n.input).length > 0) p.out(`    input   ${summarize(n.input)}`);
+      if (n?.output !== undefined) p.out(`    output  ${summarize(n.output)}`);
+      for (const d of n?.decisions ?? []) p.out(`    ${d.decision === 'approve' ? 'approved' : 'rejected'} by ${d.principal} at ${when(d.at)} via ${d.channel}${d.comment ? `: ${d.comment}` : ''}`);
+      if (n?.status === 'waiting' && n.waitingOn) p.out(`    waiting for ${n.waitingOn.kind === 'approval' ? 'a decision' : 'a timer'} until ${when(n.waitingOn.until)}`);
+      if (n?.error !== undefined) p.out(s.red(`    error   ${n.error.code}: ${n.error.message}`));
+      if (n?.compensation) p.out(`    compensation ${n.compensation}`);
+    }
+    return EXIT.succeeded;
+  } finally {
+    store.close();
+  }
+}
