@@ -2,20 +2,20 @@ import { dirname, resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
 import type { CompiledFlow } from '../compile.js';
-import { GantryError, isGantryError } from '../errors.js';
+import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import { compileFlow, loadFlowFile, loadFlowText } from '../load.js';
 import type { Decision } from './approval-waits.js';
-import type { CallSite, EngineCore } from './core.js';
-import { toErrorInfo } from './error-info.js';
+import type { EngineCore } from './core.js';
 import type { RunEvent, RunEventOf, RunEventType, RunStatus } from './events.js';
 import { RunExecution, type RunResult } from './execution.js';
-import type { AgentRegistration, AgentReply, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
+import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
 import { resolveOptions, type EngineOptions, type Notification, type ResolvedOptions } from './options.js';
 import { resolveParams } from './params.js';
 import { missingRegistrations } from './preflight.js';
 import { checkDecision } from './decisions.js';
 import { isTerminal, replay, type RunState } from './state.js';
+import { callAgent, callConnector, callFunction, type AgentEntry } from './calls.js';
 import { isFinal, type RunRecord } from './store.js';
 
 export interface StartOptions {
@@ -81,7 +81,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const resolved = resolveOptions(options);
   const executors = new Map<string, ExecutorDefinition<never>>();
   const functions = new Map<string, FlowFunction>();
-  const agents = new Map<string, { registration: AgentRegistration; queue: PQueue | undefined }>();
+  const agents = new Map<string, AgentEntry>();
   const connectors = new Map<string, Connector>();
   const live = new Map<string, RunExecution>();
   const emitter = new EventEmitter();
@@ -270,53 +270,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       emitter.emit('event', event);
       emitter.emit(event.type, event);
     },
-    async callAgent(agent, task, inputs, site) {
-      const entry = agents.get(agent);
-      if (entry === undefined) throw new GantryError('AGENT_NOT_FOUND', `no agent "${agent}" is registered or configured`);
-      const envelope = {
-        task_id: site.idempotencyKey,
-        agent,
-        task,
-        inputs,
-        run: { id: site.runId, flow: site.flow.name },
-        node: site.nodeId,
-        attempt: site.attempt,
-        ...(site.deadline === undefined ? {} : { deadline: new Date(site.deadline).toISOString() }),
-      };
-      const call = () => entry.registration.transport.call(envelope, site.signal);
-      let reply: AgentReply;
-      try {
-        reply = await (entry.queue ? entry.queue.add(call) : call());
-      } catch (error) {
-        if (isGantryError(error)) throw error;
-        const info = toErrorInfo(error, 'AGENT_FAILED');
-        throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${info.message}`, { retryable: info.retryable, cause: error });
-      }
-      return normaliseReply(agent, task, reply);
-    },
-    async callFunction(name, input, params, site) {
-      const fn = functions.get(name);
-      if (fn === undefined) throw new GantryError('FUNCTION_NOT_FOUND', `no function "${name}" is registered`);
-      try {
-        return await fn(input, params, { runId: site.runId, nodeId: site.nodeId, nodeInput: site.input, trigger: site.trigger, signal: site.signal, log: site.log.child({ function: name }) });
-      } catch (error) {
-        if (isGantryError(error)) throw error;
-        throw new GantryError('FUNCTION_FAILED', `function "${name}" failed: ${(error as Error).message ?? String(error)}`, { cause: error });
-      }
-    },
-    async callConnector(service, action, params, authentication, site) {
-      const connector = connectors.get(service);
-      if (connector === undefined) throw new GantryError('CONNECTOR_NOT_FOUND', `no connector for service "${service}" is registered`);
-      return connector.call(action, params, {
-        signal: site.signal,
-        run: { id: site.runId, flow: site.flow.name, node: site.nodeId },
-        trigger: site.trigger,
-        idempotencyKey: site.idempotencyKey,
-        log: site.log,
-        credential: resolved.credentials,
-        ...(authentication === undefined ? {} : { authentication }),
-      });
-    },
+    callAgent: (agent, task, inputs, site) => callAgent(agents.get(agent), agent, task, inputs, site),
+    callFunction: (name, input, params, site) => callFunction(functions.get(name), name, input, params, site),
+    callConnector: (service, action, params, authentication, site) => callConnector(connectors.get(service), service, action, params, authentication, site, resolved.credentials),
     async runSubflow(site, path, ref, options): Promise<SubflowOutcome> {
       const base = site.flow.path === undefined ? process.cwd() : dirname(site.flow.path);
       const file = resolve(base, ref);
@@ -438,16 +394,4 @@ function initiatorOf(trigger: JsonValue): string | undefined {
   const pusher = trigger.pusher as JsonObject | undefined;
   if (pusher && typeof pusher.name === 'string') return pusher.name;
   return undefined;
-}
-
-function normaliseReply(agent: string, task: string, reply: AgentReply): AgentReply {
-  if (typeof reply !== 'object' || reply === null || (reply.status !== 'succeeded' && reply.status !== 'failed')) {
-    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" answered something that is not { status: "succeeded"|"failed", … }`);
-  }
-  if (reply.status === 'failed') {
-    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${reply.error?.message ?? 'no reason given'}`, {
-      retryable: reply.error?.retryable === true,
-    });
-  }
-  return reply;
 }

@@ -1,0 +1,82 @@
+import type PQueue from 'p-queue';
+import { GantryError, isGantryError } from '../errors.js';
+import type { JsonObject } from '../flow-types.js';
+import type { CallSite } from './core.js';
+import { toErrorInfo } from './error-info.js';
+import type { AgentRegistration, AgentReply, Connector, FlowFunction } from './interfaces.js';
+
+/** An agent as the engine keeps it: its registration and its concurrency queue, if limited. */
+export interface AgentEntry {
+  readonly registration: AgentRegistration;
+  readonly queue: PQueue | undefined;
+}
+
+/** Sends a task to an agent (DESIGN §5 envelope) and normalises its reply. */
+export async function callAgent(entry: AgentEntry | undefined, agent: string, task: string, inputs: JsonObject, site: CallSite): Promise<AgentReply> {
+  if (entry === undefined) throw new GantryError('AGENT_NOT_FOUND', `no agent "${agent}" is registered or configured`);
+  const envelope = {
+    task_id: site.idempotencyKey,
+    agent,
+    task,
+    inputs,
+    run: { id: site.runId, flow: site.flow.name },
+    node: site.nodeId,
+    attempt: site.attempt,
+    ...(site.deadline === undefined ? {} : { deadline: new Date(site.deadline).toISOString() }),
+  };
+  const call = () => entry.registration.transport.call(envelope, site.signal);
+  let reply: AgentReply;
+  try {
+    reply = await (entry.queue ? entry.queue.add(call) : call());
+  } catch (error) {
+    if (isGantryError(error)) throw error;
+    const info = toErrorInfo(error, 'AGENT_FAILED');
+    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${info.message}`, { retryable: info.retryable, cause: error });
+  }
+  return normaliseReply(agent, task, reply);
+}
+
+/** Calls a registered function; its own errors become FUNCTION_FAILED. */
+export async function callFunction(fn: FlowFunction | undefined, name: string, input: JsonObject, params: JsonObject, site: CallSite): Promise<JsonObject> {
+  if (fn === undefined) throw new GantryError('FUNCTION_NOT_FOUND', `no function "${name}" is registered`);
+  try {
+    return await fn(input, params, { runId: site.runId, nodeId: site.nodeId, nodeInput: site.input, trigger: site.trigger, signal: site.signal, log: site.log.child({ function: name }) });
+  } catch (error) {
+    if (isGantryError(error)) throw error;
+    throw new GantryError('FUNCTION_FAILED', `function "${name}" failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+  }
+}
+
+/** Calls a service connector with the run's context and the credential resolver. */
+export function callConnector(
+  connector: Connector | undefined,
+  service: string,
+  action: string,
+  params: JsonObject,
+  authentication: string | undefined,
+  site: CallSite,
+  credential: (name: string) => string | undefined,
+): Promise<JsonObject> {
+  if (connector === undefined) return Promise.reject(new GantryError('CONNECTOR_NOT_FOUND', `no connector for service "${service}" is registered`));
+  return connector.call(action, params, {
+    signal: site.signal,
+    run: { id: site.runId, flow: site.flow.name, node: site.nodeId },
+    trigger: site.trigger,
+    idempotencyKey: site.idempotencyKey,
+    log: site.log,
+    credential,
+    ...(authentication === undefined ? {} : { authentication }),
+  });
+}
+
+function normaliseReply(agent: string, task: string, reply: AgentReply): AgentReply {
+  if (typeof reply !== 'object' || reply === null || (reply.status !== 'succeeded' && reply.status !== 'failed')) {
+    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" answered something that is not { status: "succeeded"|"failed", … }`);
+  }
+  if (reply.status === 'failed') {
+    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${reply.error?.message ?? 'no reason given'}`, {
+      retryable: reply.error?.retryable === true,
+    });
+  }
+  return reply;
+}
