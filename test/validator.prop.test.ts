@@ -572,7 +572,11 @@ describe('(c) validation never throws', () => {
   });
 
   it('on flow-shaped documents built from the format\'s own words and inherited property names', () => {
-    fc.assert(fc.property(flowish, expectRobustDocument), { numRuns: RUNS.robust });
+    fc.assert(fc.property(flowish, expectRobustDocument), {
+      numRuns: RUNS.robust,
+      // Found by this property: String() of a value whose `toString` key is not a function threw.
+      examples: [[{ nodes: [{ id: 'a', compensate: { type: { toString: 'webhook' } } }] }], [{ name: 'x', nodes: [], edges: [{ from: { toString: 1 }, to: 'a' }] }]],
+    });
   });
 });
 

@@ -23,7 +23,7 @@ export function describePointer(document: unknown, pointer: string): string {
     }
     case 'edges': {
       if (index === undefined) return 'edges';
-      const ends = isRecord(item) ? ` (${String(item.from)} → ${String(item.to)})` : '';
+      const ends = isRecord(item) ? ` (${plain(item.from)} → ${plain(item.to)})` : '';
       return `edge #${index}${ends}${tail}`;
     }
     case 'error_handlers': {
@@ -45,4 +45,12 @@ export function showValue(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   const text = typeof value === 'number' && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? String(value));
   return `${text.length > 40 ? `${text.slice(0, 37)}…` : text} (${typeof value})`;
+}
+
+/**
+ * A document value as text without calling anything of it: String() would call a
+ * `toString` key that a hostile or broken document may hold.
+ */
+export function plain(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? typeof value);
 }

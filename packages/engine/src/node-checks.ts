@@ -113,8 +113,8 @@ function conditionalFindings(data: Record<string, unknown>, at: string, where: W
         }
       }
     }
-    if (['>', '>=', '<', '<='].includes(String(operator)) && typeof value !== 'number' && typeof value !== 'string') {
-      out.push({ code: 'BAD_VALUE', pointer, message: `${where}: operator "${String(operator)}" compares numbers or strings, got ${showValue(value)}` });
+    if (typeof operator === 'string' && ['>', '>=', '<', '<='].includes(operator) && typeof value !== 'number' && typeof value !== 'string') {
+      out.push({ code: 'BAD_VALUE', pointer, message: `${where}: operator "${operator}" compares numbers or strings, got ${showValue(value)}` });
     }
   });
 }

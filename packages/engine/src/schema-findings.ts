@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { describePointer, showValue } from './describe.js';
+import { describePointer, plain, showValue } from './describe.js';
 import type { Finding } from './diagnostics.js';
 import { joinPointer } from './json-source.js';
 import { didYouMean } from './suggest.js';
@@ -70,7 +70,7 @@ function toFinding(document: unknown, error: ErrorObject, describe: (document: u
 
 function enumFinding(path: string, where: string, error: ErrorObject): Finding {
   const allowed = (error.params as { allowedValues: unknown[] }).allowedValues.map(String);
-  const got = String(error.data);
+  const got = plain(error.data);
   const list = allowed.map((v) => `"${v}"`).join(', ');
   if (/\/type$/.test(path) && /^\/nodes\/\d+(\/compensate)?\/type$/.test(path)) {
     return { code: 'UNKNOWN_NODE_TYPE', pointer: path, message: `${where}: unknown node type ${showValue(error.data)}${didYouMean(got, allowed)}; the types are ${list}` };

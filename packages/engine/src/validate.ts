@@ -143,6 +143,6 @@ function schemaErrors(document: unknown, nodeTypes: ReadonlyMap<string, object |
   const errors = checkFlowSchema(document);
   if (nodeTypes === undefined || nodeTypes.size === 0) return errors;
   // A registered type is not unknown: drop the enum error on its `type` and check its data.
-  const custom = errors.filter((e) => !(e.keyword === 'enum' && /^\/nodes\/\d+(\/compensate)?\/type$/.test(e.instancePath) && nodeTypes.has(String(e.data))));
+  const custom = errors.filter((e) => !(e.keyword === 'enum' && /^\/nodes\/\d+(\/compensate)?\/type$/.test(e.instancePath) && typeof e.data === 'string' && nodeTypes.has(e.data)));
   return [...custom, ...checkCustomData(document, nodeTypes)];
 }
