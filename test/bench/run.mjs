@@ -2,6 +2,7 @@
 import { machine } from './harness.mjs';
 import { validateBench } from './validate.bench.mjs';
 import { heapBench, orchestrationBench, throughputBench } from './orchestration.bench.mjs';
+import { durabilityBench } from './durability.bench.mjs';
 
 console.log(`Gantry benchmarks — ${machine()}, medians of 9 samples after warm-up\n`);
 console.log('Validate and compile a flow (a layered DAG of width 10 with the node types mixed; expressions are distinct, each parsed by JSONata)');
@@ -13,3 +14,9 @@ console.log('\nThroughput of a 10-node chain');
 console.log(await throughputBench());
 console.log('\nHeap for one 10,000-node run');
 console.log(await heapBench());
+
+const durable = await durabilityBench();
+console.log(`\nDurability on SQLite (WAL, synchronous=FULL); ${durable.fsync}`);
+console.log(durable.cost);
+console.log('\nThroughput as the stored history grows');
+console.log(durable.throughput);
