@@ -71,8 +71,11 @@ function hold(path: string, owner: LockOwner): WriteLock {
     owner,
     release() {
       if (!held.delete(lock)) return;
-      const current = readLock(path);
-      if (current?.owner?.token === owner.token) unlinkQuietly(path);
+      try {
+        if (readLock(path)?.owner?.token === owner.token) unlinkSync(path);
+      } catch {
+        // Best effort: a lock left behind is stale once this process is gone, and taken over.
+      }
     },
   };
   held.add(lock);

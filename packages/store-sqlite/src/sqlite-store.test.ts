@@ -98,6 +98,16 @@ describe('SqliteStore round trip', () => {
     expect(store.getRun('ghost')).toBeUndefined();
     store.append([runStarted('r1'), { type: 'run.waiting', runId: 'r1', at: 9_500, on: [] }]);
     expect(store.getRun('r1')?.status).toBe('waiting');
+    // An event after run.finished still takes the next seq.
+    store.append([{ type: 'run.finished', runId: 'r1', at: 9_900, status: 'cancelled' }]);
+    store.append([{ type: 'notification.sent', runId: 'r1', at: 9_901, severity: 'normal', message: 'late' }]);
+    expect(store.getRun('r1')).toMatchObject({ status: 'cancelled', finishedAt: 9_900 });
+    expect(rows(store.path, "SELECT seq, type FROM events WHERE run_id = 'r1' ORDER BY seq")).toEqual([
+      { seq: 1, type: 'run.started' },
+      { seq: 2, type: 'run.waiting' },
+      { seq: 3, type: 'run.finished' },
+      { seq: 4, type: 'notification.sent' },
+    ]);
     store.close();
   });
 

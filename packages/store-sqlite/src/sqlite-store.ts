@@ -62,7 +62,7 @@ export class SqliteStore implements RunStore {
   private readonly db: Database.Database;
   private readonly lock: WriteLock | undefined;
   private readonly statements: ReturnType<typeof prepare>;
-  /** The last seq of each run this process wrote to (only the writer appends, so it stays right). */
+  /** The last seq of each unfinished run this process wrote to (only the writer appends, so it stays right). */
   private readonly lastSeq = new Map<string, number>();
   private readonly appendBatch: (events: readonly RunEvent[], seqs: Map<string, number>) => void;
   private closed = false;
@@ -113,6 +113,8 @@ export class SqliteStore implements RunStore {
       throw this.failure(error);
     }
     for (const [runId, seq] of seqs) this.lastSeq.set(runId, seq);
+    // A finished run is forgotten here (a late event looks its seq up again): the map stays small.
+    for (const event of events) if (event.type === 'run.finished') this.lastSeq.delete(event.runId);
   }
 
   private appendOne(event: RunEvent, seqs: Map<string, number>, batchSize: number): void {
