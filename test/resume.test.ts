@@ -235,3 +235,43 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     expect(() => p.after(clock).resume('nope')).toThrow(GantryError);
   });
 });
+
+describe('a store that fails to write', () => {
+  it('stops the runs of the failed write: their executors are aborted and they end failed with the store error', async () => {
+    const journal = new MemoryStore();
+    let broken = false;
+    const store: RunStore = Object.assign(Object.create(journal) as MemoryStore, {
+      append(events: readonly RunEvent[]) {
+        if (broken) throw new GantryError('STORE_FAILED', 'disk full');
+        journal.append(events);
+      },
+    });
+    let aborted = false;
+    const agent = moduleAgent((_inputs: JsonObject, task, signal) => {
+      if (task.task === 'slow') return new Promise((_, reject) => signal.addEventListener('abort', () => ((aborted = true), reject(signal.reason))));
+      return {};
+    });
+    const clock = new FakeClock();
+    const engine = createEngine({ executors: builtinExecutors, store, clock, agents: { worker: agent } });
+    const flow = { name: 'disk', nodes: [step('fast'), step('slow'), step('after')], edges: [{ from: 'fast', to: 'after' }] };
+    const run = await engine.start(flow, { runId: 'r9' });
+    broken = true;
+    await settle(clock);
+    const result = await run.finished;
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ code: 'STORE_FAILED' });
+    expect(result.error?.message).toContain('disk full');
+    expect(aborted).toBe(true);
+    expect(journal.events('r9').map((e) => e.type)).toEqual(['run.started', 'node.started', 'node.started']);
+  });
+
+  it('creates a run with its start in one write: a run id used twice is refused and nothing of the second is kept', async () => {
+    const journal = new MemoryStore();
+    const clock = new FakeClock();
+    const engine = createEngine({ executors: builtinExecutors, store: journal, clock, agents: { worker: moduleAgent(() => ({})) } });
+    await (await engine.start({ name: 'once', nodes: [step('a')] }, { runId: 'same' })).finished;
+    await expect(engine.start({ name: 'twice', nodes: [step('b')] }, { runId: 'same' })).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    expect(journal.getRun('same')?.flowName).toBe('once');
+    expect(journal.events('same').filter((e) => e.type === 'run.started')).toHaveLength(1);
+  });
+});

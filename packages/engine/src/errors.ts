@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   OUTPUT_INVALID: 'A node\'s output (after its output mapping) is not a JSON object.',
   CANCELLED: 'The run was cancelled; every running executor was aborted.',
   RUN_NOT_FOUND: 'No run has that id.',
+  STORE_FAILED: 'The run store could not write (disk full, an I/O error): the runs of that write stop, since what is not in their journal cannot be trusted.',
   RUN_FINISHED: 'The run has finished already: it cannot be cancelled (HTTP 409).',
   STORE_CONFLICT: 'A store write contradicts what is recorded (a second completion of one node, a run id that exists); nothing of that write was recorded.',
   STORE_LOCKED: 'Another process owns the run store for writing; the message names its pid and host, and read-only commands still work meanwhile.',

@@ -53,6 +53,12 @@ describe('SqliteStore under the engine', () => {
       batches.push(events.length);
       append(events);
     };
+    // A run is created with its run.started, in one write of its own.
+    const createRun = store.createRun.bind(store);
+    store.createRun = (record, events = []) => {
+      batches.push(events.length);
+      createRun(record, events);
+    };
     const engine = createEngine({ store, executors: [step as unknown as ExecutorDefinition<never>] });
     const heard: RunEvent[] = [];
     engine.on('event', (e) => heard.push(e));

@@ -65,6 +65,7 @@ export class SqliteStore implements RunStore {
   /** The last seq of each unfinished run this process wrote to (only the writer appends, so it stays right). */
   private readonly lastSeq = new Map<string, number>();
   private readonly appendBatch: (events: readonly RunEvent[], seqs: Map<string, number>) => void;
+  private readonly createBatch: (record: RunRecord, events: readonly RunEvent[], seqs: Map<string, number>) => void;
   private closed = false;
 
   /** @internal Use `openSqliteStore`: it validates the file and takes the lock first. */
@@ -77,29 +78,39 @@ export class SqliteStore implements RunStore {
     this.appendBatch = db.transaction((events: readonly RunEvent[], seqs: Map<string, number>) => {
       for (const event of events) this.appendOne(event, seqs, events.length);
     }).immediate;
+    this.createBatch = db.transaction((record: RunRecord, events: readonly RunEvent[], seqs: Map<string, number>) => {
+      this.insertRun(record);
+      for (const event of events) this.appendOne(event, seqs, events.length);
+    }).immediate;
   }
 
-  /** Records a new run; a run id that exists is refused with STORE_CONFLICT. */
-  createRun(record: RunRecord): void {
+  /** Records a new run with its first events, in one transaction; a run id that exists is refused with STORE_CONFLICT. */
+  createRun(record: RunRecord, events: readonly RunEvent[] = []): void {
     this.writable('createRun');
+    const seqs = new Map<string, number>();
     try {
-      this.statements.insertRun.run(
-        record.runId,
-        record.flowName,
-        record.flowHash,
-        record.flowText,
-        record.flowSource ?? null,
-        record.parentRunId ?? null,
-        record.startedAt,
-        record.status,
-        record.finishedAt ?? null,
-      );
+      this.createBatch(record, events, seqs);
     } catch (error) {
       if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new GantryError('STORE_CONFLICT', `run ${record.runId} exists already in ${this.path}; a run id is used once`, { cause: error });
       }
       throw this.failure(error);
     }
+    for (const [runId, seq] of seqs) this.lastSeq.set(runId, seq);
+  }
+
+  private insertRun(record: RunRecord): void {
+    this.statements.insertRun.run(
+      record.runId,
+      record.flowName,
+      record.flowHash,
+      record.flowText,
+      record.flowSource ?? null,
+      record.parentRunId ?? null,
+      record.startedAt,
+      record.status,
+      record.finishedAt ?? null,
+    );
   }
 
   /** Appends the events in one transaction: all of them are durable when this returns, or none is written. */

@@ -88,6 +88,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const queue = resolved.concurrency === Infinity ? undefined : new PQueue({ concurrency: resolved.concurrency });
   const flowsByPath = new Map<string, Promise<CompiledFlow>>();
   let pending: RunEvent[] = [];
+  /** Runs started this tick: each is created with its first events, in one commit. */
+  const creating = new Map<string, RunRecord>();
   let flushQueued = false;
 
   // A flow checked against the registries is not checked again until something is registered.
@@ -147,9 +149,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       const params = resolveParams(compiled, startOptions.params);
       const runId = startOptions.runId ?? resolved.ids();
+      if (live.has(runId)) throw new GantryError('STORE_CONFLICT', `run ${runId} is running already; a run id is used once`);
       const trigger = startOptions.trigger ?? {};
       const execution = new RunExecution(core, compiled, runId);
-      resolved.store.createRun({
+      creating.set(runId, {
         runId,
         flowName: compiled.name,
         flowHash: compiled.hash,
@@ -245,10 +248,35 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function flush(): void {
     flushQueued = false;
-    if (pending.length === 0) return;
+    if (pending.length === 0 && creating.size === 0) return;
     const events = pending;
     pending = [];
-    resolved.store.append(events);
+    const created = [...creating.values()];
+    creating.clear();
+    try {
+      // A new run is created with its run.started; what follows goes with the tick's other events.
+      const starts = new Set<RunEvent>();
+      for (const record of created) {
+        const start = events.find((e) => e.runId === record.runId && e.type === 'run.started');
+        if (start !== undefined) starts.add(start);
+        resolved.store.createRun(record, start === undefined ? [] : [start]);
+      }
+      const rest = starts.size === 0 ? events : events.filter((e) => !starts.has(e));
+      if (rest.length > 0) resolved.store.append(rest);
+    } catch (error) {
+      // What is not in the journal cannot be trusted: the runs of this write stop here.
+      const runs = new Set([...events.map((e) => e.runId), ...created.map((r) => r.runId)]);
+      for (const runId of runs) live.get(runId)?.journalFailed(error);
+      throw error;
+    }
+  }
+
+  function flushLater(): void {
+    try {
+      flush();
+    } catch (error) {
+      resolved.logger.error({ err: error }, 'the run store could not write; the runs concerned were stopped');
+    }
   }
 
   const core: EngineCore = {
@@ -260,7 +288,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (!flushQueued) {
         flushQueued = true;
         // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
-        void RESOLVED.then(flush);
+        void RESOLVED.then(flushLater);
       }
       // What a caller is told has happened (a run started, a decision taken, a run waiting or
       // finished) is durable before the call returns; the rest is written at the end of the tick.

@@ -49,6 +49,8 @@ export class RunExecution {
   private waiting = 0;
   private ending = false;
   private bindingsCache: Bindings | undefined;
+  /** `finished` has been resolved (the run ended, or its journal failed). */
+  private resolved = false;
 
   constructor(
     readonly core: EngineCore,
@@ -112,7 +114,15 @@ export class RunExecution {
   record(event: RunEvent): void {
     const before = this.state.status;
     applyEvent(this.state, event);
-    this.core.record(event);
+    try {
+      this.core.record(event);
+    } catch (error) {
+      // The store failed to write: journalFailed has stopped the run. A caller that asked for
+      // this change (start, decide) is told; the run's own machinery just stops.
+      if (event.type === 'run.started' || event.type === 'approval.decided') throw error;
+      this.log.error({ err: error }, 'the run store could not write this run; it was stopped');
+      return;
+    }
     if (this.state.status !== before) {
       this.core.statusChanged(this.runId, this.state.status, this.state.finishedAt);
       this.onStatus?.(this.state.status);
@@ -474,6 +484,22 @@ export class RunExecution {
     }
   }
 
+  /**
+   * The store could not write this run's journal: it stops at once (its executors are aborted)
+   * and ends failed in memory; what was not written cannot be trusted, nor recorded.
+   */
+  journalFailed(error: unknown): void {
+    if (this.resolved) return;
+    this.ending = true;
+    this.abort?.abort(error);
+    this.attempts.abortAll(new GantryError('STORE_FAILED', 'the run store could not write'));
+    this.approvalWaits?.abandon();
+    this.core.released(this.runId);
+    const info = toErrorInfo(error, 'STORE_FAILED');
+    this.resolved = true;
+    this.resolveFinished({ runId: this.runId, status: 'failed', output: undefined, error: { ...info, message: `the run's journal could not be written: ${info.message}` } });
+  }
+
   cancel(): void {
     if (this.state.status !== 'running' && this.state.status !== 'waiting') return;
     if (this.ending && this.state.finishedAt !== undefined) return;
@@ -487,10 +513,13 @@ export class RunExecution {
   }
 
   private end(status: FinalRunStatus, error: (ErrorInfo & { nodeId?: string }) | undefined): void {
-    if (this.state.finishedAt !== undefined) return;
+    if (this.state.finishedAt !== undefined || this.resolved) return;
     this.ending = true;
     const output = status === 'succeeded' || status === 'blocked' ? this.output() : undefined;
     this.record({ type: 'run.finished', runId: this.runId, at: this.now(), status, ...(output ? { output } : {}), ...(error ? { error } : {}) });
+    // A journal that failed to take run.finished has already ended the run as failed.
+    if (this.resolved) return;
+    this.resolved = true;
     this.core.released(this.runId);
     this.resolveFinished({ runId: this.runId, status, output, error });
   }

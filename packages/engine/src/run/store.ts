@@ -1,3 +1,4 @@
+import { GantryError } from '../errors.js';
 import type { FinalRunStatus, RunEvent, RunStatus } from './events.js';
 
 /** What a store keeps about a run besides its journal: enough to list runs and resume them. */
@@ -25,8 +26,11 @@ export interface RunFilter {
  * Small on purpose, so that a SQLite store and a Postgres store can follow the same contract.
  */
 export interface RunStore {
-  /** Records a new run; refuses a run id that exists. */
-  createRun(record: RunRecord): void;
+  /**
+   * Records a new run with its first events (run.started), in one commit: a run is never found
+   * without its start. Refuses a run id that exists.
+   */
+  createRun(record: RunRecord, events?: readonly RunEvent[]): void;
   /** Appends events (of one or several runs) to their runs' journals, in order. */
   append(events: readonly RunEvent[]): void;
   /** Marks a run's status (for listing); the journal stays the source of truth. */
@@ -61,9 +65,9 @@ export class MemoryStore implements RunStore {
     this.keepFinished = keep;
   }
 
-  createRun(record: RunRecord): void {
-    if (this.runs.has(record.runId)) throw new Error(`run ${record.runId} exists already`);
-    this.runs.set(record.runId, { record: { ...record }, events: [] });
+  createRun(record: RunRecord, events: readonly RunEvent[] = []): void {
+    if (this.runs.has(record.runId)) throw new GantryError('STORE_CONFLICT', `run ${record.runId} exists already; a run id is used once`);
+    this.runs.set(record.runId, { record: { ...record }, events: [...events] });
   }
 
   append(events: readonly RunEvent[]): void {
