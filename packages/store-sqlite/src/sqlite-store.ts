@@ -195,7 +195,27 @@ export class SqliteStore implements RunStore {
     if (filter.limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
       throw new GantryError('USAGE', `listRuns: expected limit to be an integer ≥ 0, got ${String(filter.limit)} (${typeof filter.limit})`);
     }
-    const rows = this.read(() => (filter.status === undefined ? this.statements.listRuns.all(limit) : this.statements.listByStatus.all(filter.status, limit)));
+    const simple = filter.parentRunId === undefined && (filter.status === undefined || typeof filter.status === 'string');
+    if (simple) {
+      const status = filter.status as RunStatus | undefined;
+      const rows = this.read(() => (status === undefined ? this.statements.listRuns.all(limit) : this.statements.listByStatus.all(status, limit)));
+      return rows.map(toRecord);
+    }
+    // Several statuses or a parent: a query built for the filter, its values bound, never spliced.
+    const where: string[] = [];
+    const values: (string | number)[] = [];
+    if (filter.status !== undefined) {
+      const statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];
+      where.push(`status IN (${statuses.map(() => '?').join(', ') || 'NULL'})`);
+      values.push(...statuses);
+    }
+    if (filter.parentRunId === null) where.push('parent_run_id IS NULL');
+    else if (filter.parentRunId !== undefined) {
+      where.push('parent_run_id = ?');
+      values.push(filter.parentRunId);
+    }
+    const sql = `SELECT * FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid DESC LIMIT ?`;
+    const rows = this.read(() => this.db.prepare<(string | number)[], RunRow>(sql).all(...values, limit));
     return rows.map(toRecord);
   }
 

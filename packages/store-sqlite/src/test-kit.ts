@@ -69,7 +69,7 @@ export interface ChildResult {
  * `onLine` hears each line of output as it comes (to act while the child still runs).
  */
 export function runChild(body: string, args: readonly string[] = [], onLine?: (line: string, child: { pid: number; stdin: NodeJS.WritableStream }) => void): Promise<ChildResult> {
-  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: build first (cd /work/main && npx tsc -b)`);
+  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: build first (npx tsc -b at the repository root)`);
   const script = `import { openSqliteStore } from ${JSON.stringify(pathToFileURL(DIST).href)};
 const out = (value) => process.stdout.write(JSON.stringify(value) + '\\n');
 const args = process.argv.slice(1);

@@ -7,9 +7,11 @@ import { openStore } from '../store.js';
 
 const decideHelp = (verb: 'approve' | 'reject') => `Usage: gantry ${verb} <runId> <nodeId> --as <principal> [--comment c] [--config f]
 
-${verb === 'approve' ? 'Approves' : 'Rejects'} a stored run's waiting approval as a principal (DESIGN §3.5: only holders of a
-listed role, not the run's initiator unless allowed, before the deadline). The decision is kept
-in the run's journal; "gantry resume <runId>" carries the run on.`;
+${verb === 'approve' ? 'Approves' : 'Rejects'} a stored run's waiting approval as a principal: only a holder of a listed
+role may decide, the run's initiator may not approve unless the node allows it, and not after
+the deadline. The decision is kept in the run's journal; "gantry resume <runId>" carries the
+run on. While a "gantry run" of this folder is still going, answer at its prompt instead: one
+process writes the store at a time.`;
 
 export const approveHelp = decideHelp('approve');
 export const rejectHelp = decideHelp('reject');
@@ -48,8 +50,8 @@ export const rejectCommand = decideCommand('reject');
 export const cancelHelp = `Usage: gantry cancel <runId> [--config f]
 
 Cancels a stored unfinished run (and its sub-flow runs): every node not yet ended is recorded as
-skipped and the run ends cancelled. A run that another gantry process is running is cancelled
-there (Ctrl-C, or the HTTP API of gantry serve).`;
+skipped and the run ends cancelled. A run that a "gantry run" is still running is cancelled
+there, with Ctrl-C.`;
 
 export async function cancelCommand(argv: string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('cancel', argv, { config: { type: 'string' } });

@@ -17,7 +17,7 @@ timers and approval deadlines keep their times.
 Options:
   --approve-as name  approve every approval as this principal (repeatable, in order)
   --json             print every event as one JSON object per line
-  --config f         the configuration @default ./gantry.config.json if present
+  --config f         the configuration (default: ./gantry.config.json if present)
 
 Exit status: as gantry run, for the last run resumed; 0 when there was nothing to resume.`;
 
@@ -43,8 +43,9 @@ export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
       return EXIT.succeeded;
     }
     let code: ExitCode = EXIT.succeeded;
+    const heard = new Set(history);
     for (const run of runs) {
-      const before = stored ?? store.events(run.id).filter((e) => !history.includes(e));
+      const before = stored ?? store.events(run.id).filter((e) => !heard.has(e));
       const options = { json: values.json === true, approveAs: (values['approve-as'] as string[] | undefined) ?? [], storeFile: relative(io.cwd, storePath(loaded, io.cwd)) };
       code = await watchRun(engine, run, io, options, [...before, ...history.filter((e) => e.runId === run.id)]);
     }

@@ -18,10 +18,10 @@ terminal (or takes them from --approve-as).
 Options:
   --param k=v        a run parameter (repeatable); JSON values are parsed: --param steps=[10,100]
   --input file       the trigger payload (a webhook body) as JSON; - reads standard input
-  --config file      the configuration (agents, principals, credentials…) @default ./gantry.config.json if present
+  --config file      the configuration (agents, principals, credentials…) (default: ./gantry.config.json if present)
   --approve-as name  approve every approval as this principal (repeatable, in order)
   --json             print every event as one JSON object per line instead of the live view
-  --log-level level  engine logs on stderr: fatal, error, warn, info, debug @default silent
+  --log-level level  engine logs on stderr: fatal, error, warn, info, debug (default: silent)
   -h, --help         show this help
 
 Exit status: 0 succeeded, 1 failed / rolled back / cancelled, 2 invalid flow or usage, 3 blocked,

@@ -16,9 +16,9 @@ Works while another gantry process runs flows.
 
 Options:
   --status s   only runs with this status: ${STATUSES.join(', ')}
-  --limit n    at most n runs @default 50
+  --limit n    at most n runs (default: 50)
   --json       print the runs as JSON
-  --config f   the configuration (its store.path) @default ./gantry.config.json if present`;
+  --config f   the configuration (its store.path) (default: ./gantry.config.json if present)`;
 
 export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('runs', argv, {
@@ -63,7 +63,7 @@ the decisions taken on it (who, when, how) and its errors; then the run's outcom
 
 Options:
   --json       print the run's record and journal as JSON
-  --config f   the configuration (its store.path) @default ./gantry.config.json if present`;
+  --config f   the configuration (its store.path) (default: ./gantry.config.json if present)`;
 
 export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('show', argv, { json: { type: 'boolean' }, config: { type: 'string' } });

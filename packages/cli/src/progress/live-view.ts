@@ -29,7 +29,7 @@ export class LiveView {
 
   draw(): void {
     if (this.paused) return;
-    const lines = renderRows(this.board, this.style, this.now(), this.out.columns ?? 120, this.frame++);
+    const lines = renderRows(this.board, this.style, this.now(), this.out.columns || 120, this.frame++);
     const up = this.drawn > 0 ? `\u001b[${this.drawn}A` : '';
     this.out.write(`${up}${lines.map((l) => `\r\u001b[2K${l}`).join('\n')}\n`);
     this.drawn = lines.length;

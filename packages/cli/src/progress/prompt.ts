@@ -9,6 +9,18 @@ import { isGantryError, type ApprovalRequestedEvent, type Engine } from '@gantry
 export async function promptForApproval(engine: Engine, event: ApprovalRequestedEvent, input: Readable, output: Writable): Promise<boolean> {
   const rl = createInterface({ input, output, terminal: true });
   try {
+    return await ask(rl, engine, event, output);
+  } catch (error) {
+    // Ctrl-D or Ctrl-C at the prompt: the approval is left waiting, as with an empty answer.
+    if ((error as { name?: string }).name === 'AbortError' || (error as { code?: string }).code === 'ABORT_ERR') return false;
+    throw error;
+  } finally {
+    rl.close();
+  }
+}
+
+async function ask(rl: ReturnType<typeof createInterface>, engine: Engine, event: ApprovalRequestedEvent, output: Writable): Promise<boolean> {
+  {
     output.write(`\nApproval needed: "${event.nodeId}" — approvers ${event.approvers.join(', ')}${event.required < event.approvers.length ? ` (${event.required} of them)` : ''}${event.message ? `\n  ${event.message}` : ''}\n`);
     for (;;) {
       const run = engine.run(event.runId);
@@ -33,7 +45,5 @@ export async function promptForApproval(engine: Engine, event: ApprovalRequested
         output.write(`  ${error.code}: ${error.message}\n`);
       }
     }
-  } finally {
-    rl.close();
   }
 }

@@ -52,7 +52,8 @@ function clip(line: string, width: number): string {
       i = end;
       continue;
     }
-    if (visible >= width - 1) return `${out}…\u001b[0m`;
+    // The reset only where the line was styled: plain output stays plain.
+    if (visible >= width - 1) return `${out}…${line.includes('\u001b[') ? '\u001b[0m' : ''}`;
     out += line[i];
     visible++;
   }

@@ -16,7 +16,7 @@ import { missingRegistrations } from './preflight.js';
 import { checkDecision } from './decisions.js';
 import { isTerminal, replay, type RunState } from './state.js';
 import { callAgent, callConnector, callFunction, type AgentEntry } from './calls.js';
-import { isFinal, type RunRecord } from './store.js';
+import type { RunRecord } from './store.js';
 
 export interface StartOptions {
   /** @default {} — each declared param falls back to its default */
@@ -182,7 +182,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         const run = live.has(runId) ? handle(live.get(runId)!) : resumeRun(runId);
         return [run];
       }
-      const unfinished = resolved.store.listRuns().filter((r) => !isFinal(r.status) && r.parentRunId === undefined && !live.has(r.runId));
+      const unfinished = resolved.store.listRuns({ status: ['running', 'waiting'], parentRunId: null }).filter((r) => !live.has(r.runId));
       return unfinished.reverse().map((r) => resumeRun(r.runId));
     },
     decide(runId, nodeId, decision) {
@@ -231,8 +231,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     events.push({ type: 'run.finished', runId, at, status: 'cancelled' });
     resolved.store.append(events);
     resolved.store.setStatus(runId, 'cancelled', at);
-    for (const child of resolved.store.listRuns()) {
-      if (child.parentRunId === runId && !isFinal(child.status) && !live.has(child.runId)) cancelStored(child.runId);
+    for (const child of resolved.store.listRuns({ parentRunId: runId, status: ['running', 'waiting'] })) {
+      if (!live.has(child.runId)) cancelStored(child.runId);
     }
   }
 

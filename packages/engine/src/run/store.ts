@@ -17,8 +17,19 @@ export interface RunRecord {
 }
 
 export interface RunFilter {
-  readonly status?: RunStatus;
+  /** Only runs with this status (or one of these). */
+  readonly status?: RunStatus | readonly RunStatus[];
+  /** Only the sub-flow runs of this run; `null` for top-level runs only. */
+  readonly parentRunId?: string | null;
   readonly limit?: number;
+}
+
+/** Whether a run passes a filter's status and parent conditions (for stores that filter in code). */
+export function matchesFilter(record: RunRecord, filter: RunFilter): boolean {
+  const { status, parentRunId } = filter;
+  if (status !== undefined && !(typeof status === 'string' ? record.status === status : status.includes(record.status))) return false;
+  if (parentRunId !== undefined && (record.parentRunId ?? null) !== parentRunId) return false;
+  return true;
 }
 
 /**
@@ -103,7 +114,7 @@ export class MemoryStore implements RunStore {
   }
 
   listRuns(filter: RunFilter = {}): RunRecord[] {
-    const all = [...this.runs.values()].map((r) => r.record).filter((r) => filter.status === undefined || r.status === filter.status);
+    const all = [...this.runs.values()].map((r) => r.record).filter((r) => matchesFilter(r, filter));
     all.sort((a, b) => b.startedAt - a.startedAt);
     return filter.limit === undefined ? all : all.slice(0, filter.limit);
   }
