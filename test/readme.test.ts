@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileFlow, createEngine, validateConfigText, validateFlowDocument, validateFlowText, type JsonObject } from '@gantry/engine';
@@ -63,6 +64,28 @@ describe('the README examples', () => {
   it('validates the configuration example', () => {
     const [{ code }] = examples('config') as [{ code: string }];
     expect(validateConfigText(code).diagnostics).toEqual([]);
+  });
+
+  it('runs "Your first flow" through the CLI as the README shows: succeeded, then waiting, approved and resumed', () => {
+    const files = [...README.matchAll(/<!-- example: first-flow (\S+) -->\n```\w*\n([\s\S]*?)```/g)];
+    expect(files.map((m) => m[1])).toEqual(['hello.json', 'greeter.mjs', 'gantry.config.json']);
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-first-'));
+    for (const [, name, text] of files) writeFileSync(join(dir, name!), text!);
+    writeFileSync(join(dir, 'trigger.json'), '{ "name": "world" }');
+    const gantry = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      expect(gantry('run', 'hello.json', '--input', 'trigger.json', '--approve-as', 'tech-lead').status).toBe(0);
+      const waiting = gantry('run', 'hello.json', '--input', 'trigger.json');
+      expect(waiting.status).toBe(4);
+      const runId = /gantry approve (\S+) approval/.exec(waiting.stdout)?.[1];
+      expect(runId, waiting.stdout).toBeDefined();
+      expect(gantry('runs').stdout).toContain(runId);
+      expect(gantry('approve', runId!, 'approval', '--as', 'tech-lead').status).toBe(0);
+      expect(gantry('resume', runId!).status).toBe(0);
+      expect(gantry('show', runId!).stdout).toContain('"message":"hello, world!"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs the embedding example as a program', () => {

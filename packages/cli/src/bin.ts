@@ -10,6 +10,10 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Through the workspace's script (`pnpm gantry …`) the command runs in the repository root; the
+// user's paths are relative to the folder they typed it in.
+if (process.env.npm_lifecycle_event === 'gantry' && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+
 const code = await main(process.argv.slice(2));
 // A finished command exits even if timers remain (an abandoned approval's deadline); the exit
 // waits until what was written to stdout and stderr has been handed over.
