@@ -348,7 +348,8 @@ export function validFlow(options: FlowOptions = {}): fc.Arbitrary<GeneratedFlow
     const seen = new Set<string>();
     for (let i = 0; i < n; i++) {
       let id = d.from(A.id);
-      if (seen.has(id)) id = `${id}_${i}`;
+      // A suffixed id can collide with one drawn earlier ("_" + "_3" is "__3"): suffix until free.
+      for (let k = i; seen.has(id); k++) id = `${id}_${k}`;
       seen.add(id);
       ids[i] = id;
     }
