@@ -20,7 +20,7 @@ export async function callAgents(ctx: ExecutorContext, calls: readonly AgentCall
   ctx.signal.addEventListener('abort', abort, { once: true });
   const outcomes = await Promise.allSettled(
     calls.map(async (call) => {
-      const reply = await ctx.callAgent(call.agent, call.task, pickInputs(ctx.input, call.inputs), { signal: siblings.signal });
+      const reply = await ctx.callAgent(call.agent, call.task, pickInputs(ctx.input, call.inputs), { signal: siblings.signal, key: `${call.agent}.${call.task}` });
       return { ...(reply.result ?? {}), ...(reply.metrics ?? {}) } as JsonObject;
     }).map((p) =>
       p.catch((error: unknown) => {

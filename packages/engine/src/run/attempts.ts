@@ -36,7 +36,7 @@ export class Attempts {
   }
 
   /** Runs the items of a for_each node, `concurrency` at a time, stopping at the first failure. */
-  forEach(node: CompiledNode, input: JsonObject, items: JsonValue[], done?: ReadonlyMap<number, JsonValue>): void {
+  forEach(node: CompiledNode, input: JsonObject, items: JsonValue[], done?: ReadonlyMap<number, JsonValue>, started?: ReadonlyMap<number, number>): void {
     const limit = node.definition.concurrency ?? 1;
     const results: JsonValue[] = new Array(items.length);
     // After a restart the items that succeeded before it keep their results and do not run again.
@@ -47,7 +47,8 @@ export class Attempts {
     const launch = () => {
       while (!progress.failed && progress.next < todo.length && progress.next - progress.done < limit) {
         const index = todo[progress.next++]!;
-        this.attempt(node, input, 1, { value: items[index]!, index }, (outcome) => {
+        // An item that had started before a restart runs again as its next attempt.
+        this.attempt(node, input, (started?.get(index) ?? 0) + 1, { value: items[index]!, index }, (outcome) => {
           if (this.x.isEnding || progress.failed) return;
           if (outcome.ok) {
             results[index] = outcome.output;
@@ -73,14 +74,14 @@ export class Attempts {
     }
   }
 
-  private attempt(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, onItem: ((outcome: ItemOutcome) => void) | undefined): void {
+  private attempt(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, onItem: ((outcome: ItemOutcome) => void) | undefined, retried = false): void {
     const x = this.x;
     const def = node.definition;
     const plan = x.planOf(node);
     const own = def.timeout !== undefined || item !== undefined;
     const current: Attempt = { node, item: item?.index, number, controller: own ? new AbortController() : undefined, done: false };
     if (own) this.tracked.add(current);
-    if (item !== undefined && number === 1) {
+    if (item !== undefined && !retried) {
       x.record({ type: 'node.started', runId: x.runId, at: x.now(), nodeId: node.id, attempt: number, item: item.index });
     }
     const settle = (outcome: Outcome) => {
@@ -118,7 +119,10 @@ export class Attempts {
       const ctx = new AttemptContext(x, current, input, item, current.controller?.signal, deadline);
       return this.execute(node, ctx, item, plan.dynamicData);
     };
-    const running = x.core.limited ? x.core.limit(() => this.holdSlot(current, start)) : start();
+    // The executor starts once this tick's journal write (its node.started) is durable: an effect
+    // is never made by an attempt the journal does not know of.
+    const begin = () => x.core.afterJournal(start);
+    const running = x.core.limited ? x.core.limit(() => this.holdSlot(current, begin)) : begin();
     running.then(
       (result) => settle({ ok: true, result }),
       (error) => settle({ ok: false, error }),
@@ -175,7 +179,7 @@ export class Attempts {
       if (x.isEnding) return;
       x.record({ type: 'timer.fired', at: x.now(), ...base, timerId });
       x.record({ type: 'node.started', at: x.now(), ...base, attempt: number + 1, input });
-      this.attempt(node, input, number + 1, item, onItem);
+      this.attempt(node, input, number + 1, item, onItem, true);
     });
   }
 

@@ -91,8 +91,13 @@ export class AttemptContext implements ExecutorContext, CallSite {
     return this.execution.sleepUntil(this.current, at, this.signal, ++this.waits);
   }
 
-  callAgent(agent: string, task: string, inputs: JsonObject, options?: { signal?: AbortSignal }): Promise<AgentReply> {
-    const site: CallSite = options?.signal === undefined ? this : { ...this.site(), signal: options.signal };
+  callAgent(agent: string, task: string, inputs: JsonObject, options?: { signal?: AbortSignal; key?: string }): Promise<AgentReply> {
+    if (options?.signal === undefined && options?.key === undefined) return this.execution.core.callAgent(agent, task, inputs, this);
+    const site: CallSite = {
+      ...this.site(),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.key === undefined ? {} : { idempotencyKey: `${this.idempotencyKey}:${options.key}` }),
+    };
     return this.execution.core.callAgent(agent, task, inputs, site);
   }
 

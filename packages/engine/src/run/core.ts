@@ -34,6 +34,8 @@ export interface EngineCore {
   /** The task that undoes `task` of `agent`, from the agent's registration. */
   compensationFor(agent: string, task: string): string | undefined;
   notify(notification: Notification): Promise<void>;
+  /** Runs `fn` once the journal write of the current tick has been made (after the pending flush). */
+  afterJournal<T>(fn: () => Promise<T>): Promise<T>;
   /** Whether attempts go through the global concurrency limit (else `limit` need not be called). */
   readonly limited: boolean;
   /** Runs `fn` within the engine's global concurrency limit. */

@@ -350,6 +350,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (resolved.notifier) return resolved.notifier(notification);
       resolved.logger.warn({ notification }, notification.message);
     },
+    // The flush of this tick was queued when its first event was recorded, so a callback queued
+    // now runs after it: microtasks run in order.
+    afterJournal: (fn) => RESOLVED.then(fn),
     limited: queue !== undefined,
     limit: queue === undefined ? (fn) => fn() : (fn) => queue.add(fn),
     statusChanged(runId, status, finishedAt) {

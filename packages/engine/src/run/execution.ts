@@ -195,7 +195,8 @@ export class RunExecution {
       const def = node.definition;
       const items = Array.isArray(def.for_each) ? def.for_each : await evaluateExpression(this.flow, def.for_each!, input, this.bindings());
       if (!Array.isArray(items)) throw new GantryError('EXPRESSION_FAILED', `node "${node.id}": for_each must give an array, got ${items === null ? 'null' : typeof items}`);
-      this.attempts.forEach(node, input, items, this.state.nodes.get(node.id)?.items);
+      const n = this.state.nodes.get(node.id);
+      this.attempts.forEach(node, input, items, n?.items, n?.itemAttempts);
     } catch (error) {
       if (!this.ending) this.failed(node, toErrorInfo(error, 'EXPRESSION_FAILED'));
     }

@@ -125,8 +125,12 @@ export interface ExecutorContext {
   evaluate(value: JsonValue, input?: JsonValue): Promise<JsonValue>;
   /** Resolves after `at` (epoch ms); a durable timer. */
   sleepUntil(at: number): Promise<void>;
-  /** Calls an agent; `signal` narrows the abort (a parallel node's siblings), the attempt's applies too. */
-  callAgent(agent: string, task: string, inputs: JsonObject, options?: { signal?: AbortSignal }): Promise<AgentReply>;
+  /**
+   * Calls an agent; `signal` narrows the abort (a parallel node's siblings), the attempt's applies
+   * too. `key` tells apart the calls of one node (a parallel node's agents): it extends the
+   * idempotency key, so that each call has its own, stable across retries and restarts.
+   */
+  callAgent(agent: string, task: string, inputs: JsonObject, options?: { signal?: AbortSignal; key?: string }): Promise<AgentReply>;
   callFunction(name: string, input: JsonObject, params: JsonObject): Promise<JsonObject>;
   callConnector(service: string, action: string, params: JsonObject, authentication?: string): Promise<JsonObject>;
   requestApproval(request: ApprovalRequest): Promise<ApprovalOutcome>;

@@ -17,6 +17,8 @@ export interface NodeState {
   skipReason?: string;
   /** for_each items that succeeded, by index. */
   items?: Map<number, JsonValue>;
+  /** The last attempt started of each for_each item, by index. */
+  itemAttempts?: Map<number, number>;
   waitingOn?: { kind: 'approval' | 'timer'; until: number };
   decisions?: ApprovalDecidedEvent[];
   /** Its approval as last requested (kept after the node ends). */
@@ -82,11 +84,13 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       break;
     case 'node.started': {
       const n = node(state, event.nodeId);
-      if (event.item === undefined) {
-        n.status = 'running';
-        n.input = event.input;
-        n.startedAt ??= event.at;
+      if (event.item !== undefined) {
+        (n.itemAttempts ??= new Map()).set(event.item, event.attempt);
+        break;
       }
+      n.status = 'running';
+      n.input = event.input;
+      n.startedAt ??= event.at;
       n.attempt = event.attempt;
       n.waitingOn = undefined;
       if (state.status === 'waiting') state.status = 'running';
