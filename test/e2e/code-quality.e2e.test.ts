@@ -93,7 +93,9 @@ function succeededOutput(result: GantryResult, nodeId: string): JsonObject {
 function expectIdempotencyKeys(calls: AgentCall[], runId: string): void {
   for (const call of calls) {
     expect(call.run.id).toBe(runId);
-    expect(call.task_id).toBe(`${runId}:${call.node}`);
+    // The router's agents each have their own key: the node's, plus the agent and task.
+    const own = call.node === 'agent_router' ? `:${call.agent}.${call.task}` : '';
+    expect(call.task_id).toBe(`${runId}:${call.node}${own}`);
     expect(call.attempt).toBe(1);
   }
   const keys = calls.map((c) => `${c.agent} ${c.task_id}`);

@@ -50,7 +50,9 @@ function expectIdempotencyKeys(calls: AgentCall[], runId: string): void {
     expect(call.run.id).toBe(runId);
     expect(call.attempt).toBe(1);
     const compensation = Object.values(COMPENSATIONS).some((tasks) => Object.values(tasks).includes(call.task));
-    expect(call.task_id).toBe(`${runId}:${call.node}${compensation ? ':compensate' : ''}`);
+    // A parallel node's agents each have their own key: the node's, plus the agent and task.
+    const own = call.node === 'validation_orchestrator' ? `:${call.agent}.${call.task}` : '';
+    expect(call.task_id).toBe(`${runId}:${call.node}${compensation ? ':compensate' : ''}${own}`);
   }
   const keys = calls.map((c) => `${c.agent} ${c.task} ${c.task_id}`);
   expect(new Set(keys).size, 'no task was called twice').toBe(keys.length);
