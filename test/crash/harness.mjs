@@ -17,7 +17,7 @@ const BUILT = fileURLToPath(new URL('../../packages/store-sqlite/dist/index.js',
 
 /** Fails early, and clearly, when the packages have not been built. */
 export function assertBuilt() {
-  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: build first (cd /work/main && npx tsc -b)`);
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: build first (npx tsc -b at the repository root)`);
 }
 
 // --- child processes, a few at a time --------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The long crash soak (not run by CI): the checks of crash.test.ts over many seeds.
 //
-//   cd /work/main && npx tsc -b && node test/crash/soak.mjs --seeds 500 [--from 1000] [--jobs 2] [--strict] [--bugs]
+//   npx tsc -b && node test/crash/soak.mjs --seeds 500 [--from 1000] [--jobs 2] [--strict] [--bugs]
 //
 // For each seed: an uninterrupted reference run, then a random-moment scenario (one kill, two for
 // every third seed), a crash at a random write (reproducible: the same seed dies at the same
