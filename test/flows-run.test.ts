@@ -21,8 +21,13 @@ async function runFlow(file: string, faults: WorldFaults = {}, params = {}, trig
   const run = await engine.start(await engine.loadFlow(join(FLOWS, file)), { params, trigger });
   let result: RunResult | undefined;
   void run.finished.then((r) => (result = r));
-  // Bake times and retries run on the fake clock: a 5-minute bake takes no time here.
-  for (let i = 0; i < 200 && result === undefined; i++) await clock.runAll();
+  // Bake times and retries run on the fake clock: a 5-minute bake takes no time here. Reading a
+  // sub-flow's file is real I/O, so the loop is bounded in real time, not in turns.
+  const deadline = Date.now() + 10_000;
+  while (result === undefined && Date.now() < deadline) {
+    await clock.runAll();
+    if (result === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
   expect(result, `${file} finished`).toBeDefined();
   return { result: result!, world, events, run, posted };
 }
