@@ -39,7 +39,9 @@ export class ApprovalWaits {
     const timerId = `${nodeId}#approval${x.state.retries.get(nodeId) ?? 0}`;
     const earlier = x.state.nodes.get(nodeId)?.approval;
     const resumed = earlier !== undefined && (x.state.timers.has(timerId) || x.state.firedTimers.has(timerId));
-    const deadline = resumed ? earlier.deadline : x.now() + request.timeoutSeconds * 1000;
+    // One reading of the clock: the deadline is exactly the request's time plus the timeout.
+    const now = x.now();
+    const deadline = resumed ? earlier.deadline : now + request.timeoutSeconds * 1000;
     const base = { runId: x.runId, nodeId, attempt: attempt.number };
     let resolveOutcome!: (outcome: ApprovalOutcome) => void;
     let rejectOutcome!: (error: unknown) => void;
@@ -67,10 +69,10 @@ export class ApprovalWaits {
       this.conclude(nodeId, true);
       return outcome;
     }
-    x.record({ type: 'approval.requested', at: x.now(), ...base, approvers: request.approvers, required: request.required, deadline, ...(request.message ? { message: request.message } : {}) });
+    x.record({ type: 'approval.requested', at: now, ...base, approvers: request.approvers, required: request.required, deadline, ...(request.message ? { message: request.message } : {}) });
     if (this.pending.get(nodeId) === pending && resumed) this.conclude(nodeId, false);
     if (this.pending.get(nodeId) === pending) {
-      x.record({ type: 'timer.set', at: x.now(), ...base, timerId, purpose: 'approval', fireAt: deadline });
+      x.record({ type: 'timer.set', at: now, ...base, timerId, purpose: 'approval', fireAt: deadline });
       pending.cancelTimer = x.core.options.clock.at(deadline, () => this.expire(nodeId));
       pending.waiting = true;
       x.enterWait();

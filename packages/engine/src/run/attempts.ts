@@ -157,11 +157,12 @@ export class Attempts {
   /** Waits out the backoff on a durable timer, then starts the next attempt. */
   private retry(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, error: ErrorInfo, onItem: ((outcome: ItemOutcome) => void) | undefined): void {
     const x = this.x;
-    const retryAt = x.now() + retryDelayMs(x.planOf(node).retry, number, x.core.options.random);
+    const now = x.now();
+    const retryAt = now + retryDelayMs(x.planOf(node).retry, number, x.core.options.random);
     const base = { runId: x.runId, nodeId: node.id, attempt: number, ...(item ? { item: item.index } : {}) };
-    x.record({ type: 'node.retrying', at: x.now(), ...base, error, retryAt });
+    x.record({ type: 'node.retrying', at: now, ...base, error, retryAt });
     const timerId = `${x.nodePath(node.id, item?.index)}#retry${number}`;
-    x.record({ type: 'timer.set', at: x.now(), ...base, timerId, purpose: 'retry', fireAt: retryAt });
+    x.record({ type: 'timer.set', at: now, ...base, timerId, purpose: 'retry', fireAt: retryAt });
     x.enterWait();
     this.waitThenAttempt(node, input, number, item, onItem, timerId, retryAt);
   }
