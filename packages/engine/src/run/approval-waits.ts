@@ -72,7 +72,7 @@ export class ApprovalWaits {
     x.record({ type: 'approval.requested', at: now, ...base, approvers: request.approvers, required: request.required, deadline, ...(request.message ? { message: request.message } : {}) });
     if (this.pending.get(nodeId) === pending && resumed) this.conclude(nodeId, false);
     if (this.pending.get(nodeId) === pending) {
-      x.record({ type: 'timer.set', at: now, ...base, timerId, purpose: 'approval', fireAt: deadline });
+      x.record({ type: 'timer.set', at: x.now(), ...base, timerId, purpose: 'approval', fireAt: deadline });
       pending.cancelTimer = x.core.options.clock.at(deadline, () => this.expire(nodeId));
       pending.waiting = true;
       x.enterWait();

@@ -351,8 +351,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       resolved.logger.warn({ notification }, notification.message);
     },
     // The flush of this tick was queued when its first event was recorded, so a callback queued
-    // now runs after it: microtasks run in order.
-    afterJournal: (fn) => RESOLVED.then(fn),
+    // now runs after it: microtasks run in order. A store that does not last has nothing to wait for.
+    afterJournal: resolved.store.durable === false ? (fn) => fn() : (fn) => RESOLVED.then(fn),
     limited: queue !== undefined,
     limit: queue === undefined ? (fn) => fn() : (fn) => queue.add(fn),
     statusChanged(runId, status, finishedAt) {

@@ -51,6 +51,12 @@ export interface RunStore {
   listRuns(filter?: RunFilter): RunRecord[];
   /** Resolves once everything appended so far is durable. */
   flush?(): Promise<void>;
+  /**
+   * Whether the journal survives the process. Unless a store says `false`, executors start only
+   * once their node.started is written (an effect is never made by an attempt the journal does
+   * not know of); an in-memory store has nothing to wait for. @default true
+   */
+  readonly durable?: boolean;
   close?(): void;
 }
 
@@ -64,6 +70,8 @@ export interface MemoryStoreOptions {
 
 /** The in-memory store: runs live as long as the process (the default until a store is given). */
 export class MemoryStore implements RunStore {
+  /** Runs end with the process: executors need not wait for a journal write. */
+  readonly durable = false;
   private readonly runs = new Map<string, { record: RunRecord; events: RunEvent[] }>();
   private readonly finished: string[] = [];
   private readonly keepFinished: number;
