@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import pino from 'pino';
-import { coerceParam, GantryError, type Engine, type JsonObject, type JsonValue, type RunEvent, type RunStore } from '@gantry/engine';
+import { coerceParam, type CompiledFlow, type JsonObject, type JsonValue, type RunEvent, type RunStore } from '@gantry/engine';
 import { parseCommandArgs, usageError, type ParsedArgs } from '../args.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -27,14 +27,13 @@ Options:
 Exit status: 0 succeeded, 1 failed / rolled back / cancelled, 2 invalid flow or usage, 3 blocked,
 4 waiting for a human decision with no terminal to ask.`;
 
-function parseParams(engine: Engine, flowParams: Parameters<typeof coerceParam>[0], raw: readonly string[]): JsonObject {
+function parseParams(flow: CompiledFlow, raw: readonly string[]): JsonObject {
   const params: JsonObject = {};
   for (const item of raw) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw usageError('run', `--param takes name=value, got "${item}"`);
-    params[item.slice(0, eq)] = coerceParam(flowParams, item.slice(0, eq), item.slice(eq + 1));
+    params[item.slice(0, eq)] = coerceParam(flow, item.slice(0, eq), item.slice(eq + 1));
   }
-  void engine;
   return params;
 }
 
@@ -84,7 +83,7 @@ async function runWith(store: RunStore, loaded: LoadedConfig, file: string, valu
     logger: pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret'] }, pino.destination(2)),
   });
   const flow = await engine.loadFlow(resolve(io.cwd, file));
-  const params = parseParams(engine, flow, (values.param as string[] | undefined) ?? []);
+  const params = parseParams(flow, (values.param as string[] | undefined) ?? []);
   const trigger = readTrigger(values.input as string | undefined, io);
   const approveAs = (values['approve-as'] as string[] | undefined) ?? [];
 
@@ -95,4 +94,3 @@ async function runWith(store: RunStore, loaded: LoadedConfig, file: string, valu
   return watchRun(engine, run, io, { json, approveAs, storeFile: relative(io.cwd, storePath(loaded, io.cwd)) }, history);
 }
 
-export { GantryError };

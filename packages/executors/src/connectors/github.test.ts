@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@gantry/engine';
 import { githubConnector } from './github.js';
-import { everythingIn, json, rejection, startLoopback, testContext, type Loopback, type Respond } from './test-kit.js';
+import { everythingIn, json, rejection, loopbackPerTest, testContext, type Respond } from './test-kit.js';
 
 const CANARY = 'canary-3f9a52d0-github-token';
 const SHA = '6dcb09b5b57875f334f61aebed695e2e4193db5e';
 
-let server: Loopback | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(respond: Respond): Promise<Loopback> {
-  server = await startLoopback(respond);
-  return server;
-}
+const serve = loopbackPerTest();
 
 /** A stand-in for api.github.com that answers each create call the way GitHub does. */
 function github(): Respond {

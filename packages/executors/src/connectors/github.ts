@@ -13,9 +13,7 @@ import {
   oneOf,
   optionalString,
   requiredString,
-  resolveBaseUrl,
-  resolveLimits,
-  resolveName,
+  resolveService,
   usage,
   type CallSite,
   type ConnectorLimitOptions,
@@ -75,9 +73,7 @@ function withTriggerPayload(params: JsonObject, trigger: unknown): JsonObject {
 }
 
 export function githubConnector(options: GithubConnectorOptions = {}): Connector {
-  const limits = resolveLimits('githubConnector', options);
-  const baseUrl = resolveBaseUrl('githubConnector', options.baseUrl, 'https://api.github.com');
-  const defaultCredential = resolveName('githubConnector', 'credential', options.credential, 'github_token');
+  const { limits, baseUrl, defaultCredential } = resolveService('githubConnector', options, { baseUrl: 'https://api.github.com', credential: 'github_token' });
   const dispatcher = createDispatcher(limits);
   return {
     service: 'github',

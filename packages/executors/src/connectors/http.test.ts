@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GantryError } from '@gantry/engine';
 import { httpConnector } from './http.js';
-import { everythingIn, json, rejection, startLoopback, testContext, type Loopback, type Respond } from './test-kit.js';
+import { everythingIn, json, rejection, loopbackPerTest, testContext } from './test-kit.js';
 
 const CANARY = 'canary-3f9a1c7e-http-secret';
 
-let server: Loopback | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(respond: Respond): Promise<Loopback> {
-  server = await startLoopback(respond);
-  return server;
-}
+const serve = loopbackPerTest();
 
 describe('httpConnector', () => {
   it('GETs with the query merged into the URL and parses a JSON answer', async () => {
@@ -200,7 +191,6 @@ describe('httpConnector', () => {
     const s = await serve(() => {});
     const url = s.url;
     await s.close();
-    server = undefined;
     const error = await rejection(httpConnector().call('get', { url }, testContext().ctx));
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
     expect(error.message).toContain('ECONNREFUSED');
@@ -259,8 +249,8 @@ describe('httpConnector', () => {
     status = 401;
     const failures = [await rejection(connector.call('post', { url: `${s.url}/echo` }, ctx))];
     await s.close();
-    server = await startLoopback(() => {});
-    failures.push(await rejection(connector.call('get', { url: server.url }, ctx)));
+    const silent = await serve(() => {});
+    failures.push(await rejection(connector.call('get', { url: silent.url }, ctx)));
 
     for (const thing of [out, ...failures]) expect(everythingIn(thing)).not.toContain(CANARY);
     expect(failures[0]?.message).toContain('Bearer [REDACTED]');

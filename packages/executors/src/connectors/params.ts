@@ -138,3 +138,22 @@ export function resolveName(factory: string, key: string, value: unknown, fallba
   }
   return value;
 }
+
+/** What a service connector (github, slack) resolves from its options once, when it is made. */
+export interface ServiceSetup {
+  readonly limits: ResolvedLimits;
+  readonly baseUrl: string;
+  readonly defaultCredential: string;
+}
+
+export function resolveService(
+  factory: string,
+  options: ConnectorLimitOptions & { readonly baseUrl?: string; readonly credential?: string },
+  defaults: { readonly baseUrl: string; readonly credential: string },
+): ServiceSetup {
+  return {
+    limits: resolveLimits(factory, options),
+    baseUrl: resolveBaseUrl(factory, options.baseUrl, defaults.baseUrl),
+    defaultCredential: resolveName(factory, 'credential', options.credential, defaults.credential),
+  };
+}

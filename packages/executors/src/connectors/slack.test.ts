@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@gantry/engine';
 import { slackConnector } from './slack.js';
-import { everythingIn, json, rejection, startLoopback, testContext, type Loopback, type Respond } from './test-kit.js';
+import { everythingIn, json, rejection, loopbackPerTest, testContext, type Respond } from './test-kit.js';
 
 const CANARY = 'canary-3f9a0b44-slack-secret';
 
-let server: Loopback | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(respond: Respond): Promise<Loopback> {
-  server = await startLoopback(respond);
-  return server;
-}
+const serve = loopbackPerTest();
 
 /** chat.postMessage as Slack answers it: HTTP 200 either way, `ok` says which. */
 function postMessage(answer: (body: JsonObject) => unknown = (b) => ({ ok: true, channel: 'C0123', ts: '1700000000.000100', message: { text: b.text } })): Respond {
@@ -142,9 +133,9 @@ describe('slackConnector with an incoming-webhook URL', () => {
     await s.close();
     const refused = await call();
     expect(refused).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
-    server = await startLoopback(() => {});
+    const silent = await serve(() => {});
     const hung = await rejection(
-      connector.call('send_notification', { text: 'x' }, testContext({ credentials: { slack_token: `${server.url}/services/${CANARY}` } }).ctx),
+      connector.call('send_notification', { text: 'x' }, testContext({ credentials: { slack_token: `${silent.url}/services/${CANARY}` } }).ctx),
     );
     expect(hung.message).toContain('timed out');
 

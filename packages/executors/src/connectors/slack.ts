@@ -19,9 +19,7 @@ import {
   lookupAction,
   oneOf,
   optionalString,
-  resolveBaseUrl,
-  resolveLimits,
-  resolveName,
+  resolveService,
   usage,
   type CallSite,
   type ConnectorLimitOptions,
@@ -59,9 +57,7 @@ const RETRYABLE_SLACK_ERRORS = new Set(['ratelimited']);
  * incoming-webhook URL. Returns `{ ok: true, channel, ts? }`.
  */
 export function slackConnector(options: SlackConnectorOptions = {}): Connector {
-  const limits = resolveLimits('slackConnector', options);
-  const baseUrl = resolveBaseUrl('slackConnector', options.baseUrl, 'https://slack.com/api');
-  const defaultCredential = resolveName('slackConnector', 'credential', options.credential, 'slack_token');
+  const { limits, baseUrl, defaultCredential } = resolveService('slackConnector', options, { baseUrl: 'https://slack.com/api', credential: 'slack_token' });
   const dispatcher = createDispatcher(limits);
   return {
     service: 'slack',

@@ -7,6 +7,7 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { pino } from 'pino';
+import { afterEach } from 'vitest';
 import type { ConnectorContext } from '@gantry/engine';
 
 /** One request as the server saw it. */
@@ -104,4 +105,17 @@ export function everythingIn(value: unknown): string {
   const parts = [inspect(value, { depth: 10 }), JSON.stringify(value) ?? ''];
   if (value instanceof Error) parts.push(value.message, value.stack ?? '', inspect(value.cause, { depth: 10 }));
   return parts.join('\n');
+}
+
+/**
+ * A test file's loopback server: `serve(respond)` starts one (the last one a test started is
+ * closed after it).
+ */
+export function loopbackPerTest(): (respond: Respond) => Promise<Loopback> {
+  let server: Loopback | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  return async (respond) => (server = await startLoopback(respond));
 }
