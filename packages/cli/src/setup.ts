@@ -16,7 +16,7 @@ import {
   type Notifier,
   type RunStore,
 } from '@gantry/engine';
-import { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent, type ModuleAgent } from '@gantry/executors';
+import type { ModuleAgent } from '@gantry/executors';
 
 export interface LoadedConfig {
   readonly config: GantryConfig;
@@ -65,6 +65,8 @@ export interface EngineSetup {
 
 /** The engine a configuration describes: built-in executors, functions and connectors, plus its agents. */
 export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup): Promise<Engine> {
+  // Loaded on first use, so that the commands that run nothing start fast.
+  const { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent } = await import('@gantry/executors');
   const { config } = loaded;
   const base = loaded.path === undefined ? process.cwd() : dirname(loaded.path);
   const agents: Record<string, AgentRegistration> = {};

@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
@@ -27,9 +26,9 @@ function decideCommand(verb: 'approve' | 'reject') {
     if (typeof values.as !== 'string' || values.as === '') throw usageError(verb, '--as <principal> is required: who decides');
     const [runId, nodeId] = positionals as [string, string];
     const loaded = loadConfig(values.config as string | undefined, io.cwd);
-    const store = openStore(loaded, io.cwd, 'write');
+    const store = await openStore(loaded, io.cwd, 'write');
     try {
-      const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {}, logger: pino({ level: 'silent' }) });
+      const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
       engine.decide(runId, nodeId, {
         principal: values.as,
         decision: verb,
@@ -57,9 +56,9 @@ export async function cancelCommand(argv: string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('cancel', argv, { config: { type: 'string' } });
   if (positionals.length !== 1) throw usageError('cancel', `name exactly one run id, got ${positionals.length}`);
   const loaded = loadConfig(values.config as string | undefined, io.cwd);
-  const store = openStore(loaded, io.cwd, 'write');
+  const store = await openStore(loaded, io.cwd, 'write');
   try {
-    const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {}, logger: pino({ level: 'silent' }) });
+    const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
     engine.cancel(positionals[0]!);
     printer(io).out(`cancelled run ${positionals[0]}`);
     return EXIT.succeeded;

@@ -1,5 +1,4 @@
 import { relative } from 'node:path';
-import pino from 'pino';
 import type { RunEvent } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -29,9 +28,9 @@ export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
   });
   if (positionals.length > 1) throw usageError('resume', `name at most one run id, got ${positionals.length}`);
   const loaded = loadConfig(values.config as string | undefined, io.cwd);
-  const store = openStore(loaded, io.cwd, 'write');
+  const store = await openStore(loaded, io.cwd, 'write');
   try {
-    const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {}, logger: pino({ level: 'silent' }) });
+    const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
     const history: RunEvent[] = [];
     const early = engine.on('event', (e) => history.push(e));
     const stored = positionals[0] === undefined ? undefined : store.events(positionals[0]);

@@ -32,7 +32,7 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
   if (status !== undefined && !STATUSES.includes(status as RunStatus)) throw usageError('runs', `--status must be one of ${STATUSES.join(', ')}, got "${status}"`);
   const limit = values.limit === undefined ? 50 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw usageError('runs', `--limit must be a whole number ≥ 1, got "${String(values.limit)}"`);
-  const store = openStore(loadConfig(values.config as string | undefined, io.cwd), io.cwd, 'read');
+  const store = await openStore(loadConfig(values.config as string | undefined, io.cwd), io.cwd, 'read');
   try {
     const runs = store.listRuns({ ...(status ? { status: status as RunStatus } : {}), limit });
     const p = printer(io);
@@ -69,7 +69,7 @@ export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('show', argv, { json: { type: 'boolean' }, config: { type: 'string' } });
   if (positionals.length !== 1) throw usageError('show', `name exactly one run id, got ${positionals.length}`);
   const runId = positionals[0]!;
-  const store = openStore(loadConfig(values.config as string | undefined, io.cwd), io.cwd, 'read');
+  const store = await openStore(loadConfig(values.config as string | undefined, io.cwd), io.cwd, 'read');
   try {
     const record = store.getRun(runId);
     if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store; "gantry runs" lists them`);
