@@ -549,6 +549,70 @@ describe('executor external_api', () => {
   });
 });
 describe('executor wait', () => table(waitRows, it));
+
+// ── agent tasks performed by flows (DESIGN §5, the flow transport) ──────────────────────────
+const phase = flowFile('phase', {
+  params: { bake_seconds: { type: 'number', default: 300 }, service: { type: 'string', default: 'app' } },
+  nodes: [{ id: 'work', type: 'probe', data: { out: { bake: '{% $params.bake_seconds %}', service: '{% $params.service %}' } } }],
+});
+const phaseFails = flowFile('phase-fails', { nodes: [{ id: 'bad', type: 'probe', data: { fail: { code: 'CONNECTOR_FAILED', retryable: true } } }] });
+const modular = moduleAgent({ direct: () => ({ via: 'transport' }) });
+const flowAgentRows: Row[] = [
+  {
+    name: 'the task runs its flow as a child run; declared params come from the caller’s params and the task’s inputs, others are dropped',
+    flow: flow(
+      [probe('src', { out: { service: 'shop', unrelated: 1 } }), { id: 'deploy', type: 'agent', data: { agent: 'ops', task: 'deploy', inputs: ['service', 'unrelated'] } }],
+      [{ from: 'src', to: 'deploy' }],
+      { params: { bake_seconds: { type: 'number', default: 5 } } },
+    ),
+    harness: { agents: { ops: { flows: { deploy: phase } } } },
+    status: 'succeeded',
+    outputs: { deploy: { bake: 5, service: 'shop', run_id: expect.stringMatching(/\.deploy$/) } },
+    check: ({ run }, h) => expect(h.engine.options.store.getRun(`${run.id}.deploy`)).toMatchObject({ parentRunId: run.id, status: 'succeeded', flowName: 'phase' }),
+  },
+  {
+    name: 'tasks that no flow lists go to the agent’s transport',
+    flow: flow([{ id: 'a', type: 'agent', data: { agent: 'ops', task: 'direct' } }]),
+    harness: { agents: { ops: { transport: modular, flows: { deploy: phase } } } },
+    status: 'succeeded',
+    outputs: { a: { via: 'transport' } },
+  },
+  {
+    name: 'a task with neither a flow nor a transport fails with AGENT_NOT_FOUND naming what the agent can do',
+    flow: flow([{ id: 'a', type: 'agent', data: { agent: 'ops', task: 'other' } }]),
+    harness: { agents: { ops: { flows: { deploy: phase } } } },
+    status: 'failed',
+    check: ({ run }) => expect(run.state().nodes.get('a')?.error).toMatchObject({ code: 'AGENT_NOT_FOUND', message: expect.stringContaining('its flows perform deploy') }),
+  },
+  {
+    name: 'a failed flow fails the task with AGENT_FAILED, not retried on top of the flow’s own retries, the child run in the details',
+    flow: flow([{ id: 'a', type: 'agent', retry: { max_attempts: 3 }, data: { agent: 'ops', task: 'deploy' } }]),
+    harness: { agents: { ops: { flows: { deploy: phaseFails } } } },
+    status: 'failed',
+    check: ({ run, events }) => {
+      expect(run.state().nodes.get('a')?.error).toMatchObject({ code: 'AGENT_FAILED', retryable: false, details: { runId: `${run.id}.a`, status: 'failed' } });
+      expect(eventsOf(events, 'node.retrying')).toEqual([]);
+    },
+  },
+  {
+    name: 'each agent of a parallel node runs its own child run, named by its call key',
+    flow: flow([{ id: 'par', type: 'parallel', data: { agents: [{ agent: 'ops', task: 'deploy' }, { agent: 'ops2', task: 'deploy' }] } }]),
+    harness: { agents: { ops: { flows: { deploy: phase } }, ops2: { flows: { deploy: phase } } } },
+    status: 'succeeded',
+    check: ({ run }, h) => {
+      const children = h.engine.options.store.listRuns({ parentRunId: run.id }).map((r) => r.runId).sort();
+      expect(children).toEqual([`${run.id}.par:ops.deploy`, `${run.id}.par:ops2.deploy`]);
+    },
+  },
+];
+describe('agent tasks performed by flows', () => {
+  table(flowAgentRows, it);
+  it('registerAgent refuses a registration with neither a transport nor flows, and a flow that is not a path', () => {
+    const h = harness();
+    expect(() => h.engine.registerAgent('none', {} as never)).toThrow(/transport with call\(task, signal\), or flows/);
+    expect(() => h.engine.registerAgent('bad', { flows: { deploy: '' } })).toThrow(/agent "bad" task "deploy" to be a file path/);
+  });
+});
 describe('executor subflow', () => {
   table(subflowRows, it);
 

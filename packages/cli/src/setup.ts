@@ -1,12 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import {
   createEngine,
   GantryError,
   parseConfigText,
-  type AgentRegistration,
   type Clock,
   type Connector,
   type Engine,
@@ -16,7 +14,8 @@ import {
   type Notifier,
   type RunStore,
 } from '@gantry/engine';
-import type { ModuleAgent } from '@gantry/executors';
+import { agentsFromConfig } from './agents.js';
+import { importExport } from './import-module.js';
 
 export interface LoadedConfig {
   readonly config: GantryConfig;
@@ -42,17 +41,6 @@ export function credentialResolver(config: GantryConfig, env: NodeJS.ProcessEnv)
   return (name) => env[config.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')];
 }
 
-async function importExport(file: string, name: string | undefined, what: string): Promise<unknown> {
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  } catch (cause) {
-    throw new GantryError('CONFIG_INVALID', `${what}: cannot load the module ${file}: ${(cause as Error).message}`, { cause });
-  }
-  const value = name === undefined ? (module.default ?? module) : module[name];
-  if (value === undefined) throw new GantryError('CONFIG_INVALID', `${what}: the module ${file} has no export "${name ?? 'default'}"`);
-  return value;
-}
 
 export interface EngineSetup {
   readonly clock?: Clock;
@@ -69,18 +57,7 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
   const { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent } = await import('@gantry/executors');
   const { config } = loaded;
   const base = loaded.path === undefined ? process.cwd() : dirname(loaded.path);
-  const agents: Record<string, AgentRegistration> = {};
-  for (const [name, spec] of Object.entries(config.agents ?? {})) {
-    const impl = await importExport(resolve(base, spec.module), spec.export, `agent "${name}"`);
-    if (typeof impl !== 'function' && (typeof impl !== 'object' || impl === null)) {
-      throw new GantryError('CONFIG_INVALID', `agent "${name}": the module's export must be a function or an object of task → function, got ${typeof impl}`);
-    }
-    agents[name] = {
-      transport: moduleAgent(impl as ModuleAgent, `agent`),
-      ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
-      ...(spec.compensations === undefined ? {} : { compensations: spec.compensations }),
-    };
-  }
+  const agents = await agentsFromConfig(config.agents ?? {}, base, { moduleAgent });
   const functions: Record<string, FlowFunction> = { ...builtinFunctions };
   for (const [name, spec] of Object.entries(config.functions ?? {})) {
     const file = resolve(base, spec.module);

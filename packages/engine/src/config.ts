@@ -8,9 +8,34 @@ import { SCHEMA_DIR } from './schemas.js';
 import { schemaFindings } from './schema-findings.js';
 import { GantryError } from './errors.js';
 
+/** One agent of gantry.config.json: its transport and that transport's settings (DESIGN §5). */
+export interface AgentConfig {
+  transport: 'module' | 'http' | 'command' | 'flow' | 'llm';
+  /** module */
+  module?: string;
+  export?: string;
+  /** http */
+  url?: string;
+  poll_interval_ms?: number;
+  /** llm */
+  base_url?: string;
+  model?: string;
+  /** http, llm: a credential name, sent as a bearer token. */
+  authentication?: string;
+  /** command */
+  command?: string;
+  args?: string[];
+  /** Any transport: task → the flow file that performs it (transport flow: every task). */
+  flows?: Record<string, string>;
+  timeout_ms?: number;
+  concurrency?: number;
+  circuit_breaker?: { failures?: number; reset_ms?: number };
+  compensations?: Record<string, string>;
+}
+
 /** gantry.config.json (DESIGN §6), as validated by schemas/config.schema.json. */
 export interface GantryConfig {
-  agents?: Record<string, { transport: 'module'; module: string; export?: string; concurrency?: number; compensations?: Record<string, string> }>;
+  agents?: Record<string, AgentConfig>;
   functions?: Record<string, { module: string; export?: string }>;
   connectors?: Record<string, { base_url?: string; timeout_ms?: number }>;
   credentials?: Record<string, { env: string }>;

@@ -85,4 +85,4 @@ export type { PrincipalDirectory } from './run/approvals.js';
 export { resolveParams, coerceParam } from './run/params.js';
 export { resolveRetry, retryDelayMs } from './run/backoff.js';
 export { validateConfigText, parseConfigText } from './config.js';
-export type { GantryConfig } from './config.js';
+export type { AgentConfig, GantryConfig } from './config.js';

@@ -1,7 +1,7 @@
 import type PQueue from 'p-queue';
 import { GantryError, isGantryError } from '../errors.js';
 import type { JsonObject } from '../flow-types.js';
-import type { CallSite } from './core.js';
+import type { CallSite, EngineCore } from './core.js';
 import { toErrorInfo } from './error-info.js';
 import type { AgentRegistration, AgentReply, Connector, FlowFunction } from './interfaces.js';
 
@@ -14,6 +14,11 @@ export interface AgentEntry {
 /** Sends a task to an agent (DESIGN §5 envelope) and normalises its reply. */
 export async function callAgent(entry: AgentEntry | undefined, agent: string, task: string, inputs: JsonObject, site: CallSite): Promise<AgentReply> {
   if (entry === undefined) throw new GantryError('AGENT_NOT_FOUND', `no agent "${agent}" is registered or configured`);
+  const { transport } = entry.registration;
+  if (transport === undefined) {
+    const tasks = Object.keys(entry.registration.flows ?? {});
+    throw new GantryError('AGENT_NOT_FOUND', `agent "${agent}" has no task "${task}": its flows perform ${tasks.join(', ')}, and it has no transport for other tasks`);
+  }
   const envelope = {
     task_id: site.idempotencyKey,
     agent,
@@ -24,7 +29,7 @@ export async function callAgent(entry: AgentEntry | undefined, agent: string, ta
     attempt: site.attempt,
     ...(site.deadline === undefined ? {} : { deadline: new Date(site.deadline).toISOString() }),
   };
-  const call = () => entry.registration.transport.call(envelope, site.signal);
+  const call = () => transport.call(envelope, site.signal);
   let reply: AgentReply;
   try {
     reply = await (entry.queue ? entry.queue.add(call) : call());
@@ -34,6 +39,21 @@ export async function callAgent(entry: AgentEntry | undefined, agent: string, ta
     throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${info.message}`, { retryable: info.retryable, cause: error });
   }
   return normaliseReply(agent, task, reply);
+}
+
+/**
+ * An agent task that a flow performs (DESIGN §5, the flow transport): a sub-flow of the calling
+ * run, so that it is journaled, resumed and cancelled like one. Its output is the task's result.
+ */
+export async function callAgentFlow(core: Pick<EngineCore, 'runSubflow'>, agent: string, task: string, ref: string, inputs: JsonObject, site: CallSite): Promise<AgentReply> {
+  try {
+    const outcome = await core.runSubflow(site, site.childPath, ref, { params: inputs, trigger: site.trigger, inheritParams: true });
+    return { status: 'succeeded', result: outcome.output, metrics: { run_id: outcome.runId } };
+  } catch (error) {
+    if (!isGantryError(error) || error.code !== 'SUBFLOW_FAILED') throw error;
+    // The flow has had its own retries and rollback: the task is not retried on top of them.
+    throw Object.assign(new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}": ${error.message}`, { cause: error }), { details: (error as { details?: unknown }).details });
+  }
 }
 
 /** Calls a registered function; its own errors become FUNCTION_FAILED. */

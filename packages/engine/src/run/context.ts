@@ -47,8 +47,8 @@ export class AttemptContext implements ExecutorContext, CallSite {
     /** The attempt's own signal; without one, the run's (made only when asked for). */
     private readonly ownSignal: AbortSignal | undefined,
     deadline: number | undefined,
-    /** Distinguishes a compensation's key from the node's own. */
-    keySuffix = '',
+    /** Distinguishes a compensation's key (and child runs) from the node's own. */
+    private readonly keySuffix = '',
   ) {
     this.runId = execution.runId;
     this.nodeId = current.node.id;
@@ -96,14 +96,14 @@ export class AttemptContext implements ExecutorContext, CallSite {
     const site: CallSite = {
       ...this.site(),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.key === undefined ? {} : { idempotencyKey: `${this.idempotencyKey}:${options.key}` }),
+      ...(options.key === undefined ? {} : { idempotencyKey: `${this.idempotencyKey}:${options.key}`, childPath: `${this.childPath}:${options.key}` }),
     };
     return this.execution.core.callAgent(agent, task, inputs, site);
   }
 
   private site(): CallSite {
-    const { runId, nodeId, attempt, idempotencyKey, deadline, signal, input, log } = this;
-    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal, input, trigger: this.trigger, log };
+    const { runId, nodeId, attempt, idempotencyKey, deadline, signal, input, log, childPath } = this;
+    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal, input, trigger: this.trigger, log, childPath };
   }
 
   callFunction(name: string, input: JsonObject, params: JsonObject): Promise<JsonObject> {
@@ -121,11 +121,17 @@ export class AttemptContext implements ExecutorContext, CallSite {
     return this.execution.requestApproval(this.current, request, this.signal);
   }
 
-  runSubflow(ref: string, options: { params: JsonObject; trigger: JsonValue }): Promise<SubflowOutcome> {
-    // The child's run id names the node path and the failed attempts before this one: after a
-    // restart the same attempt finds its child run (to resume or to read) instead of a new one.
+  /**
+   * A child run's id names the node path and the failed attempts before this one: after a
+   * restart the same attempt finds its child run (to resume or to read) instead of a new one.
+   */
+  get childPath(): string {
     const path = this.execution.nodePath(this.nodeId, this.current.item);
     const retries = this.execution.state.retries.get(path) ?? 0;
-    return this.execution.core.runSubflow(this, retries === 0 ? path : `${path}~${retries + 1}`, ref, options);
+    return `${retries === 0 ? path : `${path}~${retries + 1}`}${this.keySuffix}`;
+  }
+
+  runSubflow(ref: string, options: { params: JsonObject; trigger: JsonValue }): Promise<SubflowOutcome> {
+    return this.execution.core.runSubflow(this, this.childPath, ref, options);
   }
 }

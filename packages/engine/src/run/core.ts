@@ -19,6 +19,8 @@ export interface CallSite {
   /** The node's whole input and the run's trigger, for functions and connectors. */
   readonly input: JsonObject;
   readonly trigger: JsonValue;
+  /** The path a sub-flow started from here is named by: node path, retries, call key. */
+  readonly childPath: string;
 }
 
 /** What a run's execution needs from its engine: the one place that does I/O for it. */
@@ -30,7 +32,12 @@ export interface EngineCore {
   callAgent(agent: string, task: string, inputs: JsonObject, site: CallSite): Promise<AgentReply>;
   callFunction(name: string, input: JsonObject, params: JsonObject, site: CallSite): Promise<JsonObject>;
   callConnector(service: string, action: string, params: JsonObject, authentication: string | undefined, site: CallSite): Promise<JsonObject>;
-  runSubflow(site: CallSite, path: string, ref: string, options: { params: JsonObject; trigger: JsonValue }): Promise<SubflowOutcome>;
+  /**
+   * Runs `ref` as a child run named by `path`. With `inheritParams` (an agent task's flow), the
+   * child takes the params it declares from the parent's params overlaid with `params`, and
+   * ignores the rest; otherwise `params` must suit the child exactly.
+   */
+  runSubflow(site: CallSite, path: string, ref: string, options: { params: JsonObject; trigger: JsonValue; inheritParams?: boolean }): Promise<SubflowOutcome>;
   /** The task that undoes `task` of `agent`, from the agent's registration. */
   compensationFor(agent: string, task: string): string | undefined;
   notify(notification: Notification): Promise<void>;

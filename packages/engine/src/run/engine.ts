@@ -11,11 +11,11 @@ import type { RunEvent, RunEventOf, RunEventType, RunStatus } from './events.js'
 import { RunExecution, type RunResult } from './execution.js';
 import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
 import { resolveOptions, type EngineOptions, type Notification, type ResolvedOptions } from './options.js';
-import { resolveParams } from './params.js';
+import { declaredParams, resolveParams } from './params.js';
 import { missingRegistrations } from './preflight.js';
 import { checkDecision } from './decisions.js';
 import { isTerminal, replay, type RunState } from './state.js';
-import { callAgent, callConnector, callFunction, type AgentEntry } from './calls.js';
+import { callAgent, callAgentFlow, callConnector, callFunction, type AgentEntry } from './calls.js';
 import type { RunRecord } from './store.js';
 
 export interface StartOptions {
@@ -73,7 +73,7 @@ export interface Engine {
 }
 
 function isRegistration(agent: AgentTransport | AgentRegistration): agent is AgentRegistration {
-  return typeof (agent as AgentRegistration).transport === 'object';
+  return typeof (agent as AgentTransport).call !== 'function' && ('transport' in agent || 'flows' in agent);
 }
 
 /** Creates an engine (DESIGN §5). Options are validated once, here. */
@@ -118,8 +118,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     registerAgent(name, agent) {
       const registration = isRegistration(agent) ? agent : { transport: agent };
-      if (typeof registration.transport?.call !== 'function') {
-        throw new GantryError('CONFIG_INVALID', `registerAgent: expected agent "${name}" to have a transport with call(task, signal)`);
+      const { transport, flows } = registration;
+      if (transport === undefined ? flows === undefined : typeof transport?.call !== 'function') {
+        throw new GantryError('CONFIG_INVALID', `registerAgent: expected agent "${name}" to have a transport with call(task, signal), or flows (task → flow file)`);
+      }
+      for (const [task, ref] of Object.entries(flows ?? {})) {
+        if (typeof ref !== 'string' || ref === '') throw new GantryError('CONFIG_INVALID', `registerAgent: expected the flow of agent "${name}" task "${task}" to be a file path, got ${JSON.stringify(ref)}`);
       }
       const limit = registration.concurrency;
       if (limit !== undefined && !(limit === Infinity || (Number.isInteger(limit) && limit >= 1))) {
@@ -298,7 +302,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       emitter.emit('event', event);
       emitter.emit(event.type, event);
     },
-    callAgent: (agent, task, inputs, site) => callAgent(agents.get(agent), agent, task, inputs, site),
+    callAgent(agent, task, inputs, site) {
+      const entry = agents.get(agent);
+      const flow = entry?.registration.flows?.[task];
+      return flow === undefined ? callAgent(entry, agent, task, inputs, site) : callAgentFlow(core, agent, task, flow, inputs, site);
+    },
     callFunction: (name, input, params, site) => callFunction(functions.get(name), name, input, params, site),
     callConnector: (service, action, params, authentication, site) => callConnector(connectors.get(service), service, action, params, authentication, site, resolved.credentials),
     async runSubflow(site, path, ref, options): Promise<SubflowOutcome> {
@@ -311,11 +319,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
         load.catch(() => flowsByPath.delete(file));
       }
       const childId = `${site.runId}.${path}`;
+      const params = options.inheritParams ? declaredParams(await load, { ...live.get(site.runId)?.state.started?.params, ...options.params }) : options.params;
       // After a restart the child run may exist already: resume it (or read how it ended).
       const child =
         (live.has(childId) ? handle(live.get(childId)!) : resolved.store.getRun(childId) ? resumeRun(childId) : undefined) ??
         (await engine.start(await load, {
-          params: options.params,
+          params,
           trigger: options.trigger,
           runId: childId,
           parent: { runId: site.runId, path },

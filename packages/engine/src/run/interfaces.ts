@@ -43,7 +43,14 @@ export interface AgentTransport {
 
 /** An agent as registered: its transport, its concurrency limit and its compensating tasks. */
 export interface AgentRegistration {
-  readonly transport: AgentTransport;
+  /** Performs the tasks that `flows` does not list. */
+  readonly transport?: AgentTransport;
+  /**
+   * Task → a flow that performs it, run as a sub-flow of the calling run (DESIGN §5, the flow
+   * transport). The task's inputs, and the caller's params of the same names, become the flow's
+   * params; its output is the task's result. A relative path is taken from the calling flow's file.
+   */
+  readonly flows?: Readonly<Record<string, string>>;
   /** Tasks of this agent at once, across runs. @default Infinity */
   readonly concurrency?: number;
   /** task → the task that undoes it, used by `rollback` when a node has no `compensate`. */

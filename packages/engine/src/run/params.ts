@@ -42,6 +42,13 @@ export function resolveParams(flow: CompiledFlow, given: JsonObject = {}): JsonO
   return params;
 }
 
+/** The values of `given` that the flow declares as params (an agent task's inputs passed to its flow). */
+export function declaredParams(flow: CompiledFlow, given: JsonObject): JsonObject {
+  const params: JsonObject = {};
+  for (const name of Object.keys(flow.params)) if (given[name] !== undefined) params[name] = given[name]!;
+  return params;
+}
+
 /**
  * Turns a command-line value into the declared type: `--param bake_seconds=5` is the number 5,
  * `--param steps=[10,100]` an array. Undeclared names are left as given, for resolveParams to name.
