@@ -110,9 +110,9 @@ describe('gantry run refuses bad input with exit 2', () => {
     const ws = workspace();
     ws.write('gantry.config.json', configFor(ws));
     ws.write('push.json', readFixture('push.main.json'));
-    const result = await ws.run(['run', `${FLOWS}/complete-deployment.json`, '--input', 'push.json', '--param', 'bake_seconds=60', '--approve-as', 'tech-lead', '--approve-as', 'product-manager']);
+    const result = await ws.run(['run', `${FLOWS}/complete-deployment.json`, '--input', 'push.json', '--param', 'bake_secs=60', '--approve-as', 'tech-lead', '--approve-as', 'product-manager']);
     expectRefused(ws, result);
-    expect(result.stderr).toMatch(/unknown param "bake_seconds"/);
+    expect(result.stderr).toMatch(/unknown param "bake_secs" — did you mean "bake_seconds"/);
   });
 
   it('an agent the flow names but the configuration does not bind: exit 2, naming that agent and the nodes', async () => {
