@@ -6,6 +6,7 @@ import { runsCommand, runsHelp, showCommand, showHelp } from './commands/runs.js
 import { resumeCommand, resumeHelp } from './commands/resume.js';
 import { approveCommand, approveHelp, cancelCommand, cancelHelp, rejectCommand, rejectHelp } from './commands/decide.js';
 import { validateCommand, validateHelp } from './commands/validate.js';
+import { serveCommand, serveHelp } from './commands/serve.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printer, processIo, type Io } from './io.js';
 
@@ -47,6 +48,7 @@ const COMMANDS: Record<string, Command> = {
   approve: { summary: "approve a stored run's waiting approval", help: approveHelp, run: approveCommand },
   reject: { summary: "reject a stored run's waiting approval", help: rejectHelp, run: rejectCommand },
   cancel: { summary: 'cancel a stored run', help: cancelHelp, run: cancelCommand },
+  serve: { summary: 'serve webhooks, the approvals and runs API, and metrics over HTTP', help: serveHelp, run: serveCommand },
 };
 
 function version(): string {

@@ -42,7 +42,7 @@ export interface GantryConfig {
   principals?: Record<string, { roles: string[]; token_sha256?: string }>;
   notifications?: { service: string; action: string; authentication?: string; params?: Record<string, unknown> };
   store?: { path?: string };
-  server?: { port?: number; body_limit_bytes?: number };
+  server?: { port?: number; host?: string; body_limit_bytes?: number };
   concurrency?: number;
 }
 

@@ -1,0 +1,126 @@
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { GantryError } from '@gantry/engine';
+import { parseCommandArgs, usageError } from '../args.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { printer, type Io } from '../io.js';
+import { credentialResolver, engineFromConfig, loadConfig } from '../setup.js';
+import { openStore } from '../store.js';
+
+const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+export const serveHelp = `Usage: gantry serve [--flows dir] [--port n] [--host h] [--config f] [--log-level level]
+
+Serves the flows of a folder over HTTP. Each webhook node's endpoint starts one run per accepted
+request (answered 202 once the run is stored; a repeated X-GitHub-Delivery is answered 200 with
+the run it started). Approvers decide over the API, operators read /metrics. Unfinished runs of
+the store are resumed first. Ctrl-C or SIGTERM stops it: requests in progress are answered, runs
+in progress carry on at the next start.
+
+Options:
+  --flows dir        the folder of flow files (default: ./flows)
+  --port n           the port; 0 picks a free one (default: the configuration's server.port, else 8080)
+  --host h           the address to listen on; 0.0.0.0 for every interface (default: server.host, else 127.0.0.1)
+  --config file      the configuration: agents, credentials, principals, server (default: ./gantry.config.json if present)
+  --log-level level  JSON logs on stderr: silent, fatal, error, warn, info, debug, trace (default: info)
+  -h, --help         show this help
+
+HTTP:
+  <method> <endpoint>                     each webhook node's; X-Hub-Signature-256 (a *webhook_secret
+                                          credential) or Authorization: Bearer (any other credential)
+  GET  /runs  ·  GET /runs/:id            runs, and one run's timeline and pending approvals
+  POST /runs/:id/nodes/:node/decision     {"decision":"approve"|"reject","comment":"…"}
+  POST /runs/:id/cancel                   these four take Authorization: Bearer <a principal's token>
+  GET  /metrics  ·  GET /health           Prometheus metrics; liveness
+
+Exit status: 0 stopped by a signal, 1 the server failed, 2 invalid flow, configuration or usage.`;
+
+function parsePort(value: string | undefined, configured: number | undefined): number {
+  if (value === undefined) return configured ?? 8080;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw usageError('serve', `--port must be a whole number from 0 to 65535, got "${value}"`);
+  return port;
+}
+
+/** Resolves at the first SIGINT or SIGTERM; a second one exits at once. */
+function stopSignal(onSecond: () => void): Promise<NodeJS.Signals> {
+  return new Promise((resolveSignal) => {
+    const first = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', first);
+      process.off('SIGTERM', first);
+      process.once('SIGINT', onSecond);
+      process.once('SIGTERM', onSecond);
+      resolveSignal(signal);
+    };
+    process.on('SIGINT', first);
+    process.on('SIGTERM', first);
+  });
+}
+
+export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
+  const { values, positionals } = parseCommandArgs('serve', argv, {
+    flows: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    config: { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (positionals.length > 0) throw usageError('serve', `takes no arguments, got ${positionals.join(' ')}; name the flows folder with --flows`);
+  const logLevel = String(values['log-level'] ?? 'info');
+  if (!LEVELS.includes(logLevel)) throw usageError('serve', `--log-level must be ${LEVELS.slice(0, -1).join(', ')} or trace, got "${logLevel}"`);
+  const loaded = loadConfig(values.config as string | undefined, io.cwd);
+  const { config } = loaded;
+  const port = parsePort(values.port as string | undefined, config.server?.port);
+  const host = (values.host as string | undefined) ?? config.server?.host ?? '127.0.0.1';
+  const flowsFolder = (values.flows as string | undefined) ?? 'flows';
+  const p = printer(io);
+  const logger = pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret', 'req.headers.authorization'] }, pino.destination(2));
+  const { createServer, loadFlowsFolder } = await import('@gantry/server');
+  const store = await openStore(loaded, io.cwd, 'write');
+  try {
+    const engine = await engineFromConfig(loaded, {
+      env: io.env,
+      store,
+      logger,
+      fallbackNotifier: (n) => logger.warn({ runId: n.runId, nodeId: n.nodeId, severity: n.severity }, n.message),
+    });
+    const flows = await loadFlowsFolder(engine, resolve(io.cwd, flowsFolder));
+    const envName = (name: string) => config.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+    const server = createServer({
+      engine,
+      flows,
+      credentials: credentialResolver(config, io.env),
+      describeCredential: (name) => `the environment variable ${envName(name)}`,
+      ...(config.principals ? { principals: config.principals } : {}),
+      ...(config.server?.body_limit_bytes ? { bodyLimitBytes: config.server.body_limit_bytes } : {}),
+      logger,
+    });
+    let address;
+    try {
+      address = await server.listen(port, host);
+    } catch (error) {
+      await server.close();
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new GantryError('USAGE', `gantry serve: ${host}:${port} is in use by another program; choose another --port`);
+      if (code === 'EACCES') throw new GantryError('USAGE', `gantry serve: not allowed to listen on ${host}:${port}; ports below 1024 need privileges, choose another --port`);
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new GantryError('USAGE', `gantry serve: --host ${host} is not an address of this machine`);
+      throw error;
+    }
+    p.out(`gantry serve: ${flows.length} flow${flows.length === 1 ? '' : 's'} from ${flowsFolder}, ${server.webhooks.length} webhook${server.webhooks.length === 1 ? '' : 's'}`);
+    for (const w of server.webhooks) {
+      const auth = w.scheme === 'hmac-sha256' ? `X-Hub-Signature-256 (${w.authentication})` : w.scheme === 'bearer' ? `bearer token (${w.authentication})` : 'no authentication';
+      p.out(`  ${w.method} ${w.endpoint} → ${w.flow} (node ${w.node}; ${auth})`);
+    }
+    if (server.resumed.length > 0) p.out(`resumed ${server.resumed.length} unfinished run${server.resumed.length === 1 ? '' : 's'}`);
+    p.out(`listening on ${address.url}`);
+    const signal = await stopSignal(() => {
+      p.err('gantry serve: stopped at once (second signal); runs in progress carry on at the next start');
+      process.exit(EXIT.failed);
+    });
+    p.out(`${signal}: stopping — answering the requests in progress`);
+    await server.close();
+    return EXIT.succeeded;
+  } finally {
+    store.close();
+  }
+}

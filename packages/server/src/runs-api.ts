@@ -1,0 +1,81 @@
+import type { IncomingMessage } from 'node:http';
+import { GantryError, type Engine, type RunRecord, type RunStatus } from '@gantry/engine';
+import { httpError, sendJson } from './http.js';
+import type { Handler } from './router.js';
+import { nodesOf, pendingApprovals, runState, runSummary, runView } from './run-view.js';
+
+const STATUSES: readonly RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled'];
+
+export interface RunsApiDeps {
+  readonly engine: Engine;
+  /** The principal a request authenticates as (401 otherwise). */
+  readonly principalOf: (req: IncomingMessage) => string;
+  /** How long POST /runs/:id/cancel waits for a live run to stop before answering 202. @default 2000 */
+  readonly cancelWaitMs?: number;
+}
+
+export function getRecord(engine: Engine, runId: string): RunRecord {
+  const record = engine.options.store.getRun(runId);
+  if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId}; GET /runs lists them`);
+  return record;
+}
+
+/** GET /runs?status=waiting,running&limit=50: runs, newest first. */
+export function listRunsHandler({ engine, principalOf }: RunsApiDeps): Handler {
+  return ({ req, res, url }) => {
+    principalOf(req);
+    const statusParam = url.searchParams.get('status');
+    const statuses = statusParam === null ? undefined : statusParam.split(',').map((s) => s.trim());
+    for (const s of statuses ?? []) {
+      if (!STATUSES.includes(s as RunStatus)) throw httpError('BAD_REQUEST', `status must be one or more of ${STATUSES.join(', ')} (comma-separated), got "${s}"`);
+    }
+    const limitParam = url.searchParams.get('limit');
+    const limit = limitParam === null ? 50 : Number(limitParam);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw httpError('BAD_REQUEST', `limit must be a whole number from 1 to 1000, got "${limitParam}"`);
+    const records = engine.options.store.listRuns({ ...(statuses ? { status: statuses as RunStatus[] } : {}), limit });
+    sendJson(res, 200, { runs: records.map(runSummary) });
+  };
+}
+
+/** GET /runs/:id: status, a per-node timeline, pending approvals (its sub-flow runs' too); `?events=true` adds the journal. */
+export function getRunHandler({ engine, principalOf }: RunsApiDeps): Handler {
+  return ({ req, res, params, url }) => {
+    principalOf(req);
+    const record = getRecord(engine, params.id!);
+    const state = runState(engine, record.runId);
+    const view = runView(record, state, nodesOf(engine, record));
+    view.pending_approvals.push(...childApprovals(engine, record.runId, 0));
+    const events = url.searchParams.get('events') === 'true' ? { events: engine.options.store.events(record.runId) } : {};
+    sendJson(res, 200, { ...view, ...events });
+  };
+}
+
+/** The approvals unfinished sub-flow runs wait for: a parent waits on them (at most 8 levels down). */
+function childApprovals(engine: Engine, runId: string, depth: number): ReturnType<typeof pendingApprovals> {
+  if (depth >= 8) return [];
+  const children = engine.options.store.listRuns({ parentRunId: runId, status: ['running', 'waiting'] });
+  return children.flatMap((child) => [...pendingApprovals(child.runId, runState(engine, child.runId)), ...childApprovals(engine, child.runId, depth + 1)]);
+}
+
+/**
+ * POST /runs/:id/cancel: any principal may cancel. A live run's executors are aborted; the answer
+ * waits a moment for the run to end (200), else says it is stopping (202).
+ */
+export function cancelRunHandler({ engine, principalOf, cancelWaitMs = 2000 }: RunsApiDeps): Handler {
+  return async ({ req, res, params }) => {
+    const principal = principalOf(req);
+    const record = getRecord(engine, params.id!);
+    const live = engine.run(record.runId);
+    engine.cancel(record.runId);
+    engine.options.logger.info({ runId: record.runId, principal }, 'run cancelled over the API');
+    let status: RunStatus = engine.options.store.getRun(record.runId)?.status ?? 'cancelled';
+    if (live !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([live.finished.then((r) => r.status), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), cancelWaitMs)))]);
+      clearTimeout(timer);
+      status = waited ?? live.status();
+    }
+    const done = status !== 'running' && status !== 'waiting';
+    sendJson(res, done ? 200 : 202, { run_id: record.runId, status, cancelled_by: principal });
+  };
+}

@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import type { CompiledFlow, Engine, JsonValue, RunStatus } from '@gantry/engine';
+import { GantryError } from '@gantry/engine';
+import { httpError, parseJson, readBody, requireJson, sendJson } from './http.js';
+import type { Handler } from './router.js';
+import { verifyWebhook, webhookAuth, type WebhookAuth } from './webhook-auth.js';
+
+/** One webhook node the server listens for. */
+export interface WebhookRoute {
+  readonly method: string;
+  readonly endpoint: string;
+  readonly flow: CompiledFlow;
+  readonly nodeId: string;
+  /** The credential name its requests are checked against; undefined for an open endpoint. */
+  readonly authentication: string | undefined;
+  readonly auth: WebhookAuth;
+}
+
+/** `flow "Complete Deployment Pipeline" (flows/complete-deployment.json) node "webhook_trigger"` */
+export function describeNode(flow: CompiledFlow, nodeId: string): string {
+  return `flow "${flow.name}"${flow.path ? ` (${flow.path})` : ''} node "${nodeId}"`;
+}
+
+/**
+ * Every webhook node with an `endpoint` in these flows, its authentication resolved: a missing
+ * credential refuses the whole start (CONFIG_INVALID naming the flow, node and variable).
+ * Webhook nodes without an endpoint are for `gantry run --input` only and are not served.
+ */
+export function webhookRoutes(
+  flows: readonly CompiledFlow[],
+  credentials: (name: string) => string | undefined,
+  describeCredential: (name: string) => string,
+): WebhookRoute[] {
+  const routes: WebhookRoute[] = [];
+  for (const flow of flows) {
+    for (const node of flow.nodes.values()) {
+      if (node.type !== 'webhook') continue;
+      const data = node.definition.data as { endpoint?: string; method?: string; authentication?: string };
+      if (typeof data.endpoint !== 'string') continue;
+      const where = describeNode(flow, node.id);
+      routes.push({
+        method: data.method ?? 'POST',
+        endpoint: data.endpoint,
+        flow,
+        nodeId: node.id,
+        authentication: data.authentication,
+        auth: webhookAuth(data.authentication, credentials, where, describeCredential),
+      });
+    }
+  }
+  return routes;
+}
+
+/** A run started (or found) for a request: what the answer says about it. */
+interface Started {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly created: boolean;
+}
+
+/** Delivery ids become run ids: `gh-` + the id, so that a repeat finds the run, after a restart too. */
+export const DELIVERY_RUN_PREFIX = 'gh-';
+const DELIVERY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export interface WebhookDeps {
+  readonly engine: Engine;
+  readonly bodyLimitBytes: number;
+  readonly logger: Logger;
+  /** Starts in progress by run id, shared by every webhook: concurrent repeats share one start. */
+  readonly inflight: Map<string, Promise<Started>>;
+}
+
+const BODYLESS = new Set(['GET', 'DELETE']);
+
+/**
+ * The handler of one webhook route. In order: content type (415), size (413), authentication on
+ * the raw bytes (401), delivery id (400), then the body is parsed (400) and the run started. The
+ * answer (202 with the new run, 200 with the run a repeated delivery started) is sent once the
+ * run and its run.started are committed to the store. Nothing is stored before authentication.
+ */
+export function webhookHandler(route: WebhookRoute, deps: WebhookDeps): Handler {
+  const { engine, logger } = deps;
+  const store = engine.options.store;
+  return async ({ req, res, url }) => {
+    const hasBody = !BODYLESS.has(route.method);
+    if (hasBody) requireJson(req);
+    const body = await readBody(req, deps.bodyLimitBytes);
+    verifyWebhook(route.auth, req.headers, body);
+
+    const deliveryHeader = req.headers['x-github-delivery'];
+    const delivery = Array.isArray(deliveryHeader) ? deliveryHeader[0] : deliveryHeader;
+    if (delivery !== undefined && !DELIVERY_ID.test(delivery)) {
+      throw httpError('BAD_REQUEST', `X-GitHub-Delivery must be 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit, got ${JSON.stringify(delivery.slice(0, 140))}`);
+    }
+    if (req.headers['x-github-event'] === 'ping') {
+      // GitHub's first delivery to a new hook: it says the hook works, it asks for no run.
+      sendJson(res, 200, { ok: true, event: 'ping', flow: route.flow.name });
+      return;
+    }
+    const trigger = (hasBody ? parseJson(body) : Object.fromEntries(url.searchParams)) as JsonValue;
+    const runId = delivery === undefined ? undefined : `${DELIVERY_RUN_PREFIX}${delivery}`;
+    const started = await startOnce(trigger, runId);
+    const answer = { run_id: started.runId, flow: route.flow.name, status: started.status, url: `/runs/${encodeURIComponent(started.runId)}`, ...(started.created ? {} : { duplicate: true }) };
+    if (started.created) logger.info({ runId: started.runId, flow: route.flow.name, delivery, endpoint: route.endpoint }, 'webhook accepted: run started');
+    else logger.info({ runId: started.runId, delivery }, 'webhook repeated: answered with the run it started');
+    sendJson(res, started.created ? 202 : 200, answer, { location: answer.url });
+  };
+
+  function startOnce(trigger: JsonValue, runId: string | undefined): Promise<Started> {
+    if (runId === undefined) return start(trigger, undefined);
+    const pending = deps.inflight.get(runId);
+    if (pending !== undefined) return pending.then((s) => ({ ...s, created: false }));
+    const record = store.getRun(runId);
+    if (record !== undefined) {
+      if (record.flowName !== route.flow.name) {
+        return Promise.reject(httpError('DELIVERY_CONFLICT', `delivery ${runId.slice(DELIVERY_RUN_PREFIX.length)} started a run of "${record.flowName}" already (run ${runId}), not of "${route.flow.name}"`));
+      }
+      return Promise.resolve({ runId, status: engine.run(runId)?.status() ?? record.status, created: false });
+    }
+    const starting = start(trigger, runId);
+    deps.inflight.set(runId, starting);
+    const forget = () => deps.inflight.delete(runId);
+    starting.then(forget, forget);
+    return starting;
+  }
+
+  async function start(trigger: JsonValue, runId: string | undefined): Promise<Started> {
+    try {
+      // start() returns once the run and its run.started are committed (DESIGN §3.6).
+      const run = await engine.start(route.flow, { trigger, ...(runId === undefined ? {} : { runId }) });
+      return { runId: run.id, status: run.status(), created: true };
+    } catch (error) {
+      if (error instanceof GantryError && error.code === 'STORE_CONFLICT' && runId !== undefined && store.getRun(runId) !== undefined) {
+        // Started meanwhile by a request this process did not see start (never expected, but safe).
+        return { runId, status: store.getRun(runId)!.status, created: false };
+      }
+      throw error;
+    }
+  }
+}
