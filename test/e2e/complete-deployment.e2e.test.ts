@@ -195,6 +195,27 @@ describe('gantry run flows/complete-deployment.json', () => {
     expect(production[0]!.task_id).toBe(`${runId}:production_deployment`);
   });
 
+  it('`gantry resume` of several runs exits with the most urgent of their codes: one finishes, one still waits → 4', async () => {
+    const first = await deploy(['--json'], {});
+    const ws = first.ws;
+    expect(first.result.code, explain(first.result)).toBe(4);
+    const second = await ws.run(['run', FLOW, '--input', 'push.json', '--json'], { SLACK_TOKEN: slack.webhookUrl });
+    expect(second.code, explain(second)).toBe(4);
+    const decided = runIdOf(first.result);
+    for (const approver of APPROVERS) {
+      expect((await ws.run(['approve', decided, 'production_approval', '--as', approver])).code).toBe(0);
+    }
+    for (const order of ['first', 'again']) {
+      const resumed = await ws.run(['resume', '--json'], { SLACK_TOKEN: slack.webhookUrl });
+      expect(resumed.code, `${order}: ${explain(resumed)}`).toBe(4);
+      // Each run's journal is shown once: what it held before, then what resuming added.
+      const lines = resumed.events.map((e) => JSON.stringify(e));
+      expect(lines.filter((l, i) => lines.indexOf(l) !== i), 'events shown twice').toEqual([]);
+    }
+    const statuses = JSON.parse((await ws.run(['runs', '--json'])).stdout) as { runId: string; status: string }[];
+    expect(Object.fromEntries(statuses.map((r) => [r.runId, r.status]))).toEqual({ [decided]: 'succeeded', [runIdOf(second)]: 'waiting' });
+  });
+
   it('one approver of two: by default every listed role must approve, so it still waits (exit 4) for the other', async () => {
     const { result, calls } = await deploy(['--json', '--approve-as', 'tech-lead'], {});
     expect(result.code, explain(result)).toBe(4);

@@ -8,3 +8,11 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Most urgent first: a failure before a block, a block before a wait for a human, any of them before success. */
+const URGENCY: readonly ExitCode[] = [EXIT.invalid, EXIT.failed, EXIT.blocked, EXIT.waiting, EXIT.succeeded];
+
+/** The exit code of several runs: the most urgent of theirs. */
+export function mostUrgent(a: ExitCode, b: ExitCode): ExitCode {
+  return URGENCY.indexOf(a) <= URGENCY.indexOf(b) ? a : b;
+}

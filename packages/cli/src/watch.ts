@@ -36,7 +36,7 @@ export async function watchRun(engine: Engine, run: Run, io: Io, options: WatchO
   const board = new Board(run.flow);
   const view = !json && io.out.isTTY === true ? new LiveView(board, io.out, p.outStyle, () => engine.options.clock.now()) : undefined;
   const onEvent = (event: RunEvent) => {
-    if (json) return p.out(JSON.stringify(event));
+    if (json) return belongsTo(event, run.id) ? p.out(JSON.stringify(event)) : undefined;
     const changed = board.apply(event, run.id);
     if (view || !changed || !('nodeId' in event) || event.runId !== run.id || !isLineWorthy(event)) return;
     const index = board.rows.findIndex((r) => r.id === event.nodeId);
@@ -108,6 +108,11 @@ export async function watchRun(engine: Engine, run: Run, io: Io, options: WatchO
     process.off('SIGINT', onSigint);
     for (const off of unsubscribe) off();
   }
+}
+
+/** Whether an event is of the run or of one of its sub-flow runs (named `runId.nodePath`). */
+export function belongsTo(event: RunEvent, runId: string): boolean {
+  return event.runId === runId || event.runId.startsWith(`${runId}.`);
 }
 
 function isLineWorthy(event: RunEvent): boolean {

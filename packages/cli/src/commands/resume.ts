@@ -1,11 +1,11 @@
 import { relative } from 'node:path';
 import type { RunEvent } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
-import { EXIT, type ExitCode } from '../exit-codes.js';
+import { EXIT, mostUrgent, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { engineFromConfig, loadConfig } from '../setup.js';
 import { openStore, storePath } from '../store.js';
-import { watchRun } from '../watch.js';
+import { belongsTo, watchRun } from '../watch.js';
 
 export const resumeHelp = `Usage: gantry resume [runId] [--approve-as principal…] [--json] [--config f]
 
@@ -18,7 +18,8 @@ Options:
   --json             print every event as one JSON object per line
   --config f         the configuration (default: ./gantry.config.json if present)
 
-Exit status: as gantry run, for the last run resumed; 0 when there was nothing to resume.`;
+Exit status: as gantry run; with several runs the most urgent of theirs (1 failed, then 3
+blocked, then 4 waiting, then 0); 0 when there was nothing to resume.`;
 
 export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('resume', argv, {
@@ -31,24 +32,30 @@ export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
   const store = await openStore(loaded, io.cwd, 'write');
   try {
     const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
+    // Every run resumes at once, but they are shown one after the other: what a run does while an
+    // earlier one is shown (coming to wait, say) must reach its own watch later.
     const history: RunEvent[] = [];
-    const early = engine.on('event', (e) => history.push(e));
-    const stored = positionals[0] === undefined ? undefined : store.events(positionals[0]);
-    const runs = engine.resume(positionals[0]);
-    early();
-    const p = printer(io);
-    if (runs.length === 0) {
-      if (values.json !== true) p.out('nothing to resume: every stored run has finished');
-      return EXIT.succeeded;
+    const hear = engine.on('event', (e) => history.push(e));
+    try {
+      // Each run's journal as it was before resuming: what resuming adds is heard as it happens.
+      const ids = positionals[0] === undefined ? store.listRuns({ status: ['running', 'waiting'], parentRunId: null }).map((r) => r.runId) : [positionals[0]];
+      const stored = new Map(ids.map((id) => [id, store.events(id)]));
+      const runs = engine.resume(positionals[0]);
+      const p = printer(io);
+      if (runs.length === 0) {
+        if (values.json !== true) p.out('nothing to resume: every stored run has finished');
+        return EXIT.succeeded;
+      }
+      let code: ExitCode = EXIT.succeeded;
+      for (const run of runs) {
+        const before = stored.get(run.id) ?? [];
+        const options = { json: values.json === true, approveAs: (values['approve-as'] as string[] | undefined) ?? [], storeFile: relative(io.cwd, storePath(loaded, io.cwd)) };
+        code = mostUrgent(code, await watchRun(engine, run, io, options, [...before, ...history.filter((e) => belongsTo(e, run.id))]));
+      }
+      return code;
+    } finally {
+      hear();
     }
-    let code: ExitCode = EXIT.succeeded;
-    const heard = new Set(history);
-    for (const run of runs) {
-      const before = stored ?? store.events(run.id).filter((e) => !heard.has(e));
-      const options = { json: values.json === true, approveAs: (values['approve-as'] as string[] | undefined) ?? [], storeFile: relative(io.cwd, storePath(loaded, io.cwd)) };
-      code = await watchRun(engine, run, io, options, [...before, ...history.filter((e) => e.runId === run.id)]);
-    }
-    return code;
   } finally {
     store.close();
   }
