@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEngine, FakeClock, GantryError, MemoryStore, type Engine, type JsonObject, type RunEvent, type RunStore } from '@gantry/engine';
 import { builtinExecutors, moduleAgent } from '@gantry/executors';
@@ -47,11 +50,11 @@ function world(calls: Call[], hang: Set<string>) {
  * Two processes on one journal: `before` writes through a store that dies at `crash()`, `after`
  * (the restarted process) through the journal itself.
  */
-function processes(hang = new Set<string>()) {
+function processes(hang = new Set<string>(), flowAgents: Record<string, Record<string, string>> = {}) {
   const journal = new MemoryStore();
   const dying = new CrashableStore(journal);
   const calls: Call[] = [];
-  const agents = { worker: world(calls, hang), undoer: world(calls, new Set()) };
+  const agents = { worker: world(calls, hang), undoer: world(calls, new Set()), ...Object.fromEntries(Object.entries(flowAgents).map(([name, flows]) => [name, { flows }])) };
   const engine = (store: RunStore, clock: FakeClock): Engine => createEngine({ executors: builtinExecutors, store, clock, random: () => 0.5, agents });
   return {
     calls,
@@ -63,6 +66,15 @@ function processes(hang = new Set<string>()) {
 }
 
 const step = (id: string, extra: object = {}) => ({ id, type: 'agent', data: { agent: 'worker', task: id }, ...extra });
+
+/** Waits in real time (a sub-flow's file is read from disk) until `condition` holds. */
+async function until(condition: () => boolean, ms = 5_000) {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('timed out waiting for the condition');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 async function settle(clock: FakeClock) {
   await clock.advance(0);
@@ -89,6 +101,29 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     expect(deploys.map((c) => c.attempt)).toEqual([1, 2]);
     const completions = p.journal.events('r1').filter((e) => e.type === 'node.succeeded').map((e) => (e as { nodeId: string }).nodeId);
     expect(completions).toEqual(['build', 'deploy', 'verify']);
+  });
+
+  it('an agent task performed by a flow resumes its child run: the child’s succeeded steps are not run again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-resume-flow-agent-'));
+    const phase = join(dir, 'phase.json');
+    writeFileSync(phase, JSON.stringify({ name: 'phase', params: { version: { type: 'string' } }, nodes: [step('build'), step('deploy', { data: { agent: 'worker', task: 'deploy', inputs: { version: '{% $params.version %}' } } })], edges: [{ from: 'build', to: 'deploy' }] }));
+    const hang = new Set(['deploy']);
+    const p = processes(hang, { ops: { release: phase } });
+    const clockA = new FakeClock();
+    const flow = { name: 'top', params: { version: { type: 'string', default: 'v2' } }, nodes: [{ id: 'release', type: 'agent', data: { agent: 'ops', task: 'release' } }, step('announce')], edges: [{ from: 'release', to: 'announce' }] };
+    await p.before(clockA).start(flow, { runId: 'rf' });
+    await until(() => p.calls.some((c) => c.task === 'deploy'));
+    p.crash();
+    hang.clear();
+    const clockB = new FakeClock(clockA.now() + 5_000);
+    const [resumed] = p.after(clockB).resume('rf');
+    const result = await resumed!.finished;
+    expect(result.status).toBe('succeeded');
+    expect(p.calls.map((c) => c.task)).toEqual(['build', 'deploy', 'deploy', 'announce']);
+    const deploys = p.calls.filter((c) => c.task === 'deploy');
+    expect(deploys.map((c) => c.key)).toEqual(['rf.release:deploy', 'rf.release:deploy']);
+    expect(p.journal.listRuns({ parentRunId: 'rf' }).map((r) => [r.runId, r.status])).toEqual([['rf.release', 'succeeded']]);
+    expect(resumed!.state().outputs.release).toMatchObject({ done: 'deploy', version: 'v2', run_id: 'rf.release' });
   });
 
   it('a wait keeps its absolute time across a restart and fires once', async () => {
