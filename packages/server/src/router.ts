@@ -16,8 +16,10 @@ export interface Route {
   /** `/runs/:id`, or a literal path such as a webhook's endpoint. Also the metrics' `endpoint` label. */
   readonly pattern: string;
   readonly handler: Handler;
-  /** Who added it, for conflict messages: `the runs API`, `flow "X" node "hook"`. */
+  /** Who added it, for conflict messages: `the server`, `flow "X" node "hook"`. */
   readonly owner: string;
+  /** The server's own route: no other route may overlap it, whatever its method. */
+  readonly reserved?: boolean;
 }
 
 export type Match = { route: Route; params: Record<string, string> } | { allowed: string[] } | undefined;
@@ -64,8 +66,8 @@ export class Router {
   add(route: Route): void {
     const segments = compile(route.pattern);
     for (const other of this.routes) {
-      const samePath = other.route.pattern === route.pattern;
-      if (overlaps(segments, other.segments) && (!samePath || other.route.method === route.method)) {
+      const shared = other.route.pattern === route.pattern && other.route.method !== route.method && !route.reserved && !other.route.reserved;
+      if (overlaps(segments, other.segments) && !shared) {
         throw new GantryError(
           'CONFIG_INVALID',
           `${route.owner}: ${route.method} ${route.pattern} collides with ${other.route.method} ${other.route.pattern} of ${other.route.owner}; give the webhook another endpoint`,
@@ -93,9 +95,9 @@ export class Router {
 }
 
 /**
- * Two patterns overlap when some path matches both. Overlapping routes are refused unless they
- * are the same pattern with different methods: a webhook never takes a path of the API, whatever
- * its method (POST /runs/x would make GET /runs/x answer 405).
+ * Two patterns overlap when some path matches both. Overlapping routes are refused, except
+ * webhooks on one path with different methods: a webhook never takes a path of the server's own
+ * (POST /runs/x would make GET /runs/x answer 405).
  */
 function overlaps(a: readonly Segment[], b: readonly Segment[]): boolean {
   if (a.length !== b.length) return false;

@@ -60,7 +60,7 @@ export function createServer(options: ServerOptions): GantryServer {
   const principalOf = principalResolver(o.principals);
   const router = new Router();
   const api = 'the server';
-  const add = (method: string, pattern: string, handler: Handler, owner = api) => router.add({ method, pattern, handler, owner });
+  const add = (method: string, pattern: string, handler: Handler, owner = api) => router.add({ method, pattern, handler, owner, reserved: owner === api });
 
   add('GET', '/health', ({ res }) => {
     try {
