@@ -211,7 +211,7 @@ describe('githubConnector', () => {
     expect(error.message).toContain('bad credentials Bearer [REDACTED]');
 
     for (const thing of [out, error]) expect(everythingIn(thing)).not.toContain(CANARY);
-    expect(logText()).toContain('connector call');
+    expect(logText()).toContain('outbound call');
     expect(logText()).not.toContain(CANARY);
   });
 

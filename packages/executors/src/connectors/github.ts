@@ -4,7 +4,8 @@
  * (`repository`, `pull_request`, `number`), which is what a flow triggered by GitHub has at hand.
  */
 import type { Connector, JsonObject, JsonValue } from '@gantry/engine';
-import { createDispatcher, isRetryableStatus, parseJsonBody, send, statusFailure, type OutgoingRequest } from './http-call.js';
+import { isRetryableStatus, parseJsonBody, send, statusFailure, type OutgoingRequest } from './http-call.js';
+import type { OutboundOptions } from './outbound.js';
 import {
   asPositiveInteger,
   describeValue,
@@ -16,12 +17,11 @@ import {
   resolveService,
   usage,
   type CallSite,
-  type ConnectorLimitOptions,
 } from './params.js';
 import { assertHeaderSafe, requireCredential, scrubJson } from './secrets.js';
 
 /** Options of {@link githubConnector}. */
-export interface GithubConnectorOptions extends ConnectorLimitOptions {
+export interface GithubConnectorOptions extends OutboundOptions {
   /** The REST API root; GitHub Enterprise Server's is `https://<host>/api/v3`. @default "https://api.github.com" */
   readonly baseUrl?: string;
   /** The credential used when a node names no `authentication`. @default "github_token" */
@@ -73,8 +73,7 @@ function withTriggerPayload(params: JsonObject, trigger: unknown): JsonObject {
 }
 
 export function githubConnector(options: GithubConnectorOptions = {}): Connector {
-  const { limits, baseUrl, defaultCredential } = resolveService('githubConnector', options, { baseUrl: 'https://api.github.com', credential: 'github_token' });
-  const dispatcher = createDispatcher(limits);
+  const { outbound, baseUrl, defaultCredential } = resolveService('githubConnector', options, { baseUrl: 'https://api.github.com', credential: 'github_token' });
   return {
     service: 'github',
     async call(action, params, ctx) {
@@ -96,16 +95,14 @@ export function githubConnector(options: GithubConnectorOptions = {}): Connector
         },
         body: JSON.stringify(plan.body),
       };
-      const env = { site, limits, dispatcher, ctx, secrets: credential.secrets };
+      const env = { site, outbound, ctx, secrets: credential.secrets };
       const answer = await send(env, req);
       if (answer.status < 200 || answer.status > 299) {
         // A spent rate limit is a 403 (or 429) that a later attempt gets past.
         const limited = answer.status === 403 && (answer.headers['x-ratelimit-remaining'] === '0' || 'retry-after' in answer.headers);
-        throw statusFailure(env, req, answer.status, githubMessage(answer.text), {
-          retryable: limited || isRetryableStatus(answer.status),
-        });
+        throw statusFailure(env, answer, { detail: githubMessage(answer.text), retryable: limited || isRetryableStatus(answer.status) });
       }
-      const body = parseJsonBody(env, req, answer);
+      const body = parseJsonBody(env, answer);
       const picked: JsonObject = { status: answer.status };
       for (const field of plan.fields) {
         const value = isJsonObject(body) ? body[field] : undefined;

@@ -1,11 +1,14 @@
 /**
- * One HTTP exchange for a connector, on undici: the total timeout, the caller's abort signal and
- * the response size cap are enforced here once, and every way it can fail becomes a
- * `GantryError` that says whether a retry could help. Connectors decide what a status means.
+ * One HTTP call under the outbound policy (`outbound.ts`), on undici: the total deadline, the
+ * caller's abort signal, the response size cap, retries with full jitter that honour
+ * `Retry-After`, and redirects checked hop by hop are enforced here once. Every way a call can
+ * fail becomes a `GantryError` that says whether a retry could help. Callers decide what a status
+ * means.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { GantryError, type ConnectorContext, type JsonValue } from '@gantry/engine';
-import type { CallSite, ResolvedLimits } from './params.js';
+import type { Outbound, OutboundPolicy } from './outbound.js';
+import type { CallSite } from './params.js';
 import { safeCause, scrubText } from './secrets.js';
 
 export interface OutgoingRequest {
@@ -24,15 +27,23 @@ export interface IncomingAnswer {
   /** The content type without parameters, lower-cased: `application/json`. */
   readonly mediaType: string;
   readonly text: string;
+  /** The request that got this answer: the one sent, or the last redirect's. */
+  readonly request: OutgoingRequest;
 }
+
+/** The code of the errors a call throws: a connector's, or an agent transport's. */
+export type FailureCode = 'CONNECTOR_FAILED' | 'AGENT_FAILED';
 
 /** What one call runs with. `secrets` are scrubbed from every message it produces. */
 export interface CallEnv {
   readonly site: CallSite;
-  readonly limits: ResolvedLimits;
-  readonly dispatcher: Dispatcher;
+  readonly outbound: Outbound;
   readonly ctx: Pick<ConnectorContext, 'signal' | 'log'>;
   readonly secrets: readonly string[];
+  /** @default "CONNECTOR_FAILED" */
+  readonly code?: FailureCode;
+  /** This call's total time instead of the policy's `timeoutMs` (an agent's own timeout). */
+  readonly timeoutMs?: number;
 }
 
 /** Why this module aborted a request: undici rejects with the abort reason, so it must be ours to tell apart. */
@@ -42,46 +53,95 @@ class Stop extends Error {
   }
 }
 
-/** A connection pool per connector. Our timer bounds the call; undici's own timeouts are only a backstop. */
-export function createDispatcher(limits: ResolvedLimits): Agent {
-  return new Agent({ headersTimeout: limits.timeoutMs, bodyTimeout: limits.timeoutMs });
-}
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Methods HTTP defines as idempotent: repeating one does no more than sending it once. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
-/** Sends `req` and reads the whole answer, within the time and size limits. Any status is returned. */
+/**
+ * Sends `req` and reads the whole answer within the policy: retried (network errors, 408, 429,
+ * 5xx) when repeating it is harmless, redirects followed. The last answer is returned, whatever
+ * its status; failures to get one throw.
+ */
 export async function send(env: CallEnv, req: OutgoingRequest): Promise<IncomingAnswer> {
-  const { site, limits, ctx } = env;
-  const what = `${site.service} ${site.action}: ${req.method} ${req.target}`;
-  if (ctx.signal.aborted) throw aborted(env, what);
+  const { ctx } = env;
+  const policy = env.outbound.policy;
+  const timeoutMs = env.timeoutMs ?? policy.timeoutMs;
+  if (ctx.signal.aborted) throw aborted(env, describe(env, req));
 
   const stop = new AbortController();
   const onAbort = () => stop.abort(new Stop('caller'));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => stop.abort(new Stop('timeout')), limits.timeoutMs);
+  const timer = setTimeout(() => stop.abort(new Stop('timeout')), timeoutMs);
+  const deadline = performance.now() + timeoutMs;
+  let current = req;
+  let redirects = 0;
+  try {
+    for (let attempt = 1; ; ) {
+      let answer: IncomingAnswer | undefined;
+      let failure: GantryError | undefined;
+      try {
+        answer = await exchange(env, current, stop);
+      } catch (error) {
+        failure = classify(env, current, error, stop.signal.reason, timeoutMs);
+      }
+      if (answer !== undefined) {
+        const next = redirectOf(env, answer, redirects);
+        if (next !== undefined) {
+          current = next;
+          redirects += 1;
+          continue;
+        }
+      }
+      const retryable = failure !== undefined ? failure.retryable && !stop.signal.aborted : isRetryableStatus(answer!.status);
+      const wait = retryable && attempt < policy.maxAttempts && repeatable(current) ? waitBefore(policy, attempt, answer) : undefined;
+      if (wait === undefined || performance.now() + wait >= deadline) {
+        if (failure !== undefined) throw failure;
+        return answer!;
+      }
+      ctx.log.debug(
+        { ...fields(env, current), attempt, status: answer?.status, error: failure?.message, delayMs: Math.round(wait) },
+        'outbound call retrying',
+      );
+      try {
+        await pause(wait, stop.signal);
+      } catch (error) {
+        throw classify(env, current, error, stop.signal.reason, timeoutMs);
+      }
+      attempt += 1;
+    }
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** One request and its whole answer, read within the size cap. */
+async function exchange(env: CallEnv, req: OutgoingRequest, stop: AbortController): Promise<IncomingAnswer> {
+  const { maxResponseBytes } = env.outbound.policy;
   const started = performance.now();
-  const fields = { service: site.service, action: site.action, method: req.method, target: req.target };
   try {
     const res = await request(req.url, {
       method: req.method as Dispatcher.HttpMethod,
       headers: req.headers,
       body: req.body ?? null,
       signal: stop.signal,
-      dispatcher: env.dispatcher,
+      dispatcher: env.outbound.dispatcher,
     });
     const tooLarge = () => {
       stop.abort(new Stop('too_large'));
       return new GantryError(
-        'CONNECTOR_FAILED',
-        `${what}: the answer is larger than the ${limits.maxResponseBytes}-byte limit (maxResponseBytes)`,
+        'RESPONSE_TOO_LARGE',
+        `${describe(env, req)}: the answer is larger than the ${maxResponseBytes}-byte limit (maxResponseBytes)`,
       );
     };
     // A declared length over the cap fails before a byte is read; a chunked body is counted as it
     // comes. A HEAD answer's length describes a body that is never sent.
-    if (req.method !== 'HEAD' && Number(res.headers['content-length'] ?? 0) > limits.maxResponseBytes) throw tooLarge();
+    if (req.method !== 'HEAD' && Number(res.headers['content-length'] ?? 0) > maxResponseBytes) throw tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > limits.maxResponseBytes) throw tooLarge();
+      if (size > maxResponseBytes) throw tooLarge();
       chunks.push(chunk);
     }
     const headers = flattenHeaders(res.headers);
@@ -91,17 +151,84 @@ export async function send(env: CallEnv, req: OutgoingRequest): Promise<Incoming
       headers,
       mediaType: mediaType.trim().toLowerCase(),
       text: decode(Buffer.concat(chunks, size), parameters),
+      request: req,
     };
-    ctx.log.debug({ ...fields, status: answer.status, durationMs: elapsed(started) }, 'connector call');
+    env.ctx.log.debug({ ...fields(env, req), status: answer.status, durationMs: elapsed(started) }, 'outbound call');
     return answer;
   } catch (error) {
-    const failure = classify(env, what, error, stop.signal.reason);
-    ctx.log.debug({ ...fields, durationMs: elapsed(started), error: failure.message }, 'connector call failed');
-    throw failure;
-  } finally {
-    clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', onAbort);
+    env.ctx.log.debug({ ...fields(env, req), durationMs: elapsed(started), error: scrubText(String((error as Error)?.message ?? error), env.secrets) }, 'outbound call failed');
+    throw error;
   }
+}
+
+/** The next hop of a redirect, checked like the first by the dispatcher; undefined when the answer is final. */
+function redirectOf(env: CallEnv, answer: IncomingAnswer, count: number): OutgoingRequest | undefined {
+  const { maxRedirects } = env.outbound.policy;
+  const location = answer.headers.location;
+  const req = answer.request;
+  if (!REDIRECTS.has(answer.status) || maxRedirects === 0 || location === undefined) return undefined;
+  const fail = (why: string) => new GantryError(env.code ?? 'CONNECTOR_FAILED', `${describe(env, req)} ${why}`);
+  if (count >= maxRedirects) throw fail(`was redirected more than ${maxRedirects} times (maxRedirects)`);
+  let url: URL;
+  try {
+    url = new URL(location, req.url);
+  } catch {
+    throw fail(`answered HTTP ${answer.status} with a Location that is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw fail(`was redirected to a ${url.protocol.slice(0, -1)} URL; only http and https are followed`);
+  }
+  const headers: Record<string, string> = { ...req.headers };
+  // Credentials go to the origin they were meant for, never to one a redirect names (as fetch does).
+  if (url.origin !== req.url.origin) for (const name of ['authorization', 'cookie', 'proxy-authorization']) delete headers[name];
+  const toGet = (answer.status === 303 && req.method !== 'HEAD') || ((answer.status === 301 || answer.status === 302) && req.method === 'POST');
+  if (toGet) for (const name of ['content-type', 'content-length']) delete headers[name];
+  const next: OutgoingRequest = {
+    method: toGet ? 'GET' : req.method,
+    url,
+    target: scrubText(`${url.origin}${url.pathname}`, env.secrets),
+    headers,
+    ...(toGet || req.body === undefined ? {} : { body: req.body }),
+  };
+  env.ctx.log.debug({ ...fields(env, req), status: answer.status, to: next.target }, 'outbound call redirected');
+  return next;
+}
+
+/** A request a retry cannot turn into two effects: an idempotent method, or one carrying an Idempotency-Key. */
+function repeatable(req: OutgoingRequest): boolean {
+  return IDEMPOTENT.has(req.method) || Object.keys(req.headers).some((name) => name.toLowerCase() === 'idempotency-key');
+}
+
+/** The wait before the next attempt: the answer's Retry-After when it gives one, else full jitter. */
+function waitBefore(policy: OutboundPolicy, attempt: number, answer: IncomingAnswer | undefined): number | undefined {
+  const asked = retryAfterMs(answer?.headers['retry-after'], Date.now());
+  if (asked !== undefined) return asked <= policy.maxRetryAfterMs ? asked : undefined;
+  const ceiling = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** (attempt - 1));
+  return policy.random() * ceiling;
+}
+
+/** `Retry-After` in ms: delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or malformed. */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) || !/[a-z]/i.test(text) ? undefined : Math.max(0, at - now);
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** 408, 429 and 5xx may succeed later; any other status will not. */
@@ -117,19 +244,18 @@ export function excerpt(text: string, secrets: readonly string[], max = 200): st
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
-/** A CONNECTOR_FAILED for a status the call did not expect. */
+/** A failure for a status the call did not expect; `detail` is what the body says (default: the body). */
 export function statusFailure(
-  env: Pick<CallEnv, 'site' | 'secrets'>,
-  req: Pick<OutgoingRequest, 'method' | 'target'>,
-  status: number,
-  detail: string,
-  options: { expected?: string; retryable?: boolean } = {},
+  env: Pick<CallEnv, 'site' | 'secrets' | 'code'>,
+  answer: IncomingAnswer,
+  options: { expected?: string; retryable?: boolean; detail?: string } = {},
 ): GantryError {
   const expected = options.expected === undefined ? '' : ` (expected ${options.expected})`;
+  const retryAfter = answer.headers['retry-after'] === undefined ? '' : ` (Retry-After: ${excerpt(answer.headers['retry-after'], env.secrets, 40)})`;
   return new GantryError(
-    'CONNECTOR_FAILED',
-    `${env.site.service} ${env.site.action}: ${req.method} ${req.target} answered HTTP ${status}${expected}: ${excerpt(detail, env.secrets)}`,
-    { retryable: options.retryable ?? isRetryableStatus(status) },
+    env.code ?? 'CONNECTOR_FAILED',
+    `${describe(env, answer.request)} answered HTTP ${answer.status}${expected}${retryAfter}: ${excerpt(options.detail ?? answer.text, env.secrets)}`,
+    { retryable: options.retryable ?? isRetryableStatus(answer.status) },
   );
 }
 
@@ -138,51 +264,76 @@ export function isJsonMediaType(mediaType: string): boolean {
 }
 
 /** The answer's body as JSON (`null` when empty); a body that does not parse is not retried. */
-export function parseJsonBody(env: Pick<CallEnv, 'site' | 'secrets'>, req: OutgoingRequest, answer: IncomingAnswer): JsonValue {
+export function parseJsonBody(env: Pick<CallEnv, 'site' | 'secrets' | 'code'>, answer: IncomingAnswer): JsonValue {
   if (answer.text.trim() === '') return null;
   try {
     return JSON.parse(answer.text) as JsonValue;
   } catch {
     throw new GantryError(
-      'CONNECTOR_FAILED',
-      `${env.site.service} ${env.site.action}: ${req.method} ${req.target} answered ${answer.mediaType || 'no content type'} but the body is not JSON: ${excerpt(answer.text, env.secrets)}`,
+      env.code ?? 'CONNECTOR_FAILED',
+      `${describe(env, answer.request)} answered ${answer.mediaType || 'no content type'} but the body is not JSON: ${excerpt(answer.text, env.secrets)}`,
     );
   }
 }
 
-function classify(env: CallEnv, what: string, error: unknown, reason: unknown): GantryError {
+/** `github create_comment: POST https://…/comments` — who calls what, for messages. */
+export function describe(env: Pick<CallEnv, 'site'>, req: Pick<OutgoingRequest, 'method' | 'target'>): string {
+  return `${env.site.service} ${env.site.action}: ${req.method} ${req.target}`;
+}
+
+function fields(env: CallEnv, req: OutgoingRequest) {
+  return { service: env.site.service, action: env.site.action, method: req.method, target: req.target };
+}
+
+function classify(env: CallEnv, req: OutgoingRequest, error: unknown, reason: unknown, timeoutMs: number): GantryError {
   if (error instanceof GantryError) return error;
+  const what = describe(env, req);
+  const code = env.code ?? 'CONNECTOR_FAILED';
   const cause = safeCause(error, env.secrets);
   if (reason instanceof Stop && reason.kind === 'caller') return aborted(env, what);
-  const code = errorCode(error);
-  if ((reason instanceof Stop && reason.kind === 'timeout') || (code !== undefined && /^UND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT$/.test(code))) {
-    return new GantryError('CONNECTOR_FAILED', `${what} timed out after ${env.limits.timeoutMs} ms`, { retryable: true, cause });
+  const refused = findInChain(error, (e) => (e as { code?: unknown }).code === 'GANTRY_OUTBOUND_REFUSED') as { reason?: string } | undefined;
+  if (refused !== undefined) {
+    return new GantryError(
+      'OUTBOUND_REFUSED',
+      `${what} was refused: ${refused.reason ?? 'a private address'}; the configuration's outbound policy (outbound.allow, outbound.allow_private_networks) decides which private addresses may be called`,
+    );
+  }
+  const errorCode = errorCodeOf(error);
+  if ((reason instanceof Stop && reason.kind === 'timeout') || errorCode === 'UND_ERR_HEADERS_TIMEOUT' || errorCode === 'UND_ERR_BODY_TIMEOUT') {
+    return new GantryError(code, `${what} timed out after ${timeoutMs} ms`, { retryable: true, cause });
+  }
+  if (errorCode === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new GantryError(code, `${what} could not connect within ${env.outbound.policy.connectTimeoutMs} ms (connectTimeoutMs)`, { retryable: true, cause });
   }
   const message = scrubText(error instanceof Error ? error.message : String(error), env.secrets);
-  if (code === 'UND_ERR_INVALID_ARG') {
+  if (errorCode === 'UND_ERR_INVALID_ARG') {
     return new GantryError('USAGE', `${what}: the request was refused before it was sent: ${message}`, { cause });
   }
   // Refused, reset, DNS and TLS failures, malformed answers: the network, which may recover.
-  const prefix = code !== undefined && !message.includes(code) ? `${code} ` : '';
-  return new GantryError('CONNECTOR_FAILED', `${what} failed: ${prefix}${message}`, { retryable: true, cause });
+  const prefix = errorCode !== undefined && !message.includes(errorCode) ? `${errorCode} ` : '';
+  return new GantryError(code, `${what} failed: ${prefix}${message}`, { retryable: true, cause });
 }
 
 /** The caller aborted: the engine's own reason (a timeout, a cancellation) is passed on as it is. */
 function aborted(env: CallEnv, what: string): GantryError {
   const reason: unknown = env.ctx.signal.reason;
   if (reason instanceof GantryError) return reason;
-  return new GantryError('CONNECTOR_FAILED', `${what} was aborted by the caller`, {
+  return new GantryError(env.code ?? 'CONNECTOR_FAILED', `${what} was aborted by the caller`, {
     retryable: false,
     cause: safeCause(reason, env.secrets),
   });
 }
 
-function errorCode(error: unknown): string | undefined {
+function findInChain(error: unknown, test: (e: Error) => boolean): Error | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
+    if (test(e)) return e;
   }
   return undefined;
+}
+
+function errorCodeOf(error: unknown): string | undefined {
+  const found = findInChain(error, (e) => typeof (e as { code?: unknown }).code === 'string');
+  return found === undefined ? undefined : ((found as { code?: string }).code as string);
 }
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { GantryError } from '@gantry/engine';
-import { httpConnector } from './http.js';
+import { httpConnector, type HttpConnectorOptions } from './http.js';
 import { everythingIn, json, rejection, loopbackPerTest, testContext } from './test-kit.js';
 
 const CANARY = 'canary-3f9a1c7e-http-secret';
 
 const serve = loopbackPerTest();
+/** The loopback test servers are private addresses: allowed here, as an operator would allow them. */
+const http = (options: HttpConnectorOptions = {}) => httpConnector({ allow: ['127.0.0.1'], retryBaseMs: 1, ...options });
 
 describe('httpConnector', () => {
   it('GETs with the query merged into the URL and parses a JSON answer', async () => {
     const s = await serve((_req, res) => json(res, 200, { ok: true, n: 1 }, { 'X-Trace': 'abc', 'Set-Cookie': 'sid=1' }));
     const { ctx } = testContext();
-    const out = await httpConnector().call('get', { url: `${s.url}/items?a=1`, query: { b: 'two', tag: ['x', 'y'], skip: null } }, ctx);
+    const out = await http().call('get', { url: `${s.url}/items?a=1`, query: { b: 'two', tag: ['x', 'y'], skip: null } }, ctx);
 
     expect(out).toEqual({ status: 200, headers: expect.objectContaining({ 'x-trace': 'abc' }), body: { ok: true, n: 1 } });
     expect(out.headers).not.toHaveProperty('set-cookie');
@@ -26,7 +28,7 @@ describe('httpConnector', () => {
   it('POSTs an object as JSON with the idempotency key and the bearer credential', async () => {
     const s = await serve((_req, res) => json(res, 201, { id: 7 }));
     const { ctx } = testContext({ credentials: { deploy_api: 'token-123' }, authentication: 'deploy_api', idempotencyKey: 'run-9/deploy' });
-    const out = await httpConnector().call('post', { url: `${s.url}/deploys`, body: { ref: 'main', force: false } }, ctx);
+    const out = await http().call('post', { url: `${s.url}/deploys`, body: { ref: 'main', force: false } }, ctx);
 
     expect(out).toMatchObject({ status: 201, body: { id: 7 } });
     const [got] = s.received;
@@ -43,7 +45,7 @@ describe('httpConnector', () => {
       res.end('pong');
     });
     const { ctx } = testContext();
-    const out = await httpConnector().call(
+    const out = await http().call(
       'request',
       { url: `${s.url}/ping`, method: 'put', body: 'a=1&b=2', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Count': 3 } },
       ctx,
@@ -58,7 +60,7 @@ describe('httpConnector', () => {
   it('maps each shorthand action to its method', async () => {
     const s = await serve((_req, res) => res.writeHead(204).end());
     const { ctx } = testContext();
-    const connector = httpConnector();
+    const connector = http();
     for (const action of ['put', 'patch', 'delete']) await connector.call(action, { url: s.url }, ctx);
     expect(s.received.map((r) => r.method)).toEqual(['PUT', 'PATCH', 'DELETE']);
     expect(s.received.every((r) => r.headers['idempotency-key'] === 'run-1/node-a')).toBe(true);
@@ -67,20 +69,20 @@ describe('httpConnector', () => {
   it('fails a status outside expect_status, naming it, with an excerpt of the body', async () => {
     const s = await serve((_req, res) => json(res, 200, { note: 'already exists' }));
     const { ctx } = testContext();
-    const error = await rejection(httpConnector().call('post', { url: `${s.url}/x`, expect_status: 201 }, ctx));
+    const error = await rejection(http().call('post', { url: `${s.url}/x`, expect_status: 201 }, ctx));
     expect(error).toBeInstanceOf(GantryError);
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: false });
     expect(error.message).toContain('HTTP 200 (expected 201)');
     expect(error.message).toContain('already exists');
 
-    const out = await httpConnector().call('get', { url: `${s.url}/x`, expect_status: [200, 404] }, ctx);
+    const out = await http().call('get', { url: `${s.url}/x`, expect_status: [200, 404] }, ctx);
     expect(out.status).toBe(200);
   });
 
   it('accepts an error status that expect_status names', async () => {
     const s = await serve((_req, res) => json(res, 404, { missing: true }));
     const { ctx } = testContext();
-    const out = await httpConnector().call('get', { url: s.url, expect_status: [200, 404] }, ctx);
+    const out = await http().call('get', { url: s.url, expect_status: [200, 404] }, ctx);
     expect(out).toMatchObject({ status: 404, body: { missing: true } });
   });
 
@@ -91,7 +93,7 @@ describe('httpConnector', () => {
       res.end(`<h1>status ${status}</h1>`);
     });
     const { ctx } = testContext();
-    const connector = httpConnector();
+    const connector = http();
     const cases: [number, boolean][] = [[500, true], [503, true], [429, true], [404, false], [400, false]];
     for (const [code, retryable] of cases) {
       status = code;
@@ -106,7 +108,7 @@ describe('httpConnector', () => {
     const s = await serve(() => {});
     const { ctx } = testContext();
     const started = Date.now();
-    const error = await rejection(httpConnector({ timeoutMs: 150 }).call('get', { url: s.url }, ctx));
+    const error = await rejection(http({ timeoutMs: 150 }).call('get', { url: s.url }, ctx));
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
     expect(error.message).toContain('timed out after 150 ms');
@@ -118,7 +120,7 @@ describe('httpConnector', () => {
       res.write('partial…'); // and never ends
     });
     const { ctx } = testContext();
-    const error = await rejection(httpConnector({ timeoutMs: 150 }).call('get', { url: s.url }, ctx));
+    const error = await rejection(http({ timeoutMs: 150 }).call('get', { url: s.url }, ctx));
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
     expect(error.message).toContain('timed out');
   });
@@ -129,8 +131,8 @@ describe('httpConnector', () => {
       res.end('x'.repeat(4096));
     });
     const { ctx } = testContext();
-    const error = await rejection(httpConnector({ maxResponseBytes: 1024 }).call('get', { url: s.url }, ctx));
-    expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: false });
+    const error = await rejection(http({ maxResponseBytes: 1024 }).call('get', { url: s.url }, ctx));
+    expect(error).toMatchObject({ code: 'RESPONSE_TOO_LARGE', retryable: false });
     expect(error.message).toContain('larger than the 1024-byte limit');
   });
 
@@ -139,7 +141,7 @@ describe('httpConnector', () => {
       res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(1_000_000) });
       res.end();
     });
-    const out = await httpConnector({ maxResponseBytes: 1024 }).call('request', { url: s.url, method: 'HEAD' }, testContext().ctx);
+    const out = await http({ maxResponseBytes: 1024 }).call('request', { url: s.url, method: 'HEAD' }, testContext().ctx);
     expect(out).toMatchObject({ status: 200, body: '', headers: { 'content-length': '1000000' } });
   });
 
@@ -156,9 +158,9 @@ describe('httpConnector', () => {
     });
     const { ctx } = testContext();
     const started = Date.now();
-    const error = await rejection(httpConnector({ maxResponseBytes: 64 * 1024, timeoutMs: 10_000 }).call('get', { url: s.url }, ctx));
+    const error = await rejection(http({ maxResponseBytes: 64 * 1024, timeoutMs: 10_000 }).call('get', { url: s.url }, ctx));
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: false });
+    expect(error).toMatchObject({ code: 'RESPONSE_TOO_LARGE', retryable: false });
     expect(error.message).toContain('65536-byte limit');
     await expect.poll(() => closed).toBe(true);
   });
@@ -168,21 +170,21 @@ describe('httpConnector', () => {
     const controller = new AbortController();
     const { ctx } = testContext({ signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
-    const error = await rejection(httpConnector().call('post', { url: s.url, body: {} }, ctx));
+    const error = await rejection(http().call('post', { url: s.url, body: {} }, ctx));
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: false });
     expect(error.message).toContain('aborted by the caller');
 
     const engine = new AbortController();
     const reason = new GantryError('TIMEOUT', 'node deploy ran past its 30 s timeout', { retryable: true });
     setTimeout(() => engine.abort(reason), 50);
-    const passed = await rejection(httpConnector().call('get', { url: s.url }, testContext({ signal: engine.signal }).ctx));
+    const passed = await rejection(http().call('get', { url: s.url }, testContext({ signal: engine.signal }).ctx));
     expect(passed).toBe(reason);
   });
 
   it('sends nothing when the signal is already aborted', async () => {
     const s = await serve((_req, res) => json(res, 200, {}));
     const { ctx } = testContext({ signal: AbortSignal.abort() });
-    const error = await rejection(httpConnector().call('get', { url: s.url }, ctx));
+    const error = await rejection(http().call('get', { url: s.url }, ctx));
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED' });
     expect(s.received).toHaveLength(0);
   });
@@ -191,7 +193,7 @@ describe('httpConnector', () => {
     const s = await serve(() => {});
     const url = s.url;
     await s.close();
-    const error = await rejection(httpConnector().call('get', { url }, testContext().ctx));
+    const error = await rejection(http().call('get', { url }, testContext().ctx));
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
     expect(error.message).toContain('ECONNREFUSED');
   });
@@ -201,14 +203,14 @@ describe('httpConnector', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"truncated":');
     });
-    const error = await rejection(httpConnector().call('get', { url: s.url }, testContext().ctx));
+    const error = await rejection(http().call('get', { url: s.url }, testContext().ctx));
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: false });
     expect(error.message).toContain('not JSON');
   });
 
   it('refuses bad params with USAGE errors that say what was expected and found', async () => {
     const { ctx } = testContext();
-    const connector = httpConnector();
+    const connector = http();
     const cases: [string, Record<string, never> | object, string][] = [
       ['fetch', { url: 'http://127.0.0.1:1' }, 'unknown action "fetch"; expected one of request, get, post, put, patch, delete'],
       ['get', {}, 'expected `url` to be a non-empty string (an http or https URL), got nothing'],
@@ -240,7 +242,7 @@ describe('httpConnector', () => {
     // A service that echoes the Authorization header, as echo endpoints and some error pages do.
     const s = await serve((req, res) => json(res, status, { echoed: req.headers.authorization, [`k-${CANARY}`]: 1 }, { 'x-echo': String(req.headers.authorization) }));
     const { ctx, logText } = testContext({ credentials: { api: `${CANARY}\n` }, authentication: 'api' });
-    const connector = httpConnector({ timeoutMs: 300 });
+    const connector = http({ timeoutMs: 300 });
 
     const out = await connector.call('post', { url: `${s.url}/echo`, body: { a: 1 } }, ctx);
     expect(s.received[0]?.headers.authorization).toBe(`Bearer ${CANARY}`);
@@ -254,7 +256,7 @@ describe('httpConnector', () => {
 
     for (const thing of [out, ...failures]) expect(everythingIn(thing)).not.toContain(CANARY);
     expect(failures[0]?.message).toContain('Bearer [REDACTED]');
-    expect(logText()).toContain('connector call');
+    expect(logText()).toContain('outbound call');
     expect(logText()).not.toContain(CANARY);
   });
 });

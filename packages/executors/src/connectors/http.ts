@@ -7,21 +7,13 @@
  * ```
  */
 import type { Connector, JsonObject, JsonValue } from '@gantry/engine';
-import { createDispatcher, isJsonMediaType, parseJsonBody, send, statusFailure, type OutgoingRequest } from './http-call.js';
-import {
-  describeValue,
-  isJsonObject,
-  lookupAction,
-  requiredString,
-  resolveLimits,
-  usage,
-  type CallSite,
-  type ConnectorLimitOptions,
-} from './params.js';
+import { isJsonMediaType, parseJsonBody, send, statusFailure, type OutgoingRequest } from './http-call.js';
+import { createOutbound, resolveOutbound, type OutboundOptions } from './outbound.js';
+import { describeValue, isJsonObject, lookupAction, requiredString, usage, type CallSite } from './params.js';
 import { assertHeaderSafe, requireCredential, scrubJson } from './secrets.js';
 
-/** Options of {@link httpConnector}. */
-export interface HttpConnectorOptions extends ConnectorLimitOptions {}
+/** Options of {@link httpConnector}: the outbound policy. Its URLs come from flow data, so none is trusted: private addresses need `allow` or `allowPrivateNetworks`. */
+export interface HttpConnectorOptions extends OutboundOptions {}
 
 const METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 /** Methods a retry cannot repeat harmfully; every other one carries the Idempotency-Key. */
@@ -43,10 +35,11 @@ const ACTIONS: ReadonlyMap<string, string | undefined> = new Map([
  * array is sent as JSON, a string as it is), `expect_status?` (a status or a list; default any 2xx).
  * Returns `{ status, headers, body }`: headers lower-cased without set-cookie, the body parsed
  * when the answer is JSON, else text. With `authentication`, sends `Authorization: Bearer <credential>`.
+ * Redirects are followed (the Authorization header only within the origin), each hop checked by
+ * the address guard like the first URL.
  */
 export function httpConnector(options: HttpConnectorOptions = {}): Connector {
-  const limits = resolveLimits('httpConnector', options);
-  const dispatcher = createDispatcher(limits);
+  const outbound = createOutbound(resolveOutbound('httpConnector', options));
   return {
     service: 'http',
     async call(action, params, ctx) {
@@ -62,14 +55,12 @@ export function httpConnector(options: HttpConnectorOptions = {}): Connector {
         headers.authorization = `Bearer ${credential.value}`;
       }
       const secrets = credential?.secrets ?? [];
-      const env = { site, limits, dispatcher, ctx, secrets };
+      const env = { site, outbound, ctx, secrets };
       const outgoing: OutgoingRequest = { ...req, headers };
       const answer = await send(env, outgoing);
 
-      if (!expected.matches(answer.status)) {
-        throw statusFailure(env, outgoing, answer.status, answer.text, { expected: expected.text });
-      }
-      const body: JsonValue = isJsonMediaType(answer.mediaType) ? parseJsonBody(env, outgoing, answer) : answer.text;
+      if (!expected.matches(answer.status)) throw statusFailure(env, answer, { expected: expected.text });
+      const body: JsonValue = isJsonMediaType(answer.mediaType) ? parseJsonBody(env, answer) : answer.text;
       const { 'set-cookie': _cookie, ...kept } = answer.headers;
       return scrubJson({ status: answer.status, headers: kept, body }, secrets);
     },

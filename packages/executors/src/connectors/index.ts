@@ -5,20 +5,30 @@
 import type { Connector } from '@gantry/engine';
 import { githubConnector, type GithubConnectorOptions } from './github.js';
 import { httpConnector, type HttpConnectorOptions } from './http.js';
+import type { OutboundOptions } from './outbound.js';
+import { prometheusConnector, type PrometheusConnectorOptions } from './prometheus.js';
 import { slackConnector, type SlackConnectorOptions } from './slack.js';
 
-export { githubConnector, httpConnector, slackConnector };
-export type { GithubConnectorOptions, HttpConnectorOptions, SlackConnectorOptions };
-export type { ConnectorLimitOptions } from './params.js';
+export { githubConnector, httpConnector, prometheusConnector, slackConnector };
+export type { GithubConnectorOptions, HttpConnectorOptions, PrometheusConnectorOptions, SlackConnectorOptions };
 
-/** Options of {@link builtinConnectors}: each connector's own, by service. */
+/** Options of {@link builtinConnectors}: the outbound policy they share, and each connector's own on top. */
 export interface BuiltinConnectorOptions {
+  /** The outbound policy of every connector; a connector's own options override it key by key. */
+  readonly outbound?: OutboundOptions;
   readonly http?: HttpConnectorOptions;
   readonly github?: GithubConnectorOptions;
   readonly slack?: SlackConnectorOptions;
+  readonly prometheus?: PrometheusConnectorOptions;
 }
 
-/** The `http`, `github` and `slack` connectors, in that order. */
+/** The `http`, `github`, `slack` and `prometheus` connectors, in that order. */
 export function builtinConnectors(options: BuiltinConnectorOptions = {}): Connector[] {
-  return [httpConnector(options.http), githubConnector(options.github), slackConnector(options.slack)];
+  const shared = options.outbound ?? {};
+  return [
+    httpConnector({ ...shared, ...options.http }),
+    githubConnector({ ...shared, ...options.github }),
+    slackConnector({ ...shared, ...options.slack }),
+    prometheusConnector({ ...shared, ...options.prometheus }),
+  ];
 }

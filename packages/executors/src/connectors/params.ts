@@ -4,6 +4,7 @@
  * author can fix the node without reading connector code.
  */
 import { GantryError, type JsonObject, type JsonValue } from '@gantry/engine';
+import { createOutbound, pickOutbound, resolveOutbound, type Outbound, type OutboundOptions } from './outbound.js';
 
 /** Who is being called: every message starts with it. */
 export interface CallSite {
@@ -83,35 +84,6 @@ export function oneOf<T extends string>(
   return found;
 }
 
-/** Limits every connector shares. */
-export interface ConnectorLimitOptions {
-  /** Total time for one call — connecting, sending, and reading the whole answer — in ms. @default 30000 */
-  readonly timeoutMs?: number;
-  /** Largest answer body accepted, in bytes; a larger one aborts the call. @default 10485760 (10 MiB) */
-  readonly maxResponseBytes?: number;
-}
-
-export interface ResolvedLimits {
-  readonly timeoutMs: number;
-  readonly maxResponseBytes: number;
-}
-
-function integerOption(factory: string, key: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new GantryError('USAGE', `${factory}: expected \`${key}\` to be an integer ≥ 1, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-/** Validates the shared limits once, when the connector is made (STYLE §7). */
-export function resolveLimits(factory: string, options: ConnectorLimitOptions): ResolvedLimits {
-  return Object.freeze({
-    timeoutMs: integerOption(factory, 'timeoutMs', options.timeoutMs, 30_000),
-    maxResponseBytes: integerOption(factory, 'maxResponseBytes', options.maxResponseBytes, 10 * 1024 * 1024),
-  });
-}
-
 /** A service's base URL: http or https, kept without its trailing slash so paths can be appended. */
 export function resolveBaseUrl(factory: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
@@ -139,21 +111,23 @@ export function resolveName(factory: string, key: string, value: unknown, fallba
   return value;
 }
 
-/** What a service connector (github, slack) resolves from its options once, when it is made. */
+/** What a service connector (github, slack, prometheus) resolves from its options once, when it is made. */
 export interface ServiceSetup {
-  readonly limits: ResolvedLimits;
+  /** The outbound policy, with the base URL's origin trusted: the operator chose it, flow data did not. */
+  readonly outbound: Outbound;
   readonly baseUrl: string;
   readonly defaultCredential: string;
 }
 
 export function resolveService(
   factory: string,
-  options: ConnectorLimitOptions & { readonly baseUrl?: string; readonly credential?: string },
+  options: OutboundOptions & { readonly baseUrl?: string; readonly credential?: string },
   defaults: { readonly baseUrl: string; readonly credential: string },
 ): ServiceSetup {
+  const baseUrl = resolveBaseUrl(factory, options.baseUrl, defaults.baseUrl);
   return {
-    limits: resolveLimits(factory, options),
-    baseUrl: resolveBaseUrl(factory, options.baseUrl, defaults.baseUrl),
+    outbound: createOutbound(resolveOutbound(factory, pickOutbound(options)), [baseUrl]),
+    baseUrl,
     defaultCredential: resolveName(factory, 'credential', options.credential, defaults.credential),
   };
 }

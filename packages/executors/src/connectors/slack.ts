@@ -5,7 +5,6 @@
  */
 import { GantryError, type Connector, type JsonObject, type JsonValue } from '@gantry/engine';
 import {
-  createDispatcher,
   excerpt,
   parseJsonBody,
   send,
@@ -22,12 +21,12 @@ import {
   resolveService,
   usage,
   type CallSite,
-  type ConnectorLimitOptions,
 } from './params.js';
+import type { OutboundOptions } from './outbound.js';
 import { assertHeaderSafe, requireCredential, type Credential } from './secrets.js';
 
 /** Options of {@link slackConnector}. */
-export interface SlackConnectorOptions extends ConnectorLimitOptions {
+export interface SlackConnectorOptions extends OutboundOptions {
   /** The Web API root, for bot tokens. @default "https://slack.com/api" */
   readonly baseUrl?: string;
   /** The credential used when a node names no `authentication`. @default "slack_token" */
@@ -57,8 +56,7 @@ const RETRYABLE_SLACK_ERRORS = new Set(['ratelimited']);
  * incoming-webhook URL. Returns `{ ok: true, channel, ts? }`.
  */
 export function slackConnector(options: SlackConnectorOptions = {}): Connector {
-  const { limits, baseUrl, defaultCredential } = resolveService('slackConnector', options, { baseUrl: 'https://slack.com/api', credential: 'slack_token' });
-  const dispatcher = createDispatcher(limits);
+  const { outbound, baseUrl, defaultCredential } = resolveService('slackConnector', options, { baseUrl: 'https://slack.com/api', credential: 'slack_token' });
   return {
     service: 'slack',
     async call(action, params, ctx) {
@@ -71,9 +69,11 @@ export function slackConnector(options: SlackConnectorOptions = {}): Connector {
       if (webhook !== undefined) {
         // The whole URL is the secret: its normalised forms are scrubbed as well as the raw value.
         const secrets = [...credential.secrets, webhook.href, `${webhook.pathname}${webhook.search}`].filter((s) => s.length > 1);
-        return postToWebhook({ site, limits, dispatcher, ctx, secrets }, webhook, message);
+        // The operator put this URL in the environment: its origin is trusted like a base URL.
+        outbound.trust(webhook);
+        return postToWebhook({ site, outbound, ctx, secrets }, webhook, message);
       }
-      return postWithToken({ site, limits, dispatcher, ctx, secrets: credential.secrets }, baseUrl, credential, message);
+      return postWithToken({ site, outbound, ctx, secrets: credential.secrets }, baseUrl, credential, message);
     },
   };
 }
@@ -130,7 +130,7 @@ async function postToWebhook(env: CallEnv, url: URL, message: Message): Promise<
   };
   const answer = await send(env, req);
   // Slack answers "ok" as text, or a status with an error word: invalid_payload, channel_not_found…
-  if (answer.status < 200 || answer.status > 299) throw statusFailure(env, req, answer.status, answer.text);
+  if (answer.status < 200 || answer.status > 299) throw statusFailure(env, answer);
   return { ok: true, ...(message.channel === undefined ? {} : { channel: message.channel }) };
 }
 
@@ -151,8 +151,8 @@ async function postWithToken(env: CallEnv, baseUrl: string, credential: Credenti
     body: JSON.stringify(message),
   };
   const answer = await send(env, req);
-  if (answer.status < 200 || answer.status > 299) throw statusFailure(env, req, answer.status, answer.text);
-  const body = parseJsonBody(env, req, answer);
+  if (answer.status < 200 || answer.status > 299) throw statusFailure(env, answer);
+  const body = parseJsonBody(env, answer);
   if (!isJsonObject(body)) {
     throw new GantryError('CONNECTOR_FAILED', `slack ${env.site.action}: expected a JSON object from ${req.target}, got ${excerpt(answer.text, env.secrets)}`);
   }

@@ -108,14 +108,18 @@ export function everythingIn(value: unknown): string {
 }
 
 /**
- * A test file's loopback server: `serve(respond)` starts one (the last one a test started is
- * closed after it).
+ * A test file's loopback servers: `serve(respond)` starts one; every one a test started is closed
+ * after it.
  */
 export function loopbackPerTest(): (respond: Respond) => Promise<Loopback> {
-  let server: Loopback | undefined;
+  let servers: Loopback[] = [];
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
+    await Promise.all(servers.map((server) => server.close()));
+    servers = [];
   });
-  return async (respond) => (server = await startLoopback(respond));
+  return async (respond) => {
+    const server = await startLoopback(respond);
+    servers.push(server);
+    return server;
+  };
 }
