@@ -1,0 +1,82 @@
+/**
+ * A circuit breaker per agent: after `failures` consecutive transport failures the agent is not
+ * called for `resetMs`; its calls fail at once as a retryable AGENT_UNAVAILABLE, so that a dead
+ * service is not hammered by every run's retries. Then one trial call goes through (half-open):
+ * it closes the circuit if it gets an answer, and opens it again for `resetMs` if it fails.
+ *
+ * What counts as a failure: a thrown error marked retryable — the network, a timeout, a 5xx, a
+ * crashed program. An answer, even `status: "failed"` or a 4xx, shows the agent is there and
+ * resets the count; an abort by the caller (a cancellation) counts for nothing.
+ *
+ * ```
+ * closed ──failures in a row──▶ open ──resetMs──▶ half-open ──answer──▶ closed
+ *                                  ▲                  │
+ *                                  └─────failure──────┘
+ * ```
+ */
+import { GantryError, systemClock, type AgentTransport, type Clock } from '@gantry/engine';
+import { intOption } from './reply.js';
+
+/** Options of {@link withCircuitBreaker}. */
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the circuit. @default 5 */
+  readonly failures?: number;
+  /** How long it stays open before a trial call, in ms. @default 30000 */
+  readonly resetMs?: number;
+  /** @default the system clock */
+  readonly clock?: Clock;
+}
+
+type State =
+  | { readonly name: 'closed'; readonly failures: number }
+  | { readonly name: 'open'; readonly until: number; readonly failures: number; readonly last: string }
+  | { readonly name: 'half-open'; readonly failures: number; readonly last: string };
+
+/** `transport` behind a circuit breaker; one wrapper per agent, since the count is the agent's. */
+export function withCircuitBreaker(transport: AgentTransport, options: CircuitBreakerOptions = {}): AgentTransport {
+  const threshold = intOption('withCircuitBreaker', 'failures', options.failures, 5)!;
+  const resetMs = intOption('withCircuitBreaker', 'resetMs', options.resetMs, 30_000)!;
+  const clock = options.clock ?? systemClock;
+  let state: State = { name: 'closed', failures: 0 };
+
+  const unavailable = (agent: string, s: { failures: number; last: string }, until: number | undefined) =>
+    new GantryError(
+      'AGENT_UNAVAILABLE',
+      `agent "${agent}" is unavailable: its last ${s.failures} call${s.failures === 1 ? '' : 's'} failed (the last: ${s.last}); ${
+        until === undefined ? 'a trial call is under way' : `the circuit breaker lets a trial call through at ${new Date(until).toISOString()}`
+      } (circuit_breaker)`,
+      { retryable: true },
+    );
+
+  return {
+    async call(task, signal) {
+      const now = clock.now();
+      if (state.name === 'open') {
+        if (now < state.until) throw unavailable(task.agent, state, state.until);
+        state = { name: 'half-open', failures: state.failures, last: state.last };
+      } else if (state.name === 'half-open') {
+        throw unavailable(task.agent, state, undefined);
+      }
+      const trial = state.name === 'half-open';
+      try {
+        const reply = await transport.call(task, signal);
+        state = { name: 'closed', failures: 0 };
+        return reply;
+      } catch (error) {
+        const retryable = (error as { retryable?: unknown } | null)?.retryable === true;
+        if (signal.aborted) {
+          // Neither an answer nor a failure of the agent: a trial gives its turn back.
+          if (trial && state.name === 'half-open') state = { name: 'open', until: clock.now(), failures: state.failures, last: state.last };
+        } else if (!retryable) {
+          state = { name: 'closed', failures: 0 };
+        } else {
+          const failures = state.failures + 1;
+          // The first line of the message, which the transports have already scrubbed of secrets.
+          const last = String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200);
+          state = trial || failures >= threshold ? { name: 'open', until: clock.now() + resetMs, failures, last } : { name: 'closed', failures };
+        }
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The `command` transport (DESIGN §5): an agent that is a program. It is spawned without a shell
+ * for each task, reads the task envelope as JSON on stdin, and prints its reply as JSON on stdout.
+ *
+ * - stdout: the whole of it is one JSON value (pretty-printed is fine); if it does not parse, its
+ *   last non-empty line must (so a program may print progress first). A `{ status, … }` is a
+ *   reply, any other object the result. Logs belong on stderr, which is kept for messages.
+ * - exit 0 with a JSON reply: that reply. A non-zero exit: a failure, with the end of stderr;
+ *   retryable only for exit 75 (EX_TEMPFAIL, "try again later") or when something else killed
+ *   the program with a signal (the OOM killer). A program that exits non-zero after printing a
+ *   `{ status: "failed", error }` reply fails with that error.
+ * - abort (timeout, cancellation, a failed sibling): SIGTERM to the program's process group, then
+ *   SIGKILL after `killGraceMs`; the call ends once the program is gone.
+ * - environment: the given `env` (the CLI passes this process's without Gantry's credentials).
+ */
+import { spawn } from 'node:child_process';
+import type { Logger } from 'pino';
+import { GantryError, type AgentTransport } from '@gantry/engine';
+import { describeValue } from '../connectors/params.js';
+import { excerpt } from '../connectors/http-call.js';
+import { safeCause, scrubText } from '../connectors/secrets.js';
+import { intOption, scrubReply, silentLog, stringOption, taskName, taskTime, toReply } from './reply.js';
+
+/** Options of {@link commandAgent}. */
+export interface CommandAgentOptions {
+  /** The program: a path, or a name looked up on PATH. No shell is involved. */
+  readonly command: string;
+  readonly args?: readonly string[];
+  /** @default this process's working directory */
+  readonly cwd?: string;
+  /** The program's whole environment. @default this process's */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Values scrubbed from every message (a credential passed in `env`). @default [] */
+  readonly secrets?: readonly string[];
+  /** A task's longest time when its node has no timeout (`timeout_ms`); a timeout is retryable. @default none */
+  readonly taskTimeoutMs?: number;
+  /** Between SIGTERM and SIGKILL. @default 2000 */
+  readonly killGraceMs?: number;
+  /** Largest stdout accepted, in bytes; more kills the program (RESPONSE_TOO_LARGE). @default 10485760 (10 MiB) */
+  readonly maxOutputBytes?: number;
+  readonly log?: Logger;
+}
+
+/** sysexits.h EX_TEMPFAIL: the one exit status that asks for a retry. */
+const EX_TEMPFAIL = 75;
+/** The end of stderr kept; far more than is shown, so that a secret is never cut in half where it is shown. */
+const STDERR_KEPT = 64 * 1024;
+
+/** An agent that is a program (see the module comment for the protocol). */
+export function commandAgent(options: CommandAgentOptions): AgentTransport {
+  const factory = 'commandAgent';
+  const command = stringOption(factory, 'command', options.command, true);
+  const args = options.args ?? [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
+    throw new GantryError('USAGE', `${factory}: expected \`args\` to be a list of strings, got ${describeValue(args)}`);
+  }
+  const taskTimeoutMs = intOption(factory, 'taskTimeoutMs', options.taskTimeoutMs, undefined);
+  const killGraceMs = intOption(factory, 'killGraceMs', options.killGraceMs, 2000, 0)!;
+  const maxOutputBytes = intOption(factory, 'maxOutputBytes', options.maxOutputBytes, 10 * 1024 * 1024)!;
+  const secrets = (options.secrets ?? []).filter((s) => s !== '');
+  const log = options.log ?? silentLog;
+  const shown = [command, ...args].join(' ');
+
+  return {
+    call(task, callerSignal) {
+      const time = taskTime(task, callerSignal, taskTimeoutMs);
+      const what = `${taskName(task)} (${shown})`;
+      const scrub = (text: string) => scrubText(text, secrets);
+      return new Promise((resolve, reject) => {
+        if (time.signal.aborted) {
+          time.dispose();
+          return reject(time.signal.reason);
+        }
+        const started = performance.now();
+        // Its own process group, so that a shell script's children are stopped with it.
+        const child = spawn(command, args, {
+          cwd: options.cwd,
+          env: (options.env ?? process.env) as NodeJS.ProcessEnv,
+          stdio: ['pipe', 'pipe', 'pipe'],
+          detached: process.platform !== 'win32',
+          windowsHide: true,
+        });
+        const stdout: Buffer[] = [];
+        let stdoutBytes = 0;
+        let stderr = '';
+        let stopping: 'abort' | 'too_large' | undefined;
+        let settled = false;
+        let killTimer: NodeJS.Timeout | undefined;
+
+        const signalGroup = (sig: NodeJS.Signals) => {
+          try {
+            if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, sig);
+            else child.kill(sig);
+          } catch {
+            // Already gone.
+          }
+        };
+        const stop = (why: 'abort' | 'too_large') => {
+          if (stopping !== undefined) return;
+          stopping = why;
+          signalGroup('SIGTERM');
+          killTimer = setTimeout(() => signalGroup('SIGKILL'), killGraceMs);
+        };
+        const onAbort = () => stop('abort');
+        time.signal.addEventListener('abort', onAbort, { once: true });
+        const finish = (outcome: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(killTimer);
+          time.signal.removeEventListener('abort', onAbort);
+          time.dispose();
+          log.debug({ agent: task.agent, task: task.task, runId: task.run.id, nodeId: task.node, command, durationMs: Math.round(performance.now() - started) }, 'command agent finished');
+          outcome();
+        };
+
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdoutBytes += chunk.length;
+          if (stdoutBytes > maxOutputBytes) return stop('too_large');
+          stdout.push(chunk);
+        });
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr = (stderr + chunk).slice(-STDERR_KEPT);
+        });
+        // A program that exits without reading its stdin closes the pipe: not an error of ours.
+        child.stdin.on('error', () => {});
+        child.stdin.end(`${JSON.stringify(task)}\n`);
+
+        child.on('error', (error: NodeJS.ErrnoException) => {
+          finish(() =>
+            reject(
+              new GantryError('AGENT_FAILED', `${what} could not be started: ${error.code ?? scrub(error.message)}${error.code === 'ENOENT' ? ' (no such program; a relative path is taken from the configuration file\'s folder, a bare name from PATH)' : ''}`, {
+                cause: safeCause(error, secrets),
+              }),
+            ),
+          );
+        });
+        child.on('close', (code, signal) => {
+          finish(() => {
+            if (stopping === 'abort') return reject(time.signal.reason);
+            const tail = stderr.trim() === '' ? '' : `; stderr: ${excerpt(scrub(stderr).slice(-1000), [], 1000)}`;
+            if (stopping === 'too_large') {
+              return reject(new GantryError('RESPONSE_TOO_LARGE', `${what} printed more than ${maxOutputBytes} bytes on stdout (maxOutputBytes) and was stopped`));
+            }
+            const text = Buffer.concat(stdout).toString('utf8');
+            const parsed = parseOutput(text);
+            if (code === 0) {
+              if (parsed === undefined) {
+                return reject(new GantryError('AGENT_FAILED', `${what} exited 0 but printed no JSON reply on stdout: ${excerpt(text, secrets)}${tail}`));
+              }
+              try {
+                return resolve(scrubReply(toReply(parsed.value, what), secrets));
+              } catch (error) {
+                return reject(error);
+              }
+            }
+            if (parsed !== undefined && (parsed.value as { status?: unknown } | null)?.status === 'failed') {
+              try {
+                return resolve(scrubReply(toReply(parsed.value, what), secrets));
+              } catch {
+                // Not a well-formed reply: report the exit status below.
+              }
+            }
+            const how = signal !== null ? `was killed by ${signal}` : `exited with status ${code}`;
+            reject(new GantryError('AGENT_FAILED', `${what} ${how}${tail}`, { retryable: signal !== null || code === EX_TEMPFAIL }));
+          });
+        });
+      });
+    },
+  };
+}
+
+/** The whole of stdout as JSON, else its last non-empty line; undefined when neither parses. */
+function parseOutput(text: string): { value: unknown } | undefined {
+  const attempt = (candidate: string) => {
+    try {
+      return { value: JSON.parse(candidate) as unknown };
+    } catch {
+      return undefined;
+    }
+  };
+  const whole = text.trim();
+  if (whole === '') return undefined;
+  return attempt(whole) ?? attempt(whole.split('\n').map((l) => l.trim()).filter((l) => l !== '').at(-1) ?? '');
+}
