@@ -1,22 +1,61 @@
-// Runs every benchmark and prints its table: `pnpm bench`.
+// Runs every benchmark and prints its tables: `pnpm bench` (about 10 minutes), `pnpm bench --quick`
+// (the comparison at 100 and 1,000 nodes only, under 2 minutes).
+//   --engines=baseline,gantry-memory,…   only these engines (see workloads.mjs)
+//   --only=chain,diamonds                 only the workloads whose key starts so
+//   --json=file                           also write the raw results
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { compare, gitRevision } from './compare.mjs';
 import { machine } from './harness.mjs';
-import { validateBench } from './validate.bench.mjs';
-import { heapBench, orchestrationBench, throughputBench } from './orchestration.bench.mjs';
-import { durabilityBench } from './durability.bench.mjs';
+import { bpmnVersions } from './engines/bpmn.mjs';
+import { nodeRedVersion } from './engines/node-red.mjs';
+import { ENGINES } from './workloads.mjs';
 
-console.log(`Gantry benchmarks — ${machine()}, medians of 9 samples after warm-up\n`);
-console.log('Validate and compile a flow (a layered DAG of width 10 with the node types mixed; expressions are distinct, each parsed by JSONata)');
-console.log(await validateBench());
+const args = process.argv.slice(2);
+const option = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const quick = args.includes('--quick');
+const engines = option('engines')?.split(',') ?? ENGINES;
+const only = option('only')?.split(',');
 
-console.log('\nOrchestration overhead: graphs of no-op nodes, in memory, against plain async code (Promise.all per layer)');
-console.log(await orchestrationBench());
-console.log('\nThroughput of a 10-node chain');
-console.log(await throughputBench());
-console.log('\nHeap for one 10,000-node run');
-console.log(await heapBench());
+function versions() {
+  const require = createRequire(new URL('../../packages/store-sqlite/package.json', import.meta.url));
+  const gantry = createRequire(import.meta.url)('../../packages/engine/package.json').version;
+  const Database = require('better-sqlite3');
+  const db = new Database(':memory:');
+  const sqlite = db.prepare('select sqlite_version() as v').get().v;
+  db.close();
+  const bpmn = bpmnVersions();
+  return [
+    `Gantry ${gantry} (git ${gitRevision()})`,
+    `better-sqlite3 ${require('better-sqlite3/package.json').version} (SQLite ${sqlite})`,
+    `node-red ${nodeRedVersion()}`,
+    `bpmn-engine ${bpmn['bpmn-engine']} (bpmn-elements ${bpmn['bpmn-elements']})`,
+  ].join(', ');
+}
 
-const durable = await durabilityBench();
-console.log(`\nDurability on SQLite (WAL, synchronous=FULL); ${durable.fsync}`);
-console.log(durable.cost);
-console.log('\nThroughput as the stored history grows');
-console.log(durable.throughput);
+const started = Date.now();
+console.log(`Gantry benchmarks${quick ? ' (quick)' : ''}`);
+console.log(`machine: ${machine()}`);
+console.log(`versions: ${versions()}\n`);
+
+const comparison = await compare({ quick, engines, only });
+const s = comparison.settings;
+console.log(
+  `Orchestration: the same graphs of no-op nodes on every engine, each cell in a process of its own: medians of ${s.minSamples} to ${s.maxSamples} samples after a warm-up\n` +
+    `(each sample at least 30 ms of runs); × baseline is against the hand-written baseline sampled alternately in the same process; a run is limited to ${s.runLimitMs / 1000} s.`,
+);
+console.log(comparison.table);
+if (option('json')) writeFileSync(option('json'), JSON.stringify({ machine: machine(), versions: versions(), quick, results: comparison.results }, null, 2));
+
+if (!quick && !only) {
+  const { validateBench } = await import('./validate.bench.mjs');
+  console.log('\nValidate and compile a flow (a layered DAG of width 10 with the node types mixed; expressions are distinct, each parsed by JSONata)');
+  console.log(await validateBench());
+  const { durabilityBench } = await import('./durability.bench.mjs');
+  const durable = await durabilityBench();
+  console.log(`\nDurability on SQLite (WAL, synchronous=FULL); ${durable.fsync}`);
+  console.log(durable.cost);
+  console.log('\nThroughput as the stored history grows');
+  console.log(durable.throughput);
+}
+console.log(`\n(${Math.round((Date.now() - started) / 1000)} s)`);

@@ -1,0 +1,11 @@
+import { compileFlow, createEngine, MemoryStore } from '@gantry/engine';
+import { chain, fanOutIn, layered, noopExecutor } from './graphs.mjs';
+const shape = { chain, fanOutIn, layered }[process.argv[2] ?? 'chain'];
+const size = Number(process.argv[3] ?? 10000);
+const e = createEngine({ executors: [noopExecutor], store: new MemoryStore({ keepFinished: 16 }) });
+const compiled = compileFlow(shape(size).flow, { nodeTypes: new Map([['noop', undefined]]) });
+const reps = Number(process.argv[4] ?? 50);
+for (let i = 0; i < 5; i++) await (await e.start(compiled)).finished;
+const t = performance.now();
+for (let i = 0; i < reps; i++) await (await e.start(compiled)).finished;
+console.log(((performance.now() - t) * 1000 / reps / size).toFixed(2), 'us/node');

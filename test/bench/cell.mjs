@@ -1,0 +1,136 @@
+// One cell of the comparison table: one engine running one workload, in a process of its own
+// (so that its heap, its crashes and its stack overflows are its own). Prints one JSON line.
+//   node --expose-gc test/bench/cell.mjs '{"engine":"node-red","shape":"chain","size":1000,"mode":"graph",…}'
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openBaseline } from './engines/baseline.mjs';
+import { probe, peakHeap } from './probe.mjs';
+import { IN_FLIGHT, SHAPES } from './workloads.mjs';
+
+const spec = JSON.parse(process.argv[2]);
+const { budgetMs, runLimitMs, minSamples, maxSamples } = spec;
+let dir;
+
+function report(result) {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+process.on('uncaughtException', (error) => {
+  const overflow = error instanceof RangeError && /call stack/.test(error.message);
+  report({ ok: false, reason: overflow ? 'stack overflow' : `crashed: ${error.message}` });
+});
+process.on('unhandledRejection', (error) => {
+  const overflow = error instanceof RangeError && /call stack/.test(error.message);
+  report({ ok: false, reason: overflow ? 'stack overflow' : `crashed: ${error?.message ?? error}` });
+});
+
+async function open(engine) {
+  switch (engine) {
+    case 'baseline':
+      return openBaseline();
+    case 'gantry-memory':
+      return (await import('./engines/gantry.mjs')).openGantry({ durable: false });
+    case 'gantry-sqlite':
+      dir = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
+      return (await import('./engines/gantry.mjs')).openGantry({ durable: true, dir });
+    case 'node-red':
+      return (await import('./engines/node-red.mjs')).openNodeRed();
+    case 'bpmn':
+      return (await import('./engines/bpmn.mjs')).openBpmn();
+    default:
+      throw new Error(`unknown engine ${engine}`);
+  }
+}
+
+/** Milliseconds per call of fn over k calls. */
+async function timed(fn, k) {
+  const start = performance.now();
+  for (let i = 0; i < k; i++) await fn();
+  return (performance.now() - start) / k;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Calls per sample so that one sample lasts at least `ms`. */
+function repeatsFor(msPerCall, ms = 30) {
+  return Math.max(1, Math.min(1 << 16, Math.ceil(ms / Math.max(msPerCall, 1e-6))));
+}
+
+const graph = SHAPES[spec.shape](spec.size);
+const runsPerCall = spec.mode === 'in-flight' ? IN_FLIGHT : 1;
+const engine = await open(spec.engine);
+const baseline = spec.engine === 'baseline' ? undefined : await openBaseline();
+const prepared = await engine.prepare(graph.flow);
+const call = spec.mode === 'in-flight' ? () => engine.runMany(prepared, IN_FLIGHT) : () => engine.run(prepared);
+let baseCall;
+if (baseline) {
+  const basePrepared = baseline.prepare(graph.flow);
+  baseCall = spec.mode === 'in-flight' ? () => baseline.runMany(basePrepared, IN_FLIGHT) : () => baseline.run(basePrepared);
+}
+
+const started = performance.now();
+// The first call, bounded: an engine that never finishes gets a verdict, not a hung benchmark.
+const callsBefore = probe.calls;
+const commitsBefore = engine.commits() ?? 0;
+let timer;
+const first = await Promise.race([
+  timed(call, 1),
+  new Promise((resolve) => (timer = setTimeout(() => resolve(undefined), runLimitMs))),
+]);
+clearTimeout(timer);
+if (first === undefined) report({ ok: false, reason: `did not finish within ${runLimitMs / 1000} s` });
+const tasks = probe.calls - callsBefore;
+if (tasks !== graph.tasks * runsPerCall) report({ ok: false, reason: `ran ${tasks} tasks where ${graph.tasks * runsPerCall} were expected` });
+const commits = engine.commits() === undefined ? undefined : (engine.commits() - commitsBefore) / runsPerCall;
+
+const samples = [];
+const baseSamples = [];
+const notes = [];
+let kb = 1;
+if (baseCall) {
+  for (let i = 0; i < 20; i++) await baseCall();
+  kb = repeatsFor(await timed(baseCall, 3));
+}
+/** One sample of the baseline, right after one of the engine: both see the same machine. */
+const sampleBaseline = async () => {
+  if (baseCall === undefined) return;
+  globalThis.gc?.();
+  baseSamples.push(await timed(baseCall, kb));
+};
+if (first > budgetMs / 2) {
+  // Too long to warm up and sample: the first (cold) run is the figure.
+  samples.push(first);
+  notes.push('1 cold run');
+  for (let i = 0; i < minSamples; i++) await sampleBaseline();
+} else {
+  // Warm-up: a few calls, and short ones for a fifth of the budget (a durable store's log
+  // reaches the size it keeps, the JIT settles).
+  const warmUntil = performance.now() + budgetMs / 5;
+  for (let i = 0; i < 3 || (performance.now() < warmUntil && i < 2_000); i++) await call();
+  const k = repeatsFor(await timed(call, 1));
+  const deadline = started + budgetMs;
+  while (samples.length < maxSamples && (samples.length < minSamples || performance.now() < deadline)) {
+    globalThis.gc?.();
+    samples.push(await timed(call, k));
+    await sampleBaseline();
+  }
+}
+const msPerCall = median(samples);
+let heap;
+if (performance.now() - started + msPerCall * 2 < budgetMs * 1.5) heap = await peakHeap(call);
+const base = baseSamples.length > 0 ? median(baseSamples) : undefined;
+report({
+  ok: true,
+  msPerRun: msPerCall / runsPerCall,
+  samples: samples.length,
+  ratio: base === undefined ? 1 : msPerCall / base,
+  peakHeap: heap,
+  commitsPerRun: commits,
+  notes,
+});

@@ -1,0 +1,55 @@
+// Gantry as the comparison runs it: in memory (MemoryStore keeping the last 16 finished runs) or
+// durable on a SQLite file, with the no-op executor and the built-in conditional for the gates.
+import { join } from 'node:path';
+import { compileFlow, createEngine, MemoryStore } from '@gantry/engine';
+import { conditionalExecutor } from '@gantry/executors';
+import { openSqliteStore } from '@gantry/store-sqlite';
+import { noopExecutor } from '../graphs.mjs';
+
+const NODE_TYPES = { nodeTypes: new Map([['noop', undefined]]) };
+
+/** A store that counts its commits: one createRun or append is one transaction, one fsync of the WAL. */
+function counting(store) {
+  const counter = { commits: 0 };
+  const wrapped = new Proxy(store, {
+    get(target, key) {
+      if (key === 'append' || key === 'createRun') {
+        return (...args) => {
+          counter.commits++;
+          return target[key](...args);
+        };
+      }
+      const value = target[key];
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { wrapped, counter };
+}
+
+/**
+ * @param {{ durable?: boolean, dir?: string }} options  durable: on SQLite in `dir`
+ */
+export async function openGantry({ durable = false, dir } = {}) {
+  const sqlite = durable ? counting(openSqliteStore(join(dir, 'gantry.db'))) : undefined;
+  const store = sqlite?.wrapped ?? new MemoryStore({ keepFinished: 16 });
+  const engine = createEngine({ executors: [noopExecutor, conditionalExecutor], store });
+  const runOnce = async (compiled) => {
+    const run = await engine.start(compiled);
+    const result = await run.finished;
+    if (result.status !== 'succeeded') throw new Error(`Gantry run ended ${result.status}: ${JSON.stringify(result.error)}`);
+    return run;
+  };
+  return {
+    name: durable ? 'Gantry SQLite' : 'Gantry memory',
+    prepare: (flow) => compileFlow(flow, NODE_TYPES),
+    run: runOnce,
+    async runMany(compiled, n) {
+      await Promise.all(Array.from({ length: n }, () => runOnce(compiled)));
+    },
+    /** Commits so far (SQLite only). */
+    commits: () => sqlite?.counter.commits,
+    close() {
+      store.close?.();
+    },
+  };
+}

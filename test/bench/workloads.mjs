@@ -1,0 +1,33 @@
+// The workloads of the comparison, and the engines that run them.
+import { chain, diamonds, fanOutIn, layered } from './graphs.mjs';
+
+export const SHAPES = { chain, fanOutIn, layered, diamonds };
+
+/** The engines, in the table's order. */
+export const ENGINES = ['baseline', 'gantry-memory', 'gantry-sqlite', 'node-red', 'bpmn'];
+export const ENGINE_NAMES = { baseline: 'baseline', 'gantry-memory': 'Gantry memory', 'gantry-sqlite': 'Gantry SQLite', 'node-red': 'Node-RED', bpmn: 'bpmn-engine' };
+
+/** Runs carried at once in the throughput workload. */
+export const IN_FLIGHT = 100;
+
+/**
+ * @param {boolean} quick  sizes 100 and 1,000 only
+ * @returns {{ key: string, shape: string, size: number, mode: 'graph'|'sequential'|'in-flight' }[]}
+ */
+export function workloads(quick) {
+  const sizes = quick ? [100, 1_000] : [100, 1_000, 10_000];
+  const list = [];
+  for (const shape of ['chain', 'fanOutIn', 'layered', 'diamonds']) {
+    for (const size of sizes) list.push({ key: `${shape}-${size}`, shape, size: shape === 'diamonds' ? size + 1 : size, mode: 'graph' });
+  }
+  list.push({ key: 'runs-sequential', shape: 'chain', size: 10, mode: 'sequential' });
+  list.push({ key: 'runs-in-flight', shape: 'chain', size: 10, mode: 'in-flight' });
+  return list;
+}
+
+export function label(workload) {
+  const n = workload.size.toLocaleString('en');
+  if (workload.mode === 'sequential') return `10-node chain, one run at a time`;
+  if (workload.mode === 'in-flight') return `10-node chain, ${IN_FLIGHT} runs in flight`;
+  return { chain: `chain ${n}`, fanOutIn: `fan-out/fan-in ${n}`, layered: `layered ${n} (width 10)`, diamonds: `diamonds ${n}` }[workload.shape];
+}
