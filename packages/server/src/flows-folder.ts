@@ -4,11 +4,12 @@ import { GantryError, readFailure, type CompiledFlow, type Engine } from '@gantr
 
 /**
  * Every `*.json` flow of a folder (not its sub-folders), validated and compiled by the engine, in
- * name order. One invalid file refuses them all (FLOW_INVALID with its diagnostics): a server
- * should not start with a flow that half works.
+ * name order; `folder` is resolved against `cwd` and named in messages as given. One invalid file
+ * refuses them all (FLOW_INVALID with its diagnostics): a server should not start with a flow
+ * that half works.
  */
-export async function loadFlowsFolder(engine: Engine, folder: string): Promise<CompiledFlow[]> {
-  const dir = resolve(folder);
+export async function loadFlowsFolder(engine: Engine, folder: string, cwd = process.cwd()): Promise<CompiledFlow[]> {
+  const dir = resolve(cwd, folder);
   let names: string[];
   try {
     names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => e.name);

@@ -39,6 +39,7 @@ export interface ResolvedServerOptions {
 export const DEFAULT_BODY_LIMIT = 25 * 1024 * 1024;
 
 function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return `${typeof value === 'object' ? 'an object' : JSON.stringify(value)} (${typeof value})`;

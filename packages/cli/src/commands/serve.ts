@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import pino from 'pino';
 import { GantryError } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
@@ -84,7 +83,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       logger,
       fallbackNotifier: (n) => logger.warn({ runId: n.runId, nodeId: n.nodeId, severity: n.severity }, n.message),
     });
-    const flows = await loadFlowsFolder(engine, resolve(io.cwd, flowsFolder));
+    const flows = await loadFlowsFolder(engine, flowsFolder, io.cwd);
     const envName = (name: string) => config.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
     const server = createServer({
       engine,
