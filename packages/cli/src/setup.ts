@@ -14,8 +14,9 @@ import {
   type Notifier,
   type RunStore,
 } from '@gantry/engine';
-import { agentsFromConfig } from './agents.js';
+import { agentsFromConfig, outboundFromConfig } from './agents.js';
 import { importExport } from './import-module.js';
+import type { builtinConnectors as BuiltinConnectors, OutboundOptions } from '@gantry/executors';
 
 export interface LoadedConfig {
   readonly config: GantryConfig;
@@ -54,10 +55,19 @@ export interface EngineSetup {
 /** The engine a configuration describes: built-in executors, functions and connectors, plus its agents. */
 export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup): Promise<Engine> {
   // Loaded on first use, so that the commands that run nothing start fast.
-  const { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent } = await import('@gantry/executors');
+  const { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker } = await import('@gantry/executors');
   const { config } = loaded;
   const base = loaded.path === undefined ? process.cwd() : dirname(loaded.path);
-  const agents = await agentsFromConfig(config.agents ?? {}, base, { moduleAgent });
+  const credentials = credentialResolver(config, setup.env);
+  const outbound = outboundFromConfig(config.outbound);
+  const agents = await agentsFromConfig(config.agents ?? {}, base, { moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker }, {
+    credential: credentials,
+    outbound,
+    env: setup.env,
+    config,
+    ...(setup.clock ? { clock: setup.clock } : {}),
+    ...(setup.logger ? { log: setup.logger } : {}),
+  });
   const functions: Record<string, FlowFunction> = { ...builtinFunctions };
   for (const [name, spec] of Object.entries(config.functions ?? {})) {
     const file = resolve(base, spec.module);
@@ -66,12 +76,7 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
     if (typeof fn !== 'function') throw new GantryError('CONFIG_INVALID', `function "${name}": ${file} exports no function "${spec.export ?? name}"`);
     functions[name] = fn as FlowFunction;
   }
-  const connectors: Connector[] = builtinConnectors({
-    github: { ...(config.connectors?.github?.base_url ? { baseUrl: config.connectors.github.base_url } : {}), ...(config.connectors?.github?.timeout_ms ? { timeoutMs: config.connectors.github.timeout_ms } : {}) },
-    slack: { ...(config.connectors?.slack?.base_url ? { baseUrl: config.connectors.slack.base_url } : {}), ...(config.connectors?.slack?.timeout_ms ? { timeoutMs: config.connectors.slack.timeout_ms } : {}) },
-    http: { ...(config.connectors?.http?.timeout_ms ? { timeoutMs: config.connectors.http.timeout_ms } : {}) },
-  });
-  const credentials = credentialResolver(config, setup.env);
+  const connectors: Connector[] = connectorsFromConfig(config, outbound, builtinConnectors);
   const notifications = config.notifications;
   let engine: Engine | undefined;
   const notifier: Notifier = notifications
@@ -104,3 +109,32 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
   });
   return engine;
 }
+
+/** A configured connector's options: its base URL, timeout and default credential. */
+function connectorOptions(config: GantryConfig, service: string): { baseUrl?: string; timeoutMs?: number; credential?: string } {
+  const spec = config.connectors?.[service];
+  return {
+    ...(spec?.base_url ? { baseUrl: spec.base_url } : {}),
+    ...(spec?.timeout_ms ? { timeoutMs: spec.timeout_ms } : {}),
+    ...(spec?.credential ? { credential: spec.credential } : {}),
+  };
+}
+
+/** The built-in connectors under the configuration's outbound policy; options the executors refuse are the configuration's fault. */
+function connectorsFromConfig(config: GantryConfig, outbound: OutboundOptions, make: typeof BuiltinConnectors): Connector[] {
+  try {
+    // The http connector's URLs come from flows: it has no base URL or default credential.
+    const { timeoutMs } = connectorOptions(config, 'http');
+    return make({
+      outbound,
+      http: timeoutMs === undefined ? {} : { timeoutMs },
+      github: connectorOptions(config, 'github'),
+      slack: connectorOptions(config, 'slack'),
+      prometheus: connectorOptions(config, 'prometheus'),
+    });
+  } catch (error) {
+    if (error instanceof GantryError && error.code === 'USAGE') throw new GantryError('CONFIG_INVALID', `the configuration's connectors or outbound policy: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+

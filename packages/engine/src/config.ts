@@ -20,7 +20,9 @@ export interface AgentConfig {
   /** llm */
   base_url?: string;
   model?: string;
-  /** http, llm: a credential name, sent as a bearer token. */
+  /** llm: what the agent is, added to its system prompt. */
+  role?: string;
+  /** http, llm: a credential name, sent as a bearer token; command: given to the program in its environment. */
   authentication?: string;
   /** command */
   command?: string;
@@ -33,11 +35,26 @@ export interface AgentConfig {
   compensations?: Record<string, string>;
 }
 
+/** The outbound policy of every HTTP call (connectors, http and llm agents); defaults in the schema. */
+export interface OutboundConfig {
+  timeout_ms?: number;
+  connect_timeout_ms?: number;
+  max_response_bytes?: number;
+  max_attempts?: number;
+  retry_base_ms?: number;
+  retry_max_ms?: number;
+  max_retry_after_ms?: number;
+  max_redirects?: number;
+  allow_private_networks?: boolean;
+  allow?: string[];
+}
+
 /** gantry.config.json (DESIGN §6), as validated by schemas/config.schema.json. */
 export interface GantryConfig {
   agents?: Record<string, AgentConfig>;
   functions?: Record<string, { module: string; export?: string }>;
-  connectors?: Record<string, { base_url?: string; timeout_ms?: number }>;
+  connectors?: Record<string, { base_url?: string; timeout_ms?: number; credential?: string }>;
+  outbound?: OutboundConfig;
   credentials?: Record<string, { env: string }>;
   principals?: Record<string, { roles: string[]; token_sha256?: string }>;
   notifications?: { service: string; action: string; authentication?: string; params?: Record<string, unknown> };
