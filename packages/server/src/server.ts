@@ -107,7 +107,9 @@ export function createServer(options: ServerOptions): GantryServer {
     const observe = () => {
       if (observed) return;
       observed = true;
-      metrics.observeHttp(method, endpoint, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      // 499, as nginx says it: the client went away before the answer was sent.
+      const status = res.writableFinished ? res.statusCode : 499;
+      metrics.observeHttp(method, endpoint, status, Number(process.hrtime.bigint() - started) / 1e9);
     };
     res.on('finish', observe);
     res.on('close', observe);

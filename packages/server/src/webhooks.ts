@@ -54,6 +54,8 @@ export function webhookRoutes(
 /** A run started (or found) for a request: what the answer says about it. */
 interface Started {
   readonly runId: string;
+  /** The flow's name: a delivery id names one run of one flow. */
+  readonly flow: string;
   readonly status: RunStatus;
   readonly created: boolean;
 }
@@ -106,16 +108,24 @@ export function webhookHandler(route: WebhookRoute, deps: WebhookDeps): Handler 
     sendJson(res, started.created ? 202 : 200, answer, { location: answer.url });
   };
 
+  function conflict(flow: string, runId: string) {
+    return httpError('DELIVERY_CONFLICT', `delivery ${runId.slice(DELIVERY_RUN_PREFIX.length)} started a run of "${flow}" already (run ${runId}), not of "${route.flow.name}"`);
+  }
+
   function startOnce(trigger: JsonValue, runId: string | undefined): Promise<Started> {
     if (runId === undefined) return start(trigger, undefined);
     const pending = deps.inflight.get(runId);
-    if (pending !== undefined) return pending.then((s) => ({ ...s, created: false }));
+    if (pending !== undefined) {
+      return pending.then((s) => {
+        if (s.flow !== route.flow.name) throw conflict(s.flow, runId);
+        return { ...s, created: false };
+      });
+    }
     const record = store.getRun(runId);
     if (record !== undefined) {
-      if (record.flowName !== route.flow.name) {
-        return Promise.reject(httpError('DELIVERY_CONFLICT', `delivery ${runId.slice(DELIVERY_RUN_PREFIX.length)} started a run of "${record.flowName}" already (run ${runId}), not of "${route.flow.name}"`));
-      }
-      return Promise.resolve({ runId, status: engine.run(runId)?.status() ?? record.status, created: false });
+      // By name, not by version: a repeat after the flow's file has changed still finds its run.
+      if (record.flowName !== route.flow.name) return Promise.reject(conflict(record.flowName, runId));
+      return Promise.resolve({ runId, flow: record.flowName, status: engine.run(runId)?.status() ?? record.status, created: false });
     }
     const starting = start(trigger, runId);
     deps.inflight.set(runId, starting);
@@ -128,11 +138,13 @@ export function webhookHandler(route: WebhookRoute, deps: WebhookDeps): Handler 
     try {
       // start() returns once the run and its run.started are committed (DESIGN §3.6).
       const run = await engine.start(route.flow, { trigger, ...(runId === undefined ? {} : { runId }) });
-      return { runId: run.id, status: run.status(), created: true };
+      return { runId: run.id, flow: route.flow.name, status: run.status(), created: true };
     } catch (error) {
       if (error instanceof GantryError && error.code === 'STORE_CONFLICT' && runId !== undefined && store.getRun(runId) !== undefined) {
         // Started meanwhile by a request this process did not see start (never expected, but safe).
-        return { runId, status: store.getRun(runId)!.status, created: false };
+        const record = store.getRun(runId)!;
+        if (record.flowName !== route.flow.name) throw conflict(record.flowName, runId);
+        return { runId, flow: record.flowName, status: record.status, created: false };
       }
       throw error;
     }
