@@ -41,6 +41,29 @@ export interface CommandAgentOptions {
   readonly log?: Logger;
 }
 
+/**
+ * Programs running now. Each has its own process group (so that its children stop with it), which
+ * also means a terminal's Ctrl-C does not reach them: if Gantry exits first, they are killed.
+ */
+const running = new Set<number>();
+let exitHookInstalled = false;
+
+function track(pid: number | undefined): void {
+  if (pid === undefined || process.platform === 'win32') return;
+  running.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const group of running) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+}
+
 /** sysexits.h EX_TEMPFAIL: the one exit status that asks for a retry. */
 const EX_TEMPFAIL = 75;
 /** The end of stderr kept; far more than is shown, so that a secret is never cut in half where it is shown. */
@@ -80,6 +103,7 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
           detached: process.platform !== 'win32',
           windowsHide: true,
         });
+        track(child.pid);
         const stdout: Buffer[] = [];
         let stdoutBytes = 0;
         let stderr = '';
@@ -106,6 +130,7 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
         const finish = (outcome: () => void) => {
           if (settled) return;
           settled = true;
+          if (child.pid !== undefined) running.delete(child.pid);
           clearTimeout(killTimer);
           time.signal.removeEventListener('abort', onAbort);
           time.dispose();
