@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { quote, QuoteError } from '../pricing.mjs';
+
+test('a quote adds the VAT of the country', () => {
+  assert.deepEqual(quote({ amount: 100, country: 'DE' }), { amount: 100, country: 'DE', discount: 0, vat_rate: 19, vat: 19, total: 119 });
+});
+
+test('France is the default country, amounts are rounded to cents', () => {
+  assert.deepEqual(quote({ amount: 9.999 }), { amount: 10, country: 'FR', discount: 0, vat_rate: 20, vat: 2, total: 12 });
+});
+
+test('bad amounts and unknown countries are refused', () => {
+  assert.throws(() => quote({ amount: -1 }), QuoteError);
+  assert.throws(() => quote({ amount: Number.NaN }), QuoteError);
+  assert.throws(() => quote({ amount: 10, country: 'XX' }), /unknown country "XX"/);
+});
+
+test('a discount code comes off before the VAT', () => {
+  assert.deepEqual(quote({ amount: 100, country: 'FR', code: 'SAVE10' }), { amount: 100, country: 'FR', discount: 10, vat_rate: 20, vat: 18, total: 108 });
+  assert.equal(quote({ amount: 20, country: 'US', code: 'WELCOME5' }).total, 15);
+});
+
+test('a fixed discount never takes a price below zero, unknown codes are refused', () => {
+  assert.equal(quote({ amount: 3, country: 'US', code: 'WELCOME5' }).total, 0);
+  assert.throws(() => quote({ amount: 3, code: 'FREE' }), /unknown discount code "FREE"/);
+});

@@ -1,0 +1,106 @@
+/**
+ * infrastructure-devops-manager: builds (build_application, build_containers), and the production
+ * load balancer (prepare_blue_green_deployment, update_traffic_split, emergency_rollback).
+ * build_and_test is performed by flows/build-pipeline.json (the default configuration's `flows`).
+ */
+import type { JsonObject } from '@gantry/engine';
+import { buildArtifact, firstArtifact, tagImage } from '../build/artifacts.js';
+import { deploy, ensureRunning, getDeployment } from '../deploy/deployments.js';
+import { readCounters } from '../deploy/probes.js';
+import { beginProduction, ensureProduction, recordBaseline, setWeights, verifyThroughProxy } from '../deploy/production.js';
+import { liveRelease } from '../deploy/releases.js';
+import { openRepository, resolveCommit } from '../source/repository.js';
+import { runTool, which } from '../source/tools.js';
+import { failed, json, number, rootRun, serviceOf, text, type Handler } from './common.js';
+
+const buildApplication: Handler = async (inputs, _task, signal) => {
+  const repo = openRepository(inputs.repository);
+  const commit = resolveCommit(repo, inputs.commit);
+  const built = await buildArtifact(repo, commit, signal);
+  const m = built.manifest;
+  return { success: true, service: m.name, version: m.version, commit: m.commit, image: m.image, digest: m.digest, artifact: built.dir, files: m.files.length, reused: built.reused, branch: text(inputs, 'branch', 'main') };
+};
+
+/** Whether docker could build images here, and if not, why. */
+async function dockerStatus(signal: AbortSignal): Promise<string> {
+  if (which('docker') === undefined) return 'docker is not on the PATH';
+  const probe = await runTool('docker', ['version', '--format', '{{.Server.Version}}'], { cwd: process.cwd(), timeoutMs: 5000, signal }).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
+  if (probe.code !== 0) return `the docker daemon is not reachable (${probe.stderr.trim().split('\n').at(-1) ?? ''})`;
+  return `docker ${probe.stdout.trim()} is available, but the local pack deploys processes: it does not build container images`;
+}
+
+/**
+ * The release packaged as the image this machine deploys (a local process image), tagged as the
+ * flow asks. The Dockerfiles are reported `not_run` with the reason: no container is built here.
+ */
+const buildContainers: Handler = async (inputs, _task, signal) => {
+  const repo = openRepository(inputs.repository);
+  const built = await buildArtifact(repo, resolveCommit(repo, inputs.commit), signal);
+  const tags = (Array.isArray(inputs.tags) ? inputs.tags : []).filter((t): t is string => typeof t === 'string' && t !== '');
+  for (const tag of tags) tagImage(`local/${built.manifest.name}:${tag}`, built.dir);
+  const reason = await dockerStatus(signal);
+  const dockerfiles = (Array.isArray(inputs.dockerfiles) ? inputs.dockerfiles : []).map((d) => String(d));
+  const registry = text(inputs, 'registry', '');
+  return {
+    success: true,
+    images: [built.manifest.image],
+    tags: tags.map((t) => `local/${built.manifest.name}:${t}`),
+    containers: dockerfiles.map((dockerfile) => ({ dockerfile, status: 'not_run', reason })),
+    ...(registry === '' ? {} : { registry: { name: registry, pushed: false, reason: 'the local pack keeps its images on this machine' } }),
+  };
+};
+
+const prepareBlueGreen: Handler = async (inputs, task, signal) => {
+  const service = serviceOf(inputs);
+  const green = firstArtifact(inputs.images);
+  const live = await liveRelease(service, green, signal);
+  const blue = await deploy({ service, environment: 'blue', artifact: live.artifact, key: `${task.task_id}:blue` });
+  const state = await beginProduction({ service, run: rootRun(task), key: task.task_id, blue });
+  return {
+    blue_deployment_id: blue.id,
+    blue_environment: 'blue',
+    green_environment: 'green',
+    blue_version: blue.version,
+    blue_image: blue.image,
+    blue_is: live.why,
+    green_image: green.manifest.image,
+    load_balancer: { url: state.proxy!.url, admin: state.proxy!.admin, weights: json(state.weights) },
+    traffic_steps: inputs.traffic_steps ?? null,
+  };
+};
+
+const updateTrafficSplit: Handler = async (inputs, task) => {
+  const weights = { blue: number(inputs, 'blue_weight', NaN), green: number(inputs, 'green_weight', NaN) };
+  const state = await ensureProduction();
+  const greenId = text(inputs, 'green_deployment_id', '');
+  if (weights.green > 0 && state.green !== greenId) return failed(`green deployment "${greenId}" is not behind the proxy (green is ${state.green ?? 'none'})`);
+  await setWeights(weights, `${task.node} (${task.run.id})`);
+  const result: JsonObject = { success: true, blue_weight: weights.blue, green_weight: weights.green, proxy: state.proxy!.url, at: new Date().toISOString() };
+  if (state.green !== null) {
+    // The metrics window of this step starts now: check_deployment_metrics reads from here.
+    const green = await ensureRunning(state.green);
+    const counters = await readCounters(green.url);
+    recordBaseline(green.id, counters);
+    result.window_start = { at: counters.at, green_requests_so_far: counters.requests };
+  }
+  return result;
+};
+
+/** All traffic back to blue, then proven: real requests through the proxy must all reach blue. */
+const emergencyRollback: Handler = async (_inputs, task) => {
+  const state = await ensureProduction();
+  if (state.blue === null) return failed('no blue deployment to send the traffic back to');
+  await setWeights({ blue: 100, green: 0 }, `emergency_rollback (${task.run.id})`);
+  const blue = getDeployment(state.blue);
+  const verification = await verifyThroughProxy(20, { upstream: 'blue', version: blue.version });
+  const result: JsonObject = { success: verification.ok, blue_weight: 100, green_weight: 0, serving: { deployment_id: blue.id, version: blue.version }, verification: json(verification) };
+  return verification.ok ? result : failed(`traffic was set back to blue, but requests through the proxy say otherwise: ${JSON.stringify(verification.by_upstream)} ${verification.failures.join('; ')}`, result);
+};
+
+export default {
+  build_application: buildApplication,
+  build_containers: buildContainers,
+  prepare_blue_green_deployment: prepareBlueGreen,
+  update_traffic_split: updateTrafficSplit,
+  emergency_rollback: emergencyRollback,
+};

@@ -1,0 +1,57 @@
+/**
+ * automated-incident-responder: green's error rate and p95 latency over a traffic step's window,
+ * read from green's own /metrics (check_deployment_metrics), and the alerting rules
+ * (configure_alerting_rules, written as a Prometheus rule file).
+ */
+import type { JsonObject } from '@gantry/engine';
+import { ensureRunning } from '../deploy/deployments.js';
+import { loadStats } from '../deploy/load.js';
+import { readCounters } from '../deploy/probes.js';
+import { ensureProduction } from '../deploy/production.js';
+import { trafficWindow } from '../deploy/prometheus-text.js';
+import { writeAlertRules, type AlertSpec } from '../monitoring/files.js';
+import { json, number, serviceOf, text, type Handler } from './common.js';
+
+/** Fewer requests than this in a window is too little evidence: the check waits for more traffic. */
+const MIN_REQUESTS = Number(process.env.GANTRY_LOCAL_MIN_REQUESTS ?? 10);
+const MAX_EXTRA_WAIT_MS = 15_000;
+
+/**
+ * The window runs from the traffic step's split (update_traffic_split's reading of green's
+ * counters) to now: the error rate is the share of 5xx answers to user requests, p95 the
+ * histogram's 95th percentile, as PromQL's increase() and histogram_quantile() would compute them.
+ * No request at all gives nulls, which the metrics gate fails on.
+ */
+const checkDeploymentMetrics: Handler = async (inputs, _task, signal) => {
+  const state = await ensureProduction();
+  const green = await ensureRunning(inputs.deployment_id);
+  const baseline = state.baseline?.deployment_id === green.id ? state.baseline.counters : undefined;
+  let window = trafficWindow(baseline, await readCounters(green.url));
+  const deadline = Date.now() + MAX_EXTRA_WAIT_MS;
+  while (window.requests < MIN_REQUESTS && Date.now() < deadline && !signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    window = trafficWindow(baseline, await readCounters(green.url));
+  }
+  const result: JsonObject = {
+    error_rate_percent: window.error_rate_percent,
+    p95_latency_ms: window.p95_latency_ms,
+    requests: window.requests,
+    errors: window.errors,
+    deployment_id: green.id,
+    version: green.version,
+    green_weight: number(inputs, 'green_weight', state.weights.green),
+    window: { ...(json(window) as JsonObject), from: baseline?.at ?? green.started_at, requested_seconds: number(inputs, 'window_seconds', 0) },
+    source: `${green.url}/metrics`,
+    load: json(loadStats() ?? null),
+  };
+  if (window.requests < MIN_REQUESTS) result.note = `only ${window.requests} request(s) reached green in the window (${MIN_REQUESTS} wanted): the figures rest on little evidence`;
+  return result;
+};
+
+const configureAlertingRules: Handler = async (inputs) => {
+  const rules = (Array.isArray(inputs.rules) ? inputs.rules : []) as unknown as AlertSpec[];
+  const written = writeAlertRules(rules, serviceOf(inputs), text(inputs, 'environment', 'production'));
+  return { rules: json(written.rules), file: written.file };
+};
+
+export default { check_deployment_metrics: checkDeploymentMetrics, configure_alerting_rules: configureAlertingRules };

@@ -1,0 +1,135 @@
+/**
+ * Deployments: an artifact run as a local process on a port the OS picks. Every deployment is
+ * recorded in `.gantry/local/deployments.json`; the process itself lives only as long as the
+ * gantry process that started it. A deployment that is still meant to run but whose process is
+ * gone (a `gantry resume` in a new process) is started again from its artifact, on a new port:
+ * callers look deployments up by id, never by a remembered URL.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJson, writeJson } from '../runtime/files.js';
+import { stateDir } from '../runtime/paths.js';
+import { startProcess, type Started } from '../runtime/processes.js';
+import type { Artifact } from '../build/artifacts.js';
+
+export interface DeploymentRecord {
+  readonly id: string;
+  readonly service: string;
+  readonly environment: string;
+  readonly image: string;
+  readonly version: string;
+  readonly commit: string;
+  readonly artifact_dir: string;
+  readonly status: 'running' | 'stopped';
+  readonly url: string;
+  readonly pid: number;
+  readonly started_at: string;
+  readonly stopped_at?: string;
+  /** How many times it was started again after its process had gone. */
+  readonly restarts: number;
+  /** The idempotency key of the task that created it: a retried or resumed task finds it again. */
+  readonly key?: string;
+}
+
+const live = new Map<string, Started>();
+const reviveListeners: ((record: DeploymentRecord) => void | Promise<void>)[] = [];
+
+function file(): string {
+  return join(stateDir(), 'deployments.json');
+}
+
+function all(): Record<string, DeploymentRecord> {
+  return readJson<Record<string, DeploymentRecord>>(file(), {});
+}
+
+function save(record: DeploymentRecord): DeploymentRecord {
+  const records = all();
+  records[record.id] = record;
+  writeJson(file(), records);
+  return record;
+}
+
+export function getDeployment(id: unknown): DeploymentRecord {
+  const record = typeof id === 'string' ? all()[id] : undefined;
+  if (record === undefined) throw new Error(`no deployment "${String(id)}" is recorded in ${file()}`);
+  return record;
+}
+
+export function findDeployments(filter: { service?: string; environment?: string; status?: DeploymentRecord['status'] }): DeploymentRecord[] {
+  return Object.values(all()).filter((r) => (filter.service === undefined || r.service === filter.service) && (filter.environment === undefined || r.environment === filter.environment) && (filter.status === undefined || r.status === filter.status));
+}
+
+/** Called when a deployment had to be started again (the proxy then points at its new port). */
+export function onRevive(listener: (record: DeploymentRecord) => void | Promise<void>): void {
+  reviveListeners.push(listener);
+}
+
+/** Runs `artifact` as a deployment of `service` in `environment`; the same `key` gives the same deployment. */
+export async function deploy(options: { service: string; environment: string; artifact: Artifact; key?: string }): Promise<DeploymentRecord> {
+  if (options.key !== undefined) {
+    const earlier = Object.values(all()).find((r) => r.key === options.key && r.status === 'running');
+    if (earlier) return ensureRunning(earlier.id);
+  }
+  const { manifest, dir } = options.artifact;
+  const id = `${options.environment}-${options.service}-${manifest.commit}-${randomBytes(3).toString('hex')}`;
+  const started = await start(id, dir);
+  live.set(id, started);
+  return save({
+    id,
+    service: options.service,
+    environment: options.environment,
+    image: manifest.image,
+    version: manifest.version,
+    commit: manifest.commit,
+    artifact_dir: dir,
+    status: 'running',
+    url: `http://127.0.0.1:${started.port}`,
+    pid: started.pid,
+    started_at: new Date().toISOString(),
+    restarts: 0,
+    ...(options.key === undefined ? {} : { key: options.key }),
+  });
+}
+
+/** The deployment, its process running: started again from its artifact if it had gone. */
+export async function ensureRunning(id: unknown): Promise<DeploymentRecord> {
+  const record = getDeployment(id);
+  if (record.status === 'stopped') throw new Error(`deployment ${record.id} was stopped at ${record.stopped_at}`);
+  if (live.get(record.id)?.alive()) return record;
+  const started = await start(record.id, record.artifact_dir);
+  live.set(record.id, started);
+  const revived = save({ ...record, url: `http://127.0.0.1:${started.port}`, pid: started.pid, restarts: record.restarts + 1 });
+  for (const listener of reviveListeners) await listener(revived);
+  return revived;
+}
+
+/** Stops a deployment's process and records it stopped (again: a no-op). */
+export async function stopDeployment(id: unknown): Promise<DeploymentRecord> {
+  const record = getDeployment(id);
+  await live.get(record.id)?.stop();
+  live.delete(record.id);
+  if (record.status === 'stopped') return record;
+  return save({ ...record, status: 'stopped', stopped_at: new Date().toISOString() });
+}
+
+/** Whether the deployment's process runs in this gantry process now. */
+export function isLive(id: string): boolean {
+  return live.get(id)?.alive() === true;
+}
+
+function start(id: string, dir: string): Promise<Started> {
+  return startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env: { PORT: '0', HOST: '127.0.0.1' } });
+}
+
+/** The file `npm start` would run (`"start": "node server.mjs"`), else server.mjs. */
+function entryPoint(dir: string): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+    const match = /^node\s+(\S+)$/.exec(pkg.scripts?.start?.trim() ?? '');
+    if (match) return match[1]!;
+  } catch {
+    // no package.json: the default below
+  }
+  return 'server.mjs';
+}

@@ -1,0 +1,33 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The pack's folder: src/runtime/ and dist/runtime/ both sit two levels below it. */
+export const PACK_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The bundled sample service's repository (see sample-service/README.md). */
+export const SAMPLE_REPOSITORY = join(PACK_ROOT, 'sample-service');
+
+/** The default configuration: what `gantry` uses when the working folder has no gantry.config.json. */
+export const DEFAULT_CONFIG_PATH = join(PACK_ROOT, 'gantry.config.json');
+
+/** A program of the pack that runs as a child process (always the built JavaScript). */
+export function packProgram(name: string): string {
+  return join(PACK_ROOT, 'dist', 'runtime', name);
+}
+
+/**
+ * Where the pack keeps what it builds and runs: `.gantry/local` under the working folder (next to
+ * the run store), or GANTRY_LOCAL_STATE. Read on every call, so tests can point it elsewhere.
+ */
+export function stateDir(...parts: string[]): string {
+  const root = process.env.GANTRY_LOCAL_STATE ? resolve(process.env.GANTRY_LOCAL_STATE) : resolve(process.cwd(), '.gantry', 'local');
+  const dir = join(root, ...parts);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Where notifications go when Slack is not configured: `.gantry/notifications.log` beside the state. */
+export function notificationsFile(): string {
+  return join(stateDir(), '..', 'notifications.log');
+}
