@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -22,12 +23,17 @@ export interface LoadedConfig {
   readonly config: GantryConfig;
   /** The file it came from, or undefined when no file was found (the defaults). */
   readonly path: string | undefined;
+  /** The local agent pack's default configuration, used because the folder has no gantry.config.json. */
+  readonly isDefault?: boolean;
 }
 
-/** `--config f`, else ./gantry.config.json when it exists, else the defaults. */
+/**
+ * `--config f`, else ./gantry.config.json when it exists, else the local agent pack's default
+ * configuration (DESIGN §6: with no config file the shipped flows run with the local pack).
+ */
 export function loadConfig(explicit: string | undefined, cwd: string): LoadedConfig {
   const path = explicit === undefined ? resolve(cwd, 'gantry.config.json') : resolve(cwd, explicit);
-  if (explicit === undefined && !existsSync(path)) return { config: {}, path: undefined };
+  if (explicit === undefined && !existsSync(path)) return loadDefaultConfig();
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -76,7 +82,7 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
     if (typeof fn !== 'function') throw new GantryError('CONFIG_INVALID', `function "${name}": ${file} exports no function "${spec.export ?? name}"`);
     functions[name] = fn as FlowFunction;
   }
-  const connectors: Connector[] = connectorsFromConfig(config, outbound, builtinConnectors);
+  const connectors: Connector[] = await withPackConnectors(loaded, connectorsFromConfig(config, outbound, builtinConnectors));
   const notifications = config.notifications;
   let engine: Engine | undefined;
   const notifier: Notifier = notifications
@@ -138,3 +144,19 @@ function connectorsFromConfig(config: GantryConfig, outbound: OutboundOptions, m
   }
 }
 
+/** The default configuration's file: gantry.config.json of @gantry/agents-local. */
+export function defaultConfigPath(): string {
+  return createRequire(import.meta.url).resolve('@gantry/agents-local/gantry.config.json');
+}
+
+function loadDefaultConfig(): LoadedConfig {
+  const path = defaultConfigPath();
+  return { config: parseConfigText(readFileSync(path, 'utf8'), path), path, isDefault: true };
+}
+
+/** With the default configuration, Slack messages go to .gantry/notifications.log when no Slack credential is set. */
+async function withPackConnectors(loaded: LoadedConfig, connectors: Connector[]): Promise<Connector[]> {
+  if (!loaded.isDefault) return connectors;
+  const { withLocalNotifications } = await import('@gantry/agents-local');
+  return withLocalNotifications(connectors);
+}

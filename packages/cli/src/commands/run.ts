@@ -67,6 +67,10 @@ export async function runCommand(argv: string[], io: Io): Promise<ExitCode> {
   if (!['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(logLevel)) throw usageError('run', `--log-level must be silent, fatal, error, warn, info, debug or trace, got "${logLevel}"`);
   const loaded = loadConfig(values.config as string | undefined, io.cwd);
   readFlowText(positionals[0]!, io.cwd); // says "cannot read flows/x.json: no such file" as the user typed it
+  if (loaded.isDefault) {
+    const shown = relative(io.cwd, loaded.path!).startsWith('..') ? loaded.path! : relative(io.cwd, loaded.path!);
+    io.err.write(`using the default configuration ${shown} (the local agent pack: no gantry.config.json in this folder)\n`);
+  }
   const store = await openStore(loaded, io.cwd, 'write');
   try {
     return await runWith(store, loaded, positionals[0]!, values, json, logLevel, io);
