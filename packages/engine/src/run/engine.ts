@@ -255,6 +255,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (pending.length === 0 && creating.size === 0) return;
     const events = pending;
     pending = [];
+    if (creating.size === 0) {
+      // The common case (every tick of a run after its start): one append, nothing to sort out.
+      try {
+        resolved.store.append(events);
+      } catch (error) {
+        for (const runId of new Set(events.map((e) => e.runId))) live.get(runId)?.journalFailed(error);
+        throw error;
+      }
+      return;
+    }
     const created = [...creating.values()];
     creating.clear();
     try {
