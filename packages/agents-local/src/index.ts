@@ -7,7 +7,7 @@ export { DEFAULT_CONFIG_PATH, PACK_ROOT, SAMPLE_REPOSITORY, notificationsFile, s
 export { startedProcesses, stopAllProcesses, runningPids, processesFile } from './runtime/processes.js';
 export type { ProcessRecord } from './runtime/processes.js';
 export { slackOrFile, withLocalNotifications } from './notify/slack-fallback.js';
-export { accessLogFile, readProduction } from './deploy/production.js';
+export { accessLogFile, readProduction, verificationsFile } from './deploy/production.js';
 export type { ProductionState, Verification } from './deploy/production.js';
 export { stopLoad } from './deploy/load.js';
 export { parsePrometheusText, trafficCounters, trafficWindow, histogramQuantile } from './deploy/prometheus-text.js';

@@ -59,7 +59,7 @@ const cleanupBlue: Handler = async (inputs, task) => {
   const drained = await detach('blue');
   await stopDeployment(id);
   const green = getDeployment(state.green);
-  const verification = await verifyThroughProxy(20, { upstream: 'green', version: green.version });
+  const verification = await verifyThroughProxy(20, { upstream: 'green', version: green.version }, `cleanup_blue_environment (${task.run.id})`);
   if (!verification.ok) return failed(`blue was removed, but requests through the proxy did not all reach green: ${JSON.stringify(verification.by_upstream)} ${verification.failures.join('; ')}`, { verification: json(verification) });
   recordRelease(state.service, green.image, green.version, rootRun(task));
   endLoad();
@@ -86,7 +86,7 @@ const rollbackProduction: Handler = async (_inputs, task) => {
     steps.push(`stopped green ${state.green} (after ${drained.requests} request(s) in flight were answered)`);
   }
   const blue = getDeployment(state.blue);
-  const verification = await verifyThroughProxy(20, { upstream: 'blue', version: blue.version });
+  const verification = await verifyThroughProxy(20, { upstream: 'blue', version: blue.version }, `rollback_production (${task.run.id})`);
   const result: JsonObject = { rolled_back: true, steps, serving: { deployment_id: blue.id, version: blue.version, image: blue.image, proxy: state.proxy!.url }, verification: json(verification) };
   return verification.ok ? result : failed(`production was set back to blue, but requests through the proxy did not all reach it: ${JSON.stringify(verification.by_upstream)}`, result);
 };

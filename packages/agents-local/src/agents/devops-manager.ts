@@ -92,7 +92,7 @@ const emergencyRollback: Handler = async (_inputs, task) => {
   if (state.blue === null) return failed('no blue deployment to send the traffic back to');
   await setWeights({ blue: 100, green: 0 }, `emergency_rollback (${task.run.id})`);
   const blue = getDeployment(state.blue);
-  const verification = await verifyThroughProxy(20, { upstream: 'blue', version: blue.version });
+  const verification = await verifyThroughProxy(20, { upstream: 'blue', version: blue.version }, `emergency_rollback (${task.run.id})`);
   const result: JsonObject = { success: verification.ok, blue_weight: 100, green_weight: 0, serving: { deployment_id: blue.id, version: blue.version }, verification: json(verification) };
   return verification.ok ? result : failed(`traffic was set back to blue, but requests through the proxy say otherwise: ${JSON.stringify(verification.by_upstream)} ${verification.failures.join('; ')}`, result);
 };

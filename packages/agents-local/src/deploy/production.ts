@@ -6,7 +6,7 @@
  * proxy and the deployments gone and starts them again from that state before doing its work.
  */
 import { join } from 'node:path';
-import { readJson, writeJson } from '../runtime/files.js';
+import { appendJsonLine, readJson, writeJson } from '../runtime/files.js';
 import { describeFailure, http, jsonOf } from '../runtime/http.js';
 import { packProgram, stateDir } from '../runtime/paths.js';
 import { startProcess, type Started } from '../runtime/processes.js';
@@ -32,6 +32,11 @@ export interface ProductionState {
 }
 
 let proxy: Started | undefined;
+
+/** Every verification through the proxy (JSON lines): who asked, what answered. */
+export function verificationsFile(): string {
+  return join(stateDir(), 'verifications.jsonl');
+}
 
 export function accessLogFile(): string {
   return join(stateDir(), 'proxy-access.jsonl');
@@ -136,10 +141,14 @@ export interface Verification {
   /** Every request was answered 200 by `expect`. */
   readonly ok: boolean;
   readonly expected: string;
+  readonly at: string;
+  /** The task that asked. */
+  readonly by: string;
 }
 
-/** `count` real requests through the proxy; which upstream and version answered each. */
-export async function verifyThroughProxy(count: number, expect: { upstream: Color; version: string }): Promise<Verification> {
+/** `count` real requests through the proxy; which upstream and version answered each (also kept in verifications.jsonl). */
+export async function verifyThroughProxy(count: number, expect: { upstream: Color; version: string }, by: string): Promise<Verification> {
+  const at = new Date().toISOString();
   const { proxy: address } = readProduction()!;
   const by_upstream: Record<string, number> = {};
   const by_version: Record<string, number> = {};
@@ -157,7 +166,9 @@ export async function verifyThroughProxy(count: number, expect: { upstream: Colo
     }
   }
   const ok = failures.length === 0 && by_upstream[expect.upstream] === count && by_version[expect.version] === count;
-  return { url: address!.url, requests: count, by_upstream, by_version, failures, ok, expected: `${expect.upstream} (version ${expect.version})` };
+  const verification = { url: address!.url, requests: count, by_upstream, by_version, failures, ok, expected: `${expect.upstream} (version ${expect.version})`, at, by };
+  appendJsonLine(verificationsFile(), verification);
+  return verification;
 }
 
 /** Ends the demo's production traffic (the proxy and deployments stop with gantry). */
