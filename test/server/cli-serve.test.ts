@@ -40,6 +40,16 @@ describe('gantry serve', () => {
     expect(r.stdout).not.toContain('listening');
   });
 
+  it('refuses to start a webhook flow naming an agent the configuration does not bind, naming the flow and the agent (exit 2)', () => {
+    mkdirSync(join(dir, 'unbound'), { recursive: true });
+    const flow = { name: 'Unbound', nodes: [{ id: 'hook', type: 'webhook', data: { endpoint: '/unbound' } }, { id: 'review', type: 'agent', data: { agent: 'ghost-reviewer', task: 'review' } }], edges: [{ from: 'hook', to: 'review' }] };
+    writeFileSync(join(dir, 'unbound', 'unbound.json'), JSON.stringify(flow));
+    const r = gantry(['serve', '--flows', 'unbound', '--port', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unbound cannot run here: node "review" names the agent "ghost-reviewer"/);
+    expect(r.stdout).not.toContain('listening');
+  });
+
   it('says which usage is wrong: a bad port, a missing folder, an invalid flow, a port in use (exit 2)', async () => {
     expect(gantry(['serve', '--port', '99999']).stderr).toContain('--port must be a whole number from 0 to 65535, got "99999"');
     const missing = gantry(['serve', '--flows', 'nowhere'], { HOOK_SECRET: 's' });

@@ -50,7 +50,8 @@ export interface GantryServer {
 /**
  * The HTTP face of an engine (DESIGN §7): each webhook node's endpoint, the runs and approvals
  * API, /metrics and /health, on node:http. Refuses (CONFIG_INVALID) a webhook whose credential
- * is not set and an endpoint that collides with another or with the API.
+ * is not set, an endpoint that collides with another or with the API, and (as engine.start would)
+ * a webhook flow naming node types, functions, agents or services the engine does not have.
  */
 export function createServer(options: ServerOptions): GantryServer {
   const o = resolveServerOptions(options);
@@ -84,6 +85,8 @@ export function createServer(options: ServerOptions): GantryServer {
 
   const deps: WebhookDeps = { engine, bodyLimitBytes: o.bodyLimitBytes, logger, inflight: new Map() };
   const routes = webhookRoutes(o.flows, o.credentials, o.describeCredential);
+  // A flow the server would start on every request must be runnable here: refused now, not per request.
+  for (const flow of new Set(routes.map((r) => r.flow))) engine.check(flow);
   for (const route of routes) add(route.method, route.endpoint, webhookHandler(route, deps), describeNode(route.flow, route.nodeId));
   const webhooks: ServedWebhook[] = routes.map((r) => ({
     method: r.method,

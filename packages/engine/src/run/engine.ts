@@ -57,6 +57,8 @@ export interface Engine {
   loadFlow(path: string): Promise<CompiledFlow>;
   /** Starts a run; refuses, before anything runs, a flow naming unregistered types, functions or agents. */
   start(flow: CompiledFlow | object, options?: StartOptions): Promise<Run>;
+  /** Throws what `start` would for a flow naming unregistered types, functions, agents or services. */
+  check(flow: CompiledFlow): void;
   run(runId: string): Run | undefined;
   /**
    * Rebuilds runs from the store's journals and carries them on (DESIGN §3.6): one run, or every
@@ -144,13 +146,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
     loadFlow(path) {
       return loadFlowFile(path, { nodeTypes: customTypes() });
     },
+    check(compiled) {
+      if (preflighted.get(compiled) === registryVersion) return;
+      const missing = missingRegistrations(compiled, { executors, functions, agents, connectors });
+      if (missing !== undefined) throw missing;
+      preflighted.set(compiled, registryVersion);
+    },
     async start(flow, startOptions = {}) {
       const compiled = isCompiled(flow) ? flow : compileFlow(flow, { nodeTypes: customTypes() });
-      if (preflighted.get(compiled) !== registryVersion) {
-        const missing = missingRegistrations(compiled, { executors, functions, agents, connectors });
-        if (missing !== undefined) throw missing;
-        preflighted.set(compiled, registryVersion);
-      }
+      engine.check(compiled);
       const params = resolveParams(compiled, startOptions.params);
       const runId = startOptions.runId ?? resolved.ids();
       if (live.has(runId)) throw new GantryError('STORE_CONFLICT', `run ${runId} is running already; a run id is used once`);
