@@ -58,7 +58,7 @@ describe('the complete deployment pipeline on this machine', () => {
       const metrics = f.outputOf(`${runId}.production_deployment.gradual_traffic_switch[${step}]`, 'check_deployment_metrics');
       expect(metrics).toMatchObject({ version: '2.0.0', error_rate_percent: 0 });
       expect(metrics.requests as number).toBeGreaterThanOrEqual(10);
-      expect(metrics.p95_latency_ms as number).toBeLessThan(100);
+      expect(metrics.p95_latency_ms as number).toBeLessThan(500);
     }
 
     // Blue went last; then real requests through the proxy all reached green, v2.

@@ -74,6 +74,7 @@ function proxy(req: IncomingMessage, res: ServerResponse): void {
   });
   upstreamReq.on('error', (error) => {
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json', 'x-gantry-upstream': color }).end(JSON.stringify({ error: `${color}: ${error.message}` }));
+    else res.destroy(error); // cut mid-answer: the client must not take half a body for a whole one
     done(502, undefined);
   });
   req.pipe(upstreamReq);
