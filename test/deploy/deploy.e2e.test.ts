@@ -93,6 +93,9 @@ describe('the complete deployment pipeline on this machine', () => {
     // Staging passed (the fault only shows under load); the first traffic step's gate failed on p95.
     const metrics = f.outputOf(`${runId}.production_deployment.gradual_traffic_switch[0]`, 'check_deployment_metrics');
     expect(metrics.p95_latency_ms as number).toBeGreaterThan(500);
+    // Blue, over the same window, is the healthy release it is: the figures are per version.
+    expect(metrics.blue).toMatchObject({ version: '1.0.0', error_rate_percent: 0 });
+    expect((metrics.blue as { p95_latency_ms: number }).p95_latency_ms).toBeLessThan(500);
     const production = f.json<Production>('production.json');
     expect(production.history.map((h) => h.green)).toEqual([10, 0, 0]);
     expect(production).toMatchObject({ green: null, weights: { blue: 100, green: 0 } });

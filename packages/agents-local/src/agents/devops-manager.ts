@@ -80,7 +80,8 @@ const updateTrafficSplit: Handler = async (inputs, task) => {
     // The metrics window of this step starts now: check_deployment_metrics reads from here.
     const green = await ensureRunning(state.green);
     const counters = await readCounters(green.url);
-    recordBaseline(green.id, counters);
+    const blue = state.blue === null ? undefined : await ensureRunning(state.blue);
+    recordBaseline({ deployment_id: green.id, counters, ...(blue ? { blue: { deployment_id: blue.id, counters: await readCounters(blue.url) } } : {}) });
     result.window_start = { at: counters.at, green_requests_so_far: counters.requests };
   }
   return result;

@@ -7,7 +7,7 @@ import type { JsonObject } from '@gantry/engine';
 import { ensureRunning } from '../deploy/deployments.js';
 import { loadStats } from '../deploy/load.js';
 import { readCounters } from '../deploy/probes.js';
-import { ensureProduction } from '../deploy/production.js';
+import { ensureProduction, type ProductionState } from '../deploy/production.js';
 import { trafficWindow } from '../deploy/prometheus-text.js';
 import { writeAlertRules, type AlertSpec } from '../monitoring/files.js';
 import { json, number, serviceOf, text, type Handler } from './common.js';
@@ -41,12 +41,22 @@ const checkDeploymentMetrics: Handler = async (inputs, _task, signal) => {
     version: green.version,
     green_weight: number(inputs, 'green_weight', state.weights.green),
     window: { ...(json(window) as JsonObject), from: baseline?.at ?? green.started_at, requested_seconds: number(inputs, 'window_seconds', 0) },
+    blue: await blueWindow(state),
     source: `${green.url}/metrics`,
     load: json(loadStats() ?? null),
   };
   if (window.requests < MIN_REQUESTS) result.note = `only ${window.requests} request(s) reached green in the window (${MIN_REQUESTS} wanted): the figures rest on little evidence`;
   return result;
 };
+
+/** Blue's figures over the same window, for comparison (the gate reads green's only). */
+async function blueWindow(state: ProductionState): Promise<JsonObject | null> {
+  const start = state.baseline?.blue;
+  if (start === undefined || state.blue !== start.deployment_id) return null;
+  const blue = await ensureRunning(start.deployment_id);
+  const window = trafficWindow(start.counters, await readCounters(blue.url));
+  return { deployment_id: blue.id, version: blue.version, error_rate_percent: window.error_rate_percent, p95_latency_ms: window.p95_latency_ms, requests: window.requests, errors: window.errors };
+}
 
 const configureAlertingRules: Handler = async (inputs) => {
   const rules = (Array.isArray(inputs.rules) ? inputs.rules : []) as unknown as AlertSpec[];

@@ -25,8 +25,8 @@ export interface ProductionState {
   readonly green: string | null;
   readonly weights: { readonly blue: number; readonly green: number };
   readonly proxy: { readonly url: string; readonly admin: string; readonly pid: number } | null;
-  /** Green's counters when the current traffic step began: the start of the metrics window. */
-  readonly baseline?: { readonly deployment_id: string; readonly counters: TrafficCounters };
+  /** Green's (and blue's) counters when the current traffic step began: the start of the metrics window. */
+  readonly baseline?: { readonly deployment_id: string; readonly counters: TrafficCounters; readonly blue?: { readonly deployment_id: string; readonly counters: TrafficCounters } };
   readonly load: boolean;
   readonly history: { readonly at: string; readonly blue: number; readonly green: number; readonly by: string }[];
 }
@@ -123,8 +123,8 @@ export async function setWeights(weights: { blue: number; green: number }, by: s
   return save({ ...state, weights, history: [...state.history, { at: new Date().toISOString(), ...weights, by }] });
 }
 
-export function recordBaseline(deploymentId: string, counters: TrafficCounters): void {
-  save({ ...readProduction()!, baseline: { deployment_id: deploymentId, counters } });
+export function recordBaseline(baseline: NonNullable<ProductionState['baseline']>): void {
+  save({ ...readProduction()!, baseline });
 }
 
 /** The proxy's own view: weights, upstreams, requests by upstream and status. */
