@@ -37,7 +37,7 @@ export function decisionHandler({ engine, principalOf }: ApprovalsApiDeps): Hand
   return async ({ req, res, params }) => {
     const principal = principalOf(req);
     requireJson(req);
-    const body = parseDecision(parseJson(await readBody(req, API_BODY_LIMIT)));
+    const body = parseDecision(parseJson(await readBody(req, API_BODY_LIMIT, 'the decision API\'s fixed limit')));
     const runId = params.id!;
     const nodeId = params.node!;
     const record = getRecord(engine, runId);

@@ -51,10 +51,11 @@ export function requireJson(req: IncomingMessage): void {
 
 /**
  * Reads a request's body as bytes, up to `limit`: a declared Content-Length above it is refused
- * before anything is read, a longer body as soon as it passes it (413).
+ * before anything is read, a longer body as soon as it passes it (413). `limitName` says where the
+ * limit comes from, for the message.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () => httpError('PAYLOAD_TOO_LARGE', `the body is larger than the limit of ${limit} bytes (server.body_limit_bytes)`);
+export function readBody(req: IncomingMessage, limit: number, limitName = 'server.body_limit_bytes'): Promise<Buffer> {
+  const tooLarge = () => httpError('PAYLOAD_TOO_LARGE', `the body is larger than the limit of ${limit} bytes (${limitName})`);
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {

@@ -11,6 +11,19 @@ import { principalResolver } from './principals.js';
 import { Router, type Handler } from './router.js';
 import { describeNode, webhookHandler, webhookRoutes, type WebhookDeps } from './webhooks.js';
 
+/**
+ * The request target as a URL. Origin-form (`/runs?x=1`) is read as a path even when it starts
+ * with `//`, which a base URL would take for a host (`//evil/runs` is not `/runs`); absolute-form
+ * (`http://host/runs`, sent through proxies) is taken as it is; anything else is a 400.
+ */
+function requestUrl(target: string): URL {
+  try {
+    return target.startsWith('/') ? new URL(`http://gantry.invalid${target}`) : new URL(target);
+  } catch {
+    throw httpError('BAD_REQUEST', `the request target ${JSON.stringify(target.slice(0, 200))} is not a path or a URL`);
+  }
+}
+
 export interface ServerAddress {
   readonly host: string;
   readonly port: number;
@@ -118,7 +131,7 @@ export function createServer(options: ServerOptions): GantryServer {
     res.on('close', observe);
     const answer = async () => {
       if (closing !== undefined) throw httpError('SERVER_CLOSING', 'the server is shutting down; try again in a moment', { connection: 'close', 'retry-after': '5' });
-      const url = new URL(req.url ?? '/', 'http://gantry.invalid');
+      const url = requestUrl(req.url ?? '/');
       const match = router.match(method, url.pathname);
       if (match === undefined) throw httpError('NOT_FOUND', `nothing at ${url.pathname}: the server answers /runs, /metrics, /health and its webhooks' endpoints`);
       if ('allowed' in match) throw httpError('METHOD_NOT_ALLOWED', `${url.pathname} takes ${match.allowed.join(', ')}, not ${method}`, { allow: match.allowed.join(', ') });

@@ -21,9 +21,13 @@ export function describeNode(flow: CompiledFlow, nodeId: string): string {
   return `flow "${flow.name}"${flow.path ? ` (${flow.path})` : ''} node "${nodeId}"`;
 }
 
+/** Methods whose trigger is the query string, not a body. */
+const BODYLESS = new Set(['GET', 'DELETE']);
+
 /**
  * Every webhook node with an `endpoint` in these flows, its authentication resolved: a missing
- * credential refuses the whole start (CONFIG_INVALID naming the flow, node and variable).
+ * credential refuses the whole start (CONFIG_INVALID naming the flow, node and variable), and so
+ * does a signature secret on a GET or DELETE webhook, whose query string it would not cover.
  * Webhook nodes without an endpoint are for `gantry run --input` only and are not served.
  */
 export function webhookRoutes(
@@ -38,14 +42,16 @@ export function webhookRoutes(
       const data = node.definition.data as { endpoint?: string; method?: string; authentication?: string };
       if (typeof data.endpoint !== 'string') continue;
       const where = describeNode(flow, node.id);
-      routes.push({
-        method: data.method ?? 'POST',
-        endpoint: data.endpoint,
-        flow,
-        nodeId: node.id,
-        authentication: data.authentication,
-        auth: webhookAuth(data.authentication, credentials, where, describeCredential),
-      });
+      const method = data.method ?? 'POST';
+      const auth = webhookAuth(data.authentication, credentials, where, describeCredential);
+      if (auth.kind === 'hmac' && BODYLESS.has(method)) {
+        // The trigger of a GET is its query string, which X-Hub-Signature-256 (over the body) does not cover.
+        throw new GantryError(
+          'CONFIG_INVALID',
+          `${where}: authentication "${data.authentication}" is an X-Hub-Signature-256 secret, which signs the body, but a ${method} webhook's trigger is its query string, which it would leave unsigned; use POST, or a bearer-token credential (a name not ending in webhook_secret)`,
+        );
+      }
+      routes.push({ method, endpoint: data.endpoint, flow, nodeId: node.id, authentication: data.authentication, auth });
     }
   }
   return routes;
@@ -71,8 +77,6 @@ export interface WebhookDeps {
   /** Starts in progress by run id, shared by every webhook: concurrent repeats share one start. */
   readonly inflight: Map<string, Promise<Started>>;
 }
-
-const BODYLESS = new Set(['GET', 'DELETE']);
 
 /**
  * The handler of one webhook route. In order: content type (415), size (413), authentication on
