@@ -11,7 +11,13 @@ import type { ExecutorResult } from './interfaces.js';
 
 type Item = { readonly value: JsonValue; readonly index: number };
 type ItemOutcome = { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo };
-type Outcome = { ok: true; result: ExecutorResult } | { ok: false; error: unknown };
+
+/** An attempt in flight, with what its end needs to know. */
+interface Running extends Attempt {
+  readonly input: JsonObject;
+  readonly itemOf: Item | undefined;
+  readonly onItem: ((outcome: ItemOutcome) => void) | undefined;
+}
 
 /**
  * The attempts of a run's nodes: timeouts, retries with backoff, for_each items, and the
@@ -76,57 +82,88 @@ export class Attempts {
 
   private attempt(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, onItem: ((outcome: ItemOutcome) => void) | undefined, retried = false): void {
     const x = this.x;
-    const def = node.definition;
-    const plan = x.planOf(node);
-    const own = def.timeout !== undefined || item !== undefined;
-    const current: Attempt = { node, item: item?.index, number, controller: own ? new AbortController() : undefined, done: false };
-    if (own) this.tracked.add(current);
+    const own = node.definition.timeout !== undefined || item !== undefined;
+    // Every field at once (one shape); what settling needs is on it, so that the continuations
+    // below are methods rather than closures made for each attempt.
+    const current: Running = {
+      node,
+      item: item?.index,
+      number,
+      controller: own ? new AbortController() : undefined,
+      done: false,
+      cancelTimeout: undefined,
+      releaseSlot: undefined,
+      settle: undefined,
+      input,
+      itemOf: item,
+      onItem,
+    };
+    if (own) {
+      this.tracked.add(current);
+      current.settle = (outcome) => this.failedAttempt(current, outcome.error);
+    }
     if (item !== undefined && !retried) {
       x.record({ type: 'node.started', runId: x.runId, at: x.now(), nodeId: node.id, attempt: number, item: item.index });
     }
-    const settle = (outcome: Outcome) => {
-      if (current.done) return;
-      this.release(current);
-      if (x.isEnding) return;
-      if (outcome.ok) {
-        if (onItem === undefined) return x.succeeded(node, outcome.result);
-        void x.mapOutput(node, outcome.result.output, item).then(
-          (output) => {
-            x.record({ type: 'node.succeeded', runId: x.runId, at: x.now(), nodeId: node.id, attempt: number, item: item!.index, output: output as JsonObject });
-            onItem({ ok: true, output: output as JsonValue });
-          },
-          (error) => onItem({ ok: false, error: toErrorInfo(error) }),
-        );
-        return;
-      }
-      const error = toErrorInfo(outcome.error, 'NODE_FAILED');
-      if (error.retryable && number < plan.retry.maxAttempts) return this.retry(node, input, number, item, error, onItem);
-      if (onItem !== undefined) onItem({ ok: false, error });
-      else x.failed(node, error);
-    };
-    current.settle = settle;
-    const start = (): Promise<ExecutorResult> => {
-      // Queued behind the concurrency limit while the run stopped: it must not start at all.
-      if (current.done || x.isEnding) return Promise.reject(new GantryError('CANCELLED', 'the run stopped before this attempt started'));
-      let deadline: number | undefined;
-      if (def.timeout !== undefined) {
-        // The timeout counts from the start of the work, not from the wait for a free slot.
-        deadline = x.now() + def.timeout * 1000;
-        current.cancelTimeout = x.core.options.clock.at(deadline, () => {
-          this.abort(current, new GantryError('TIMEOUT', `node "${node.id}" ran past its timeout of ${def.timeout} s`, { retryable: true }));
-        });
-      }
-      const ctx = new AttemptContext(x, current, input, item, current.controller?.signal, deadline);
-      return this.execute(node, ctx, item, plan.dynamicData);
-    };
     // The executor starts once this tick's journal write (its node.started) is durable: an effect
     // is never made by an attempt the journal does not know of.
-    const begin = () => x.core.afterJournal(start);
-    const running = x.core.limited ? x.core.limit(() => this.holdSlot(current, begin)) : begin();
+    const core = x.core;
+    const running = core.limited
+      ? core.limit(() => this.holdSlot(current, () => core.afterJournal(() => this.start(current))))
+      : core.waitsForJournal
+        ? core.afterJournal(() => this.start(current))
+        : this.start(current);
     running.then(
-      (result) => settle({ ok: true, result }),
-      (error) => settle({ ok: false, error }),
+      (result) => this.succeededAttempt(current, result),
+      (error) => this.failedAttempt(current, error),
     );
+  }
+
+  /** Starts the executor of an attempt (behind the journal write, within the concurrency limit). */
+  private start(current: Running): Promise<ExecutorResult> {
+    const x = this.x;
+    const node = current.node;
+    const def = node.definition;
+    // Queued behind the concurrency limit while the run stopped: it must not start at all.
+    if (current.done || x.isEnding) return Promise.reject(new GantryError('CANCELLED', 'the run stopped before this attempt started'));
+    let deadline: number | undefined;
+    if (def.timeout !== undefined) {
+      // The timeout counts from the start of the work, not from the wait for a free slot.
+      deadline = x.now() + def.timeout * 1000;
+      current.cancelTimeout = x.core.options.clock.at(deadline, () => {
+        this.abort(current, new GantryError('TIMEOUT', `node "${node.id}" ran past its timeout of ${def.timeout} s`, { retryable: true }));
+      });
+    }
+    const ctx = new AttemptContext(x, current, current.input, current.itemOf, current.controller?.signal, deadline);
+    return this.execute(node, ctx, current.itemOf, x.planOf(node).dynamicData);
+  }
+
+  private succeededAttempt(current: Running, result: ExecutorResult): void {
+    if (current.done) return;
+    this.release(current);
+    const x = this.x;
+    if (x.isEnding) return;
+    const { node, onItem, itemOf: item } = current;
+    if (onItem === undefined) return x.succeeded(node, result);
+    void x.mapOutput(node, result.output, item).then(
+      (output) => {
+        x.record({ type: 'node.succeeded', runId: x.runId, at: x.now(), nodeId: node.id, attempt: current.number, item: item!.index, output: output as JsonObject });
+        onItem({ ok: true, output: output as JsonValue });
+      },
+      (error) => onItem({ ok: false, error: toErrorInfo(error) }),
+    );
+  }
+
+  private failedAttempt(current: Running, failure: unknown): void {
+    if (current.done) return;
+    this.release(current);
+    const x = this.x;
+    if (x.isEnding) return;
+    const { node, onItem } = current;
+    const error = toErrorInfo(failure, 'NODE_FAILED');
+    if (error.retryable && current.number < x.planOf(node).retry.maxAttempts) return this.retry(node, current.input, current.number, current.itemOf, error, onItem);
+    if (onItem !== undefined) onItem({ ok: false, error });
+    else x.failed(node, error);
   }
 
   /**

@@ -43,6 +43,8 @@ export interface EngineCore {
   notify(notification: Notification): Promise<void>;
   /** Runs `fn` once the journal write of the current tick has been made (after the pending flush). */
   afterJournal<T>(fn: () => Promise<T>): Promise<T>;
+  /** Whether afterJournal waits at all (a store that does not last has nothing to wait for). */
+  readonly waitsForJournal: boolean;
   /** Whether attempts go through the global concurrency limit (else `limit` need not be called). */
   readonly limited: boolean;
   /** Runs `fn` within the engine's global concurrency limit. */

@@ -376,6 +376,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // The flush of this tick was queued when its first event was recorded, so a callback queued
     // now runs after it: microtasks run in order. A store that does not last has nothing to wait for.
     afterJournal: resolved.store.durable === false ? (fn) => fn() : (fn) => RESOLVED.then(fn),
+    waitsForJournal: resolved.store.durable !== false,
     limited: queue !== undefined,
     limit: queue === undefined ? (fn) => fn() : (fn) => queue.add(fn),
     statusChanged(runId, status, finishedAt) {

@@ -40,8 +40,13 @@ export class RunExecution {
   private readonly takenIn: Int32Array;
   private readonly attempts: Attempts;
   private approvalWaits: ApprovalWaits | undefined;
-  /** Nodes whose incoming edges are all decided, waiting to be run or skipped (see drain). */
+  /**
+   * Nodes whose incoming edges are all decided, waiting to be run or skipped (see drain): the
+   * first `readyCount` entries. The array is reused, never emptied: emptying an array frees its
+   * storage, and a chain would allocate a new one at every node.
+   */
   private readonly ready: CompiledNode[] = [];
+  private readyCount = 0;
   private draining = false;
   /** Nodes deciding, running, retrying or waiting, plus handler work (notifications) in flight. */
   private active = 0;
@@ -136,7 +141,7 @@ export class RunExecution {
   /** Starts a new run. */
   start(started: Omit<RunStartedEvent, 'type' | 'runId' | 'at'>): void {
     this.record({ type: 'run.started', runId: this.runId, at: this.now(), ...started });
-    this.ready.push(...this.plan.startNodes);
+    for (const node of this.plan.startNodes) this.ready[this.readyCount++] = node;
     this.drain();
   }
 
@@ -170,7 +175,7 @@ export class RunExecution {
     }
     for (const node of this.flow.nodes.values()) {
       const n = s.nodes.get(node.id);
-      if ((n === undefined || n.status === 'pending') && this.remaining[node.index] === 0) this.ready.push(node);
+      if ((n === undefined || n.status === 'pending') && this.remaining[node.index] === 0) this.ready[this.readyCount++] = node;
     }
     this.drain();
   }
@@ -221,9 +226,9 @@ export class RunExecution {
     this.draining = true;
     try {
       // In order (start nodes in flow order); the array grows while it is walked.
-      for (let i = 0; i < this.ready.length; i++) this.decide(this.ready[i]!);
+      for (let i = 0; i < this.readyCount; i++) this.decide(this.ready[i]!);
     } finally {
-      this.ready.length = 0;
+      this.readyCount = 0;
       this.draining = false;
     }
     this.settle();
@@ -378,8 +383,9 @@ export class RunExecution {
   private terminal(node: CompiledNode): void {
     const plan = this.plan.byIndex[node.index]!;
     const taken = this.state.nodes.get(node.id)?.taken;
-    if (taken !== undefined) for (const edge of taken) this.takenIn[this.plan.edgeTarget[edge]!]!++;
-    for (const target of plan.targets) if (--this.remaining[target.index]! === 0) this.ready.push(target);
+    if (taken !== undefined) for (let i = 0; i < taken.length; i++) this.takenIn[this.plan.edgeTarget[taken[i]!]!]!++;
+    const targets = plan.targets;
+    for (let i = 0; i < targets.length; i++) if (--this.remaining[targets[i]!.index]! === 0) this.ready[this.readyCount++] = targets[i]!;
     this.active--;
     this.drain();
   }
