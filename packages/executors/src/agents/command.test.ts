@@ -121,6 +121,24 @@ describe('commandAgent', () => {
     expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
   });
 
+  it('kills, after the grace period, a process the program started that ignores SIGTERM, even though the program itself has exited', async () => {
+    const pidFile = join(dir, 'orphan.pid');
+    // The program exits on SIGTERM at once; its child ignores SIGTERM and holds none of our pipes, so nothing waits for it.
+    const child = `process.on('SIGTERM', () => {}); require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`;
+    const file = program('parent', `(await import('node:child_process')).spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'ignore' }); setInterval(() => {}, 1000);`);
+    const controller = new AbortController();
+    const pending = agent(file, { killGraceMs: 200 }).call(agentTask(), controller.signal);
+    await expect.poll(() => existsSync(pidFile), { timeout: 5_000 }).toBe(true);
+    const orphan = Number(readFileSync(pidFile, 'utf8'));
+    controller.abort();
+    await rejection(pending);
+    try {
+      await expect.poll(() => alive(orphan), { timeout: 2_000 }).toBe(false);
+    } finally {
+      if (alive(orphan)) process.kill(orphan, 'SIGKILL');
+    }
+  });
+
   it('times a task out at the agent\'s own timeout, retryably', async () => {
     const file = program('slow', `setTimeout(() => console.log('{}'), 10_000);`);
     const error = await rejection(agent(file, { taskTimeoutMs: 200 }).call(agentTask(), signal()));

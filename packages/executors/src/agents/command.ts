@@ -10,7 +10,8 @@
  *   the program with a signal (the OOM killer). A program that exits non-zero after printing a
  *   `{ status: "failed", error }` reply fails with that error.
  * - abort (timeout, cancellation, a failed sibling): SIGTERM to the program's process group, then
- *   SIGKILL after `killGraceMs`; the call ends once the program is gone.
+ *   SIGKILL to the group after `killGraceMs` (even if the program itself has exited by then); the
+ *   call ends once the program is gone.
  * - environment: the given `env` (the CLI passes this process's without Gantry's credentials).
  */
 import { spawn } from 'node:child_process';
@@ -109,7 +110,6 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
         let stderr = '';
         let stopping: 'abort' | 'too_large' | undefined;
         let settled = false;
-        let killTimer: NodeJS.Timeout | undefined;
 
         const signalGroup = (sig: NodeJS.Signals) => {
           try {
@@ -123,15 +123,20 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
           if (stopping !== undefined) return;
           stopping = why;
           signalGroup('SIGTERM');
-          killTimer = setTimeout(() => signalGroup('SIGKILL'), killGraceMs);
+          // The whole group at the end of the grace, even when the program has exited by then: a
+          // process it started that ignores SIGTERM (and holds no pipe of ours) would outlive it.
+          setTimeout(() => {
+            signalGroup('SIGKILL');
+            if (child.pid !== undefined) running.delete(child.pid);
+          }, killGraceMs).unref();
         };
         const onAbort = () => stop('abort');
         time.signal.addEventListener('abort', onAbort, { once: true });
         const finish = (outcome: () => void) => {
           if (settled) return;
           settled = true;
-          if (child.pid !== undefined) running.delete(child.pid);
-          clearTimeout(killTimer);
+          // A stopped program's group stays known (killed if Gantry exits) until its SIGKILL is sent.
+          if (stopping === undefined && child.pid !== undefined) running.delete(child.pid);
           time.signal.removeEventListener('abort', onAbort);
           time.dispose();
           log.debug({ agent: task.agent, task: task.task, runId: task.run.id, nodeId: task.node, command, durationMs: Math.round(performance.now() - started) }, 'command agent finished');
