@@ -138,8 +138,23 @@ describe('a command agent\'s environment', () => {
       notifications: { service: 'slack', action: 'post_message', authentication: 'ops_slack' },
       connectors: { github: { credential: 'gh_app' } },
     };
-    const env = { PATH: '/bin', HOME: '/home/me', DEPLOY_KEY_VAR: 'k1', GITHUB_TOKEN: 'k2', SLACK_TOKEN: 'k3', OTHER_KEY: 'k4', OPS_SLACK: 'k5', GH_APP: 'k6', SCANNER_TOKEN: 'mine', PROMETHEUS_TOKEN: 'k7' };
-    expect([...credentialVariables(config)].sort()).toEqual(['DEPLOY_KEY_VAR', 'GH_APP', 'GITHUB_TOKEN', 'OPS_SLACK', 'OTHER_KEY', 'PROMETHEUS_TOKEN', 'SCANNER_TOKEN', 'SLACK_TOKEN']);
+    const env = {
+      PATH: '/bin',
+      HOME: '/home/me',
+      DEPLOY_KEY_VAR: 'k1',
+      GITHUB_TOKEN: 'k2',
+      SLACK_TOKEN: 'k3',
+      OTHER_KEY: 'k4',
+      OPS_SLACK: 'k5',
+      GH_APP: 'k6',
+      SCANNER_TOKEN: 'mine',
+      PROMETHEUS_TOKEN: 'k7',
+      // Named by flows only (the shipped ones, and a webhook secret of the user's own): gantry serve has them set.
+      GITHUB_WEBHOOK_SECRET: 'k8',
+      GITHUB_APP: 'k9',
+      DEPLOY_HOOK_WEBHOOK_SECRET: 'k10',
+    };
+    expect([...credentialVariables(config)].sort()).toEqual(['DEPLOY_KEY_VAR', 'GH_APP', 'GITHUB_APP', 'GITHUB_TOKEN', 'GITHUB_WEBHOOK_SECRET', 'OPS_SLACK', 'OTHER_KEY', 'PROMETHEUS_TOKEN', 'SCANNER_TOKEN', 'SLACK_TOKEN']);
     const out = commandEnvironment(config.agents!.scanner!, { credential: (n) => env[n.toUpperCase() as keyof typeof env], config, env });
     expect(out.env).toEqual({ PATH: '/bin', HOME: '/home/me', SCANNER_TOKEN: 'mine' });
     expect(out.secrets).toContain('mine');

@@ -130,11 +130,14 @@ function available<F>(name: string, spec: AgentConfig, factory: F | undefined): 
 /**
  * A command agent's environment: this process's, without any variable that holds a credential
  * the configuration knows of (its `credentials`, and the default variables of the credentials it
- * names), except the one the agent's own `authentication` names, when it is set.
+ * names or the shipped flows name) or a webhook secret (`*WEBHOOK_SECRET`), except the one the
+ * agent's own `authentication` names, when it is set.
  */
 export function commandEnvironment(spec: AgentConfig, context: AgentContext): { env: Record<string, string | undefined>; secrets: string[] } {
   const env: Record<string, string | undefined> = { ...(context.env ?? process.env) };
   for (const variable of credentialVariables(context.config ?? {})) delete env[variable];
+  // Webhook secrets are named in flows, not in the configuration: whatever their name, they end so (isSignatureScheme).
+  for (const variable of Object.keys(env)) if (/WEBHOOK_SECRET$/i.test(variable)) delete env[variable];
   const secrets: string[] = [];
   // Unset, it is simply not there: the program says what it misses, and only when it runs.
   const value = spec.authentication === undefined ? undefined : context.credential(spec.authentication);
@@ -156,7 +159,8 @@ function defaultVariable(name: string): string {
 
 /** Every environment variable the configuration reads a credential from, named or by default. */
 export function credentialVariables(config: GantryConfig): Set<string> {
-  const names = new Set<string>(['github_token', 'slack_token', 'prometheus_token', ...Object.keys(config.credentials ?? {})]);
+  // The connectors' default credentials, and those the shipped flows name (github_app, github_webhook_secret).
+  const names = new Set<string>(['github_token', 'github_app', 'github_webhook_secret', 'slack_token', 'prometheus_token', ...Object.keys(config.credentials ?? {})]);
   for (const agent of Object.values(config.agents ?? {})) if (agent.authentication !== undefined) names.add(agent.authentication);
   for (const connector of Object.values(config.connectors ?? {})) if (connector.credential !== undefined) names.add(connector.credential);
   if (config.notifications?.authentication !== undefined) names.add(config.notifications.authentication);
