@@ -14,11 +14,11 @@
  */
 import type { Logger } from 'pino';
 import { GantryError, type AgentReply, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
-import { isJsonMediaType, parseJsonBody, retryAfterMs, send, statusFailure, type CallEnv, type IncomingAnswer, type OutgoingRequest } from '../connectors/http-call.js';
+import { isJsonMediaType, parseJsonBody, pause, retryAfterMs, send, statusFailure, type CallEnv, type IncomingAnswer, type OutgoingRequest } from '../connectors/http-call.js';
 import { createOutbound, pickOutbound, resolveOutbound, type OutboundOptions } from '../connectors/outbound.js';
 import { isJsonObject } from '../connectors/params.js';
 import { assertHeaderSafe, requireCredential } from '../connectors/secrets.js';
-import { DEADLINE_GRACE_MS, intOption, scrubReply, silentLog, sleep, stringOption, taskName, taskTime, toReply, urlOption } from './reply.js';
+import { DEADLINE_GRACE_MS, intOption, scrubReply, silentLog, stringOption, taskName, taskTime, toReply, urlOption } from './reply.js';
 
 /** Options of {@link httpAgent}; the outbound policy's too (its `timeoutMs` bounds each request when the task has no deadline). */
 export interface HttpAgentOptions extends OutboundOptions {
@@ -94,7 +94,7 @@ export function httpAgent(options: HttpAgentOptions): AgentTransport {
           if (time.deadline !== undefined && Date.now() + wait >= time.deadline) {
             throw new GantryError('AGENT_FAILED', `${taskName(task)} was still running at its deadline (${new Date(time.deadline).toISOString()})`, { retryable: true });
           }
-          await sleep(wait, time.signal);
+          await pause(wait, time.signal);
           polling = statusUrl;
           const poll: OutgoingRequest = { method: 'GET', url: statusUrl, target: `${statusUrl.origin}${statusUrl.pathname}`, headers: headersFor(statusUrl) };
           answer = await send(env(), poll);

@@ -77,21 +77,6 @@ export function taskTime(task: AgentTask, signal: AbortSignal, taskTimeoutMs: nu
   return { deadline: now + taskTimeoutMs, signal: AbortSignal.any([signal, own.signal]), dispose: () => clearTimeout(timer) };
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** A logger that writes nothing: the default when a transport is given none. */
 export const silentLog: Logger = pino({ level: 'silent' });

@@ -67,6 +67,7 @@ describe('refusal', () => {
     expect(refusal(strict, '127.0.0.1', '127.0.0.1')).toBe('127.0.0.1 is a loopback address');
     expect(refusal(strict, 'localhost', '::1')).toBe('localhost (::1) is a loopback address');
     expect(refusal(strict, 'metadata.google.internal', '169.254.169.254')).toBe('metadata.google.internal (169.254.169.254) is a cloud metadata service');
+    expect(refusal(strict, '[::]', '::')).toBe('[::] (::) is an unspecified address');
     expect(refusal(strict, 'example.com', '93.184.216.34')).toBeUndefined();
   });
 

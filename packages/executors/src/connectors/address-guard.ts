@@ -118,7 +118,7 @@ export function refusal(
   }
   if (policy.allowPrivateNetworks && PRIVATE_KINDS.has(kind)) return undefined;
   const host = hostname === address ? address : `${hostname} (${address})`;
-  return `${host} is a ${kind === 'metadata' ? 'cloud metadata service' : `${kind} address`}`;
+  return `${host} is ${kind === 'metadata' ? 'a cloud metadata service' : `${kind === 'unspecified' ? 'an' : 'a'} ${kind} address`}`;
 }
 
 function range(text: string): Range {

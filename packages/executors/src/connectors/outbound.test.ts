@@ -196,7 +196,7 @@ describe('the address guard (SSRF)', () => {
       [`http://localhost:${port}/`, 'localhost (127.0.0.1) is a loopback address'],
       [`http://[::1]:${port}/`, '::1 is a loopback address'],
       [`http://[::ffff:127.0.0.1]:${port}/`, 'is a loopback address'],
-      [`http://0.0.0.0:${port}/`, '0.0.0.0 is a unspecified address'],
+      [`http://0.0.0.0:${port}/`, '0.0.0.0 is an unspecified address'],
       ['http://10.0.0.1/', '10.0.0.1 is a private address'],
       ['http://192.168.1.1/', '192.168.1.1 is a private address'],
       ['http://169.254.169.254/latest/meta-data/', '169.254.169.254 is a cloud metadata service'],
