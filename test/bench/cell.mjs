@@ -9,7 +9,7 @@ import { probe, peakHeap } from './probe.mjs';
 import { IN_FLIGHT, SHAPES } from './workloads.mjs';
 
 const spec = JSON.parse(process.argv[2]);
-const { budgetMs, runLimitMs, minSamples, maxSamples } = spec;
+const { warmupMs, budgetMs, runLimitMs, minSamples, maxSamples } = spec;
 let dir;
 
 function report(result) {
@@ -32,10 +32,10 @@ async function open(engine) {
     case 'baseline':
       return openBaseline();
     case 'gantry-memory':
-      return (await import('./engines/gantry.mjs')).openGantry({ durable: false });
+      return (await import('./engines/gantry.mjs')).openGantry({ durable: false, entry: spec.entry });
     case 'gantry-sqlite':
       dir = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
-      return (await import('./engines/gantry.mjs')).openGantry({ durable: true, dir });
+      return (await import('./engines/gantry.mjs')).openGantry({ durable: true, dir, entry: spec.entry });
     case 'node-red':
       return (await import('./engines/node-red.mjs')).openNodeRed();
     case 'bpmn':
@@ -94,13 +94,13 @@ const baseSamples = [];
 const notes = [];
 let kb = 1;
 if (baseCall) {
-  for (let i = 0; i < 20; i++) await baseCall();
+  const warm = performance.now() + Math.min(warmupMs / 3, 500);
+  for (let i = 0; i < 20 || performance.now() < warm; i++) await baseCall();
   kb = repeatsFor(await timed(baseCall, 3));
 }
 /** One sample of the baseline, right after one of the engine: both see the same machine. */
 const sampleBaseline = async () => {
   if (baseCall === undefined) return;
-  globalThis.gc?.();
   baseSamples.push(await timed(baseCall, kb));
 };
 if (first > budgetMs / 2) {
@@ -109,21 +109,23 @@ if (first > budgetMs / 2) {
   notes.push('1 cold run');
   for (let i = 0; i < minSamples; i++) await sampleBaseline();
 } else {
-  // Warm-up: a few calls, and short ones for a fifth of the budget (a durable store's log
-  // reaches the size it keeps, the JIT settles).
-  const warmUntil = performance.now() + budgetMs / 5;
-  for (let i = 0; i < 3 || (performance.now() < warmUntil && i < 2_000); i++) await call();
+  // Warm-up: a few calls, and short ones for `warmupMs` (the JIT settles, a durable store's
+  // log reaches the size it keeps).
+  const warmUntil = performance.now() + warmupMs;
+  for (let i = 0; i < 3 || performance.now() < warmUntil; i++) await call();
   const k = repeatsFor(await timed(call, 1));
-  const deadline = started + budgetMs;
+  const deadline = performance.now() + budgetMs;
+  // No forced collection between samples: after a full collection V8 shrinks the young
+  // generation, and the next sample pays for growing it again (2 to 3 times slower runs).
   while (samples.length < maxSamples && (samples.length < minSamples || performance.now() < deadline)) {
-    globalThis.gc?.();
     samples.push(await timed(call, k));
     await sampleBaseline();
   }
 }
+if (process.env.BENCH_DEBUG) console.error(JSON.stringify({ samples, baseSamples }));
 const msPerCall = median(samples);
 let heap;
-if (performance.now() - started + msPerCall * 2 < budgetMs * 1.5) heap = await peakHeap(call);
+if (performance.now() - started + msPerCall * 2 < warmupMs + budgetMs * 1.5) heap = await peakHeap(call);
 const base = baseSamples.length > 0 ? median(baseSamples) : undefined;
 report({
   ok: true,

@@ -9,8 +9,8 @@ const CELL = fileURLToPath(new URL('./cell.mjs', import.meta.url));
 /** Settings of the full run and of --quick. */
 export function settings(quick) {
   return quick
-    ? { budgetMs: 2_500, runLimitMs: 10_000, minSamples: 3, maxSamples: 5 }
-    : { budgetMs: 8_000, runLimitMs: 30_000, minSamples: 5, maxSamples: 9 };
+    ? { warmupMs: 700, budgetMs: 1_200, runLimitMs: 10_000, minSamples: 3, maxSamples: 5 }
+    : { warmupMs: 2_000, budgetMs: 5_000, runLimitMs: 30_000, minSamples: 5, maxSamples: 9 };
 }
 
 function runCell(spec, hardLimitMs) {
@@ -34,24 +34,31 @@ function runCell(spec, hardLimitMs) {
   });
 }
 
+const nameOf = (engine) => {
+  const [id, variant] = engine.split(':');
+  return variant === undefined ? ENGINE_NAMES[id] : `${ENGINE_NAMES[id]} (${variant})`;
+};
 const mib = (bytes) => (bytes === undefined ? '—' : `${fmt(bytes / 2 ** 20, 1)} MiB`);
 const perNode = (us) => (us >= 100 ? fmt(us, 0) : us >= 10 ? fmt(us, 1) : fmt(us, 2));
 const ratio = (r) => (r >= 100 ? `${fmt(r, 0)}x` : r >= 10 ? `${fmt(r, 1)}x` : `${fmt(r, 2)}x`);
 
 /**
  * Runs the comparison; prints progress on stderr; returns the table and the raw results.
- * @param {{ quick?: boolean, engines?: string[], only?: string[] }} options
+ * @param {{ quick?: boolean, engines?: string[], only?: string[], before?: string }} options
+ *   before: another build of @gantry/engine (its dist/index.js): Gantry's rows are run on it too
  */
-export async function compare({ quick = false, engines = ENGINES, only } = {}) {
+export async function compare({ quick = false, engines = ENGINES, only, before } = {}) {
+  if (before !== undefined) engines = engines.flatMap((e) => (e.startsWith('gantry-') ? [`${e}:before`, e] : [e]));
   const s = settings(quick);
   const results = [];
   for (const workload of workloads(quick)) {
     if (only && !only.some((o) => workload.key.startsWith(o))) continue;
     for (const engine of engines) {
-      const spec = { engine, ...workload, ...s };
-      const result = await runCell(spec, s.runLimitMs + s.budgetMs * 2 + 20_000);
+      const [id, variant] = engine.split(':');
+      const spec = { ...workload, ...s, engine: id, ...(variant === 'before' ? { entry: before } : {}) };
+      const result = await runCell(spec, s.runLimitMs + s.warmupMs + s.budgetMs * 2 + 20_000);
       results.push({ workload, engine, result });
-      process.stderr.write(`  ${label(workload)} · ${ENGINE_NAMES[engine]}: ${result.ok ? `${perNode((result.msPerRun * 1000) / workload.size)} µs/node` : result.reason}\n`);
+      process.stderr.write(`  ${label(workload)} · ${nameOf(engine)}: ${result.ok ? `${perNode((result.msPerRun * 1000) / workload.size)} µs/node` : result.reason}\n`);
     }
   }
   const rows = [];
@@ -61,7 +68,7 @@ export async function compare({ quick = false, engines = ENGINES, only } = {}) {
     previous = workload;
     const name = first ? label(workload) : '';
     if (!result.ok) {
-      rows.push([name, ENGINE_NAMES[engine], '—', '—', '—', '—', result.reason]);
+      rows.push([name, nameOf(engine), '—', '—', '—', '—', result.reason]);
       continue;
     }
     const notes = [...(result.notes ?? [])];
@@ -69,7 +76,7 @@ export async function compare({ quick = false, engines = ENGINES, only } = {}) {
     if (result.samples < 3 && !notes.includes('1 cold run')) notes.push(`${result.samples} samples`);
     rows.push([
       name,
-      ENGINE_NAMES[engine],
+      nameOf(engine),
       perNode((result.msPerRun * 1000) / workload.size),
       ratio(result.ratio),
       Math.round(1000 / result.msPerRun).toLocaleString('en'),

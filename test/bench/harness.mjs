@@ -50,11 +50,14 @@ export function packageJsonOf(entry) {
   let dir = dirname(entry);
   for (;;) {
     try {
-      return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      // A build folder's package.json ({ "type": "commonjs" }) is not the package's.
+      if (typeof json.name === 'string' && typeof json.version === 'string') return json;
     } catch {
-      const up = dirname(dir);
-      if (up === dir) throw new Error(`no package.json above ${entry}`);
-      dir = up;
+      // no package.json here: look further up
     }
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${entry}`);
+    dir = up;
   }
 }

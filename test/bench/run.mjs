@@ -3,6 +3,7 @@
 //   --engines=baseline,gantry-memory,…   only these engines (see workloads.mjs)
 //   --only=chain,diamonds                 only the workloads whose key starts so
 //   --json=file                           also write the raw results
+//   --before=path/to/engine/dist/index.js  also run Gantry's rows on that build of @gantry/engine
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { compare, gitRevision } from './compare.mjs';
@@ -38,7 +39,7 @@ console.log(`Gantry benchmarks${quick ? ' (quick)' : ''}`);
 console.log(`machine: ${machine()}`);
 console.log(`versions: ${versions()}\n`);
 
-const comparison = await compare({ quick, engines, only });
+const comparison = await compare({ quick, engines, only, before: option('before') });
 const s = comparison.settings;
 console.log(
   `Orchestration: the same graphs of no-op nodes on every engine, each cell in a process of its own: medians of ${s.minSamples} to ${s.maxSamples} samples after a warm-up\n` +

@@ -11,11 +11,11 @@ export const ENGINE_NAMES = { baseline: 'baseline', 'gantry-memory': 'Gantry mem
 export const IN_FLIGHT = 100;
 
 /**
- * @param {boolean} quick  sizes 100 and 1,000 only
+ * @param {boolean} quick  graphs of 1,000 nodes only
  * @returns {{ key: string, shape: string, size: number, mode: 'graph'|'sequential'|'in-flight' }[]}
  */
 export function workloads(quick) {
-  const sizes = quick ? [100, 1_000] : [100, 1_000, 10_000];
+  const sizes = quick ? [1_000] : [100, 1_000, 10_000];
   const list = [];
   for (const shape of ['chain', 'fanOutIn', 'layered', 'diamonds']) {
     for (const size of sizes) list.push({ key: `${shape}-${size}`, shape, size: shape === 'diamonds' ? size + 1 : size, mode: 'graph' });

@@ -1,12 +1,20 @@
 // Gantry as the comparison runs it: in memory (MemoryStore keeping the last 16 finished runs) or
 // durable on a SQLite file, with the no-op executor and the built-in conditional for the gates.
-import { join } from 'node:path';
-import { compileFlow, createEngine, MemoryStore } from '@gantry/engine';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { conditionalExecutor } from '@gantry/executors';
 import { openSqliteStore } from '@gantry/store-sqlite';
 import { noopExecutor } from '../graphs.mjs';
 
 const NODE_TYPES = { nodeTypes: new Map([['noop', undefined]]) };
+
+/**
+ * The engine module: @gantry/engine, or another build of it (`entry`: its dist/index.js), to
+ * compare an engine change against the build before it in the same run (run.mjs --before=…).
+ */
+async function engineModule(entry) {
+  return entry === undefined ? import('@gantry/engine') : import(pathToFileURL(resolve(entry)).href);
+}
 
 /** A store that counts its commits: one createRun or append is one transaction, one fsync of the WAL. */
 function counting(store) {
@@ -27,11 +35,13 @@ function counting(store) {
 }
 
 /**
- * @param {{ durable?: boolean, dir?: string }} options  durable: on SQLite in `dir`
+ * @param {{ durable?: boolean, dir?: string, entry?: string, keepFinished?: number }} options
+ *   durable: on SQLite in `dir`; keepFinished: finished runs the in-memory store keeps
  */
-export async function openGantry({ durable = false, dir } = {}) {
+export async function openGantry({ durable = false, dir, entry, keepFinished = 16 } = {}) {
+  const { compileFlow, createEngine, MemoryStore } = await engineModule(entry);
   const sqlite = durable ? counting(openSqliteStore(join(dir, 'gantry.db'))) : undefined;
-  const store = sqlite?.wrapped ?? new MemoryStore({ keepFinished: 16 });
+  const store = sqlite?.wrapped ?? new MemoryStore({ keepFinished });
   const engine = createEngine({ executors: [noopExecutor, conditionalExecutor], store });
   const runOnce = async (compiled) => {
     const run = await engine.start(compiled);

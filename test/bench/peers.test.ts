@@ -1,0 +1,75 @@
+// The comparison compares the same work: on small versions of every benchmark graph, the
+// baseline, Gantry (in memory and on SQLite), Node-RED and bpmn-engine run exactly the same
+// no-op tasks (a diamond's gate picks the same branch in each), and nothing more.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBaseline } from './engines/baseline.mjs';
+import { openBpmn, toBpmn } from './engines/bpmn.mjs';
+import { openGantry } from './engines/gantry.mjs';
+import { openNodeRed, toNodeRed } from './engines/node-red.mjs';
+import { chain, diamonds, fanOutIn, layered } from './graphs.mjs';
+import { probe } from './probe.mjs';
+
+interface Adapter {
+  name: string;
+  prepare(flow: object): unknown;
+  run(prepared: unknown): Promise<unknown>;
+  runMany(prepared: unknown, n: number): Promise<void>;
+  close(): unknown;
+}
+
+const graphs = [chain(6), fanOutIn(7), layered(12, 3), diamonds(13)];
+let dir: string;
+let adapters: Adapter[];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gantry-peers-'));
+  adapters = [await openBaseline(), await openGantry(), await openGantry({ durable: true, dir }), await openNodeRed(), await openBpmn()] as Adapter[];
+}, 30_000);
+
+afterAll(async () => {
+  for (const adapter of adapters ?? []) await adapter.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The tasks one run executes, in a stable order. */
+async function traceOf(adapter: Adapter, flow: object, runs = 1): Promise<string[]> {
+  const prepared = await adapter.prepare(flow);
+  probe.trace = [];
+  try {
+    if (runs === 1) await adapter.run(prepared);
+    else await adapter.runMany(prepared, runs);
+    return [...probe.trace].sort();
+  } finally {
+    probe.trace = undefined;
+  }
+}
+
+describe('every engine of the comparison does the same work', () => {
+  for (const graph of graphs) {
+    it(`${graph.flow.name}`, async () => {
+      const expected = await traceOf(adapters[1]!, graph.flow);
+      expect(expected).toHaveLength(graph.tasks);
+      for (const adapter of adapters) expect(await traceOf(adapter, graph.flow), adapter.name).toEqual(expected);
+    });
+  }
+
+  it('a diamond takes the branch its side names, and the other is skipped', async () => {
+    const trace = await traceOf(adapters[1]!, diamonds(13).flow);
+    expect(trace).toEqual(['a0', 'a1', 'b2', 'j0', 'j1', 'j2', 's']);
+  });
+
+  it('runs in flight stay apart (each sink counts its own run)', async () => {
+    for (const adapter of adapters) expect(await traceOf(adapter, chain(4).flow, 5), adapter.name).toHaveLength(20);
+  });
+
+  it('the peers get the same graph: a join for each join-all node, a switch or gateway for each gate', () => {
+    const { config } = toNodeRed(layered(12, 3).flow, 'x_');
+    expect(config.filter((n: { type: string }) => n.type === 'join')).toHaveLength(9);
+    const xml = toBpmn(diamonds(9).flow);
+    expect(xml.match(/<exclusiveGateway id="g\d+"/g)).toHaveLength(2);
+    expect(xml.match(/<serviceTask /g)).toHaveLength(7);
+  });
+});
