@@ -228,6 +228,15 @@ const rows: ApprovalRow[] = [
     node: 'succeeded',
   },
   {
+    name: 'a principal whose aliases name the initiator (its GitHub login) may not approve either',
+    data: { ...TWO_ROLES, required: 1 },
+    principals: { ...PRINCIPALS, alice: { roles: ['tech-lead'], aliases: ['alice-gh'] } },
+    trigger: { sender: { login: 'alice-gh' } },
+    steps: [{ as: 'alice', refused: 'APPROVAL_FORBIDDEN', then: 'waiting' }, { as: 'bob', then: 'succeeded' }],
+    status: 'succeeded',
+    node: 'succeeded',
+  },
+  {
     name: 'allow_self_approval lets the initiator approve',
     data: { approvers: ['tech-lead'], timeout: 3600, allow_self_approval: true },
     principals: PRINCIPALS,

@@ -56,7 +56,7 @@ export interface GantryConfig {
   connectors?: Record<string, { base_url?: string; timeout_ms?: number; credential?: string }>;
   outbound?: OutboundConfig;
   credentials?: Record<string, { env: string }>;
-  principals?: Record<string, { roles: string[]; token_sha256?: string }>;
+  principals?: Record<string, { roles: string[]; aliases?: string[]; token_sha256?: string }>;
   notifications?: { service: string; action: string; authentication?: string; params?: Record<string, unknown> };
   store?: { path?: string };
   server?: { port?: number; host?: string; body_limit_bytes?: number };

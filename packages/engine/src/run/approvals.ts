@@ -2,8 +2,16 @@
  * The rules of DESIGN §3.5 as pure functions: who may decide, and when enough have.
  */
 
-/** principal → roles. Where none are configured, a principal's name is its only role. */
-export type PrincipalDirectory = Readonly<Record<string, { readonly roles: readonly string[] }>> | undefined;
+/**
+ * principal → roles, and the names the principal goes by elsewhere (a GitHub login): a run's
+ * initiator is one of those names. Where none are configured, a principal's name is its only role.
+ */
+export type PrincipalDirectory = Readonly<Record<string, { readonly roles: readonly string[]; readonly aliases?: readonly string[] }>> | undefined;
+
+/** Whether the principal is the person named `name` (its own name or one of its aliases). */
+export function isPerson(principal: string, name: string | undefined, directory: PrincipalDirectory): boolean {
+  return name !== undefined && (principal === name || directory?.[principal]?.aliases?.includes(name) === true);
+}
 
 export function rolesOf(principal: string, directory: PrincipalDirectory): readonly string[] {
   if (directory === undefined || Object.keys(directory).length === 0) return [principal];

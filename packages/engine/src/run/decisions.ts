@@ -1,6 +1,6 @@
 import type { CompiledFlow } from '../compile.js';
 import { GantryError } from '../errors.js';
-import { eligibleRoles, type PrincipalDirectory } from './approvals.js';
+import { eligibleRoles, isPerson, type PrincipalDirectory } from './approvals.js';
 import type { ApprovalDecidedEvent } from './events.js';
 import type { RunState } from './state.js';
 
@@ -41,8 +41,10 @@ export function checkDecision(
     throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" holds none of the approver roles of "${nodeId}": ${approval.approvers.join(', ')}`);
   }
   const allowSelf = flow.nodes.get(nodeId)?.definition.data.allow_self_approval === true;
-  if (decision.decision === 'approve' && !allowSelf && decision.principal === state.started?.initiator) {
-    throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" started this run and may not approve it (allow_self_approval is off)`);
+  const initiator = state.started?.initiator;
+  if (decision.decision === 'approve' && !allowSelf && isPerson(decision.principal, initiator, principals)) {
+    const as = initiator === decision.principal ? '' : ` (as ${initiator})`;
+    throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" started this run${as} and may not approve it (allow_self_approval is off)`);
   }
   if ((node.decisions ?? []).some((d) => d.principal === decision.principal)) {
     throw new GantryError('APPROVAL_ALREADY_DECIDED', `"${decision.principal}" has already decided on "${nodeId}"`);
