@@ -80,6 +80,7 @@ describe('gantry serve: the approvals API', () => {
     const reject = await decide(served, TOKENS.alice, runId, 'approval', { decision: 'reject', comment: 'not yet' });
     expect(reject.status).toBe(200);
     expect(reject.body.approval).toBe('rejected');
+    expect(reject.body.run_status).toBe('failed');
     const failed = await until('the run fails', () => asPrincipal(served!.url, TOKENS.bob, 'GET', `/runs/${runId}`), (a) => a.body.status === 'failed');
     expect(failed.body.error).toMatchObject({ code: 'APPROVAL_REJECTED' });
   });

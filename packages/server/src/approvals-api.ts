@@ -45,6 +45,9 @@ export function decisionHandler({ engine, principalOf }: ApprovalsApiDeps): Hand
     // Journalled (and durable) before decide returns.
     engine.decide(runId, nodeId, { principal, ...body, channel: 'api' });
     engine.options.logger.info({ runId, nodeId, principal, decision: body.decision }, 'approval decided over the API');
+    // The run acts on the decision in the turns that follow (a rejection fails it): let it, so
+    // that run_status says what the decision did rather than what was before it.
+    await new Promise((resolve) => setImmediate(resolve));
     const state = runState(engine, runId);
     const node = state.nodes.get(nodeId);
     const decisions = node?.decisions ?? [];
