@@ -90,6 +90,24 @@ describe('withCircuitBreaker', () => {
     expect(state.calls).toBe(3);
   });
 
+  it('lets another trial through when the trial has hung for reset_ms, and its answer closes the circuit', async () => {
+    const clock = new FakeClock();
+    const { state, transport } = scripted();
+    const breaker = withCircuitBreaker(transport, { failures: 1, resetMs: 1_000, clock });
+    state.next = 'down';
+    await rejection(breaker.call(agentTask(), signal()));
+    await clock.advance(1_000);
+    state.next = 'hang';
+    void breaker.call(agentTask(), signal()).catch(() => {});
+    await clock.advance(999);
+    expect(await rejection(breaker.call(agentTask(), signal()))).toMatchObject({ code: 'AGENT_UNAVAILABLE' });
+    await clock.advance(1);
+    state.next = 'ok';
+    expect(await breaker.call(agentTask(), signal())).toEqual({ status: 'succeeded', result: {} });
+    expect(await breaker.call(agentTask(), signal())).toEqual({ status: 'succeeded', result: {} });
+    expect(state.calls).toBe(4);
+  });
+
   it('counts only transport failures: an answer — failed or a 4xx — resets the count', async () => {
     const clock = new FakeClock();
     const { state, transport } = scripted();

@@ -2,7 +2,8 @@
  * A circuit breaker per agent: after `failures` consecutive transport failures the agent is not
  * called for `resetMs`; its calls fail at once as a retryable AGENT_UNAVAILABLE, so that a dead
  * service is not hammered by every run's retries. Then one trial call goes through (half-open):
- * it closes the circuit if it gets an answer, and opens it again for `resetMs` if it fails.
+ * it closes the circuit if it gets an answer, and opens it again for `resetMs` if it fails; a
+ * trial still unanswered after `resetMs` lets the next call try too.
  *
  * What counts as a failure: a thrown error marked retryable — the network, a timeout, a 5xx, a
  * crashed program. An answer, even `status: "failed"` or a 4xx, shows the agent is there and
@@ -30,7 +31,7 @@ export interface CircuitBreakerOptions {
 type State =
   | { readonly name: 'closed'; readonly failures: number }
   | { readonly name: 'open'; readonly until: number; readonly failures: number; readonly last: string }
-  | { readonly name: 'half-open'; readonly failures: number; readonly last: string };
+  | { readonly name: 'half-open'; readonly since: number; readonly failures: number; readonly last: string };
 
 /** `transport` behind a circuit breaker; one wrapper per agent, since the count is the agent's. */
 export function withCircuitBreaker(transport: AgentTransport, options: CircuitBreakerOptions = {}): AgentTransport {
@@ -53,9 +54,11 @@ export function withCircuitBreaker(transport: AgentTransport, options: CircuitBr
       const now = clock.now();
       if (state.name === 'open') {
         if (now < state.until) throw unavailable(task.agent, state, state.until);
-        state = { name: 'half-open', failures: state.failures, last: state.last };
+        state = { name: 'half-open', since: now, failures: state.failures, last: state.last };
       } else if (state.name === 'half-open') {
-        throw unavailable(task.agent, state, undefined);
+        // A trial that hangs must not close the agent for good: after resetMs another may try.
+        if (now < state.since + resetMs) throw unavailable(task.agent, state, undefined);
+        state = { name: 'half-open', since: now, failures: state.failures, last: state.last };
       }
       const trial = state.name === 'half-open';
       try {
