@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { GantryError, type AgentConfig, type AgentRegistration, type AgentTransport, type Clock, type GantryConfig } from '@gantry/engine';
+import { credentialVariable, GantryError, type AgentConfig, type AgentRegistration, type AgentTransport, type Clock, type GantryConfig } from '@gantry/engine';
 import type { CircuitBreakerOptions, CommandAgentOptions, HttpAgentOptions, LlmAgentOptions, ModuleAgent, OutboundOptions } from '@gantry/executors';
 import { importExport } from './import-module.js';
 
@@ -32,7 +32,7 @@ export async function agentsFromConfig(
   specs: Record<string, AgentConfig>,
   base: string,
   factories: TransportFactories,
-  context: AgentContext = { credential: (name) => process.env[defaultVariable(name)] },
+  context: AgentContext = { credential: (name) => process.env[credentialVariable(undefined, name)] },
 ): Promise<Record<string, AgentRegistration>> {
   const agents: Record<string, AgentRegistration> = {};
   for (const [name, spec] of Object.entries(specs)) {
@@ -146,15 +146,6 @@ export function commandEnvironment(spec: AgentConfig, context: AgentContext): { 
     secrets.push(value, value.trim());
   }
   return { env, secrets };
-}
-
-/** A credential's environment variable: configured, else its name in upper case. */
-export function credentialVariable(config: GantryConfig, name: string): string {
-  return config.credentials?.[name]?.env ?? defaultVariable(name);
-}
-
-function defaultVariable(name: string): string {
-  return name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
 }
 
 /** Every environment variable the configuration reads a credential from, named or by default. */

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import {
+  credentialVariable,
   createEngine,
   GantryError,
   parseConfigText,
@@ -45,7 +46,7 @@ export function loadConfig(explicit: string | undefined, cwd: string): LoadedCon
 
 /** A credential's environment variable: configured, else its name in upper case. */
 export function credentialResolver(config: GantryConfig, env: NodeJS.ProcessEnv): (name: string) => string | undefined {
-  return (name) => env[config.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')];
+  return (name) => env[credentialVariable(config, name)];
 }
 
 

@@ -63,6 +63,14 @@ export interface GantryConfig {
   concurrency?: number;
 }
 
+/**
+ * The environment variable a credential is read from (DESIGN §6): as the configuration's
+ * `credentials` names it, else the credential's name in upper case (github_token → GITHUB_TOKEN).
+ */
+export function credentialVariable(config: GantryConfig | undefined, name: string): string {
+  return config?.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
 let validator: ValidateFunction | undefined;
 
 /** `agents.reviewer.module`, or `the configuration` for the whole file. */

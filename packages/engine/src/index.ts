@@ -86,3 +86,4 @@ export { resolveParams, coerceParam } from './run/params.js';
 export { resolveRetry, retryDelayMs } from './run/backoff.js';
 export { validateConfigText, parseConfigText } from './config.js';
 export type { AgentConfig, GantryConfig } from './config.js';
+export { credentialVariable } from './config.js';

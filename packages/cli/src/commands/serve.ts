@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { GantryError } from '@gantry/engine';
+import { credentialVariable, GantryError } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
@@ -84,7 +84,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       fallbackNotifier: (n) => logger.warn({ runId: n.runId, nodeId: n.nodeId, severity: n.severity }, n.message),
     });
     const flows = await loadFlowsFolder(engine, flowsFolder, io.cwd);
-    const envName = (name: string) => config.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+    const envName = (name: string) => credentialVariable(config, name);
     const server = createServer({
       engine,
       flows,

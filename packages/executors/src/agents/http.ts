@@ -13,7 +13,7 @@
  * ```
  */
 import type { Logger } from 'pino';
-import { GantryError, type AgentReply, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
+import { credentialVariable, GantryError, type AgentReply, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
 import { isJsonMediaType, parseJsonBody, pause, retryAfterMs, send, statusFailure, type CallEnv, type IncomingAnswer, type OutgoingRequest } from '../connectors/http-call.js';
 import { createOutbound, pickOutbound, resolveOutbound, type OutboundOptions } from '../connectors/outbound.js';
 import { isJsonObject } from '../connectors/params.js';
@@ -46,7 +46,7 @@ export function httpAgent(options: HttpAgentOptions): AgentTransport {
   const pollIntervalMs = intOption(factory, 'pollIntervalMs', options.pollIntervalMs, 1000)!;
   const taskTimeoutMs = intOption(factory, 'taskTimeoutMs', options.taskTimeoutMs, undefined);
   const authentication = stringOption(factory, 'authentication', options.authentication);
-  const resolveCredential = options.credential ?? ((name: string) => process.env[name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')]);
+  const resolveCredential = options.credential ?? ((name: string) => process.env[credentialVariable(undefined, name)]);
   const log = options.log ?? silentLog;
 
   return {

@@ -11,7 +11,7 @@
  * - HTTP 4xx (a wrong model name, a bad key) is not retryable; 408, 429, 5xx and timeouts are.
  */
 import type { Logger } from 'pino';
-import { GantryError, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
+import { credentialVariable, GantryError, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
 import { excerpt, parseJsonBody, send, statusFailure, type CallEnv } from '../connectors/http-call.js';
 import { createOutbound, pickOutbound, resolveOutbound, type OutboundOptions } from '../connectors/outbound.js';
 import { isJsonObject } from '../connectors/params.js';
@@ -54,7 +54,7 @@ export function llmAgent(options: LlmAgentOptions): AgentTransport {
   const authentication = stringOption(factory, 'authentication', options.authentication);
   const taskTimeoutMs = intOption(factory, 'taskTimeoutMs', options.taskTimeoutMs, 120_000);
   const outbound = createOutbound(resolveOutbound(factory, pickOutbound(options)), [base]);
-  const resolveCredential = options.credential ?? ((name: string) => process.env[name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')]);
+  const resolveCredential = options.credential ?? ((name: string) => process.env[credentialVariable(undefined, name)]);
   const log = options.log ?? silentLog;
 
   return {
