@@ -17,8 +17,8 @@ import { credentialVariable, GantryError, type AgentReply, type AgentTask, type 
 import { isJsonMediaType, parseJsonBody, pause, retryAfterMs, send, statusFailure, type CallEnv, type IncomingAnswer, type OutgoingRequest } from '../connectors/http-call.js';
 import { createOutbound, pickOutbound, resolveOutbound, type OutboundOptions } from '../connectors/outbound.js';
 import { isJsonObject } from '../connectors/params.js';
-import { assertHeaderSafe, requireCredential } from '../connectors/secrets.js';
-import { DEADLINE_GRACE_MS, intOption, scrubReply, silentLog, stringOption, taskName, taskTime, toReply, urlOption } from './reply.js';
+import { startAgentCall } from './agent-call.js';
+import { intOption, scrubReply, silentLog, stringOption, taskName, toReply, urlOption } from './reply.js';
 
 /** Options of {@link httpAgent}; the outbound policy's too (its `timeoutMs` bounds each request when the task has no deadline). */
 export interface HttpAgentOptions extends OutboundOptions {
@@ -47,25 +47,11 @@ export function httpAgent(options: HttpAgentOptions): AgentTransport {
   const taskTimeoutMs = intOption(factory, 'taskTimeoutMs', options.taskTimeoutMs, undefined);
   const authentication = stringOption(factory, 'authentication', options.authentication);
   const resolveCredential = options.credential ?? ((name: string) => process.env[credentialVariable(undefined, name)]);
-  const log = options.log ?? silentLog;
+  const setup = { outbound, taskTimeoutMs, authentication, resolveCredential, log: options.log ?? silentLog };
 
   return {
     async call(task, callerSignal) {
-      const time = taskTime(task, callerSignal, taskTimeoutMs);
-      const site = { service: `agent "${task.agent}"`, action: `task "${task.task}"` };
-      const credential = authentication === undefined ? undefined : requireCredential(site, { credential: resolveCredential }, authentication);
-      if (credential !== undefined) assertHeaderSafe(site, credential);
-      const secrets = credential?.secrets ?? [];
-      const env = (): CallEnv => ({
-        site,
-        outbound,
-        ctx: { signal: time.signal, log: log.child({ agent: task.agent, task: task.task, runId: task.run.id, nodeId: task.node, attempt: task.attempt }) },
-        secrets,
-        code: 'AGENT_FAILED',
-        // A request may take as long as the task has left (and a moment more, so that the deadline's
-        // own abort tells what happened); without a deadline, the policy's timeout.
-        ...(time.deadline === undefined ? {} : { timeoutMs: Math.max(1, time.deadline - Date.now()) + DEADLINE_GRACE_MS }),
-      });
+      const { time, credential, secrets, envelope, env } = startAgentCall(task, callerSignal, setup);
       const headersFor = (target: URL): Record<string, string> => ({
         accept: 'application/json',
         'user-agent': 'gantry',
@@ -74,7 +60,6 @@ export function httpAgent(options: HttpAgentOptions): AgentTransport {
         // The bearer goes to the configured origin only, never to a status URL elsewhere.
         ...(credential !== undefined && target.origin === url.origin ? { authorization: `Bearer ${credential.value}` } : {}),
       });
-      const envelope: AgentTask = time.deadline === undefined ? task : { ...task, deadline: new Date(time.deadline).toISOString() };
       try {
         let answer = await send(env(), {
           method: 'POST',

@@ -12,11 +12,11 @@
  */
 import type { Logger } from 'pino';
 import { credentialVariable, GantryError, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
-import { excerpt, parseJsonBody, send, statusFailure, type CallEnv } from '../connectors/http-call.js';
+import { excerpt, parseJsonBody, send, statusFailure } from '../connectors/http-call.js';
 import { createOutbound, pickOutbound, resolveOutbound, type OutboundOptions } from '../connectors/outbound.js';
 import { isJsonObject } from '../connectors/params.js';
-import { assertHeaderSafe, requireCredential } from '../connectors/secrets.js';
-import { DEADLINE_GRACE_MS, intOption, scrubReply, silentLog, stringOption, taskName, taskTime, toReply, urlOption } from './reply.js';
+import { startAgentCall } from './agent-call.js';
+import { intOption, scrubReply, silentLog, stringOption, taskName, toReply, urlOption } from './reply.js';
 
 /** Options of {@link llmAgent}; the outbound policy's too. */
 export interface LlmAgentOptions extends OutboundOptions {
@@ -55,26 +55,14 @@ export function llmAgent(options: LlmAgentOptions): AgentTransport {
   const taskTimeoutMs = intOption(factory, 'taskTimeoutMs', options.taskTimeoutMs, 120_000);
   const outbound = createOutbound(resolveOutbound(factory, pickOutbound(options)), [base]);
   const resolveCredential = options.credential ?? ((name: string) => process.env[credentialVariable(undefined, name)]);
-  const log = options.log ?? silentLog;
+  const setup = { outbound, taskTimeoutMs, authentication, resolveCredential, log: options.log ?? silentLog };
 
   return {
     async call(task, callerSignal) {
-      const time = taskTime(task, callerSignal, taskTimeoutMs);
-      const site = { service: `agent "${task.agent}"`, action: `task "${task.task}"` };
+      const call = startAgentCall(task, callerSignal, setup);
+      const { time, credential, secrets, envelope, log: taskLog } = call;
+      const env = call.env();
       const what = taskName(task);
-      const credential = authentication === undefined ? undefined : requireCredential(site, { credential: resolveCredential }, authentication);
-      if (credential !== undefined) assertHeaderSafe(site, credential);
-      const secrets = credential?.secrets ?? [];
-      const taskLog = log.child({ agent: task.agent, task: task.task, runId: task.run.id, nodeId: task.node, attempt: task.attempt });
-      const env: CallEnv = {
-        site,
-        outbound,
-        ctx: { signal: time.signal, log: taskLog },
-        secrets,
-        code: 'AGENT_FAILED',
-        ...(time.deadline === undefined ? {} : { timeoutMs: Math.max(1, time.deadline - Date.now()) + DEADLINE_GRACE_MS }),
-      };
-      const envelope = time.deadline === undefined ? task : { ...task, deadline: new Date(time.deadline).toISOString() };
       try {
         const answer = await send(env, {
           method: 'POST',
