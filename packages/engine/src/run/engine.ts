@@ -87,6 +87,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const connectors = new Map<string, Connector>();
   const live = new Map<string, RunExecution>();
   const emitter = new EventEmitter();
+  /** Whether anyone listens: with no listener, recording an event skips the emitter altogether. */
+  let listened = false;
   const queue = resolved.concurrency === Infinity ? undefined : new PQueue({ concurrency: resolved.concurrency });
   const flowsByPath = new Map<string, Promise<CompiledFlow>>();
   let pending: RunEvent[] = [];
@@ -206,7 +208,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     on(type, listener) {
       emitter.on(type, listener as (event: RunEvent) => void);
-      return () => emitter.off(type, listener as (event: RunEvent) => void);
+      listened = true;
+      return () => {
+        emitter.off(type, listener as (event: RunEvent) => void);
+        listened = emitter.eventNames().length > 0;
+      };
     },
   };
 
@@ -313,8 +319,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (FLUSH_AT_ONCE.has(event.type)) flush();
       // 'event' first: a listener that reacts to a type (deciding an approval, say) must not
       // make its own events reach the all-events listeners before the one it reacted to.
-      emitter.emit('event', event);
-      emitter.emit(event.type, event);
+      if (listened) {
+        emitter.emit('event', event);
+        emitter.emit(event.type, event);
+      }
     },
     callAgent(agent, task, inputs, site) {
       const entry = agents.get(agent);
