@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { alive } from '../support/processes.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'packages/cli/dist/bin.js');
@@ -90,19 +91,6 @@ export function runIdOf(result: Finished): string {
   return id;
 }
 
-/** A process that exists and is not a zombie (an exited child nobody has reaped yet is dead). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return true; // no /proc: kill(0) said it exists
-  }
-}
 
 /** The pids still alive after waiting up to `ms` for them to go. */
 export async function survivors(pids: readonly number[], ms = 5000): Promise<number[]> {

@@ -6,6 +6,8 @@ import { GantryError } from '@gantry/engine';
 import { everythingIn, rejection } from '../connectors/test-kit.js';
 import { commandAgent, type CommandAgentOptions } from './command.js';
 import { agentTask } from './test-kit.js';
+// An orphan is reparented to PID 1, which may reap it late: a zombie is dead, though kill(0) finds it.
+import { alive } from '../../../../test/support/processes.js';
 
 const CANARY = 'canary-3f9a4c02-command-secret';
 const dir = mkdtempSync(join(tmpdir(), 'gantry-command-agent-'));
@@ -24,14 +26,6 @@ function program(name: string, body: string): string {
 const agent = (file: string, options: Partial<CommandAgentOptions> = {}) => commandAgent({ command: process.execPath, args: [file], ...options });
 const signal = () => new AbortController().signal;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('commandAgent', () => {
   it('writes the envelope on stdin and reads the reply from stdout', async () => {
@@ -133,7 +127,7 @@ describe('commandAgent', () => {
     controller.abort();
     await rejection(pending);
     try {
-      await expect.poll(() => alive(orphan), { timeout: 2_000 }).toBe(false);
+      await expect.poll(() => alive(orphan), { timeout: 5_000 }).toBe(false);
     } finally {
       if (alive(orphan)) process.kill(orphan, 'SIGKILL');
     }
