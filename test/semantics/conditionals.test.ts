@@ -127,6 +127,15 @@ const gateRows: Row[] = [
     },
   },
   {
+    name: 'GATE_FAILED names the failing checks with their values even when the gate maps its output elsewhere',
+    flow: flow(
+      [probe('src', { out: { p95: 862.5 } }), { ...gate('gate', [{ metric: 'p95', operator: '<=', value: 500 }]), output: { verdict: '{% $ %}' } }],
+      [{ from: 'src', to: 'gate' }],
+    ),
+    status: 'failed',
+    check: ({ run }) => expect(run.state().nodes.get('gate')?.error?.message).toBe('gate "gate" failed: p95 <= 500 (was 862.5)'),
+  },
+  {
     name: 'fail_action "fail" fails the gate with GATE_FAILED as well',
     flow: flow([probe('src', { out: { score: 2 } }), gate('gate', [{ metric: 'score', operator: '>', value: 5 }], { fail_action: 'fail' })], [{ from: 'src', to: 'gate' }]),
     status: 'failed',

@@ -314,7 +314,7 @@ export class RunExecution {
       return this.failed(node, toErrorInfo(new GantryError('OUTPUT_INVALID', `node "${node.id}" (${node.type}) returned ${Array.isArray(output) ? 'an array' : JSON.stringify(output) ?? 'nothing'}, but a node's output is a JSON object`)));
     }
     if (result.outcome === 'fail' && !result.blocked && !plan.hasFailEdge) {
-      return this.failed(node, toErrorInfo(errorWithDetails('GATE_FAILED', `gate "${node.id}" failed: ${describeChecks(output)}`, output as JsonValue)));
+      return this.failed(node, toErrorInfo(errorWithDetails('GATE_FAILED', `gate "${node.id}" failed: ${describeChecks(result.output)}`, output as JsonValue)));
     }
     const taken = plan.alwaysTaken ?? takenOnSuccess(node, result.labels, expressions);
     const event: NodeSucceededEvent = { type: 'node.succeeded', runId: this.runId, at: this.now(), nodeId: node.id, attempt: this.state.nodes.get(node.id)?.attempt ?? 1, output, taken };
