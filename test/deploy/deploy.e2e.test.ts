@@ -50,6 +50,7 @@ describe('the complete deployment pipeline on this machine', () => {
     expect(result.code, explain(result)).toBe(0);
     expect(result.stderr).toContain('using the default configuration');
     const runId = runIdOf(result);
+    expect(result.stdout).toMatch(/production +served by green \(version 2\.0\.0\) at the end: 20 requests through the proxy, 20 by version 2\.0\.0/);
 
     // Every traffic step read real metrics from green, under the thresholds.
     const production = f.json<Production>('production.json');
@@ -89,6 +90,8 @@ describe('the complete deployment pipeline on this machine', () => {
     const runId = runIdOf(result);
     expect(f.show(runId).run.status).toBe('rolled_back');
     expect(result.stdout).toContain('rolled_back');
+    expect(result.stdout).toMatch(/gate "metrics_gate" failed: p95_latency_ms <= 500 \(was \d+(\.\d+)?\)/);
+    expect(result.stdout).toMatch(/production +served by blue \(version 1\.0\.0\) at the end/);
 
     // Staging passed (the fault only shows under load); the first traffic step's gate failed on p95.
     const metrics = f.outputOf(`${runId}.production_deployment.gradual_traffic_switch[0]`, 'check_deployment_metrics');

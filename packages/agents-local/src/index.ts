@@ -10,6 +10,7 @@ export { slackOrFile, withLocalNotifications } from './notify/slack-fallback.js'
 export { accessLogFile, readProduction, verificationsFile } from './deploy/production.js';
 export type { ProductionState, Verification } from './deploy/production.js';
 export { stopLoad } from './deploy/load.js';
+export { localSummary } from './summary.js';
 export { parsePrometheusText, trafficCounters, trafficWindow, histogramQuantile } from './deploy/prometheus-text.js';
 export type { Sample, TrafficCounters, TrafficWindow } from './deploy/prometheus-text.js';
 export { reviewChanges } from './source/review.js';

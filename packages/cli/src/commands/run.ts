@@ -95,6 +95,12 @@ async function runWith(store: RunStore, loaded: LoadedConfig, file: string, valu
   const early = engine.on('event', (e) => history.push(e));
   const run = await engine.start(flow, { params, trigger });
   early();
-  return watchRun(engine, run, io, { json, approveAs, storeFile: relative(io.cwd, storePath(loaded, io.cwd)) }, history);
+  const code = await watchRun(engine, run, io, { json, approveAs, storeFile: relative(io.cwd, storePath(loaded, io.cwd)) }, history);
+  if (loaded.isDefault && !json) {
+    // With the local pack a run leaves a deployment's evidence on disk: say where.
+    const { localSummary } = await import('@gantry/agents-local');
+    for (const line of localSummary(run.id, io.cwd)) io.out.write(`${line}\n`);
+  }
+  return code;
 }
 
