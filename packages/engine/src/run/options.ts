@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { GantryError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, FlowFunction } from './interfaces.js';
 import type { PrincipalDirectory } from './approvals.js';
@@ -73,9 +74,16 @@ function expect(ok: boolean, field: string, expected: string, got: unknown): voi
   if (!ok) throw new GantryError('CONFIG_INVALID', `createEngine: expected ${field} to be ${expected}, got ${describe(got)}`);
 }
 
+const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'principals', 'notifier'] satisfies readonly (keyof EngineOptions)[];
+
 /** Merges defaults, validates and freezes the options once (STYLE §7). */
 export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   expect(typeof options === 'object' && options !== null, 'options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new GantryError('CONFIG_INVALID', `createEngine: unknown option "${key}"${didYouMean(key, OPTION_KEYS)} (expected one of ${OPTION_KEYS.join(', ')})`);
+    }
+  }
   const { concurrency = Infinity } = options;
   expect(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency >= 1), 'concurrency', 'an integer ≥ 1 (or Infinity)', concurrency);
   for (const key of ['executors', 'connectors'] as const) {
