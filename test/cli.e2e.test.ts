@@ -139,3 +139,21 @@ describe('gantry graph', () => {
     expect(gantry(['graph', 'flows/code-quality.json', '--format', 'svg']).stderr).toContain('--format must be mermaid or dot, got "svg"');
   });
 });
+
+describe('gantry runs and show with sub-flow runs', () => {
+  it('lists top-level runs unless --all; show names a run\'s sub-flow runs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-cli-subflows-'));
+    writeFileSync(join(dir, 'gantry.config.json'), '{}');
+    writeFileSync(join(dir, 'child.json'), JSON.stringify({ name: 'child', nodes: [{ id: 'pause', type: 'wait', data: { seconds: 0 } }] }));
+    writeFileSync(join(dir, 'parent.json'), JSON.stringify({ name: 'parent', nodes: [{ id: 'twice', type: 'subflow', for_each: '{% [1, 2] %}', data: { flow: 'child.json' } }] }));
+    const run = gantry(['run', 'parent.json', '--json'], dir);
+    expect(run.code, run.stderr).toBe(0);
+    const runId = (JSON.parse(run.stdout.split('\n')[0]!) as { runId: string }).runId;
+    const listed = JSON.parse(gantry(['runs', '--json'], dir).stdout) as { runId: string }[];
+    expect(listed.map((r) => r.runId)).toEqual([runId]);
+    const all = JSON.parse(gantry(['runs', '--all', '--json'], dir).stdout) as { runId: string }[];
+    expect(all.map((r) => r.runId).sort()).toEqual([runId, `${runId}.twice[0]`, `${runId}.twice[1]`]);
+    const shown = gantry(['show', runId], dir).stdout;
+    expect(shown).toMatch(new RegExp(`sub-flow runs .*:\\n  ${runId}\\.twice\\[0\\]  child: succeeded .*\\n  ${runId}\\.twice\\[1\\]  child: succeeded`));
+  });
+});

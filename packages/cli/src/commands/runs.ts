@@ -9,13 +9,15 @@ import { summarize, when } from '../summarize.js';
 
 const STATUSES: readonly RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled'];
 
-export const runsHelp = `Usage: gantry runs [--status s] [--limit n] [--json] [--config f]
+export const runsHelp = `Usage: gantry runs [--status s] [--limit n] [--all] [--json] [--config f]
 
 Lists the stored runs, newest first: id, flow, status, when it started and how long it took.
-Works while another gantry process runs flows.
+Sub-flow runs (named <parent run>.<node>) are left out unless --all; "gantry show" lists a
+run's own. Works while another gantry process runs flows.
 
 Options:
   --status s   only runs with this status: ${STATUSES.join(', ')}
+  --all        sub-flow runs too
   --limit n    at most n runs (default: 50)
   --json       print the runs as JSON
   --config f   the configuration (its store.path) (default: ./gantry.config.json if present)`;
@@ -24,6 +26,7 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('runs', argv, {
     status: { type: 'string' },
     limit: { type: 'string' },
+    all: { type: 'boolean' },
     json: { type: 'boolean' },
     config: { type: 'string' },
   });
@@ -34,7 +37,7 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
   if (!Number.isInteger(limit) || limit < 1) throw usageError('runs', `--limit must be a whole number ≥ 1, got "${String(values.limit)}"`);
   const store = await openStore(loadConfig(values.config as string | undefined, io.cwd), io.cwd, 'read');
   try {
-    const runs = store.listRuns({ ...(status ? { status: status as RunStatus } : {}), limit });
+    const runs = store.listRuns({ ...(status ? { status: status as RunStatus } : {}), ...(values.all === true ? {} : { parentRunId: null }), limit });
     const p = printer(io);
     if (values.json === true) {
       p.out(JSON.stringify(runs.map(({ flowText: _text, ...run }) => run), null, 2));
@@ -59,7 +62,7 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
 export const showHelp = `Usage: gantry show <runId> [--json] [--config f]
 
 A run's timeline: for each node its start, end, duration, attempts, input and output in short,
-the decisions taken on it (who, when, how) and its errors; then the run's outcome.
+the decisions taken on it (who, when, how) and its errors; then its sub-flow runs.
 
 Options:
   --json       print the run's record and journal as JSON
@@ -101,6 +104,12 @@ export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
       if (n?.status === 'waiting' && n.waitingOn) p.out(`    waiting for ${n.waitingOn.kind === 'approval' ? 'a decision' : 'a timer'} until ${when(n.waitingOn.until)}`);
       if (n?.error !== undefined) p.out(s.red(`    error   ${n.error.code}: ${n.error.message}`));
       if (n?.compensation) p.out(`    compensation ${n.compensation}`);
+    }
+    const children = store.listRuns({ parentRunId: runId }).reverse();
+    if (children.length > 0) {
+      p.out('');
+      p.out(`${s.bold('sub-flow runs')} (gantry show <id> for each):`);
+      for (const c of children) p.out(`  ${c.runId}  ${c.flowName}: ${c.status}${c.finishedAt ? ` ${duration(c.finishedAt - c.startedAt)}` : ''}`);
     }
     return EXIT.succeeded;
   } finally {
