@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateConfigText } from '@gantry/engine';
+import { validateConfigText, validateFlowText } from '@gantry/engine';
 import { HTTP_ERRORS } from '@gantry/server';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -13,6 +13,15 @@ describe('the README\'s gantry serve section', () => {
     const match = /<!-- example: serve-config -->\n```json\n([\s\S]*?)```/.exec(section);
     expect(match).not.toBeNull();
     expect(validateConfigText(match![1]!).diagnostics).toEqual([]);
+  });
+
+  it('has a flow example that validates, whose webhook the configuration example can serve', () => {
+    const flow = /<!-- example: serve-flow -->\n```json\n([\s\S]*?)```/.exec(section);
+    expect(flow).not.toBeNull();
+    expect(validateFlowText(flow![1]!).diagnostics).toEqual([]);
+    const config = JSON.parse(/<!-- example: serve-config -->\n```json\n([\s\S]*?)```/.exec(section)![1]!) as { credentials: Record<string, unknown> };
+    expect(Object.keys(config.credentials)).toContain('github_webhook_secret');
+    expect(section).toContain('/hooks/hello');
   });
 
   it('lists every route the server has and the statuses it answers', () => {
