@@ -156,4 +156,17 @@ describe('gantry runs and show with sub-flow runs', () => {
     const shown = gantry(['show', runId], dir).stdout;
     expect(shown).toMatch(new RegExp(`sub-flow runs .*:\\n  ${runId}\\.twice\\[0\\]  child: succeeded .*\\n  ${runId}\\.twice\\[1\\]  child: succeeded`));
   });
+
+  it('names the store it looked in for an unknown run, and a missing --input as a missing file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-cli-missing-'));
+    writeFileSync(join(dir, 'gantry.config.json'), '{}');
+    writeFileSync(join(dir, 'one.json'), JSON.stringify({ name: 'one', nodes: [{ id: 'pause', type: 'wait', data: { seconds: 0 } }] }));
+    expect(gantry(['run', 'one.json'], dir).code).toBe(0);
+    const unknown = gantry(['show', 'nope'], dir);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain(`no run nope in the store ${join('.gantry', 'gantry.db')} (each folder has its own)`);
+    const input = gantry(['run', 'one.json', '--input', 'absent.json'], dir);
+    expect(input.code).toBe(2);
+    expect(input.stderr).toContain('cannot read --input absent.json: no such file');
+  });
 });

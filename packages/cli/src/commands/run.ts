@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import pino from 'pino';
-import { coerceParam, type CompiledFlow, type JsonObject, type JsonValue, type RunEvent, type RunStore } from '@gantry/engine';
+import { coerceParam, readFailure, type CompiledFlow, type JsonObject, type JsonValue, type RunEvent, type RunStore } from '@gantry/engine';
 import { parseCommandArgs, usageError, type ParsedArgs } from '../args.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -43,7 +43,7 @@ function readTrigger(path: string | undefined, io: Io): JsonValue {
   try {
     text = path === '-' ? readFileSync(0, 'utf8') : readFileSync(resolve(io.cwd, path), 'utf8');
   } catch (cause) {
-    throw usageError('run', `cannot read --input ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`);
+    throw usageError('run', `cannot read --input ${path}: ${readFailure(cause)}`);
   }
   try {
     return JSON.parse(text) as JsonValue;

@@ -1,10 +1,11 @@
+import { relative } from 'node:path';
 import { GantryError, loadFlowText, replay, type RunStatus } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { duration } from '../progress/board.js';
 import { loadConfig } from '../setup.js';
-import { openStore } from '../store.js';
+import { openStore, storePath } from '../store.js';
 import { summarize, when } from '../summarize.js';
 
 const STATUSES: readonly RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled'];
@@ -72,10 +73,11 @@ export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('show', argv, { json: { type: 'boolean' }, config: { type: 'string' } });
   if (positionals.length !== 1) throw usageError('show', `name exactly one run id, got ${positionals.length}`);
   const runId = positionals[0]!;
-  const store = await openStore(loadConfig(values.config as string | undefined, io.cwd), io.cwd, 'read');
+  const loaded = loadConfig(values.config as string | undefined, io.cwd);
+  const store = await openStore(loaded, io.cwd, 'read');
   try {
     const record = store.getRun(runId);
-    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store; "gantry runs" lists them`);
+    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store ${relative(io.cwd, storePath(loaded, io.cwd))} (each folder has its own); "gantry runs" lists the runs there`);
     const events = store.events(runId);
     const p = printer(io);
     if (values.json === true) {
