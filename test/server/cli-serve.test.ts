@@ -40,6 +40,18 @@ describe('gantry serve', () => {
     expect(r.stdout).not.toContain('listening');
   });
 
+  it('names every webhook whose secret is missing at once, not one per attempt', () => {
+    mkdirSync(join(dir, 'two'), { recursive: true });
+    for (const [name, credential] of [['one', 'github_webhook_secret'], ['two', 'deploy_token']]) {
+      writeFileSync(join(dir, 'two', `${name}.json`), JSON.stringify({ name, nodes: [{ id: 'hook', type: 'webhook', data: { endpoint: `/${name}`, authentication: credential } }] }));
+    }
+    const r = gantry(['serve', '--flows', 'two', '--port', '0'], { DEPLOY_TOKEN: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('2 webhooks cannot be served:');
+    expect(r.stderr).toMatch(/flow "one" .* needs the environment variable HOOK_SECRET/);
+    expect(r.stderr).toMatch(/flow "two" .* needs the environment variable DEPLOY_TOKEN/);
+  });
+
   it('refuses to start a webhook flow naming an agent the configuration does not bind, naming the flow and the agent (exit 2)', () => {
     mkdirSync(join(dir, 'unbound'), { recursive: true });
     const flow = { name: 'Unbound', nodes: [{ id: 'hook', type: 'webhook', data: { endpoint: '/unbound' } }, { id: 'review', type: 'agent', data: { agent: 'ghost-reviewer', task: 'review' } }], edges: [{ from: 'hook', to: 'review' }] };

@@ -36,6 +36,8 @@ export function webhookRoutes(
   describeCredential: (name: string) => string,
 ): WebhookRoute[] {
   const routes: WebhookRoute[] = [];
+  // Every webhook that cannot be served is named at once, not one per attempt to start.
+  const refusals: string[] = [];
   for (const flow of flows) {
     for (const node of flow.nodes.values()) {
       if (node.type !== 'webhook') continue;
@@ -43,17 +45,25 @@ export function webhookRoutes(
       if (typeof data.endpoint !== 'string') continue;
       const where = describeNode(flow, node.id);
       const method = data.method ?? 'POST';
-      const auth = webhookAuth(data.authentication, credentials, where, describeCredential);
+      let auth: WebhookAuth;
+      try {
+        auth = webhookAuth(data.authentication, credentials, where, describeCredential);
+      } catch (error) {
+        refusals.push((error as Error).message);
+        continue;
+      }
       if (auth.kind === 'hmac' && BODYLESS.has(method)) {
         // The trigger of a GET is its query string, which X-Hub-Signature-256 (over the body) does not cover.
-        throw new GantryError(
-          'CONFIG_INVALID',
+        refusals.push(
           `${where}: authentication "${data.authentication}" is an X-Hub-Signature-256 secret, which signs the body, but a ${method} webhook's trigger is its query string, which it would leave unsigned; use POST, or a bearer-token credential (a name not ending in webhook_secret)`,
         );
+        continue;
       }
       routes.push({ method, endpoint: data.endpoint, flow, nodeId: node.id, authentication: data.authentication, auth });
     }
   }
+  if (refusals.length === 1) throw new GantryError('CONFIG_INVALID', refusals[0]!);
+  if (refusals.length > 1) throw new GantryError('CONFIG_INVALID', `${refusals.length} webhooks cannot be served:\n${refusals.map((r) => `  ${r}`).join('\n')}`);
   return routes;
 }
 
