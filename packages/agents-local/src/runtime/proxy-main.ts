@@ -71,11 +71,25 @@ function proxy(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(answer.statusCode ?? 502, { ...answer.headers, 'x-gantry-upstream': color });
     answer.pipe(res);
     answer.on('end', () => done(answer.statusCode ?? 502, version));
+    // The upstream went away mid-answer (its 'error' comes on the answer, not on the request):
+    // the client's answer is cut too, never taken for a whole one, and the request is over.
+    answer.on('error', () => undefined);
+    answer.on('close', () => {
+      if (answer.complete) return;
+      res.destroy();
+      done(502, version);
+    });
   });
   upstreamReq.on('error', (error) => {
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json', 'x-gantry-upstream': color }).end(JSON.stringify({ error: `${color}: ${error.message}` }));
     else res.destroy(error); // cut mid-answer: the client must not take half a body for a whole one
     done(502, undefined);
+  });
+  // The client went away first: nothing waits for the upstream's answer any more.
+  res.on('close', () => {
+    if (finished) return;
+    upstreamReq.destroy();
+    done(499, undefined);
   });
   req.pipe(upstreamReq);
 }

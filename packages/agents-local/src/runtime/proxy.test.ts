@@ -3,6 +3,8 @@
  * as child processes (the built programs in dist/: run `npx tsc -b` first).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +70,31 @@ describe('the weighted proxy', () => {
     expect((await slow).status).toBe(200);
     const log = readFileSync(join(state, 'access.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { upstream: string; status: number });
     expect(log.filter((l) => l.status !== 200)).toEqual([]);
+  });
+
+  it('an upstream that dies mid-answer: the client is cut too, the request is logged as a 502 and no longer in flight', async () => {
+    // An upstream that promises 100 bytes, sends 4, then drops the connection.
+    const cutter = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '100', 'x-service-version': '9.9.9' });
+      res.write('half');
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    await new Promise<void>((resolve) => cutter.listen(0, '127.0.0.1', resolve));
+    try {
+      await put('/upstreams/green', { url: `http://127.0.0.1:${(cutter.address() as AddressInfo).port}`, version: '9.9.9', deployment_id: 'cut' });
+      await put('/weights', { blue: 0, green: 100 });
+      const started = performance.now();
+      await expect(http(`${base}/cut-me`, { timeoutMs: 3000 })).rejects.toThrow();
+      expect(performance.now() - started).toBeLessThan(2000); // cut, not left to time out
+      await put('/weights', { blue: 100, green: 0 });
+      const now = jsonOf(await http(`${admin}/state`)) as { inflight: Record<string, number> };
+      expect(now.inflight.green).toBe(0);
+      const log = readFileSync(join(state, 'access.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; status: number; upstream: string });
+      expect(log.filter((l) => l.path === '/cut-me')).toEqual([expect.objectContaining({ upstream: 'green', status: 502 })]);
+    } finally {
+      cutter.close();
+      await put('/upstreams/green', { url: `http://127.0.0.1:${green.port}`, version: '2.0.0', deployment_id: 'g' });
+    }
   });
 
   it('records every process it starts, and stops them all', async () => {
