@@ -152,6 +152,16 @@ describe('the complete deployment pipeline on this machine', () => {
     expect(f.lines<Verification>('verifications.jsonl')).toEqual([expect.objectContaining({ by: expect.stringMatching(/^cleanup_blue_environment/), ok: true, by_version: { '2.0.0': 20 } })]);
     const deployments = Object.values(f.json<Record<string, { environment: string; restarts: number }>>('deployments.json'));
     expect(deployments.find((d) => d.environment === 'green')!.restarts).toBe(1);
+    // Green's metrics after the resume come from its new process: a window never claims traffic
+    // from before that process started (its counters hold none of it).
+    const greens = f.lines<{ name: string; started_at: string }>('processes.jsonl').filter((p) => p.name.startsWith('green-'));
+    const restartedAt = Date.parse(greens.at(-1)!.started_at);
+    for (let step = 0; step < 5; step++) {
+      const metrics = f.outputOf(`${runId}.production_deployment.gradual_traffic_switch[${step}]`, 'check_deployment_metrics');
+      const window = metrics.window as { from: string; seconds: number };
+      const end = Date.parse(window.from) + window.seconds * 1000;
+      if (end > restartedAt) expect(Date.parse(window.from), `step ${step}: ${JSON.stringify(metrics)}`).toBeGreaterThanOrEqual(restartedAt - 1);
+    }
     expect(await survivors(f.pids()), 'processes left behind').toEqual([]);
   }, 90_000);
 });

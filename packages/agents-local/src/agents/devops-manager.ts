@@ -81,7 +81,7 @@ const updateTrafficSplit: Handler = async (inputs, task) => {
     const green = await ensureRunning(state.green);
     const counters = await readCounters(green.url);
     const blue = state.blue === null ? undefined : await ensureRunning(state.blue);
-    recordBaseline({ deployment_id: green.id, counters, ...(blue ? { blue: { deployment_id: blue.id, counters: await readCounters(blue.url) } } : {}) });
+    recordBaseline({ deployment_id: green.id, pid: green.pid, counters, ...(blue ? { blue: { deployment_id: blue.id, pid: blue.pid, counters: await readCounters(blue.url) } } : {}) });
     result.window_start = { at: counters.at, green_requests_so_far: counters.requests };
   }
   return result;

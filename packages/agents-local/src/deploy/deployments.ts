@@ -28,6 +28,8 @@ export interface DeploymentRecord {
   readonly stopped_at?: string;
   /** How many times it was started again after its process had gone. */
   readonly restarts: number;
+  /** When its current process was started, if it was started again. */
+  readonly restarted_at?: string;
   /** The idempotency key of the task that created it: a retried or resumed task finds it again. */
   readonly key?: string;
 }
@@ -99,7 +101,7 @@ export async function ensureRunning(id: unknown): Promise<DeploymentRecord> {
   if (live.get(record.id)?.alive()) return record;
   const started = await start(record.id, record.artifact_dir);
   live.set(record.id, started);
-  const revived = save({ ...record, url: `http://127.0.0.1:${started.port}`, pid: started.pid, restarts: record.restarts + 1 });
+  const revived = save({ ...record, url: `http://127.0.0.1:${started.port}`, pid: started.pid, restarts: record.restarts + 1, restarted_at: new Date().toISOString() });
   for (const listener of reviveListeners) await listener(revived);
   return revived;
 }

@@ -12,7 +12,7 @@ import { packProgram, stateDir } from '../runtime/paths.js';
 import { startProcess, type Started } from '../runtime/processes.js';
 import { ensureRunning, onRevive, type DeploymentRecord } from './deployments.js';
 import { loadStats, startLoad, stopLoad } from './load.js';
-import type { TrafficCounters } from './prometheus-text.js';
+import type { Reading } from './prometheus-text.js';
 
 export type Color = 'blue' | 'green';
 
@@ -26,7 +26,7 @@ export interface ProductionState {
   readonly weights: { readonly blue: number; readonly green: number };
   readonly proxy: { readonly url: string; readonly admin: string; readonly pid: number } | null;
   /** Green's (and blue's) counters when the current traffic step began: the start of the metrics window. */
-  readonly baseline?: { readonly deployment_id: string; readonly counters: TrafficCounters; readonly blue?: { readonly deployment_id: string; readonly counters: TrafficCounters } };
+  readonly baseline?: Reading & { readonly deployment_id: string; readonly blue?: Reading & { readonly deployment_id: string } };
   readonly load: boolean;
   readonly history: { readonly at: string; readonly blue: number; readonly green: number; readonly by: string }[];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histogramQuantile, parsePrometheusText, trafficCounters, trafficWindow } from './prometheus-text.js';
+import { histogramQuantile, parsePrometheusText, trafficCounters, trafficWindow, windowStart } from './prometheus-text.js';
 
 const exposition = (ok: number, errors: number, fast: number, slow: number) => `# TYPE http_requests_total counter
 http_requests_total{method="GET",route="/api/price",status="200"} ${ok}
@@ -41,5 +41,19 @@ describe('reading /metrics', () => {
     expect(trafficWindow(reading, reading)).toMatchObject({ requests: 0, error_rate_percent: null, p95_latency_ms: null });
     const restarted = trafficCounters(parsePrometheusText(exposition(2, 0, 2, 0)));
     expect(trafficWindow(reading, restarted)).toMatchObject({ requests: 2, counter_reset: true, error_rate_percent: 0 });
+  });
+
+  it('a process started again since the reading counts from its own start, even when its counters have caught up', () => {
+    // The split's reading: 3 fast requests of the process that has gone.
+    const reading = { pid: 100, counters: trafficCounters(parsePrometheusText(exposition(3, 0, 3, 0)), new Date('2026-01-01T00:00:00Z')) };
+    // The new process (a resume) has since answered 12 requests, 4 of them slow.
+    const end = trafficCounters(parsePrometheusText(exposition(12, 0, 8, 4)), new Date('2026-01-01T00:01:03Z'));
+    const start = windowStart(reading, { pid: 200, since: '2026-01-01T00:01:00Z' });
+    expect(start.restarted).toBe(true);
+    expect(trafficWindow(start.counters, end)).toMatchObject({ seconds: 3, requests: 12, counter_reset: false });
+    expect(trafficWindow(start.counters, end).p95_latency_ms).toBeGreaterThan(500);
+    // The same process: the reading is the start.
+    expect(windowStart(reading, { pid: 100, since: '2026-01-01T00:00:00Z' })).toEqual({ counters: reading.counters, restarted: false });
+    expect(windowStart(undefined, { pid: 100, since: '2026-01-01T00:00:00Z' })).toEqual({ counters: undefined, restarted: false });
   });
 });

@@ -53,6 +53,25 @@ export function trafficCounters(samples: readonly Sample[], at = new Date()): Tr
   return { at: at.toISOString(), requests, errors, buckets };
 }
 
+/** A reading of a deployment's counters, and which process of it they came from. */
+export interface Reading {
+  /** Absent in state written before readings named their process: then taken as the same one. */
+  readonly pid?: number;
+  readonly counters: TrafficCounters;
+}
+
+/**
+ * Where a window over a deployment starts. The reading taken at the traffic step's split, when it
+ * came from the process that runs now; else — the deployment was started again since, as after a
+ * `gantry resume` — that process's own start, from zero: its counters hold nothing older, and the
+ * traffic of the gone process is lost. undefined when there is no reading.
+ */
+export function windowStart(reading: Reading | undefined, now: { readonly pid: number; readonly since: string }): { counters: TrafficCounters | undefined; restarted: boolean } {
+  if (reading === undefined) return { counters: undefined, restarted: false };
+  if (reading.pid === undefined || reading.pid === now.pid) return { counters: reading.counters, restarted: false };
+  return { counters: { at: now.since, requests: 0, errors: 0, buckets: {} }, restarted: true };
+}
+
 /** What happened between two readings of the same process. */
 export interface TrafficWindow {
   readonly seconds: number;
