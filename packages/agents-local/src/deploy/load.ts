@@ -22,9 +22,12 @@ let active: { timer: NodeJS.Timeout; stats: LoadStats & { by_upstream: Record<st
 export function startLoad(url: string, rps = Number(process.env.GANTRY_LOCAL_LOAD_RPS ?? 50)): LoadStats {
   stopLoad();
   const stats = { url, rps, sent: 0, by_upstream: {} as Record<string, number>, by_status: {} as Record<string, number>, failures: 0 };
-  const perTick = Math.max(1, Math.round(rps / 20));
+  // Each tick sends what the rate owes by now: exactly `rps` a second, whatever the tick's
+  // rounding (a fixed count per tick sent 60 for 50) or a late timer.
+  const began = performance.now();
   const timer = setInterval(() => {
-    for (let i = 0; i < perTick; i++) {
+    const due = Math.floor(((performance.now() - began) * rps) / 1000) - stats.sent;
+    for (let i = 0; i < due; i++) {
       const path = PATHS[stats.sent % PATHS.length]!;
       stats.sent += 1;
       http(`${url}${path}`, { timeoutMs: 10_000 }).then(
