@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { changedFiles, openRepository, resolveCommit } from './repository.js';
 
 describe('the bundled sample repository', () => {
@@ -29,5 +32,24 @@ describe('the bundled sample repository', () => {
     const changes = changedFiles(repo, resolveCommit(repo, 'v2-slow'), 'v2');
     expect(changes.map((c) => c.path)).toEqual(['config.json']);
     expect(JSON.parse(changes[0]!.content)).toEqual({ fault: { mode: 'slow', every: 4, latency_ms: 800 } });
+  });
+});
+
+describe('a repository whose history names paths outside it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-repo-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const repoWith = (commits: Record<string, unknown>) => {
+    const root = mkdtempSync(join(dir, 'r-'));
+    mkdirSync(join(root, 'src'));
+    writeFileSync(join(root, 'commits.json'), JSON.stringify({ head: Object.keys(commits)[0], commits }));
+    return root;
+  };
+
+  it('is refused when it is opened, before a checkout writes or a review reads anything', () => {
+    expect(() => openRepository(repoWith({ a: { tree: 'src', parent: null, files: { '../../escaped.mjs': 'x' } } }))).toThrow(/commit "a": expected file paths relative to the tree without "\." or "\.\." segments, got "\.\.\/\.\.\/escaped\.mjs"/);
+    expect(() => openRepository(repoWith({ a: { tree: 'src', parent: null, files: { '/etc/x': 'x' } } }))).toThrow(/expected file paths relative/);
+    expect(() => openRepository(repoWith({ a: { tree: '../..', parent: null } }))).toThrow(/commit "a": expected "tree" to be a folder inside .*, got "\.\.\/\.\."/);
+    expect(() => openRepository(repoWith({ '../a': { tree: 'src', parent: null } }))).toThrow(/commit "\.\.\/a": expected an id of letters/);
+    expect(openRepository(repoWith({ 'v1.0_rc-1': { tree: 'src', parent: null, files: { 'lib/a.mjs': 'x' } } })).head).toBe('v1.0_rc-1');
   });
 });

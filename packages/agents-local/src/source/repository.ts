@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { readJson } from '../runtime/files.js';
 import { SAMPLE_REPOSITORY, stateDir } from '../runtime/paths.js';
 
@@ -40,7 +40,28 @@ export function openRepository(path?: unknown): Repository {
   if (!existsSync(file)) throw new Error(`${root} has no commits.json: the local pack builds repositories in the sample service's form (see ${join(SAMPLE_REPOSITORY, 'README.md')})`);
   const history = readJson<{ head: string; commits: Record<string, Omit<Commit, 'id'>> }>(file, { head: '', commits: {} });
   const commits = Object.fromEntries(Object.entries(history.commits).map(([id, c]) => [id, { ...c, id, files: c.files ?? {} }]));
+  for (const commit of Object.values(commits)) checkCommit(root, file, commit);
   return { root, head: history.head, commits };
+}
+
+/**
+ * A commit's names become paths on this machine (its checkout's folder, its files in it, its tree
+ * under the repository): each must stay where it belongs. Reviewing a repository must not write
+ * or read anything outside its checkout and its own folder.
+ */
+function checkCommit(root: string, file: string, commit: Commit): void {
+  const where = `${file}: commit "${commit.id}"`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(commit.id)) throw new Error(`${where}: expected an id of letters, digits, '.', '_' and '-' (it names folders)`);
+  const tree = resolve(root, typeof commit.tree === 'string' ? commit.tree : '');
+  if (typeof commit.tree !== 'string' || commit.tree === '' || (tree !== root && !tree.startsWith(root + sep))) {
+    throw new Error(`${where}: expected "tree" to be a folder inside ${root}, got ${JSON.stringify(commit.tree)}`);
+  }
+  for (const path of Object.keys(commit.files)) {
+    const segments = path.split(/[\\/]/);
+    if (path === '' || isAbsolute(path) || segments.some((s) => s === '' || s === '.' || s === '..')) {
+      throw new Error(`${where}: expected file paths relative to the tree without "." or ".." segments, got ${JSON.stringify(path)}`);
+    }
+  }
 }
 
 /** A commit by id; absent, "HEAD" or the branch name "main" mean the head. */
