@@ -605,6 +605,28 @@ const flowAgentRows: Row[] = [
     },
   },
 ];
+describe('engine.onAgentTask: every agent task as it ends, for metrics', () => {
+  it('hears an agent node, each agent of a parallel node and a failed task, with durations on the engine clock', async () => {
+    const h = harness({
+      agents: {
+        slow: moduleAgent(async (_inputs, task) => ({ done: task.task })),
+        broken: moduleAgent(() => ({ status: 'failed', error: { message: 'no' } })),
+      },
+    });
+    const samples: unknown[] = [];
+    const off = h.engine.onAgentTask((s) => samples.push(s));
+    await h.run(flow([{ id: 'one', type: 'agent', data: { agent: 'slow', task: 'build' } }, { id: 'many', type: 'parallel', data: { agents: [{ agent: 'slow', task: 'lint' }, { agent: 'broken', task: 'scan' }] } }], [{ from: 'one', to: 'many' }]));
+    expect(samples).toEqual([
+      { agent: 'slow', task: 'build', runId: expect.any(String), nodeId: 'one', attempt: 1, status: 'succeeded', durationMs: 0 },
+      { agent: 'slow', task: 'lint', runId: expect.any(String), nodeId: 'many', attempt: 1, status: 'succeeded', durationMs: 0 },
+      { agent: 'broken', task: 'scan', runId: expect.any(String), nodeId: 'many', attempt: 1, status: 'failed', durationMs: 0 },
+    ]);
+    off();
+    await h.run(flow([{ id: 'one', type: 'agent', data: { agent: 'slow', task: 'build' } }]));
+    expect(samples).toHaveLength(3);
+  });
+});
+
 describe('agent tasks performed by flows', () => {
   table(flowAgentRows, it);
   it('registerAgent refuses a registration with neither a transport nor flows, and a flow that is not a path', () => {

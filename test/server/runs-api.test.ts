@@ -88,8 +88,8 @@ describe('gantry serve: the runs API', () => {
     expect(text).toContain('gantry_runs_active{flow="Deploy",status="waiting"} 1');
     expect(text).toMatch(/gantry_node_duration_seconds_count\{flow="Deploy",node="build",type="agent",status="succeeded"\} 2/);
     expect(text).toMatch(/gantry_node_duration_seconds_count\{flow="Deploy",node="approval",type="human_approval",status="succeeded"\} 1/);
-    expect(text).toMatch(/agent_task_duration_seconds_count\{agent_name="builder",task="build"\} 2/);
-    expect(text).toMatch(/agent_task_duration_seconds_count\{agent_name="builder",task="release"\} 1/);
+    expect(text).toMatch(/agent_task_duration_seconds_count\{agent_name="builder",task="build",status="succeeded"\} 2/);
+    expect(text).toMatch(/agent_task_duration_seconds_count\{agent_name="builder",task="release",status="succeeded"\} 1/);
     expect(text).toContain('http_requests_total{method="POST",endpoint="/deploy/webhook",status="202"} 2');
     expect(text).toContain('http_requests_total{method="POST",endpoint="/runs/:id/nodes/:node/decision",status="200"} 2');
     expect(text).toContain('http_requests_total{method="GET",endpoint="unmatched",status="404"} 1');

@@ -59,6 +59,7 @@ export type {
   ExecutorDefinition,
   AgentReply,
   AgentTask,
+  AgentTaskSample,
   AgentTransport,
   AgentRegistration,
   Connector,

@@ -34,8 +34,9 @@ const TASK_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 1440
  * - `gantry_runs_active{flow,status}`: runs of this process running or waiting, read at scrape;
  * - `gantry_node_duration_seconds{flow,node,type,status}`: node.started → succeeded, failed or
  *   retrying (one observation per attempt; a waiting approval counts its wait);
- * - `agent_task_duration_seconds{agent_name,task}`: each `agent` node's task (each item of a
- *   for_each); agents of `parallel` and router nodes run inside their node's duration.
+ * - `agent_task_duration_seconds{agent_name,task,status}`: every agent task as the engine calls
+ *   it — an agent node's (each item of a for_each, each attempt), each agent of a parallel or
+ *   router node, a compensation, a task performed by a flow.
  */
 export function createMetrics(engine: Engine): ServerMetrics {
   const registry = new Registry();
@@ -58,8 +59,8 @@ export function createMetrics(engine: Engine): ServerMetrics {
   });
   const agentDuration = new Histogram({
     name: 'agent_task_duration_seconds',
-    help: "An agent node's task time, by agent and task.",
-    labelNames: ['agent_name', 'task'],
+    help: 'Agent task time as the engine called the agent, by agent, task and outcome.',
+    labelNames: ['agent_name', 'task', 'status'],
     buckets: TASK_BUCKETS,
     registers: [registry],
   });
@@ -101,15 +102,10 @@ export function createMetrics(engine: Engine): ServerMetrics {
     const node = run.flow?.nodes.get(e.nodeId);
     if (run.flow === undefined || node === undefined) return;
     const seconds = Math.max(0, (e.at - started) / 1000);
-    const data = node.definition.data as { agent?: unknown; task?: unknown };
-    const forEach = node.definition.for_each !== undefined;
-    // An agent node's task is the node itself, or each item of a for_each.
-    if (node.type === 'agent' && status !== 'retrying' && (e.item !== undefined || !forEach)) {
-      agentDuration.observe({ agent_name: String(data.agent), task: String(data.task) }, seconds);
-    }
     if (e.item === undefined) nodeDuration.observe({ flow: run.flow.name, node: node.id, type: node.type, status }, seconds);
   };
 
+  const offAgents = engine.onAgentTask((s) => agentDuration.observe({ agent_name: s.agent, task: s.task, status: s.status }, s.durationMs / 1000));
   const off = engine.on('event', (e) => {
     switch (e.type) {
       case 'node.started':
@@ -148,6 +144,7 @@ export function createMetrics(engine: Engine): ServerMetrics {
     },
     dispose() {
       off();
+      offAgents();
       runs.clear();
     },
   };

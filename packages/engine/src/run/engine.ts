@@ -6,10 +6,10 @@ import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import { compileFlow, loadFlowFile, loadFlowText } from '../load.js';
 import type { Decision } from './approval-waits.js';
-import type { EngineCore } from './core.js';
+import type { CallSite, EngineCore } from './core.js';
 import type { RunEvent, RunEventOf, RunEventType, RunStatus } from './events.js';
 import { RunExecution, type RunResult } from './execution.js';
-import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
+import type { AgentRegistration, AgentReply, AgentTaskSample, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
 import { resolveOptions, type EngineOptions, type Notification, type ResolvedOptions } from './options.js';
 import { declaredParams, resolveParams } from './params.js';
 import { missingRegistrations } from './preflight.js';
@@ -71,6 +71,8 @@ export interface Engine {
   cancel(runId: string): void;
   /** Listens to one event type, or to every event with 'event'. */
   on<T extends RunEventType | 'event'>(type: T, listener: Listener<T>): () => void;
+  /** Hears every agent task as it ends (its duration and outcome), for metrics; returns the unsubscribe. */
+  onAgentTask(listener: (sample: AgentTaskSample) => void): () => void;
   readonly options: ResolvedOptions;
 }
 
@@ -206,6 +208,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (execution !== undefined) return execution.cancel();
       cancelStored(runId);
     },
+    onAgentTask(listener) {
+      agentTaskListeners.add(listener);
+      return () => agentTaskListeners.delete(listener);
+    },
     on(type, listener) {
       emitter.on(type, listener as (event: RunEvent) => void);
       listened = true;
@@ -303,6 +309,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   }
 
+  const agentTaskListeners = new Set<(sample: AgentTaskSample) => void>();
+  async function timeAgentTask(agent: string, task: string, site: CallSite, call: () => Promise<AgentReply>): Promise<AgentReply> {
+    const started = resolved.clock.now();
+    let status: AgentTaskSample['status'] = 'failed';
+    try {
+      const reply = await call();
+      status = 'succeeded';
+      return reply;
+    } finally {
+      const sample = { agent, task, runId: site.runId, nodeId: site.nodeId, attempt: site.attempt, status, durationMs: resolved.clock.now() - started };
+      for (const listener of agentTaskListeners) listener(sample);
+    }
+  }
+
   const core: EngineCore = {
     options: resolved,
     executor: (type) => executors.get(type),
@@ -327,7 +347,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     callAgent(agent, task, inputs, site) {
       const entry = agents.get(agent);
       const flow = entry?.registration.flows?.[task];
-      return flow === undefined ? callAgent(entry, agent, task, inputs, site) : callAgentFlow(core, agent, task, flow, inputs, site);
+      const call = () => (flow === undefined ? callAgent(entry, agent, task, inputs, site) : callAgentFlow(core, agent, task, flow, inputs, site));
+      return agentTaskListeners.size === 0 ? call() : timeAgentTask(agent, task, site, call);
     },
     callFunction: (name, input, params, site) => callFunction(functions.get(name), name, input, params, site),
     callConnector: (service, action, params, authentication, site) => callConnector(connectors.get(service), service, action, params, authentication, site, resolved.credentials),

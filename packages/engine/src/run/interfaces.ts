@@ -41,6 +41,21 @@ export interface AgentTransport {
   call(task: AgentTask, signal: AbortSignal): Promise<AgentReply>;
 }
 
+/**
+ * One agent task as it ended, for telemetry (metrics, traces): not part of any run's journal.
+ * Every call counts: an agent node's, each agent of a parallel or router node, a compensation.
+ */
+export interface AgentTaskSample {
+  readonly agent: string;
+  readonly task: string;
+  readonly runId: string;
+  readonly nodeId: string;
+  readonly attempt: number;
+  /** succeeded: a reply; failed: a failed reply or a transport failure. */
+  readonly status: 'succeeded' | 'failed';
+  readonly durationMs: number;
+}
+
 /** An agent as registered: its transport, its concurrency limit and its compensating tasks. */
 export interface AgentRegistration {
   /** Performs the tasks that `flows` does not list. */
