@@ -48,22 +48,36 @@ const cleanupGreen: Handler = async (inputs, task) => {
   return { cleaned: 'green', deployment_id: id || null, steps };
 };
 
-/** Blue removed once green has all the traffic; then real requests through the proxy must all reach green. */
+/**
+ * Blue removed once green has all the traffic; then real requests through the proxy must all reach
+ * green, and green's release is recorded as the live one. Run again after a crash part-way (blue
+ * already out of the proxy, or already stopped), it does what is left: never skips the proof.
+ */
 const cleanupBlue: Handler = async (inputs, task) => {
   const id = text(inputs, 'deployment_id', '');
+  const record = getDeployment(id);
   const state = await ensureProduction();
-  if (state.blue === null && getDeployment(id).status === 'stopped') return { cleaned: 'blue', deployment_id: id, already: true };
-  if (state.blue !== id) return failed(`blue is ${state.blue ?? 'none'}, not ${id}: not removing anything`);
-  if (state.weights.blue > 0) return failed(`blue still serves ${state.weights.blue}% of the traffic: not removing it`);
   if (state.green === null) return failed('no green deployment serves production: not removing blue');
-  const drained = await detach('blue');
-  await stopDeployment(id);
+  const steps: string[] = [];
+  if (state.blue === id) {
+    if (state.weights.blue > 0) return failed(`blue still serves ${state.weights.blue}% of the traffic: not removing it`);
+    const drained = await detach('blue');
+    steps.push(`took blue out of the proxy (after its ${drained.requests} request(s) in flight were answered, ${drained.ms} ms)`);
+  } else if (state.blue !== null) {
+    return failed(`${id} is not blue (blue is ${state.blue}): not removing anything`);
+  } else {
+    steps.push('blue was already out of the proxy');
+  }
+  if (record.status === 'running') {
+    await stopDeployment(id);
+    steps.push(`stopped ${id}`);
+  }
   const green = getDeployment(state.green);
   const verification = await verifyThroughProxy(20, { upstream: 'green', version: green.version }, `cleanup_blue_environment (${task.run.id})`);
   if (!verification.ok) return failed(`blue was removed, but requests through the proxy did not all reach green: ${JSON.stringify(verification.by_upstream)} ${verification.failures.join('; ')}`, { verification: json(verification) });
   recordRelease(state.service, green.image, green.version, rootRun(task));
   endLoad();
-  return { cleaned: 'blue', deployment_id: id, drained: json(drained), serving: { deployment_id: green.id, version: green.version, image: green.image, proxy: state.proxy!.url }, verification: json(verification) };
+  return { cleaned: 'blue', deployment_id: id, steps, serving: { deployment_id: green.id, version: green.version, image: green.image, proxy: state.proxy!.url }, verification: json(verification) };
 };
 
 /**
