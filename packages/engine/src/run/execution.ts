@@ -327,7 +327,9 @@ export class RunExecution {
   /** Evaluates the expression conditions on a node's outgoing edges against its output. */
   private async edgeExpressions(node: CompiledNode, output: JsonObject | JsonValue[]): Promise<Map<number, boolean> | undefined> {
     let results: Map<number, boolean> | undefined;
-    for (const edge of node.outgoing) {
+    const outgoing = node.outgoing;
+    for (let i = 0; i < outgoing.length; i++) {
+      const edge = outgoing[i]!;
       if (edge.condition.kind !== 'expression') continue;
       const value = await evaluateExpression(this.flow, edge.condition.text, output as JsonValue, this.bindings());
       (results ??= new Map()).set(edge.index, truthy(value));

@@ -145,7 +145,8 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       n.status = 'succeeded';
       n.output = event.output;
       n.taken = event.taken ?? [];
-      for (const edge of n.taken) state.takenEdges.add(edge);
+      // Indexed: `taken` is often a flow plan's frozen array (for…of over one allocates).
+      for (let i = 0; i < n.taken.length; i++) state.takenEdges.add(n.taken[i]!);
       n.labels = event.labels;
       n.finishedAt = event.at;
       n.waitingOn = undefined;
@@ -160,7 +161,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       n.status = 'failed';
       n.error = event.error;
       n.taken = event.taken ?? [];
-      for (const edge of n.taken) state.takenEdges.add(edge);
+      for (let i = 0; i < n.taken.length; i++) state.takenEdges.add(n.taken[i]!);
       n.finishedAt = event.at;
       n.waitingOn = undefined;
       if (n.taken.length > 0) state.outputs[event.nodeId] = { error: event.error as unknown as JsonValue };
