@@ -34,11 +34,37 @@ export interface ToolOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Runs a program to its end (no shell), collecting its output; never rejects for a non-zero exit. */
+const running = new Set<number>();
+let hooked = false;
+
+/** SIGKILL to the tool's process group: the tool and whatever it started (node --test's per-file processes). */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Runs a program to its end (no shell), collecting its output; never rejects for a non-zero exit.
+ * It runs in a process group of its own, so that a cancel, a timeout or gantry's exit stops it
+ * together with the processes it started, not just the program itself.
+ */
 export function runTool(command: string, args: readonly string[], options: ToolOptions): Promise<ToolResult> {
   const started = performance.now();
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', () => running.forEach(killGroup));
+  }
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
+    const stop = () => {
+      if (pid !== undefined) killGroup(pid);
+      else child.kill('SIGKILL');
+    };
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -46,17 +72,22 @@ export function runTool(command: string, args: readonly string[], options: ToolO
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      stop();
     }, options.timeoutMs ?? 120_000);
-    const onAbort = () => child.kill('SIGKILL');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    options.signal?.addEventListener('abort', stop, { once: true });
     child.once('error', (error) => {
       clearTimeout(timer);
+      if (pid !== undefined) running.delete(pid);
       reject(error);
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      options.signal?.removeEventListener('abort', stop);
+      if (pid !== undefined) {
+        // What the tool started and left behind goes with it.
+        killGroup(pid);
+        running.delete(pid);
+      }
       if (options.signal?.aborted) return reject(options.signal.reason instanceof Error ? options.signal.reason : new Error('cancelled'));
       resolve({ code, stdout, stderr, ms: Math.round(performance.now() - started), timedOut });
     });
