@@ -33,9 +33,9 @@ export class AttemptContext implements ExecutorContext, CallSite {
   readonly attempt: number;
   readonly item: { readonly value: JsonValue; readonly index: number } | undefined;
   readonly input: JsonObject;
-  readonly idempotencyKey: string;
   readonly deadline: number | undefined;
   private logger: Logger | undefined;
+  private key: string | undefined;
   /** Waits so far in this attempt: the place of each in the attempt names its timer. */
   private waits = 0;
 
@@ -56,7 +56,11 @@ export class AttemptContext implements ExecutorContext, CallSite {
     this.item = item;
     this.input = input;
     this.deadline = deadline;
-    this.idempotencyKey = `${execution.runId}:${execution.nodePath(current.node.id, current.item)}${keySuffix}`;
+  }
+
+  /** `runId:nodePath` (plus the compensation suffix): built when first asked for, as most executors never do. */
+  get idempotencyKey(): string {
+    return (this.key ??= `${this.execution.runId}:${this.execution.nodePath(this.current.node.id, this.current.item)}${this.keySuffix}`);
   }
 
   get signal(): AbortSignal {
