@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, writeJson } from '../runtime/files.js';
-import { stateDir } from '../runtime/paths.js';
+import { nameForFiles, stateDir } from '../runtime/paths.js';
 import { startProcess, type Started } from '../runtime/processes.js';
 import type { Artifact } from '../build/artifacts.js';
 
@@ -74,7 +74,7 @@ export async function deploy(options: { service: string; environment: string; ar
     if (earlier) return ensureRunning(earlier.id);
   }
   const { manifest, dir } = options.artifact;
-  const id = `${options.environment}-${options.service}-${manifest.commit}-${randomBytes(3).toString('hex')}`;
+  const id = `${nameForFiles(options.environment, 'the environment')}-${nameForFiles(options.service, 'the service name')}-${manifest.commit}-${randomBytes(3).toString('hex')}`;
   const started = await start(id, dir);
   live.set(id, started);
   return save({

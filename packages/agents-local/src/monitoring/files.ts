@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stateDir } from '../runtime/paths.js';
+import { nameForFiles, stateDir } from '../runtime/paths.js';
 
 /** PromQL for the panel names the design document's dashboards use. */
 const PANEL_QUERIES: Record<string, { expr: string; unit: string; note?: string }> = {
@@ -27,7 +27,7 @@ export function monitoringDir(kind: 'grafana' | 'prometheus' | 'logging' | 'synt
 }
 
 export function jobName(service: string, environment: string): string {
-  return `${service}-${environment}`;
+  return `${nameForFiles(service, 'the service name')}-${nameForFiles(environment, 'the environment')}`;
 }
 
 export interface DashboardSpec {

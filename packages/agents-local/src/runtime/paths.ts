@@ -27,6 +27,18 @@ export function stateDir(...parts: string[]): string {
   return dir;
 }
 
+/**
+ * A name that becomes part of a file or folder name under the state folder (a service, an
+ * environment): letters, digits, '.', '_' and '-', not starting with '.'. Such names come from
+ * triggers and flows; one like "../../x" must not write outside the state folder.
+ */
+export function nameForFiles(value: string, what: string): string {
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/.test(value)) {
+    throw new Error(`expected ${what} to be at most 100 letters, digits, '.', '_' or '-', not starting with '.' (it names files under ${stateDir()}), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /** Where notifications go when Slack is not configured: `.gantry/notifications.log` beside the state. */
 export function notificationsFile(): string {
   return join(stateDir(), '..', 'notifications.log');
