@@ -1,5 +1,8 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ruleFindings, securityScore, severityCounts } from './security.js';
+import { ruleFindings, securityScore, semgrepFindings, severityCounts } from './security.js';
 
 const file = (content: string) => [{ path: 'x.mjs', status: 'modified' as const, content, changedLines: [] }];
 
@@ -35,5 +38,26 @@ describe('the security rules', () => {
     const findings = ruleFindings(file("export const greet = (name) => `hello ${name}`;\nconst password = process.env.PASSWORD;\n"));
     expect(findings).toEqual([]);
     expect(securityScore(findings)).toBe(10);
+  });
+});
+
+describe('semgrep', () => {
+  it('gets the changed files after --, so a file named like an option stays a file', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'gantry-semgrep-'));
+    const seen = join(bin, 'argv.json');
+    // A stand-in semgrep that records its arguments and finds nothing.
+    writeFileSync(join(bin, 'semgrep'), `#!${process.execPath}\nrequire('node:fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify(process.argv.slice(2)));\nprocess.stdout.write('{"results":[]}');\n`);
+    chmodSync(join(bin, 'semgrep'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}${delimiter}${path ?? ''}`;
+    try {
+      const result = await semgrepFindings(bin, ['--output=/tmp/pwned', 'app.mjs']);
+      expect(result.status).toMatchObject({ tool: 'semgrep', status: 'ran' });
+      const argv = JSON.parse(readFileSync(seen, 'utf8')) as string[];
+      expect(argv.slice(argv.indexOf('--'))).toEqual(['--', '--output=/tmp/pwned', 'app.mjs']);
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });

@@ -58,13 +58,14 @@ export function ruleFindings(changes: readonly ChangedFile[]): SecurityFinding[]
 
 /**
  * semgrep over the changed files of a checkout, when it is installed. Its rules come from
- * SEMGREP_RULES (a file, folder or registry name), else `auto` (which needs the network).
+ * SEMGREP_RULES (a file, folder or registry name), else `auto` (which needs the network). The
+ * files come after `--`: a file named `--output=…` in the repository is a file, not an option.
  */
 export async function semgrepFindings(dir: string, files: readonly string[], signal?: AbortSignal): Promise<{ status: ToolStatus; findings: SecurityFinding[] }> {
   if (which('semgrep') === undefined) return { status: { tool: 'semgrep', status: 'not_run', reason: 'semgrep is not on the PATH' }, findings: [] };
   if (files.length === 0) return { status: { tool: 'semgrep', status: 'not_run', reason: 'no changed file to scan' }, findings: [] };
   const config = process.env.SEMGREP_RULES ?? 'auto';
-  const result = await runTool('semgrep', ['scan', '--json', '--quiet', '--metrics=off', '--config', config, ...files], { cwd: dir, timeoutMs: 180_000, ...(signal ? { signal } : {}) });
+  const result = await runTool('semgrep', ['scan', '--json', '--quiet', '--metrics=off', '--config', config, '--', ...files], { cwd: dir, timeoutMs: 180_000, ...(signal ? { signal } : {}) });
   let parsed: { results?: { check_id: string; path: string; start?: { line?: number }; extra?: { severity?: string; message?: string } }[] };
   try {
     parsed = JSON.parse(result.stdout) as typeof parsed;
