@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { alive } from '../../../../test/support/processes.js';
 import { runTool } from './tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gantry-tools-'));
@@ -16,16 +17,6 @@ afterAll(() => {
   }
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Exists and is not a zombie (an orphan PID 1 has not reaped yet is dead). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 const until = async (condition: () => boolean, ms = 10_000) => {
   const deadline = Date.now() + ms;
