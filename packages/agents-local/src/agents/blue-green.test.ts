@@ -16,6 +16,7 @@ import { openRepository, resolveCommit } from '../source/repository.js';
 import { stopAllProcesses } from '../runtime/processes.js';
 import deployer from './deployer.js';
 import devops from './devops-manager.js';
+import incidents from './incident-responder.js';
 
 const previous = process.env.GANTRY_LOCAL_STATE;
 let n = 0;
@@ -76,5 +77,20 @@ describe('cleanup_blue_environment run again after a crash', () => {
     expect(await call(deployer, 'cleanup_blue_environment', { deployment_id: blue }, 'r3')).toMatchObject({ status: 'failed', error: { message: expect.stringMatching(/blue still serves 50% of the traffic/) } });
     expect(await call(deployer, 'cleanup_blue_environment', { deployment_id: green }, 'r3')).toMatchObject({ status: 'failed', error: { message: expect.stringMatching(/^green-\S+ is not blue \(blue is blue-/) } });
     expect(getDeployment(blue).status).toBe('running');
+  }, 60_000);
+});
+
+describe('a green whose process dies during a traffic step', () => {
+  it('fails the metrics check (it is not started again to be measured fresh), and the rollback still ends on blue', async () => {
+    const { blue, green } = await greenServesAll('r4');
+    process.kill(getDeployment(green).pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(call(incidents, 'check_deployment_metrics', { deployment_id: green, green_weight: 100 }, 'r4')).rejects.toThrow(/^deployment green-\S+ \(2\.0\.0\) exited \(SIGKILL\) while it was running here: it is not started again \(its log: .*\.log\)$/);
+    await expect(call(deployer, 'validate_green_environment', { deployment_id: green }, 'r4')).rejects.toThrow(/exited \(SIGKILL\)/);
+    // The rollback: all traffic back on blue, proven, and green taken out.
+    expect(await call(devops, 'emergency_rollback', {}, 'r4')).toMatchObject({ success: true, verification: { ok: true, by_version: { '1.0.0': 20 } } });
+    expect(await call(deployer, 'cleanup_green_environment', { deployment_id: green }, 'r4')).toMatchObject({ cleaned: 'green' });
+    expect(readProduction()).toMatchObject({ blue, green: null, weights: { blue: 100, green: 0 } });
+    expect(getDeployment(green).status).toBe('stopped');
   }, 60_000);
 });

@@ -94,11 +94,20 @@ export async function deploy(options: { service: string; environment: string; ar
   });
 }
 
-/** The deployment, its process running: started again from its artifact if it had gone. */
+/**
+ * The deployment, its process running: started again from its artifact if it went with the
+ * gantry process that started it (a `gantry resume`). One whose process died under this gantry
+ * process is not started again: it crashed, and a fresh process would hide that from a health
+ * check or a metrics window.
+ */
 export async function ensureRunning(id: unknown): Promise<DeploymentRecord> {
   const record = getDeployment(id);
   if (record.status === 'stopped') throw new Error(`deployment ${record.id} was stopped at ${record.stopped_at}`);
-  if (live.get(record.id)?.alive()) return record;
+  const current = live.get(record.id);
+  if (current?.alive()) return record;
+  if (current !== undefined) {
+    throw new Error(`deployment ${record.id} (${record.version}) exited (${await current.exited}) while it was running here: it is not started again (its log: ${current.record.log})`);
+  }
   const started = await start(record.id, record.artifact_dir);
   live.set(record.id, started);
   const revived = save({ ...record, url: `http://127.0.0.1:${started.port}`, pid: started.pid, restarts: record.restarts + 1, restarted_at: new Date().toISOString() });
