@@ -95,6 +95,8 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
         await connector.call(notifications.action, params, {
           signal: controller.signal,
           idempotencyKey: `${n.runId}:notify:${n.nodeId ?? 'run'}`,
+          // Which run the notification is about (a sub-flow's handlers notify for their own run).
+          run: { id: n.runId, flow: n.flow, node: n.nodeId ?? 'run' },
           log: engine!.options.logger,
           credential: credentials,
           ...(notifications.authentication ? { authentication: notifications.authentication } : {}),
