@@ -71,7 +71,8 @@ export type {
   SubflowOutcome,
 } from './run/interfaces.js';
 export { createEngine } from './run/engine.js';
-export type { Engine, Run, StartOptions } from './run/engine.js';
+export type { Engine } from './run/engine.js';
+export type { Run, StartOptions } from './run/run-handle.js';
 export type { RunResult } from './run/execution.js';
 export type { EngineOptions, Notification, Notifier } from './run/options.js';
 export type { Decision } from './run/approval-waits.js';

@@ -7,8 +7,9 @@ import type { JsonObject, JsonValue } from '../flow-types.js';
 import { compileFlow, loadFlowFile, loadFlowText } from '../load.js';
 import type { Decision } from './approval-waits.js';
 import type { CallSite, EngineCore } from './core.js';
-import type { RunEvent, RunEventOf, RunEventType, RunStatus } from './events.js';
-import { RunExecution, type RunResult } from './execution.js';
+import type { RunEvent, RunEventOf, RunEventType } from './events.js';
+import { RunExecution } from './execution.js';
+import { RunHandle, type Run, type StartOptions } from './run-handle.js';
 import type { AgentRegistration, AgentReply, AgentTaskSample, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
 import { resolveOptions, type EngineOptions, type Notification, type ResolvedOptions } from './options.js';
 import { declaredParams, resolveParams } from './params.js';
@@ -17,34 +18,6 @@ import { checkDecision } from './decisions.js';
 import { isTerminal, replay, type RunState } from './state.js';
 import { callAgent, callAgentFlow, callConnector, callFunction, type AgentEntry } from './calls.js';
 import type { RunRecord } from './store.js';
-
-export interface StartOptions {
-  /** @default {} — each declared param falls back to its default */
-  params?: JsonObject;
-  /** The trigger payload: the webhook's body, `--input`. @default {} */
-  trigger?: JsonValue;
-  /** Who started the run; may not approve its approvals. @default the trigger's sender */
-  initiator?: string;
-  /** @default a new id from the engine's `ids` */
-  runId?: string;
-  /** Set when the run is a sub-flow's. */
-  parent?: { runId: string; path: string };
-}
-
-/** A started run. */
-export interface Run {
-  readonly id: string;
-  readonly flow: CompiledFlow;
-  /** Resolves with the final status; never rejects. */
-  readonly finished: Promise<RunResult>;
-  status(): RunStatus;
-  /** The run's state as its journal has built it (read it, do not change it). */
-  state(): Readonly<RunState>;
-  /** Nodes waiting for a human decision. */
-  waitingApprovals(): { nodeId: string; approvers: readonly string[]; deadline: number }[];
-  decide(nodeId: string, decision: Decision): void;
-  cancel(): void;
-}
 
 type Listener<T extends RunEventType | 'event'> = (event: T extends RunEventType ? RunEventOf<T> : RunEvent) => void;
 
@@ -426,43 +399,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
 const RESOLVED = Promise.resolve();
 
 const FLUSH_AT_ONCE = new Set<RunEvent['type']>(['run.started', 'approval.decided', 'run.waiting', 'run.finished']);
-
-/** The caller's view of a run: methods on a prototype, so a handle is one small object. */
-class RunHandle implements Run {
-  constructor(private readonly execution: RunExecution) {}
-
-  get id(): string {
-    return this.execution.runId;
-  }
-
-  get flow(): CompiledFlow {
-    return this.execution.flow;
-  }
-
-  get finished(): Promise<RunResult> {
-    return this.execution.finished;
-  }
-
-  status(): RunStatus {
-    return this.execution.state.status;
-  }
-
-  state(): Readonly<RunState> {
-    return this.execution.state;
-  }
-
-  waitingApprovals(): { nodeId: string; approvers: readonly string[]; deadline: number }[] {
-    return this.execution.waitingApprovals();
-  }
-
-  decide(nodeId: string, decision: Decision): void {
-    this.execution.decideApproval(nodeId, decision);
-  }
-
-  cancel(): void {
-    this.execution.cancel();
-  }
-}
 
 const BUILT_IN = new Set(['webhook', 'function', 'conditional', 'parallel', 'agent', 'human_approval', 'external_api', 'wait', 'subflow']);
 
