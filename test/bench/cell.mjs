@@ -122,6 +122,7 @@ if (first > budgetMs / 2) {
     await sampleBaseline();
   }
 }
+// BENCH_DEBUG=1 prints every sample (ms per call) on stderr, to see how noisy a cell was.
 if (process.env.BENCH_DEBUG) console.error(JSON.stringify({ samples, baseSamples }));
 const msPerCall = median(samples);
 let heap;

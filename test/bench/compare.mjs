@@ -42,38 +42,77 @@ const mib = (bytes) => (bytes === undefined ? '—' : `${fmt(bytes / 2 ** 20, 1)
 const perNode = (us) => (us >= 100 ? fmt(us, 0) : us >= 10 ? fmt(us, 1) : fmt(us, 2));
 const ratio = (r) => (r >= 100 ? `${fmt(r, 0)}x` : r >= 10 ? `${fmt(r, 1)}x` : `${fmt(r, 2)}x`);
 
+/** The median of several rounds' results of one cell: figures of the rounds that succeeded. */
+function combine(rounds) {
+  const ok = rounds.filter((r) => r.ok);
+  if (ok.length === 0) return rounds[0];
+  const mid = (values) => {
+    const known = values.filter((v) => v !== undefined).sort((a, b) => a - b);
+    return known.length === 0 ? undefined : known[Math.floor(known.length / 2)];
+  };
+  const notes = [...new Set(ok.flatMap((r) => r.notes ?? []))];
+  if (ok.length < rounds.length) notes.push(`${rounds.length - ok.length} of ${rounds.length} rounds: ${rounds.find((r) => !r.ok).reason}`);
+  return {
+    ok: true,
+    msPerRun: mid(ok.map((r) => r.msPerRun)),
+    ratio: mid(ok.map((r) => r.ratio)),
+    peakHeap: mid(ok.map((r) => r.peakHeap)),
+    commitsPerRun: ok[0].commitsPerRun,
+    samples: ok.reduce((n, r) => n + r.samples, 0),
+    rounds: ok.length,
+    notes,
+  };
+}
+
 /**
  * Runs the comparison; prints progress on stderr; returns the table and the raw results.
- * @param {{ quick?: boolean, engines?: string[], only?: string[], before?: string }} options
- *   before: another build of @gantry/engine (its dist/index.js): Gantry's rows are run on it too
+ * @param {{ quick?: boolean, engines?: string[], only?: string[], before?: string, rounds?: number }} options
+ *   before: another build of @gantry/engine (its dist/index.js): Gantry's rows are run on it too;
+ *   rounds: run every cell that many times, one round after the other, and take the median
  */
-export async function compare({ quick = false, engines = ENGINES, only, before } = {}) {
+export async function compare({ quick = false, engines = ENGINES, only, before, rounds = 1 } = {}) {
   if (before !== undefined) engines = engines.flatMap((e) => (e.startsWith('gantry-') ? [`${e}:before`, e] : [e]));
   const s = settings(quick);
-  const results = [];
+  const cells = [];
   for (const workload of workloads(quick)) {
     if (only && !only.some((o) => workload.key.startsWith(o))) continue;
-    for (const engine of engines) {
+    for (const engine of engines) cells.push({ workload, engine, rounds: [] });
+  }
+  // Round after round, so that a burst of load on the machine hits one round of a cell, not all.
+  for (let round = 1; round <= rounds; round++) {
+    for (const cell of cells) {
+      const { workload, engine } = cell;
       const [id, variant] = engine.split(':');
       const spec = { ...workload, ...s, engine: id, ...(variant === 'before' ? { entry: before } : {}) };
       const result = await runCell(spec, s.runLimitMs + s.warmupMs + s.budgetMs * 2 + 20_000);
-      results.push({ workload, engine, result });
-      process.stderr.write(`  ${label(workload)} · ${nameOf(engine)}: ${result.ok ? `${perNode((result.msPerRun * 1000) / workload.size)} µs/node` : result.reason}\n`);
+      cell.rounds.push(result);
+      const tag = rounds > 1 ? ` (round ${round}/${rounds})` : '';
+      process.stderr.write(`  ${label(workload)} · ${nameOf(engine)}${tag}: ${result.ok ? `${perNode((result.msPerRun * 1000) / workload.size)} µs/node` : result.reason}\n`);
     }
   }
+  const results = cells.map(({ workload, engine, rounds: r }) => ({ workload, engine, result: combine(r), rounds: r }));
+  return { table: render(results), results, settings: s };
+}
+
+/** The table of a comparison's results (also of results saved with --json: run.mjs --render=file). */
+export function render(results) {
   const rows = [];
   let previous;
   for (const { workload, engine, result } of results) {
-    const first = workload !== previous;
-    previous = workload;
+    const first = workload.key !== previous;
+    previous = workload.key;
     const name = first ? label(workload) : '';
     if (!result.ok) {
       rows.push([name, nameOf(engine), '—', '—', '—', '—', result.reason]);
       continue;
     }
     const notes = [...(result.notes ?? [])];
-    if (result.commitsPerRun !== undefined) notes.unshift(`${fmt(result.commitsPerRun / workload.size, 2)} commits/node`);
+    if (result.commitsPerRun !== undefined) {
+      const perRun = Math.round(result.commitsPerRun * 100) / 100;
+      notes.unshift(`${fmt(result.commitsPerRun / workload.size, 2)} commits/node (${perRun.toLocaleString('en')} per run)`);
+    }
     if (result.samples < 3 && !notes.includes('1 cold run')) notes.push(`${result.samples} samples`);
+    if (result.rounds > 1 && notes.includes('1 cold run')) notes[notes.indexOf('1 cold run')] = `1 cold run in each of ${result.rounds} rounds`;
     rows.push([
       name,
       nameOf(engine),
@@ -84,11 +123,7 @@ export async function compare({ quick = false, engines = ENGINES, only, before }
       notes.join('; '),
     ]);
   }
-  return {
-    table: table(['workload', 'engine', 'µs/node', '× baseline', 'runs/s', 'peak heap', 'notes'], rows, { left: [1, 6] }),
-    results,
-    settings: s,
-  };
+  return table(['workload', 'engine', 'µs/node', '× baseline', 'runs/s', 'peak heap', 'notes'], rows, { left: [1, 6] });
 }
 
 export { IN_FLIGHT };

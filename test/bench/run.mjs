@@ -4,9 +4,11 @@
 //   --only=chain,diamonds                 only the workloads whose key starts so
 //   --json=file                           also write the raw results
 //   --before=path/to/engine/dist/index.js  also run Gantry's rows on that build of @gantry/engine
-import { writeFileSync } from 'node:fs';
+//   --rounds=3                            run every cell 3 times, round after round: medians of the rounds
+//   --render=file                         print the table of results saved with --json, and stop
 import { createRequire } from 'node:module';
-import { compare, gitRevision } from './compare.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { compare, gitRevision, render } from './compare.mjs';
 import { machine } from './harness.mjs';
 import { bpmnVersions } from './engines/bpmn.mjs';
 import { nodeRedVersion } from './engines/node-red.mjs';
@@ -34,19 +36,28 @@ function versions() {
   ].join(', ');
 }
 
+if (option('render')) {
+  const saved = JSON.parse(readFileSync(option('render'), 'utf8'));
+  console.log(`machine: ${saved.machine}\nversions: ${saved.versions}\n`);
+  console.log(render(saved.results));
+  process.exit(0);
+}
+
 const started = Date.now();
 console.log(`Gantry benchmarks${quick ? ' (quick)' : ''}`);
 console.log(`machine: ${machine()}`);
 console.log(`versions: ${versions()}\n`);
 
-const comparison = await compare({ quick, engines, only, before: option('before') });
+const rounds = Number(option('rounds') ?? 1);
+const comparison = await compare({ quick, engines, only, before: option('before'), rounds });
 const s = comparison.settings;
 console.log(
-  `Orchestration: the same graphs of no-op nodes on every engine, each cell in a process of its own: medians of ${s.minSamples} to ${s.maxSamples} samples after a warm-up\n` +
+  `Orchestration: the same graphs of no-op nodes on every engine, each cell in a process of its own: medians of ${s.minSamples} to ${s.maxSamples} samples after a warm-up` +
+    `${rounds > 1 ? `, then the median of ${rounds} rounds` : ''}\n` +
     `(each sample at least 30 ms of runs); × baseline is against the hand-written baseline sampled alternately in the same process; a run is limited to ${s.runLimitMs / 1000} s.`,
 );
 console.log(comparison.table);
-if (option('json')) writeFileSync(option('json'), JSON.stringify({ machine: machine(), versions: versions(), quick, results: comparison.results }, null, 2));
+if (option('json')) writeFileSync(option('json'), JSON.stringify({ machine: machine(), versions: versions(), quick, rounds, settings: s, results: comparison.results }, null, 2));
 
 if (!quick && !only) {
   const { validateBench } = await import('./validate.bench.mjs');
