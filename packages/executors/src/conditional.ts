@@ -17,23 +17,33 @@ async function valueOf(ctx: ExecutorContext, reference: string): Promise<JsonVal
 export const conditionalExecutor = defineExecutor<JsonObject>({
   type: 'conditional',
   resolveData: false,
-  async run(ctx, data) {
+  run(ctx, data) {
     const conditions = (data.conditions as Condition[]) ?? [];
-    const router = conditions.some((c) => 'if' in c);
+    let router = false;
+    for (let i = 0; i < conditions.length; i++) if ('if' in conditions[i]!) router = true;
     return router ? route(ctx, conditions) : gate(ctx, conditions, data);
   },
 });
 
+/**
+ * A gate is on every deployment's path and often repeated (a diamond per step), so what needs
+ * no expression is read without awaiting: a path into the input, a literal value. The flow is
+ * frozen, hence indexed loops (for…of over a frozen array allocates per element).
+ */
 async function gate(ctx: ExecutorContext, conditions: Condition[], data: JsonObject) {
   const checks: JsonObject[] = [];
-  for (const condition of conditions) {
+  let passed = true;
+  for (let i = 0; i < conditions.length; i++) {
+    const condition = conditions[i]!;
     const metric = String(condition.metric);
     const operator = String(condition.operator);
-    const actual = await valueOf(ctx, metric);
-    const expected = await ctx.evaluate(condition.value ?? null);
-    checks.push({ metric, operator, expected, actual: actual ?? null, passed: compare(actual, operator, expected), ...(actual === undefined || actual === null ? { missing: true } : {}) });
+    const actual = isExpression(metric) ? await ctx.evaluate(metric) : readPath(ctx.input, metric);
+    const value = condition.value ?? null;
+    const expected = typeof value === 'object' && value !== null ? await ctx.evaluate(value) : typeof value === 'string' && isExpression(value) ? await ctx.evaluate(value) : value;
+    const ok = compare(actual, operator, expected);
+    if (!ok) passed = false;
+    checks.push(actual === undefined || actual === null ? { metric, operator, expected, actual: null, passed: ok, missing: true } : { metric, operator, expected, actual, passed: ok });
   }
-  const passed = checks.every((c) => c.passed === true);
   const outcome = passed ? 'pass' : 'fail';
   const action = passed ? data.pass_action : data.fail_action;
   return {
