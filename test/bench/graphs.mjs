@@ -74,3 +74,15 @@ export const noopExecutor = {
     return { output: noopOutput(data) };
   },
 };
+
+/** A flow's nodes by id and its edges in and out of each node, for the peers' translations. */
+export function adjacency(flow) {
+  const byId = new Map(flow.nodes.map((n) => [n.id, n]));
+  const incoming = new Map(flow.nodes.map((n) => [n.id, []]));
+  const outgoing = new Map(flow.nodes.map((n) => [n.id, []]));
+  for (const e of flow.edges) {
+    incoming.get(e.to).push(e);
+    outgoing.get(e.from).push(e);
+  }
+  return { byId, incoming, outgoing };
+}

@@ -6,6 +6,7 @@
 // merging the two branches before a join-any node, and an end event after each sink. The XML is
 // parsed and serialised once per graph; each run is a new Engine on that serialised context.
 import { createRequire } from 'node:module';
+import { adjacency } from '../graphs.mjs';
 import { packageJsonOf } from '../harness.mjs';
 import { task } from '../probe.mjs';
 
@@ -21,13 +22,7 @@ const xmlId = (id) => id.replace(/[^A-Za-z0-9_.-]/g, '_');
 
 /** The flow's graph as BPMN 2.0 XML. */
 export function toBpmn(flow) {
-  const byId = new Map(flow.nodes.map((n) => [n.id, n]));
-  const incoming = new Map(flow.nodes.map((n) => [n.id, []]));
-  const outgoing = new Map(flow.nodes.map((n) => [n.id, []]));
-  for (const e of flow.edges) {
-    incoming.get(e.to).push(e);
-    outgoing.get(e.from).push(e);
-  }
+  const { byId, incoming, outgoing } = adjacency(flow);
   const elements = ['<startEvent id="start_event"/>'];
   const flows = [];
   let f = 0;

@@ -9,6 +9,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { adjacency } from '../graphs.mjs';
 import { packageJsonOf } from '../harness.mjs';
 import { probe } from '../probe.mjs';
 
@@ -44,13 +45,7 @@ export function nodeRedVersion() {
 /** The flow's graph as a Node-RED flow configuration. */
 export function toNodeRed(flow, prefix) {
   const tab = `${prefix}tab`;
-  const byId = new Map(flow.nodes.map((n) => [n.id, n]));
-  const incoming = new Map(flow.nodes.map((n) => [n.id, []]));
-  const outgoing = new Map(flow.nodes.map((n) => [n.id, []]));
-  for (const e of flow.edges) {
-    incoming.get(e.to).push(e);
-    outgoing.get(e.from).push(e);
-  }
+  const { byId, incoming, outgoing } = adjacency(flow);
   const joins = (id) => byId.get(id).join === 'all' && incoming.get(id).length > 1;
   // Where a message for node `id` goes in: its join node, if it has one.
   const entry = (id) => (joins(id) ? `${prefix}J_${id}` : `${prefix}${id}`);
