@@ -70,6 +70,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /** Runs started this tick: each is created with its first events, in one commit. */
   const creating = new Map<string, RunRecord>();
   let flushQueued = false;
+  const immediate = resolved.store.durable === false;
+  const single: (RunEvent | undefined)[] = [undefined];
 
   // A flow checked against the registries is not checked again until something is registered.
   let registryVersion = 0;
@@ -300,16 +302,30 @@ export function createEngine(options: EngineOptions = {}): Engine {
     options: resolved,
     executor: (type) => executors.get(type),
     record(event) {
-      // Events of one tick go to the store together: parallel branches share a write.
-      pending.push(event);
-      if (!flushQueued) {
-        flushQueued = true;
-        // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
-        void RESOLVED.then(flushLater);
+      if (immediate && creating.size === 0) {
+        // A store that does not last has no commit to share: the event goes in now, through
+        // one reused array, with no batch to keep and no flush to queue.
+        single[0] = event;
+        try {
+          resolved.store.append(single as RunEvent[]);
+        } catch (error) {
+          live.get(event.runId)?.journalFailed(error);
+          throw error;
+        } finally {
+          single[0] = undefined;
+        }
+      } else {
+        // Events of one tick go to the store together: parallel branches share a write.
+        pending.push(event);
+        if (!flushQueued) {
+          flushQueued = true;
+          // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
+          void RESOLVED.then(flushLater);
+        }
+        // What a caller is told has happened (a run started, a decision taken, a run waiting or
+        // finished) is durable before the call returns; the rest is written at the end of the tick.
+        if (FLUSH_AT_ONCE.has(event.type)) flush();
       }
-      // What a caller is told has happened (a run started, a decision taken, a run waiting or
-      // finished) is durable before the call returns; the rest is written at the end of the tick.
-      if (FLUSH_AT_ONCE.has(event.type)) flush();
       // 'event' first: a listener that reacts to a type (deciding an approval, say) must not
       // make its own events reach the all-events listeners before the one it reacted to.
       if (listened) {

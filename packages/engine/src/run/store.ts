@@ -42,7 +42,10 @@ export interface RunStore {
    * without its start. Refuses a run id that exists.
    */
   createRun(record: RunRecord, events?: readonly RunEvent[]): void;
-  /** Appends events (of one or several runs) to their runs' journals, in order. */
+  /**
+   * Appends events (of one or several runs) to their runs' journals, in order. The array is the
+   * engine's and is reused once the call returns: keep the events, not the array.
+   */
   append(events: readonly RunEvent[]): void;
   /** Marks a run's status (for listing); the journal stays the source of truth. */
   setStatus(runId: string, status: RunStatus, finishedAt?: number): void;
