@@ -2,7 +2,7 @@ import type { CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import { retryDelayMs } from './backoff.js';
-import { AttemptContext, type Attempt } from './context.js';
+import { AttemptContext, type Attempt, type ItemOutcome } from './context.js';
 import { toErrorInfo } from './error-info.js';
 import type { ErrorInfo } from './events.js';
 import type { RunExecution } from './execution.js';
@@ -10,14 +10,6 @@ import { resolveValue } from './expressions.js';
 import type { ExecutorResult } from './interfaces.js';
 
 type Item = { readonly value: JsonValue; readonly index: number };
-type ItemOutcome = { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo };
-
-/** An attempt in flight, with what its end needs to know. */
-interface Running extends Attempt {
-  readonly input: JsonObject;
-  readonly itemOf: Item | undefined;
-  readonly onItem: ((outcome: ItemOutcome) => void) | undefined;
-}
 
 /**
  * The attempts of a run's nodes: timeouts, retries with backoff, for_each items, and the
@@ -83,21 +75,9 @@ export class Attempts {
   private attempt(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, onItem: ((outcome: ItemOutcome) => void) | undefined, retried = false): void {
     const x = this.x;
     const own = node.definition.timeout !== undefined || item !== undefined;
-    // Every field at once (one shape); what settling needs is on it, so that the continuations
-    // below are methods rather than closures made for each attempt.
-    const current: Running = {
-      node,
-      item: item?.index,
-      number,
-      controller: own ? new AbortController() : undefined,
-      done: false,
-      cancelTimeout: undefined,
-      releaseSlot: undefined,
-      settle: undefined,
-      input,
-      itemOf: item,
-      onItem,
-    };
+    // The attempt is its executor's context too; what settling needs is on it, so that the
+    // continuations below are methods rather than closures made for each attempt.
+    const current = new AttemptContext(x, node, number, input, item, own ? new AbortController() : undefined, onItem);
     if (own) {
       this.tracked.add(current);
       current.settle = (outcome) => this.failedAttempt(current, outcome.error);
@@ -120,30 +100,28 @@ export class Attempts {
   }
 
   /** Starts the executor of an attempt (behind the journal write, within the concurrency limit). */
-  private start(current: Running): Promise<ExecutorResult> {
+  private start(current: AttemptContext): Promise<ExecutorResult> {
     const x = this.x;
     const node = current.node;
     const def = node.definition;
     // Queued behind the concurrency limit while the run stopped: it must not start at all.
     if (current.done || x.isEnding) return Promise.reject(new GantryError('CANCELLED', 'the run stopped before this attempt started'));
-    let deadline: number | undefined;
     if (def.timeout !== undefined) {
       // The timeout counts from the start of the work, not from the wait for a free slot.
-      deadline = x.now() + def.timeout * 1000;
+      const deadline = (current.deadline = x.now() + def.timeout * 1000);
       current.cancelTimeout = x.core.options.clock.at(deadline, () => {
         this.abort(current, new GantryError('TIMEOUT', `node "${node.id}" ran past its timeout of ${def.timeout} s`, { retryable: true }));
       });
     }
-    const ctx = new AttemptContext(x, current, current.input, current.itemOf, current.controller?.signal, deadline);
-    return this.execute(node, ctx, current.itemOf, x.planOf(node).dynamicData);
+    return this.execute(node, current, current.item, x.planOf(node).dynamicData);
   }
 
-  private succeededAttempt(current: Running, result: ExecutorResult): void {
+  private succeededAttempt(current: AttemptContext, result: ExecutorResult): void {
     if (current.done) return;
     this.release(current);
     const x = this.x;
     if (x.isEnding) return;
-    const { node, onItem, itemOf: item } = current;
+    const { node, onItem, item } = current;
     if (onItem === undefined) return x.succeeded(node, result);
     void x.mapOutput(node, result.output, item).then(
       (output) => {
@@ -154,14 +132,14 @@ export class Attempts {
     );
   }
 
-  private failedAttempt(current: Running, failure: unknown): void {
+  private failedAttempt(current: AttemptContext, failure: unknown): void {
     if (current.done) return;
     this.release(current);
     const x = this.x;
     if (x.isEnding) return;
     const { node, onItem } = current;
     const error = toErrorInfo(failure, 'NODE_FAILED');
-    if (error.retryable && current.number < x.planOf(node).retry.maxAttempts) return this.retry(node, current.input, current.number, current.itemOf, error, onItem);
+    if (error.retryable && current.number < x.planOf(node).retry.maxAttempts) return this.retry(node, current.input, current.number, current.item, error, onItem);
     if (onItem !== undefined) onItem({ ok: false, error });
     else x.failed(node, error);
   }
@@ -207,7 +185,7 @@ export class Attempts {
   private waitThenAttempt(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, onItem: ((outcome: ItemOutcome) => void) | undefined, timerId: string, retryAt: number): void {
     const x = this.x;
     const base = { runId: x.runId, nodeId: node.id, attempt: number, ...(item ? { item: item.index } : {}) };
-    const holder: Attempt = { node, item: item?.index, number, controller: undefined, done: false };
+    const holder: Attempt = { node, index: item?.index, number, controller: undefined, done: false };
     this.tracked.add(holder);
     holder.settle = () => x.leaveWait();
     holder.cancelTimeout = x.core.options.clock.at(retryAt, () => {

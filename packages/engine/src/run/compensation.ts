@@ -1,7 +1,7 @@
 import type { CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
 import type { AgentTaskSpec, JsonObject, JsonValue, NodeBodySpec } from '../flow-types.js';
-import { AttemptContext, type Attempt } from './context.js';
+import { AttemptContext } from './context.js';
 import { toErrorInfo } from './error-info.js';
 import type { RunExecution } from './execution.js';
 import { resolveValue } from './expressions.js';
@@ -49,8 +49,7 @@ async function compensate(execution: RunExecution, node: CompiledNode, spec: Age
   const output = state?.output;
   if (output !== undefined && !Array.isArray(output)) Object.assign(seen, output);
   const controller = new AbortController();
-  const attempt: Attempt = { node, item: undefined, number: 1, controller, done: false };
-  const ctx = new AttemptContext(execution, attempt, seen, undefined, controller.signal, undefined, ':compensate');
+  const ctx = new AttemptContext(execution, node, 1, seen, undefined, controller, undefined, ':compensate');
   if ('agent' in spec) {
     const inputs = await compensationInputs(execution, spec.inputs, seen);
     const reply = await ctx.callAgent(spec.agent, spec.task, inputs);

@@ -4,75 +4,82 @@ import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { Clock } from './clock.js';
 import type { CallSite } from './core.js';
+import type { ErrorInfo } from './events.js';
 import type { RunExecution } from './execution.js';
 import { resolveValue } from './expressions.js';
 import type { AgentReply, ApprovalOutcome, ApprovalRequest, ExecutorContext, SubflowOutcome } from './interfaces.js';
 
-/** One attempt of one node (or of one for_each item). */
+type Item = { readonly value: JsonValue; readonly index: number };
+
+/** One attempt of one node (or of one for_each item), as the scheduler tracks it. */
 export interface Attempt {
   readonly node: CompiledNode;
-  readonly item: number | undefined;
+  /** The for_each item's index, when the node iterates. */
+  readonly index: number | undefined;
   readonly number: number;
   /** Its own controller when it can be aborted alone (a timeout, a for_each item). */
   readonly controller: AbortController | undefined;
-  cancelTimeout?: () => void;
+  cancelTimeout?: (() => void) | undefined;
   /** Gives its concurrency slot back (under a limit). */
-  releaseSlot?: () => void;
+  releaseSlot?: (() => void) | undefined;
   /** Ends the attempt with an outcome (set by the scheduler; a timeout or an abort calls it). */
-  settle?: (outcome: { ok: false; error: unknown }) => void;
+  settle?: ((outcome: { ok: false; error: unknown }) => void) | undefined;
   done: boolean;
 }
 
+/** How a for_each item's attempt reports its end to the loop over the items. */
+export type ItemOutcome = { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo };
+
 /**
- * The context an executor gets. A class with methods on its prototype, so that building one per
- * attempt costs one small object (the logger is made only if asked for).
+ * An attempt and the context its executor gets, in one object: a class with methods on its
+ * prototype and every field set in the constructor (one shape), so that an attempt costs one
+ * small object (the logger and the idempotency key are made only if asked for).
  */
-export class AttemptContext implements ExecutorContext, CallSite {
+export class AttemptContext implements ExecutorContext, CallSite, Attempt {
   readonly runId: string;
   readonly nodeId: string;
   readonly attempt: number;
-  readonly item: { readonly value: JsonValue; readonly index: number } | undefined;
-  readonly input: JsonObject;
-  readonly deadline: number | undefined;
-  private logger: Logger | undefined;
-  private key: string | undefined;
+  readonly index: number | undefined;
+  /** Set when the work starts: a timeout counts from there, not from the wait for a free slot. */
+  deadline: number | undefined = undefined;
+  done = false;
+  cancelTimeout: (() => void) | undefined = undefined;
+  releaseSlot: (() => void) | undefined = undefined;
+  settle: ((outcome: { ok: false; error: unknown }) => void) | undefined = undefined;
+  private logger: Logger | undefined = undefined;
+  private key: string | undefined = undefined;
   /** Waits so far in this attempt: the place of each in the attempt names its timer. */
   private waits = 0;
 
   constructor(
     private readonly execution: RunExecution,
-    private readonly current: Attempt,
-    input: JsonObject,
-    item: { value: JsonValue; index: number } | undefined,
-    /** The attempt's own signal; without one, the run's (made only when asked for). */
-    private readonly ownSignal: AbortSignal | undefined,
-    deadline: number | undefined,
+    readonly node: CompiledNode,
+    readonly number: number,
+    readonly input: JsonObject,
+    readonly item: Item | undefined,
+    readonly controller: AbortController | undefined,
+    /** For a for_each item: where its outcome goes. */
+    readonly onItem: ((outcome: ItemOutcome) => void) | undefined,
     /** Distinguishes a compensation's key (and child runs) from the node's own. */
     private readonly keySuffix = '',
   ) {
     this.runId = execution.runId;
-    this.nodeId = current.node.id;
-    this.attempt = current.number;
-    this.item = item;
-    this.input = input;
-    this.deadline = deadline;
+    this.nodeId = node.id;
+    this.attempt = number;
+    this.index = item?.index;
   }
 
   /** `runId:nodePath` (plus the compensation suffix): built when first asked for, as most executors never do. */
   get idempotencyKey(): string {
-    return (this.key ??= `${this.execution.runId}:${this.execution.nodePath(this.current.node.id, this.current.item)}${this.keySuffix}`);
+    return (this.key ??= `${this.execution.runId}:${this.execution.nodePath(this.nodeId, this.index)}${this.keySuffix}`);
   }
 
   get signal(): AbortSignal {
-    return this.ownSignal ?? this.execution.controller.signal;
+    return this.controller?.signal ?? this.execution.controller.signal;
   }
 
   get flow(): CompiledFlow {
     return this.execution.flow;
-  }
-
-  get node(): CompiledNode {
-    return this.current.node;
   }
 
   get clock(): Clock {
@@ -92,7 +99,7 @@ export class AttemptContext implements ExecutorContext, CallSite {
   }
 
   sleepUntil(at: number): Promise<void> {
-    return this.execution.sleepUntil(this.current, at, this.signal, ++this.waits);
+    return this.execution.sleepUntil(this, at, this.signal, ++this.waits);
   }
 
   callAgent(agent: string, task: string, inputs: JsonObject, options?: { signal?: AbortSignal; key?: string }): Promise<AgentReply> {
@@ -119,10 +126,10 @@ export class AttemptContext implements ExecutorContext, CallSite {
   }
 
   requestApproval(request: ApprovalRequest): Promise<ApprovalOutcome> {
-    if (this.current.item !== undefined) {
+    if (this.index !== undefined) {
       throw new GantryError('USAGE', `node "${this.nodeId}": a human_approval node cannot iterate with for_each`);
     }
-    return this.execution.requestApproval(this.current, request, this.signal);
+    return this.execution.requestApproval(this, request, this.signal);
   }
 
   /**
@@ -130,7 +137,7 @@ export class AttemptContext implements ExecutorContext, CallSite {
    * restart the same attempt finds its child run (to resume or to read) instead of a new one.
    */
   get childPath(): string {
-    const path = this.execution.nodePath(this.nodeId, this.current.item);
+    const path = this.execution.nodePath(this.nodeId, this.index);
     const retries = this.execution.state.retries.get(path) ?? 0;
     return `${retries === 0 ? path : `${path}~${retries + 1}`}${this.keySuffix}`;
   }

@@ -437,11 +437,11 @@ export class RunExecution {
    * that fired is not waited for again, one that was set keeps its absolute time.
    */
   sleepUntil(attempt: Attempt, at: number, signal: AbortSignal, seq: number): Promise<void> {
-    const path = this.nodePath(attempt.node.id, attempt.item);
+    const path = this.nodePath(attempt.node.id, attempt.index);
     const timerId = `${path}#wait${this.state.retries.get(path) ?? 0}.${seq}`;
     if (signal.aborted || this.ending) return Promise.reject(signal.reason ?? new GantryError('CANCELLED', 'the run is stopping'));
     if (this.state.firedTimers.has(timerId)) return Promise.resolve();
-    const base = { runId: this.runId, nodeId: attempt.node.id, attempt: attempt.number, ...(attempt.item === undefined ? {} : { item: attempt.item }) };
+    const base = { runId: this.runId, nodeId: attempt.node.id, attempt: attempt.number, ...(attempt.index === undefined ? {} : { item: attempt.index }) };
     // Resumed: the timer keeps the absolute time it was given before the restart (recorded
     // again, so that the journal shows the node waiting on it once more).
     const fireAt = this.state.timers.get(timerId)?.fireAt ?? at;
