@@ -17,8 +17,8 @@ type Item = { readonly value: JsonValue; readonly index: number };
  * superseded are ignored, and an attempt still queued when the run stops never starts.
  */
 export class Attempts {
-  /** Attempts that can be aborted on their own: a timeout, a for_each item, a retry's wait. */
-  private readonly tracked = new Set<Attempt>();
+  /** Attempts that can be aborted on their own: a timeout, a for_each item, a retry's wait (made on first use). */
+  private tracked: Set<Attempt> | undefined;
 
   constructor(private readonly x: RunExecution) {}
 
@@ -56,7 +56,7 @@ export class Attempts {
             return;
           }
           progress.failed = true;
-          for (const other of [...this.tracked]) if (other.node === node) this.abort(other, new GantryError('CANCELLED', 'a sibling item failed'));
+          for (const other of [...this.tracked!]) if (other.node === node) this.abort(other, new GantryError('CANCELLED', 'a sibling item failed'));
           this.x.failed(node, { ...outcome.error, message: `item ${index}: ${outcome.error.message}` });
         });
       }
@@ -66,7 +66,7 @@ export class Attempts {
 
   /** The run is stopping: abort every tracked attempt (the others hear the run's signal). */
   abortAll(reason: GantryError): void {
-    for (const attempt of [...this.tracked]) {
+    for (const attempt of [...(this.tracked ?? [])]) {
       attempt.controller?.abort(reason);
       this.release(attempt);
     }
@@ -79,7 +79,7 @@ export class Attempts {
     // continuations below are methods rather than closures made for each attempt.
     const current = new AttemptContext(x, node, number, input, item, own ? new AbortController() : undefined, onItem);
     if (own) {
-      this.tracked.add(current);
+      (this.tracked ??= new Set()).add(current);
       current.settle = (outcome) => this.failedAttempt(current, outcome.error);
     }
     if (item !== undefined && !retried) {
@@ -186,7 +186,7 @@ export class Attempts {
     const x = this.x;
     const base = { runId: x.runId, nodeId: node.id, attempt: number, ...(item ? { item: item.index } : {}) };
     const holder: Attempt = { node, index: item?.index, number, controller: undefined, done: false };
-    this.tracked.add(holder);
+    (this.tracked ??= new Set()).add(holder);
     holder.settle = () => x.leaveWait();
     holder.cancelTimeout = x.core.options.clock.at(retryAt, () => {
       if (holder.done) return;
@@ -203,7 +203,7 @@ export class Attempts {
     attempt.done = true;
     attempt.cancelTimeout?.();
     attempt.releaseSlot?.();
-    this.tracked.delete(attempt);
+    this.tracked?.delete(attempt);
   }
 
   private abort(attempt: Attempt, reason: GantryError): void {

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { CompiledFlow } from '../compile.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
-import type { RunEvent, RunStatus } from './events.js';
+import type { RunEvent, RunStartedEvent, RunStatus } from './events.js';
+import type { RunRecord } from './store.js';
 import type { AgentReply, ExecutorDefinition, SubflowOutcome } from './interfaces.js';
 import type { Notification, ResolvedOptions } from './options.js';
 
@@ -27,6 +28,8 @@ export interface CallSite {
 export interface EngineCore {
   readonly options: ResolvedOptions;
   executor(type: string): ExecutorDefinition<never> | undefined;
+  /** Creates a run in the store with its run.started, in one commit (a run is never found without its start); tells the listeners. */
+  created(record: RunRecord, event: RunStartedEvent): void;
   /** Appends to the run's journal and tells the listeners. */
   record(event: RunEvent): void;
   callAgent(agent: string, task: string, inputs: JsonObject, site: CallSite): Promise<AgentReply>;

@@ -13,7 +13,13 @@ import { planOf, type FlowPlan, type NodePlan } from './plan.js';
 import { Attempts } from './attempts.js';
 import { applyEvent, emptyRunState, isTerminal, type RunState } from './state.js';
 import { ApprovalWaits } from './approval-waits.js';
+import type { RunRecord } from './store.js';
 import { runCompensations } from './compensation.js';
+
+/** What a new run starts with: its run.started event but for what the execution adds. */
+export type RunStart = Omit<RunStartedEvent, 'type' | 'runId' | 'at'>;
+
+export type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 export interface RunResult {
   readonly runId: string;
@@ -138,9 +144,18 @@ export class RunExecution {
     return this.core.options.clock.now();
   }
 
-  /** Starts a new run. */
-  start(started: Omit<RunStartedEvent, 'type' | 'runId' | 'at'>): void {
-    this.record({ type: 'run.started', runId: this.runId, at: this.now(), ...started });
+  /** The flow as a run.started event names it (one object for every run of the flow). */
+  get flowRef(): RunStartedEvent['flow'] {
+    return this.plan.flowRef;
+  }
+
+  /** Starts a new run: its record and run.started are created in one commit. */
+  start(started: RunStart, record: RunRecord): void {
+    const event: RunStartedEvent = { type: 'run.started', runId: this.runId, at: record.startedAt, flow: started.flow, params: started.params, trigger: started.trigger };
+    if (started.initiator !== undefined) (event as Writable<RunStartedEvent>).initiator = started.initiator;
+    if (started.parent !== undefined) (event as Writable<RunStartedEvent>).parent = started.parent;
+    applyEvent(this.state, event);
+    this.core.created(record, event);
     for (const node of this.plan.startNodes) this.ready[this.readyCount++] = node;
     this.drain();
   }
@@ -404,21 +419,22 @@ export class RunExecution {
     const on: { nodeId: string; kind: 'approval' | 'timer'; until: number }[] = [];
     for (const [nodeId, n] of this.state.nodes) if (n.waitingOn) on.push({ nodeId, ...n.waitingOn });
     for (const timer of this.state.timers.values()) if (timer.purpose === 'retry') on.push({ nodeId: timer.nodeId, kind: 'timer', until: timer.fireAt });
-    for (const [nodeId, waits] of this.childWaits) for (const w of waits) on.push({ ...w, nodeId });
+    if (this.childWaits !== undefined) for (const [nodeId, waits] of this.childWaits) for (const w of waits) on.push({ ...w, nodeId });
     this.record({ type: 'run.waiting', runId: this.runId, at: this.now(), on });
   }
 
-  private readonly childWaits = new Map<string, readonly { kind: 'approval' | 'timer'; until: number }[]>();
+  /** What each sub-flow node's child run waits for (made when a child first waits). */
+  private childWaits: Map<string, readonly { kind: 'approval' | 'timer'; until: number }[]> | undefined;
 
   /** A sub-flow run by `nodeId` waits: so does this run's node, on what the child waits for. */
   childWaiting(nodeId: string, waits: readonly { kind: 'approval' | 'timer'; until: number }[] | undefined): void {
-    const was = this.childWaits.has(nodeId);
+    const was = this.childWaits?.has(nodeId) ?? false;
     if (waits === undefined) {
       if (!was) return;
-      this.childWaits.delete(nodeId);
+      this.childWaits!.delete(nodeId);
       return this.leaveWait();
     }
-    this.childWaits.set(nodeId, waits);
+    (this.childWaits ??= new Map()).set(nodeId, waits);
     if (!was) this.enterWait();
   }
 

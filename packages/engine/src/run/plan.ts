@@ -2,6 +2,7 @@ import type { CompiledFlow, CompiledNode } from '../compile.js';
 import { resolveRetry, type ResolvedRetry } from './backoff.js';
 import { holdsExpression } from './expressions.js';
 import { hasFailEdge } from './rules.js';
+import type { RunStartedEvent } from './events.js';
 
 /** What the scheduler needs to know of a node on every run, worked out once per compiled node. */
 export interface NodePlan {
@@ -32,6 +33,8 @@ export interface FlowPlan {
   readonly startNodes: readonly CompiledNode[];
   /** Edge index → its target's node index. */
   readonly edgeTarget: Int32Array;
+  /** The flow as every run.started event names it. */
+  readonly flowRef: RunStartedEvent['flow'];
 }
 
 const plans = new WeakMap<CompiledFlow, FlowPlan>();
@@ -67,6 +70,7 @@ export function planOf(flow: CompiledFlow): FlowPlan {
     blockingHandlers: (flow.definition.error_handlers ?? []).some((h) => h.action === 'block_deployment'),
     startNodes: flow.startNodes.map((id) => flow.nodes.get(id)!),
     edgeTarget: Int32Array.from(flow.edges, (e) => flow.nodes.get(e.to)!.index),
+    flowRef: Object.freeze({ name: flow.name, hash: flow.hash, ...(flow.version ? { version: flow.version } : {}), ...(flow.path ? { source: flow.path } : {}) }),
   });
   plans.set(flow, plan);
   return plan;

@@ -92,8 +92,26 @@ export class EdgeSet implements Iterable<number> {
   }
 }
 
+/**
+ * The empty collections a run starts with, shared: most runs never retry, set a timer or send a
+ * notification, and a 10-node run should not pay for four of its own. They refuse writes; the
+ * fold gives the run its own collection on its first write.
+ */
+class NoEntries extends Map<never, never> {
+  override set(): never {
+    throw new Error('a run state is written by applyEvent alone, which gives the run its own collection first');
+  }
+}
+class NoMembers extends Set<never> {
+  override add(): never {
+    throw new Error('a run state is written by applyEvent alone, which gives the run its own collection first');
+  }
+}
+const NO_ENTRIES: Map<never, never> = new NoEntries();
+const NO_MEMBERS: Set<never> = new NoMembers();
+
 export function emptyRunState(runId: string): RunState {
-  return { runId, status: 'running', startedAt: 0, nodes: new Map(), outputs: {}, takenEdges: new EdgeSet(), completed: [], blocked: false, retries: new Map(), notified: new Set(), firedTimers: new Set(), timers: new Map(), events: 0 };
+  return { runId, status: 'running', startedAt: 0, nodes: new Map(), outputs: {}, takenEdges: new EdgeSet(), completed: [], blocked: false, retries: NO_ENTRIES, notified: NO_MEMBERS, firedTimers: NO_MEMBERS, timers: NO_ENTRIES, events: 0 };
 }
 
 function node(state: RunState, nodeId: string): NodeState {
@@ -133,6 +151,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case 'node.retrying': {
       node(state, event.nodeId).error = event.error;
       const path = event.item === undefined ? event.nodeId : `${event.nodeId}[${event.item}]`;
+      if (state.retries === NO_ENTRIES) state.retries = new Map();
       state.retries.set(path, (state.retries.get(path) ?? 0) + 1);
       break;
     }
@@ -188,6 +207,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       (node(state, event.nodeId).decisions ??= []).push(event);
       break;
     case 'timer.set': {
+      if (state.timers === NO_ENTRIES) state.timers = new Map();
       state.timers.set(event.timerId, { nodeId: event.nodeId, fireAt: event.fireAt, purpose: event.purpose, attempt: event.attempt, item: event.item });
       if (event.purpose === 'wait') {
         const n = node(state, event.nodeId);
@@ -199,6 +219,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     case 'timer.fired': {
       const timer = state.timers.get(event.timerId);
       state.timers.delete(event.timerId);
+      if (state.firedTimers === NO_MEMBERS) state.firedTimers = new Set();
       state.firedTimers.add(event.timerId);
       const n = state.nodes.get(event.nodeId);
       if (timer?.purpose === 'approval' && n !== undefined) n.approvalExpired = true;
@@ -222,7 +243,9 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       node(state, event.nodeId).compensation = 'failed';
       break;
     case 'notification.sent':
-      if (event.nodeId !== undefined) state.notified.add(event.nodeId);
+      if (event.nodeId === undefined) break;
+      if (state.notified === NO_MEMBERS) state.notified = new Set();
+      state.notified.add(event.nodeId);
       break;
     case 'run.finished':
       state.status = event.status;

@@ -76,7 +76,9 @@ export class MemoryStore implements RunStore {
   /** Runs end with the process: executors need not wait for a journal write. */
   readonly durable = false;
   private readonly runs = new Map<string, { record: RunRecord; events: RunEvent[] }>();
+  /** The finished runs kept, oldest first from `oldest`: a ring of `keepFinished` ids. */
   private readonly finished: string[] = [];
+  private oldest = 0;
   private readonly keepFinished: number;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -110,10 +112,25 @@ export class MemoryStore implements RunStore {
     if (run === undefined) return;
     run.record.status = status;
     if (finishedAt !== undefined) run.record.finishedAt = finishedAt;
-    if (isFinal(status)) {
-      this.finished.push(runId);
-      while (this.finished.length > this.keepFinished) this.runs.delete(this.finished.shift()!);
+    if (isFinal(status)) this.forgetOldest(runId);
+  }
+
+  /** Keeps `runId` among the finished runs, forgetting the oldest beyond `keepFinished`. */
+  private forgetOldest(runId: string): void {
+    const keep = this.keepFinished;
+    if (keep === Infinity) return;
+    if (keep === 0) {
+      this.runs.delete(runId);
+      return;
     }
+    if (this.finished.length < keep) {
+      this.finished.push(runId);
+      return;
+    }
+    // A ring rather than push and shift: a busy process finishes runs all day.
+    this.runs.delete(this.finished[this.oldest]!);
+    this.finished[this.oldest] = runId;
+    this.oldest = (this.oldest + 1) % keep;
   }
 
   getRun(runId: string): RunRecord | undefined {
