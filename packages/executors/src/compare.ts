@@ -2,8 +2,14 @@ import type { JsonValue } from '@gantry/engine';
 
 /** Reads `a.b.0.c` from a value; undefined when any step is missing. */
 export function readPath(value: JsonValue | undefined, path: string): JsonValue | undefined {
+  return readSteps(value, path.split('.'));
+}
+
+/** Reads a path split once into its steps (a gate reads the same path on every run). */
+export function readSteps(value: JsonValue | undefined, steps: readonly string[]): JsonValue | undefined {
   let at: JsonValue | undefined = value;
-  for (const step of path.split('.')) {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
     if (typeof at !== 'object' || at === null) return undefined;
     at = Array.isArray(at) ? (/^\d+$/.test(step) ? at[Number(step)] : undefined) : at[step];
   }

@@ -1,5 +1,5 @@
 import { defineExecutor, isExpression, type ExecutorContext, type JsonObject, type JsonValue } from '@gantry/engine';
-import { compare, readPath } from './compare.js';
+import { compare, readPath, readSteps } from './compare.js';
 import { callAgents } from './agents-together.js';
 
 interface Condition extends JsonObject {}
@@ -25,33 +25,82 @@ export const conditionalExecutor = defineExecutor<JsonObject>({
   },
 });
 
-/**
- * A gate is on every deployment's path and often repeated (a diamond per step), so what needs
- * no expression is read without awaiting: a path into the input, a literal value. The flow is
- * frozen, hence indexed loops (for…of over a frozen array allocates per element).
- */
-async function gate(ctx: ExecutorContext, conditions: Condition[], data: JsonObject) {
-  const checks: JsonObject[] = [];
-  let passed = true;
-  for (let i = 0; i < conditions.length; i++) {
-    const condition = conditions[i]!;
+/** A gate's check as read once from the flow: what it compares and whether anything needs evaluating. */
+interface GateCheck {
+  readonly metric: string;
+  readonly operator: string;
+  /** The metric's path into the input, split; undefined when the metric is an expression. */
+  readonly steps: readonly string[] | undefined;
+  readonly value: JsonValue;
+  /** The expected value holds an expression (a `{% … %}` string, or one inside an object). */
+  readonly evaluated: boolean;
+}
+
+/** Gates by their (frozen) data: a flow's gate runs on every run, its checks read once. */
+const gates = new WeakMap<object, readonly GateCheck[]>();
+
+function gateChecks(conditions: readonly Condition[], data: JsonObject): readonly GateCheck[] {
+  let checks = gates.get(data);
+  if (checks !== undefined) return checks;
+  checks = conditions.map((condition) => {
     const metric = String(condition.metric);
-    const operator = String(condition.operator);
-    const actual = isExpression(metric) ? await ctx.evaluate(metric) : readPath(ctx.input, metric);
     const value = condition.value ?? null;
-    const expected = typeof value === 'object' && value !== null ? await ctx.evaluate(value) : typeof value === 'string' && isExpression(value) ? await ctx.evaluate(value) : value;
-    const ok = compare(actual, operator, expected);
-    if (!ok) passed = false;
-    checks.push(actual === undefined || actual === null ? { metric, operator, expected, actual: null, passed: ok, missing: true } : { metric, operator, expected, actual, passed: ok });
+    return {
+      metric,
+      operator: String(condition.operator),
+      steps: isExpression(metric) ? undefined : (metric as string).split('.'),
+      value,
+      evaluated: (typeof value === 'object' && value !== null) || isExpression(value),
+    };
+  });
+  // Only a frozen flow's data is the same object on every run; data made in code may change.
+  if (Object.isFrozen(data)) gates.set(data, checks);
+  return checks;
+}
+
+const PASS: readonly string[] = Object.freeze(['pass']);
+const FAIL: readonly string[] = Object.freeze(['fail']);
+
+/**
+ * Gate form: every check must hold. A gate is on every deployment's path and often repeated (a
+ * diamond per step), so a gate whose checks need no expression (paths into the input, literal
+ * values) answers without awaiting anything.
+ */
+function gate(ctx: ExecutorContext, conditions: Condition[], data: JsonObject) {
+  const checks = gateChecks(conditions, data);
+  for (let i = 0; i < checks.length; i++) if (checks[i]!.steps === undefined || checks[i]!.evaluated) return evaluatedGate(ctx, checks, data);
+  const results: JsonObject[] = [];
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i]!;
+    results.push(checkResult(check, readSteps(ctx.input, check.steps!), check.value));
   }
+  return Promise.resolve(gateResult(ctx, results, data));
+}
+
+async function evaluatedGate(ctx: ExecutorContext, checks: readonly GateCheck[], data: JsonObject) {
+  const results: JsonObject[] = [];
+  for (const check of checks) {
+    const actual = check.steps === undefined ? await ctx.evaluate(check.metric) : readSteps(ctx.input, check.steps);
+    results.push(checkResult(check, actual, check.evaluated ? await ctx.evaluate(check.value) : check.value));
+  }
+  return gateResult(ctx, results, data);
+}
+
+function checkResult(check: GateCheck, actual: JsonValue | undefined, expected: JsonValue): JsonObject {
+  const { metric, operator } = check;
+  const passed = compare(actual, operator, expected);
+  return actual === undefined || actual === null ? { metric, operator, expected, actual: null, passed, missing: true } : { metric, operator, expected, actual, passed };
+}
+
+function gateResult(ctx: ExecutorContext, checks: JsonObject[], data: JsonObject) {
+  let passed = true;
+  for (let i = 0; i < checks.length; i++) if (checks[i]!.passed === false) passed = false;
   const outcome = passed ? 'pass' : 'fail';
   const action = passed ? data.pass_action : data.fail_action;
-  return {
-    output: { ...ctx.input, outcome, passed, checks, ...(typeof action === 'string' ? { action } : {}) },
-    labels: [outcome],
-    outcome,
-    blocked: !passed && data.fail_action === 'block_deployment',
-  } as const;
+  // The output passes the input on, so data flows through a conditional.
+  const output: JsonObject = { ...ctx.input, outcome, passed, checks };
+  if (typeof action === 'string') output.action = action;
+  return { output, labels: passed ? PASS : FAIL, outcome, blocked: !passed && data.fail_action === 'block_deployment' } as const;
 }
 
 async function route(ctx: ExecutorContext, conditions: Condition[]) {
