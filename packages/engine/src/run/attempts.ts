@@ -41,7 +41,8 @@ export class Attempts {
     const todo = items.map((_, i) => i).filter((i) => !done?.has(i));
     for (const [i, output] of done ?? []) results[i] = output;
     const progress = { next: 0, done: 0, failed: false };
-    if (todo.length === 0) return this.x.succeeded(node, { output: results });
+    const attempt = this.x.state.nodes.get(node.id)?.attempt ?? 1;
+    if (todo.length === 0) return this.x.succeeded(node, { output: results }, attempt);
     const launch = () => {
       while (!progress.failed && progress.next < todo.length && progress.next - progress.done < limit) {
         const index = todo[progress.next++]!;
@@ -51,7 +52,7 @@ export class Attempts {
           if (outcome.ok) {
             results[index] = outcome.output;
             progress.done++;
-            if (progress.done === todo.length) this.x.succeeded(node, { output: results });
+            if (progress.done === todo.length) this.x.succeeded(node, { output: results }, attempt);
             else launch();
             return;
           }
@@ -122,7 +123,7 @@ export class Attempts {
     const x = this.x;
     if (x.isEnding) return;
     const { node, onItem, item } = current;
-    if (onItem === undefined) return x.succeeded(node, result);
+    if (onItem === undefined) return x.succeeded(node, result, current.number);
     void x.mapOutput(node, result.output, item).then(
       (output) => {
         x.record({ type: 'node.succeeded', runId: x.runId, at: x.now(), nodeId: node.id, attempt: current.number, item: item!.index, output: output as JsonObject });

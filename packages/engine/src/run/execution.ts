@@ -42,8 +42,8 @@ export class RunExecution {
   private abort: AbortController | undefined;
   private resolveFinished!: (result: RunResult) => void;
   /** Per node (by index): incoming edges whose source is not terminal yet, and edges taken into it. */
-  private readonly remaining: Int32Array;
-  private readonly takenIn: Int32Array;
+  private readonly remaining: number[];
+  private readonly takenIn: number[];
   private readonly attempts: Attempts;
   private approvalWaits: ApprovalWaits | undefined;
   /**
@@ -71,8 +71,10 @@ export class RunExecution {
     this.state = emptyRunState(runId);
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.plan = planOf(flow);
+    // Plain arrays of small integers, copied from the plan's: a typed array costs a buffer and
+    // two objects more, which a 10-node run feels.
     this.remaining = this.plan.indegrees.slice();
-    this.takenIn = new Int32Array(flow.nodes.size);
+    this.takenIn = this.plan.zeros.slice();
     this.attempts = new Attempts(this);
   }
 
@@ -307,23 +309,23 @@ export class RunExecution {
   }
 
   /** The executor's result: mapped, checked, its edges decided, journalled. */
-  succeeded(node: CompiledNode, result: ExecutorResult): void {
+  succeeded(node: CompiledNode, result: ExecutorResult, attempt: number): void {
     const plan = this.plan.byIndex[node.index]!;
-    if (plan.plainResult && !plan.expressionEdges) return this.complete(node, result, result.output, undefined);
-    void this.completeLater(node, result);
+    if (plan.plainResult && !plan.expressionEdges) return this.complete(node, attempt, result, result.output, undefined);
+    void this.completeLater(node, attempt, result);
   }
 
-  private async completeLater(node: CompiledNode, result: ExecutorResult): Promise<void> {
+  private async completeLater(node: CompiledNode, attempt: number, result: ExecutorResult): Promise<void> {
     try {
       const output = node.definition.for_each === undefined ? await this.mapOutput(node, result.output) : result.output;
       const expressions = await this.edgeExpressions(node, output);
-      if (!this.ending) this.complete(node, result, output, expressions);
+      if (!this.ending) this.complete(node, attempt, result, output, expressions);
     } catch (error) {
       if (!this.ending) this.failed(node, toErrorInfo(error));
     }
   }
 
-  private complete(node: CompiledNode, result: ExecutorResult, output: JsonObject | JsonValue[], expressions: Map<number, boolean> | undefined): void {
+  private complete(node: CompiledNode, attempt: number, result: ExecutorResult, output: JsonObject | JsonValue[], expressions: Map<number, boolean> | undefined): void {
     const plan = this.plan.byIndex[node.index]!;
     if (node.definition.for_each === undefined && (typeof output !== 'object' || output === null || Array.isArray(output))) {
       return this.failed(node, toErrorInfo(new GantryError('OUTPUT_INVALID', `node "${node.id}" (${node.type}) returned ${Array.isArray(output) ? 'an array' : JSON.stringify(output) ?? 'nothing'}, but a node's output is a JSON object`)));
@@ -332,7 +334,7 @@ export class RunExecution {
       return this.failed(node, toErrorInfo(errorWithDetails('GATE_FAILED', `gate "${node.id}" failed: ${describeChecks(result.output)}`, output as JsonValue)));
     }
     const taken = plan.alwaysTaken ?? takenOnSuccess(node, result.labels, expressions);
-    const event: NodeSucceededEvent = { type: 'node.succeeded', runId: this.runId, at: this.now(), nodeId: node.id, attempt: this.state.nodes.get(node.id)?.attempt ?? 1, output, taken };
+    const event: NodeSucceededEvent = { type: 'node.succeeded', runId: this.runId, at: this.now(), nodeId: node.id, attempt, output, taken };
     if (result.labels !== undefined) (event as { labels?: readonly string[] }).labels = result.labels;
     if (result.blocked) (event as { blocked?: boolean }).blocked = true;
     this.record(event);

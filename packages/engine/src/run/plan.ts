@@ -26,7 +26,9 @@ export interface FlowPlan {
   /** Plans by node index. */
   readonly byIndex: readonly NodePlan[];
   /** Incoming edge counts by node index: each run starts from a copy. */
-  readonly indegrees: Int32Array;
+  readonly indegrees: readonly number[];
+  /** A zero per node: each run's count of taken incoming edges starts from a copy. */
+  readonly zeros: readonly number[];
   readonly sinks: readonly CompiledNode[];
   /** Some error handler blocks the deployment (so a finished run looks for such failures). */
   readonly blockingHandlers: boolean;
@@ -44,7 +46,7 @@ export function planOf(flow: CompiledFlow): FlowPlan {
   if (plan !== undefined) return plan;
   const nodes = new Map<string, NodePlan>();
   const byIndex: NodePlan[] = [];
-  const indegrees = new Int32Array(flow.nodes.size);
+  const indegrees: number[] = new Array<number>(flow.nodes.size).fill(0);
   for (const node of flow.nodes.values()) {
     const def = node.definition;
     const nodePlan: NodePlan = Object.freeze({
@@ -66,6 +68,7 @@ export function planOf(flow: CompiledFlow): FlowPlan {
     nodes,
     byIndex,
     indegrees,
+    zeros: new Array<number>(flow.nodes.size).fill(0),
     sinks: [...flow.nodes.values()].filter((n) => n.outgoing.length === 0),
     blockingHandlers: (flow.definition.error_handlers ?? []).some((h) => h.action === 'block_deployment'),
     startNodes: flow.startNodes.map((id) => flow.nodes.get(id)!),

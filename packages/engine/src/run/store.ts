@@ -91,7 +91,8 @@ export class MemoryStore implements RunStore {
 
   createRun(record: RunRecord, events: readonly RunEvent[] = []): void {
     if (this.runs.has(record.runId)) throw new GantryError('STORE_CONFLICT', `run ${record.runId} exists already; a run id is used once`);
-    this.runs.set(record.runId, { record: { ...record }, events: [...events] });
+    // finishedAt has its place from the start: setting it later would grow the object.
+    this.runs.set(record.runId, { record: { ...record, finishedAt: record.finishedAt }, events: [...events] });
   }
 
   append(events: readonly RunEvent[]): void {
