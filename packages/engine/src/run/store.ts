@@ -91,8 +91,11 @@ export class MemoryStore implements RunStore {
 
   createRun(record: RunRecord, events: readonly RunEvent[] = []): void {
     if (this.runs.has(record.runId)) throw new GantryError('STORE_CONFLICT', `run ${record.runId} exists already; a run id is used once`);
-    // finishedAt has its place from the start: setting it later would grow the object.
-    this.runs.set(record.runId, { record: { ...record, finishedAt: record.finishedAt }, events: [...events] });
+    // Every field written out, finishedAt too: one shape for every record, and setting a field
+    // later never grows the object (a spread with a field added makes a slow object).
+    const { runId, flowName, flowHash, flowText, flowSource, parentRunId, startedAt, status, finishedAt } = record;
+    const copy: RunRecord = { runId, flowName, flowHash, flowText, flowSource, parentRunId, startedAt, status, finishedAt };
+    this.runs.set(runId, { record: copy, events: [...events] });
   }
 
   append(events: readonly RunEvent[]): void {
