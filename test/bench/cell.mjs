@@ -4,7 +4,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openBaseline } from './engines/baseline.mjs';
 import { probe, peakHeap } from './probe.mjs';
 import { IN_FLIGHT, SHAPES } from './workloads.mjs';
 
@@ -30,9 +29,9 @@ process.on('unhandledRejection', (error) => {
 async function open(engine) {
   switch (engine) {
     case 'baseline':
-      return openBaseline();
+      return (await import('./engines/baseline.mjs')).openBaseline();
     case 'gantry-memory':
-      return (await import('./engines/gantry.mjs')).openGantry({ durable: false, entry: spec.entry });
+      return (await import('./engines/gantry.mjs')).openGantry({ durable: false, entry: spec.entry, keepFinished: spec.keepFinished });
     case 'gantry-sqlite':
       dir = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
       return (await import('./engines/gantry.mjs')).openGantry({ durable: true, dir, entry: spec.entry });
@@ -65,14 +64,8 @@ function repeatsFor(msPerCall, ms = 30) {
 const graph = SHAPES[spec.shape](spec.size);
 const runsPerCall = spec.mode === 'in-flight' ? IN_FLIGHT : 1;
 const engine = await open(spec.engine);
-const baseline = spec.engine === 'baseline' ? undefined : await openBaseline();
 const prepared = await engine.prepare(graph.flow);
 const call = spec.mode === 'in-flight' ? () => engine.runMany(prepared, IN_FLIGHT) : () => engine.run(prepared);
-let baseCall;
-if (baseline) {
-  const basePrepared = baseline.prepare(graph.flow);
-  baseCall = spec.mode === 'in-flight' ? () => baseline.runMany(basePrepared, IN_FLIGHT) : () => baseline.run(basePrepared);
-}
 
 const started = performance.now();
 // The first call, bounded: an engine that never finishes gets a verdict, not a hung benchmark.
@@ -89,25 +82,15 @@ const tasks = probe.calls - callsBefore;
 if (tasks !== graph.tasks * runsPerCall) report({ ok: false, reason: `ran ${tasks} tasks where ${graph.tasks * runsPerCall} were expected` });
 const commits = engine.commits() === undefined ? undefined : (engine.commits() - commitsBefore) / runsPerCall;
 
+// The engine alone in its process: no other work between its samples. Code that allocates
+// between samples (a baseline sampled alternately, say) leaves V8's young generation sized for
+// itself, and an engine that keeps more alive then runs up to 2.5 times slower (BENCHMARKS.md §3).
 const samples = [];
-const baseSamples = [];
 const notes = [];
-let kb = 1;
-if (baseCall) {
-  const warm = performance.now() + Math.min(warmupMs / 3, 500);
-  for (let i = 0; i < 20 || performance.now() < warm; i++) await baseCall();
-  kb = repeatsFor(await timed(baseCall, 3));
-}
-/** One sample of the baseline, right after one of the engine: both see the same machine. */
-const sampleBaseline = async () => {
-  if (baseCall === undefined) return;
-  baseSamples.push(await timed(baseCall, kb));
-};
 if (first > budgetMs / 2) {
   // Too long to warm up and sample: the first (cold) run is the figure.
   samples.push(first);
   notes.push('1 cold run');
-  for (let i = 0; i < minSamples; i++) await sampleBaseline();
 } else {
   // Warm-up: a few calls, and short ones for `warmupMs` (the JIT settles, a durable store's
   // log reaches the size it keeps).
@@ -117,22 +100,17 @@ if (first > budgetMs / 2) {
   const deadline = performance.now() + budgetMs;
   // No forced collection between samples: after a full collection V8 shrinks the young
   // generation, and the next sample pays for growing it again (2 to 3 times slower runs).
-  while (samples.length < maxSamples && (samples.length < minSamples || performance.now() < deadline)) {
-    samples.push(await timed(call, k));
-    await sampleBaseline();
-  }
+  while (samples.length < maxSamples && (samples.length < minSamples || performance.now() < deadline)) samples.push(await timed(call, k));
 }
 // BENCH_DEBUG=1 prints every sample (ms per call) on stderr, to see how noisy a cell was.
-if (process.env.BENCH_DEBUG) console.error(JSON.stringify({ samples, baseSamples }));
+if (process.env.BENCH_DEBUG) console.error(JSON.stringify({ samples }));
 const msPerCall = median(samples);
 let heap;
 if (performance.now() - started + msPerCall * 2 < warmupMs + budgetMs * 1.5) heap = await peakHeap(call);
-const base = baseSamples.length > 0 ? median(baseSamples) : undefined;
 report({
   ok: true,
   msPerRun: msPerCall / runsPerCall,
   samples: samples.length,
-  ratio: base === undefined ? 1 : msPerCall / base,
   peakHeap: heap,
   commitsPerRun: commits,
   notes,

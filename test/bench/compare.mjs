@@ -66,12 +66,15 @@ function combine(rounds) {
 
 /**
  * Runs the comparison; prints progress on stderr; returns the table and the raw results.
- * @param {{ quick?: boolean, engines?: string[], only?: string[], before?: string, rounds?: number }} options
+ * @param {{ quick?: boolean, engines?: string[], only?: string[], before?: string, rounds?: number, keepFinished?: number }} options
  *   before: another build of @gantry/engine (its dist/index.js): Gantry's rows are run on it too;
- *   rounds: run every cell that many times, one round after the other, and take the median
+ *   rounds: run every cell that many times, one round after the other, and take the median;
+ *   keepFinished: the finished runs Gantry's in-memory store keeps (default none)
  */
-export async function compare({ quick = false, engines = ENGINES, only, before, rounds = 1 } = {}) {
+export async function compare({ quick = false, engines = ENGINES, only, before, rounds = 1, keepFinished } = {}) {
   if (before !== undefined) engines = engines.flatMap((e) => (e.startsWith('gantry-') ? [`${e}:before`, e] : [e]));
+  // Every ratio is to the baseline's cell of the same workload in the same round.
+  if (!engines.includes('baseline')) engines = ['baseline', ...engines];
   const s = settings(quick);
   const cells = [];
   for (const workload of workloads(quick)) {
@@ -83,8 +86,10 @@ export async function compare({ quick = false, engines = ENGINES, only, before, 
     for (const cell of cells) {
       const { workload, engine } = cell;
       const [id, variant] = engine.split(':');
-      const spec = { ...workload, ...s, engine: id, ...(variant === 'before' ? { entry: before } : {}) };
+      const spec = { ...workload, ...s, engine: id, keepFinished, ...(variant === 'before' ? { entry: before } : {}) };
       const result = await runCell(spec, s.runLimitMs + s.warmupMs + s.budgetMs * 2 + 20_000);
+      const base = engine === 'baseline' ? result : cells.find((c) => c.workload === workload && c.engine === 'baseline')?.rounds[round - 1];
+      if (result.ok) result.ratio = base?.ok ? result.msPerRun / base.msPerRun : undefined;
       cell.rounds.push(result);
       const tag = rounds > 1 ? ` (round ${round}/${rounds})` : '';
       process.stderr.write(`  ${label(workload)} · ${nameOf(engine)}${tag}: ${result.ok ? `${perNode((result.msPerRun * 1000) / workload.size)} µs/node` : result.reason}\n`);
@@ -117,7 +122,7 @@ export function render(results) {
       name,
       nameOf(engine),
       perNode((result.msPerRun * 1000) / workload.size),
-      ratio(result.ratio),
+      result.ratio === undefined ? '—' : ratio(result.ratio),
       Math.round(1000 / result.msPerRun).toLocaleString('en'),
       mib(result.peakHeap),
       notes.join('; '),

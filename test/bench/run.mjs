@@ -6,6 +6,7 @@
 //   --before=path/to/engine/dist/index.js  also run Gantry's rows on that build of @gantry/engine
 //   --rounds=3                            run every cell 3 times, round after round: medians of the rounds
 //   --render=file                         print the table of results saved with --json, and stop
+//   --keep-finished=16                    Gantry in memory keeps its last 16 finished runs (default: none, as the peers)
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { compare, gitRevision, render } from './compare.mjs';
@@ -49,12 +50,13 @@ console.log(`machine: ${machine()}`);
 console.log(`versions: ${versions()}\n`);
 
 const rounds = Number(option('rounds') ?? 1);
-const comparison = await compare({ quick, engines, only, before: option('before'), rounds });
+const keepFinished = option('keep-finished') === undefined ? undefined : Number(option('keep-finished'));
+const comparison = await compare({ quick, engines, only, before: option('before'), rounds, keepFinished });
 const s = comparison.settings;
 console.log(
   `Orchestration: the same graphs of no-op nodes on every engine, each cell in a process of its own: medians of ${s.minSamples} to ${s.maxSamples} samples after a warm-up` +
     `${rounds > 1 ? `, then the median of ${rounds} rounds` : ''}\n` +
-    `(each sample at least 30 ms of runs); × baseline is against the hand-written baseline sampled alternately in the same process; a run is limited to ${s.runLimitMs / 1000} s.`,
+    `(each sample at least 30 ms of runs); × baseline is against the hand-written baseline's cell of the same workload${rounds > 1 ? ' in the same round (the median of the rounds\' ratios)' : ''}; a run is limited to ${s.runLimitMs / 1000} s.`,
 );
 console.log(comparison.table);
 if (option('json')) writeFileSync(option('json'), JSON.stringify({ machine: machine(), versions: versions(), quick, rounds, settings: s, results: comparison.results }, null, 2));

@@ -1,5 +1,6 @@
-// Gantry as the comparison runs it: in memory (MemoryStore keeping the last 16 finished runs) or
-// durable on a SQLite file, with the no-op executor and the built-in conditional for the gates.
+// Gantry as the comparison runs it: in memory (a MemoryStore that forgets a run once it has
+// finished, as the peers keep nothing of a finished run) or durable on a SQLite file, with the
+// no-op executor and the built-in conditional for the gates.
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { conditionalExecutor } from '@gantry/executors';
@@ -36,9 +37,10 @@ function counting(store) {
 
 /**
  * @param {{ durable?: boolean, dir?: string, entry?: string, keepFinished?: number }} options
- *   durable: on SQLite in `dir`; keepFinished: finished runs the in-memory store keeps
+ *   durable: on SQLite in `dir`; keepFinished: finished runs the in-memory store keeps (their
+ *   journals then outlive the run: see BENCHMARKS.md §3 for what that costs)
  */
-export async function openGantry({ durable = false, dir, entry, keepFinished = 16 } = {}) {
+export async function openGantry({ durable = false, dir, entry, keepFinished = 0 } = {}) {
   const { compileFlow, createEngine, MemoryStore } = await engineModule(entry);
   const sqlite = durable ? counting(openSqliteStore(join(dir, 'gantry.db'))) : undefined;
   const store = sqlite?.wrapped ?? new MemoryStore({ keepFinished });
