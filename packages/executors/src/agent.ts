@@ -1,5 +1,5 @@
 import { defineExecutor, type JsonObject } from '@gantry/engine';
-import { pickInputs } from './inputs.js';
+import { merged, pickInputs } from './inputs.js';
 
 interface AgentData extends JsonObject {
   agent: string;
@@ -11,6 +11,6 @@ export const agentExecutor = defineExecutor<AgentData>({
   type: 'agent',
   async run(ctx, data) {
     const reply = await ctx.callAgent(data.agent, data.task, pickInputs(ctx.input, data.inputs));
-    return { output: { ...(reply.result ?? {}), ...(reply.metrics ?? {}) } };
+    return { output: merged(reply.result, reply.metrics) };
   },
 });

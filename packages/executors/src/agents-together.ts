@@ -1,5 +1,5 @@
 import { GantryError, type ExecutorContext, type JsonObject } from '@gantry/engine';
-import { pickInputs } from './inputs.js';
+import { merged, pickInputs } from './inputs.js';
 
 export interface AgentCall {
   readonly agent: string;
@@ -21,7 +21,7 @@ export async function callAgents(ctx: ExecutorContext, calls: readonly AgentCall
   const outcomes = await Promise.allSettled(
     calls.map(async (call) => {
       const reply = await ctx.callAgent(call.agent, call.task, pickInputs(ctx.input, call.inputs), { signal: siblings.signal, key: `${call.agent}.${call.task}` });
-      return { ...(reply.result ?? {}), ...(reply.metrics ?? {}) } as JsonObject;
+      return merged(reply.result, reply.metrics);
     }).map((p) =>
       p.catch((error: unknown) => {
         if (onFailure === 'fail_fast') siblings.abort(error);

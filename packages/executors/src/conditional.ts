@@ -1,6 +1,7 @@
 import { defineExecutor, isExpression, type ExecutorContext, type JsonObject, type JsonValue } from '@gantry/engine';
 import { compare, readPath, readSteps } from './compare.js';
 import { callAgents } from './agents-together.js';
+import { merged } from './inputs.js';
 
 interface Condition extends JsonObject {}
 
@@ -98,7 +99,7 @@ function gateResult(ctx: ExecutorContext, checks: JsonObject[], data: JsonObject
   const outcome = passed ? 'pass' : 'fail';
   const action = passed ? data.pass_action : data.fail_action;
   // The output passes the input on, so data flows through a conditional.
-  const output: JsonObject = { ...ctx.input, outcome, passed, checks };
+  const output = merged(ctx.input, { outcome, passed, checks });
   if (typeof action === 'string') output.action = action;
   return { output, labels: passed ? PASS : FAIL, outcome, blocked: !passed && data.fail_action === 'block_deployment' } as const;
 }
@@ -112,7 +113,7 @@ async function route(ctx: ExecutorContext, conditions: Condition[]) {
     if (!labels.includes(label)) labels.push(label);
     if (Array.isArray(condition.agents) && condition.agents.length > 0) calls.push({ label, agents: condition.agents.map(String) });
   }
-  const output: JsonObject = { ...ctx.input, routes: labels };
+  const output = merged(ctx.input, { routes: labels });
   const results = await Promise.all(calls.map(({ label, agents }) => callAgents(ctx, agents.map((agent) => ({ agent, task: label })), 'fail_fast')));
   calls.forEach(({ label }, i) => {
     output[label] = results[i]!;

@@ -1,5 +1,5 @@
 import { defineExecutor, type JsonObject } from '@gantry/engine';
-import { otherKeys } from './inputs.js';
+import { merged, otherKeys } from './inputs.js';
 
 interface ExternalApiData extends JsonObject {
   service: string;
@@ -13,7 +13,7 @@ interface ExternalApiData extends JsonObject {
 export const externalApiExecutor = defineExecutor<ExternalApiData>({
   type: 'external_api',
   async run(ctx, data) {
-    const params = { ...ctx.input, ...otherKeys(data, ['service', 'action', 'authentication']) };
+    const params = merged(ctx.input, otherKeys(data, ['service', 'action', 'authentication']));
     const authentication = typeof data.authentication === 'string' ? data.authentication : undefined;
     return { output: await ctx.callConnector(data.service, data.action, params, authentication) };
   },

@@ -1,4 +1,5 @@
 import { defineExecutor, type JsonObject } from '@gantry/engine';
+import { merged } from './inputs.js';
 
 interface ApprovalData extends JsonObject {
   approvers: string[];
@@ -17,6 +18,6 @@ export const humanApprovalExecutor = defineExecutor<ApprovalData>({
       allowSelfApproval: data.allow_self_approval === true,
       ...(typeof data.message === 'string' ? { message: data.message } : {}),
     });
-    return { output: { ...ctx.input, approved: outcome.approved, timed_out: outcome.timedOut, decisions: [...outcome.decisions] } };
+    return { output: merged(ctx.input, { approved: outcome.approved, timed_out: outcome.timedOut, decisions: [...outcome.decisions] }) };
   },
 });

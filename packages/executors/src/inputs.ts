@@ -20,3 +20,15 @@ export function otherKeys(data: JsonObject, own: readonly string[]): JsonObject 
   for (const [key, value] of Object.entries(data)) if (!own.includes(key) && !key.startsWith('x-')) rest[key] = value;
   return rest;
 }
+
+/**
+ * A new object with the keys of each part in turn (later parts win), as `{ ...a, ...b }` would
+ * make. Object.assign rather than spreads: V8 11 (Node 20) builds a spread of a plain object
+ * followed by more keys the slow way, 10 to 40 times slower, and an executor's output is made
+ * on every run of its node.
+ */
+export function merged(...parts: readonly (JsonObject | undefined)[]): JsonObject {
+  const out: JsonObject = {};
+  for (let i = 0; i < parts.length; i++) Object.assign(out, parts[i]);
+  return out;
+}

@@ -1,4 +1,5 @@
 import { defineExecutor, GantryError, type JsonObject } from '@gantry/engine';
+import { merged } from './inputs.js';
 
 /** A durable timer: the output is the input, passed on, with the time it waited until. */
 export const waitExecutor = defineExecutor<JsonObject>({
@@ -15,6 +16,6 @@ export const waitExecutor = defineExecutor<JsonObject>({
       if (Number.isNaN(at)) throw new GantryError('EXPRESSION_FAILED', `wait "${ctx.nodeId}": until must be an ISO 8601 date-time, got ${JSON.stringify(data.until)}`);
     }
     await ctx.sleepUntil(at);
-    return { output: { ...ctx.input, waited_until: new Date(at).toISOString() } };
+    return { output: merged(ctx.input, { waited_until: new Date(at).toISOString() }) };
   },
 });

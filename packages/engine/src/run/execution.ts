@@ -118,7 +118,7 @@ export class RunExecution {
       nodes: this.state.outputs,
       run: { id: this.runId, flow: this.flow.name, started_at: new Date(started.at).toISOString() },
     });
-    return item === undefined ? base : { ...base, item: item.value, index: item.index };
+    return item === undefined ? base : Object.assign({}, base, { item: item.value, index: item.index });
   }
 
   /** Called when the run's status changes (running ⇄ waiting, final): the store's listing and a parent's waiting follow it. */
