@@ -114,6 +114,7 @@ export class Attempts {
         this.abort(current, new GantryError('TIMEOUT', `node "${node.id}" ran past its timeout of ${def.timeout} s`, { retryable: true }));
       });
     }
+    x.outsideCode();
     return this.execute(node, current, current.item, x.planOf(node).dynamicData);
   }
 

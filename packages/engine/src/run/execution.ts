@@ -19,6 +19,9 @@ import { runCompensations } from './compensation.js';
 /** What a new run starts with: its run.started event but for what the execution adds. */
 export type RunStart = Omit<RunStartedEvent, 'type' | 'runId' | 'at'>;
 
+/** No edges taken (a skipped node). */
+const NONE: readonly number[] = [];
+
 export type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 export interface RunResult {
@@ -142,8 +145,21 @@ export class RunExecution {
     }
   }
 
+  /**
+   * While the engine decides what a node's end makes ready (one synchronous cascade of skips and
+   * starts), the moment the node ended: the events of a cascade share one reading of the clock,
+   * which costs a system call on some machines. Cleared before an executor or a notifier runs,
+   * so that a reading is never older than the engine's own bookkeeping.
+   */
+  private instant: number | undefined;
+
   now(): number {
-    return this.core.options.clock.now();
+    return this.instant ?? this.core.options.clock.now();
+  }
+
+  /** Code outside the engine is about to run (an executor, a notifier): read the clock afresh after it. */
+  outsideCode(): void {
+    this.instant = undefined;
   }
 
   /** The flow as a run.started event names it (one object for every run of the flow). */
@@ -258,7 +274,7 @@ export class RunExecution {
     else {
       this.active++;
       this.record({ type: 'node.skipped', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 0, reason: 'join' });
-      this.terminal(node);
+      this.terminal(node, NONE);
     }
   }
 
@@ -282,7 +298,7 @@ export class RunExecution {
         if (this.ending) return;
         if (!when) {
           this.record({ type: 'node.skipped', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 0, reason: 'when' });
-          return this.terminal(node);
+          return this.terminal(node, NONE);
         }
       }
       this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
@@ -334,11 +350,18 @@ export class RunExecution {
       return this.failed(node, toErrorInfo(errorWithDetails('GATE_FAILED', `gate "${node.id}" failed: ${describeChecks(result.output)}`, output as JsonValue)));
     }
     const taken = plan.alwaysTaken ?? takenOnSuccess(node, result.labels, expressions);
-    const event: NodeSucceededEvent = { type: 'node.succeeded', runId: this.runId, at: this.now(), nodeId: node.id, attempt, output, taken };
+    const at = this.now();
+    const event: NodeSucceededEvent = { type: 'node.succeeded', runId: this.runId, at, nodeId: node.id, attempt, output, taken };
     if (result.labels !== undefined) (event as { labels?: readonly string[] }).labels = result.labels;
     if (result.blocked) (event as { blocked?: boolean }).blocked = true;
     this.record(event);
-    this.terminal(node);
+    const outer = this.instant;
+    this.instant = at;
+    try {
+      this.terminal(node, taken);
+    } finally {
+      this.instant = outer;
+    }
   }
 
   /** Evaluates the expression conditions on a node's outgoing edges against its output. */
@@ -361,7 +384,7 @@ export class RunExecution {
     if (!resumed) {
       const attempt = this.state.nodes.get(node.id)?.attempt ?? 1;
       this.record({ type: 'node.failed', runId: this.runId, at: this.now(), nodeId: node.id, attempt, error, taken });
-      if (taken.length > 0) return this.terminal(node);
+      if (taken.length > 0) return this.terminal(node, taken);
     }
     const handler = node.handler;
     const notified =
@@ -378,7 +401,7 @@ export class RunExecution {
           this.settle();
         });
       }
-      return this.terminal(node);
+      return this.terminal(node, taken);
     }
     this.stopEverything(new GantryError('CANCELLED', `the run is stopping: node "${node.id}" failed`));
     const failure = { ...error, nodeId: node.id };
@@ -390,6 +413,7 @@ export class RunExecution {
   }
 
   async notify(severity: 'normal' | 'high', message: string, nodeId?: string): Promise<void> {
+    this.outsideCode();
     try {
       await this.core.notify({ runId: this.runId, flow: this.flow.name, severity, message, nodeId });
       this.record({ type: 'notification.sent', runId: this.runId, at: this.now(), severity, message, ...(nodeId ? { nodeId } : {}) });
@@ -398,11 +422,10 @@ export class RunExecution {
     }
   }
 
-  /** A node is terminal: each successor whose predecessors are now all terminal is decided. */
-  private terminal(node: CompiledNode): void {
+  /** A node is terminal, having taken `taken`: each successor whose predecessors are now all terminal is decided. */
+  private terminal(node: CompiledNode, taken: readonly number[]): void {
     const plan = this.plan.byIndex[node.index]!;
-    const taken = this.state.nodes.get(node.id)?.taken;
-    if (taken !== undefined) for (let i = 0; i < taken.length; i++) this.takenIn[this.plan.edgeTarget[taken[i]!]!]!++;
+    for (let i = 0; i < taken.length; i++) this.takenIn[this.plan.edgeTarget[taken[i]!]!]!++;
     const targets = plan.targets;
     for (let i = 0; i < targets.length; i++) if (--this.remaining[targets[i]!.index]! === 0) this.ready[this.readyCount++] = targets[i]!;
     this.active--;
