@@ -175,7 +175,12 @@ export class RunExecution {
     applyEvent(this.state, event);
     this.core.created(record, event);
     for (const node of this.plan.startNodes) this.ready[this.readyCount++] = node;
-    this.drain();
+    this.instant = record.startedAt;
+    try {
+      this.drain();
+    } finally {
+      this.instant = undefined;
+    }
   }
 
   /**

@@ -60,13 +60,16 @@ export interface RunState {
   events: number;
 }
 
+const NO_BITS = new Uint8Array(0);
+
 /**
  * A set of edge indexes as a growable bitmap: `has` and `add` are an array access. A run adds
  * every edge it takes (a layered graph of 10,000 nodes takes 100,000), so a hashed Set showed.
  * Iterates in index order.
  */
 export class EdgeSet implements Iterable<number> {
-  private bits = new Uint8Array(16);
+  /** Made on the first add: a typed array costs a buffer and two objects, which a 10-node run feels. */
+  private bits = NO_BITS;
   /** How many edges are in the set. */
   size = 0;
 
@@ -76,7 +79,7 @@ export class EdgeSet implements Iterable<number> {
 
   add(edge: number): this {
     if (edge >= this.bits.length) {
-      const grown = new Uint8Array(Math.max(edge + 1, this.bits.length * 2));
+      const grown = new Uint8Array(Math.max(edge + 1, this.bits.length * 2, 16));
       grown.set(this.bits);
       this.bits = grown;
     }
