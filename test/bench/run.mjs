@@ -3,7 +3,8 @@
 //   --engines=baseline,gantry-memory,…   only these engines (see workloads.mjs)
 //   --only=chain,diamonds                 only the workloads whose key starts so
 //   --json=file                           also write the raw results
-//   --before=path/to/engine/dist/index.js  also run Gantry's rows on that build of @gantry/engine
+//   --before=path/to/engine/dist/index.js  also run Gantry's rows on that build of @gantry/engine (and of
+//                                         @gantry/executors, when built beside it in packages/executors/dist)
 //   --rounds=3                            run every cell 3 times, round after round: medians of the rounds
 //   --render=file                         print the table of results saved with --json, and stop
 //   --keep-finished=16                    Gantry in memory keeps its last 16 finished runs (default: none, as the peers)

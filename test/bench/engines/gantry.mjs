@@ -1,9 +1,9 @@
 // Gantry as the comparison runs it: in memory (a MemoryStore that forgets a run once it has
 // finished, as the peers keep nothing of a finished run) or durable on a SQLite file, with the
 // no-op executor and the built-in conditional for the gates.
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { conditionalExecutor } from '@gantry/executors';
 import { openSqliteStore } from '@gantry/store-sqlite';
 import { noopExecutor } from '../graphs.mjs';
 
@@ -15,6 +15,12 @@ const NODE_TYPES = { nodeTypes: new Map([['noop', undefined]]) };
  */
 async function engineModule(entry) {
   return entry === undefined ? import('@gantry/engine') : import(pathToFileURL(resolve(entry)).href);
+}
+
+/** The executors built beside that engine (`…/packages/executors/dist`), if there are: the gate is one of them. */
+async function executorsModule(entry) {
+  const beside = entry === undefined ? undefined : resolve(dirname(entry), '../../executors/dist/index.js');
+  return beside !== undefined && existsSync(beside) ? import(pathToFileURL(beside).href) : import('@gantry/executors');
 }
 
 /** A store that counts its commits: one createRun or append is one transaction, one fsync of the WAL. */
@@ -42,6 +48,7 @@ function counting(store) {
  */
 export async function openGantry({ durable = false, dir, entry, keepFinished = 0 } = {}) {
   const { compileFlow, createEngine, MemoryStore } = await engineModule(entry);
+  const { conditionalExecutor } = await executorsModule(entry);
   const sqlite = durable ? counting(openSqliteStore(join(dir, 'gantry.db'))) : undefined;
   const store = sqlite?.wrapped ?? new MemoryStore({ keepFinished });
   const engine = createEngine({ executors: [noopExecutor, conditionalExecutor], store });
