@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from './events.js';
+import { EdgeSet } from './state.js';
+import { MemoryStore, type RunRecord } from './store.js';
+
+function record(runId: string): RunRecord {
+  return { runId, flowName: 'f', flowHash: 'h', flowText: '{}', startedAt: 1, status: 'running' };
+}
+
+const started = (runId: string): RunEvent => ({ type: 'run.started', runId, at: 1, flow: { name: 'f', hash: 'h' }, params: {}, trigger: {} });
+
+describe('MemoryStore', () => {
+  it('keeps the last keepFinished finished runs, forgets the oldest first, and always keeps unfinished ones', () => {
+    // Each step starts a run or finishes one of the unfinished runs; what is kept must be every
+    // unfinished run and the last `keep` finished ones, in the order they finished.
+    const steps = fc.array(fc.oneof(fc.constant('start' as const), fc.nat(50)), { maxLength: 120, size: 'max' });
+    fc.assert(
+      fc.property(fc.nat(6), steps, (keep, plan) => {
+        const store = new MemoryStore({ keepFinished: keep });
+        const unfinished: string[] = [];
+        const finished: string[] = [];
+        let next = 0;
+        for (const step of plan) {
+          if (step === 'start') {
+            const id = `r${next++}`;
+            store.createRun(record(id), [started(id)]);
+            unfinished.push(id);
+          } else if (unfinished.length > 0) {
+            const [id] = unfinished.splice(step % unfinished.length, 1);
+            store.setStatus(id!, 'succeeded', 2);
+            finished.push(id!);
+          }
+        }
+        const kept = store.listRuns().map((r) => r.runId).sort();
+        const expected = [...unfinished, ...finished.slice(Math.max(0, finished.length - keep))].sort();
+        expect(kept).toEqual(expected);
+      }),
+    );
+  });
+
+  it('forgets a run as it finishes with keepFinished 0, keeps every one with Infinity, refuses anything else', () => {
+    const none = new MemoryStore({ keepFinished: 0 });
+    none.createRun(record('a'), [started('a')]);
+    none.setStatus('a', 'failed', 2);
+    expect(none.getRun('a')).toBeUndefined();
+    expect(none.events('a')).toEqual([]);
+
+    const all = new MemoryStore({ keepFinished: Infinity });
+    for (let i = 0; i < 50; i++) {
+      all.createRun(record(`r${i}`));
+      all.setStatus(`r${i}`, 'succeeded', 2);
+    }
+    expect(all.listRuns()).toHaveLength(50);
+
+    for (const bad of [-1, 1.5, Number.NaN, '3']) {
+      expect(() => new MemoryStore({ keepFinished: bad as number })).toThrow(/expected keepFinished to be an integer ≥ 0 \(or Infinity\)/);
+    }
+  });
+
+  it('keeps its own copy of a record and of the events, not the arrays the engine reuses', () => {
+    const store = new MemoryStore();
+    const given = record('a');
+    const first = [started('a')];
+    store.createRun(given, first);
+    first.length = 0;
+    // The engine hands every event through one array, emptied and refilled.
+    const reused: RunEvent[] = [];
+    for (const nodeId of ['x', 'y']) {
+      reused[0] = { type: 'node.started', runId: 'a', at: 2, nodeId, attempt: 1, input: {} };
+      store.append(reused);
+    }
+    reused.length = 0;
+    store.setStatus('a', 'succeeded', 3);
+    expect(store.events('a').map((e) => (e.type === 'node.started' ? e.nodeId : e.type))).toEqual(['run.started', 'x', 'y']);
+    expect(store.getRun('a')).toMatchObject({ runId: 'a', status: 'succeeded', finishedAt: 3 });
+    expect(given.status).toBe('running');
+    expect(() => store.createRun(record('a'))).toThrow(/exists already/);
+  });
+});
+
+describe('EdgeSet', () => {
+  it('holds exactly the edges added, in index order, from empty and across growth', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(5000), { maxLength: 200, size: 'max' }), (edges) => {
+        const set = new EdgeSet();
+        for (const edge of edges) set.add(edge);
+        const unique = [...new Set(edges)].sort((a, b) => a - b);
+        expect([...set]).toEqual(unique);
+        expect(set.size).toBe(unique.length);
+        for (const edge of unique) expect(set.has(edge)).toBe(true);
+        expect(set.has(5001)).toBe(false);
+      }),
+    );
+  });
+});
