@@ -5,7 +5,7 @@ import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { Attempt } from './context.js';
 import type { EngineCore } from './core.js';
 import { errorWithDetails, toErrorInfo } from './error-info.js';
-import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunStartedEvent } from './events.js';
+import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunFinishedEvent, RunStartedEvent } from './events.js';
 import { evaluateExpression, resolveValue, type Bindings } from './expressions.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
 import { joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
@@ -571,7 +571,10 @@ export class RunExecution {
     if (this.state.finishedAt !== undefined || this.resolved) return;
     this.ending = true;
     const output = status === 'succeeded' || status === 'blocked' ? this.output() : undefined;
-    this.record({ type: 'run.finished', runId: this.runId, at: this.now(), status, ...(output ? { output } : {}), ...(error ? { error } : {}) });
+    const event: Writable<RunFinishedEvent> = { type: 'run.finished', runId: this.runId, at: this.now(), status };
+    if (output) event.output = output;
+    if (error) event.error = error;
+    this.record(event);
     // A journal that failed to take run.finished has already ended the run as failed.
     if (this.resolved) return;
     this.resolved = true;

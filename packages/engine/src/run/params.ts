@@ -18,6 +18,8 @@ const TYPE_CHECKS: Record<ParamSpec['type'], (v: JsonValue) => boolean> = {
  */
 export function resolveParams(flow: CompiledFlow, given: JsonObject = {}): JsonObject {
   const declared = flow.params;
+  // Most runs of most flows: nothing declared, nothing given.
+  if (isEmpty(declared) && isEmpty(given)) return {};
   const problems: string[] = [];
   const params: JsonObject = {};
   for (const name of Object.keys(given)) {
@@ -40,6 +42,11 @@ export function resolveParams(flow: CompiledFlow, given: JsonObject = {}): JsonO
   }
   if (problems.length > 0) throw new GantryError('PARAM_INVALID', `${flow.name}: ${problems.join('; ')}`);
   return params;
+}
+
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false;
+  return true;
 }
 
 /** The values of `given` that the flow declares as params (an agent task's inputs passed to its flow). */
