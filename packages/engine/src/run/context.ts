@@ -36,10 +36,6 @@ export type ItemOutcome = { ok: true; output: JsonValue } | { ok: false; error: 
  * small object (the logger and the idempotency key are made only if asked for).
  */
 export class AttemptContext implements ExecutorContext, CallSite, Attempt {
-  readonly runId: string;
-  readonly nodeId: string;
-  readonly attempt: number;
-  readonly index: number | undefined;
   /** Set when the work starts: a timeout counts from there, not from the wait for a free slot. */
   deadline: number | undefined = undefined;
   done = false;
@@ -62,11 +58,24 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
     readonly onItem: ((outcome: ItemOutcome) => void) | undefined,
     /** Distinguishes a compensation's key (and child runs) from the node's own. */
     private readonly keySuffix = '',
-  ) {
-    this.runId = execution.runId;
-    this.nodeId = node.id;
-    this.attempt = number;
-    this.index = item?.index;
+  ) {}
+
+  // Read from what the attempt holds rather than copied into it: an attempt is made for every
+  // node of every run, and each field costs every one of them.
+  get runId(): string {
+    return this.execution.runId;
+  }
+
+  get nodeId(): string {
+    return this.node.id;
+  }
+
+  get attempt(): number {
+    return this.number;
+  }
+
+  get index(): number | undefined {
+    return this.item?.index;
   }
 
   /** `runId:nodePath` (plus the compensation suffix): built when first asked for, as most executors never do. */
