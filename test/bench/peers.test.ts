@@ -1,5 +1,6 @@
 // The comparison compares the same work: on small versions of every benchmark graph, the
-// baseline, Gantry (in memory and on SQLite), Node-RED and bpmn-engine run exactly the same
+// baseline, Gantry (in memory and on SQLite), Node-RED, bpmn-engine and, when test/bench/n8n is
+// installed (it is optional: `npm install --prefix test/bench/n8n`), n8n run exactly the same
 // no-op tasks (a diamond's gate picks the same branch in each), and nothing more.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBaseline } from './engines/baseline.mjs';
 import { openBpmn, toBpmn } from './engines/bpmn.mjs';
 import { openGantry } from './engines/gantry.mjs';
+import { N8N_INSTALL, n8nInstalled, openN8n, toN8n } from './engines/n8n.mjs';
 import { openNodeRed, toNodeRed } from './engines/node-red.mjs';
 import { chain, diamonds, fanOutIn, layered } from './graphs.mjs';
 import { probe } from './probe.mjs';
@@ -23,10 +25,12 @@ interface Adapter {
 const graphs = [chain(6), fanOutIn(7), layered(12, 3), diamonds(13)];
 let dir: string;
 let adapters: Adapter[];
+const withN8n = n8nInstalled();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gantry-peers-'));
   adapters = [await openBaseline(), await openGantry(), await openGantry({ durable: true, dir }), await openNodeRed(), await openBpmn()] as Adapter[];
+  if (withN8n) adapters.push((await openN8n()) as Adapter);
 }, 30_000);
 
 afterAll(async () => {
@@ -71,5 +75,14 @@ describe('every engine of the comparison does the same work', () => {
     const xml = toBpmn(diamonds(9).flow);
     expect(xml.match(/<exclusiveGateway id="g\d+"/g)).toHaveLength(2);
     expect(xml.match(/<serviceTask /g)).toHaveLength(7);
+    const lattice = toN8n(layered(12, 3).flow);
+    expect(lattice.nodes.filter((n: { type: string }) => n.type === 'bench.join3')).toHaveLength(9);
+    expect(lattice.start).toBe('__start');
+    const gates = toN8n(diamonds(9).flow).nodes.filter((n: { type: string }) => n.type === 'bench.gate');
+    expect(gates).toHaveLength(2);
+  });
+
+  it.skipIf(!withN8n)(withN8n ? 'n8n is among the engines compared' : `n8n skipped: not installed (run \`${N8N_INSTALL}\` to include it)`, () => {
+    expect(adapters.map((a) => a.name)).toContain('n8n');
   });
 });
