@@ -29,9 +29,8 @@
 // - a graph with several start nodes (the layered graphs) gets one pass-through `bench.start`
 //   node before them (as n8n's old Start node: it outputs its input item), since an n8n
 //   execution starts from one node. It is not a task.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adjacency } from '../graphs.mjs';
@@ -152,22 +151,16 @@ export function toN8n(flow) {
   return { nodes, connections, start };
 }
 
-let userFolder;
-const removeUserFolder = () => {
-  if (userFolder !== undefined) rmSync(userFolder, { recursive: true, force: true });
-  userFolder = undefined;
-};
-
 export async function openN8n() {
   if (!n8nInstalled()) throw new Error(`n8n is not installed: run \`${N8N_INSTALL}\``);
   // n8n-core keeps its instance settings (an encryption key) in a file under N8N_USER_FOLDER
-  // (else ~/.n8n), written on the first execution: a temporary folder, a fixed key, no warnings.
-  if (userFolder === undefined && process.env.N8N_USER_FOLDER === undefined) {
-    userFolder = mkdtempSync(join(tmpdir(), 'gantry-bench-n8n-'));
-    process.env.N8N_USER_FOLDER = userFolder;
-    process.once('exit', removeUserFolder);
+  // (else ~/.n8n), written on the first execution: a folder of the benchmark's own, in its
+  // node_modules (a cell killed for blocking its event loop leaves nothing behind), with the key
+  // that file holds.
+  if (process.env.N8N_USER_FOLDER === undefined) {
+    process.env.N8N_USER_FOLDER = join(N8N_DIR, 'node_modules', '.cache', 'gantry-bench-n8n');
+    process.env.N8N_ENCRYPTION_KEY = 'gantry-bench';
   }
-  process.env.N8N_ENCRYPTION_KEY ??= 'gantry-bench';
   process.env.N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS ??= 'false';
   const { WorkflowExecute, ExecutionLifecycleHooks } = n8nRequire('n8n-core');
   const { Workflow } = n8nRequire('n8n-workflow');
@@ -211,7 +204,6 @@ export async function openN8n() {
       const { Container } = n8nRequire('@n8n/di');
       const { SSHClientsManager } = n8nRequire('n8n-core/dist/execution-engine/ssh-clients-manager');
       if (Container.has(SSHClientsManager)) Container.get(SSHClientsManager).onShutdown();
-      removeUserFolder();
     },
   };
 }
