@@ -39,6 +39,11 @@ async function open(engine) {
       return (await import('./engines/node-red.mjs')).openNodeRed();
     case 'bpmn':
       return (await import('./engines/bpmn.mjs')).openBpmn();
+    case 'n8n': {
+      const n8n = await import('./engines/n8n.mjs');
+      if (!n8n.n8nInstalled()) report({ ok: false, reason: `not installed: run \`${n8n.N8N_INSTALL}\`` });
+      return n8n.openN8n();
+    }
     default:
       throw new Error(`unknown engine ${engine}`);
   }

@@ -1,6 +1,7 @@
 // Runs every benchmark and prints its tables: `pnpm bench` (about 10 minutes), `pnpm bench --quick`
 // (the comparison at 100 and 1,000 nodes only, under 2 minutes).
-//   --engines=baseline,gantry-memory,…   only these engines (see workloads.mjs)
+//   --engines=baseline,gantry-memory,…   only these engines (see workloads.mjs; n8n is optional, left
+//                                         out when not installed: npm install --prefix test/bench/n8n)
 //   --only=chain,diamonds                 only the workloads whose key starts so
 //   --json=file                           also write the raw results
 //   --before=path/to/engine/dist/index.js  also run Gantry's rows on that build of @gantry/engine (and of
@@ -14,12 +15,16 @@ import { compare, gitRevision, render } from './compare.mjs';
 import { machine } from './harness.mjs';
 import { bpmnVersions } from './engines/bpmn.mjs';
 import { nodeRedVersion } from './engines/node-red.mjs';
+import { N8N_INSTALL, n8nInstalled, n8nVersions } from './engines/n8n.mjs';
 import { ENGINES } from './workloads.mjs';
 
 const args = process.argv.slice(2);
 const option = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = args.includes('--quick');
-const engines = option('engines')?.split(',') ?? ENGINES;
+// n8n is optional (test/bench/n8n, outside the workspace): absent, it is left out of the default
+// list; named in --engines, its cells say it is not installed.
+const withN8n = n8nInstalled();
+const engines = option('engines')?.split(',') ?? ENGINES.filter((e) => e !== 'n8n' || withN8n);
 const only = option('only')?.split(',');
 
 function versions() {
@@ -30,12 +35,17 @@ function versions() {
   const sqlite = db.prepare('select sqlite_version() as v').get().v;
   db.close();
   const bpmn = bpmnVersions();
-  return [
+  const list = [
     `Gantry ${gantry} (git ${gitRevision()})`,
     `better-sqlite3 ${require('better-sqlite3/package.json').version} (SQLite ${sqlite})`,
     `node-red ${nodeRedVersion()}`,
     `bpmn-engine ${bpmn['bpmn-engine']} (bpmn-elements ${bpmn['bpmn-elements']})`,
-  ].join(', ');
+  ];
+  if (withN8n) {
+    const n8n = n8nVersions();
+    list.push(`n8n-core ${n8n['n8n-core']} (n8n-workflow ${n8n['n8n-workflow']}, isolated-vm ${n8n['isolated-vm']})`);
+  }
+  return list.join(', ');
 }
 
 if (option('render')) {
@@ -49,6 +59,7 @@ const started = Date.now();
 console.log(`Gantry benchmarks${quick ? ' (quick)' : ''}`);
 console.log(`machine: ${machine()}`);
 console.log(`versions: ${versions()}\n`);
+if (!withN8n && option('engines') === undefined) console.log(`n8n: not installed, left out (\`${N8N_INSTALL}\` to include it)\n`);
 
 const rounds = Number(option('rounds') ?? 1);
 const keepFinished = option('keep-finished') === undefined ? undefined : Number(option('keep-finished'));

@@ -3,9 +3,9 @@ import { chain, diamonds, fanOutIn, layered } from './graphs.mjs';
 
 export const SHAPES = { chain, fanOutIn, layered, diamonds };
 
-/** The engines, in the table's order. */
-export const ENGINES = ['baseline', 'gantry-memory', 'gantry-sqlite', 'node-red', 'bpmn'];
-export const ENGINE_NAMES = { baseline: 'baseline', 'gantry-memory': 'Gantry memory', 'gantry-sqlite': 'Gantry SQLite', 'node-red': 'Node-RED', bpmn: 'bpmn-engine' };
+/** The engines, in the table's order (n8n is optional: run.mjs leaves it out when test/bench/n8n is not installed). */
+export const ENGINES = ['baseline', 'gantry-memory', 'gantry-sqlite', 'node-red', 'bpmn', 'n8n'];
+export const ENGINE_NAMES = { baseline: 'baseline', 'gantry-memory': 'Gantry memory', 'gantry-sqlite': 'Gantry SQLite', 'node-red': 'Node-RED', bpmn: 'bpmn-engine', n8n: 'n8n' };
 
 /** Runs carried at once in the throughput workload. */
 export const IN_FLIGHT = 100;
