@@ -32,6 +32,8 @@ export interface EngineCore {
   created(record: RunRecord, event: RunStartedEvent): void;
   /** Appends to the run's journal and tells the listeners. */
   record(event: RunEvent): void;
+  /** Whether anyone listens to events (listeners run inside record). */
+  readonly listened: boolean;
   callAgent(agent: string, task: string, inputs: JsonObject, site: CallSite): Promise<AgentReply>;
   callFunction(name: string, input: JsonObject, params: JsonObject, site: CallSite): Promise<JsonObject>;
   callConnector(service: string, action: string, params: JsonObject, authentication: string | undefined, site: CallSite): Promise<JsonObject>;

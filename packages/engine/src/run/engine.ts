@@ -17,7 +17,8 @@ import { missingRegistrations } from './preflight.js';
 import { checkDecision } from './decisions.js';
 import { isTerminal, replay, type RunState } from './state.js';
 import { callAgent, callAgentFlow, callConnector, callFunction, type AgentEntry } from './calls.js';
-import type { RunRecord } from './store.js';
+import { MemoryStore, type RunRecord } from './store.js';
+import { SlotMap } from './slot-map.js';
 
 type Listener<T extends RunEventType | 'event'> = (event: T extends RunEventType ? RunEventOf<T> : RunEvent) => void;
 
@@ -60,7 +61,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const functions = new Map<string, FlowFunction>();
   const agents = new Map<string, AgentEntry>();
   const connectors = new Map<string, Connector>();
-  const live = new Map<string, RunExecution>();
+  const live = new SlotMap<RunExecution>();
   const emitter = new EventEmitter();
   /** Whether anyone listens: with no listener, recording an event skips the emitter altogether. */
   let listened = false;
@@ -68,8 +69,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const flowsByPath = new Map<string, Promise<CompiledFlow>>();
   let pending: RunEvent[] = [];
   let flushQueued = false;
+  /** A store that does not last has no commit to share: each event goes in as it is recorded. */
   const immediate = resolved.store.durable === false;
-  const single: (RunEvent | undefined)[] = [undefined];
+  /** The built-in memory store copies what it is given: it gets one array, reused. */
+  const single: (RunEvent | undefined)[] | undefined = resolved.store instanceof MemoryStore ? [undefined] : undefined;
 
   // A flow checked against the registries is not checked again until something is registered.
   let registryVersion = 0;
@@ -279,6 +282,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const core: EngineCore = {
     options: resolved,
     executor: (type) => executors.get(type),
+    get listened() {
+      return listened;
+    },
     created(record, event) {
       try {
         // The tick's earlier events go first: the journal keeps their order.
@@ -292,16 +298,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     record(event) {
       if (immediate) {
-        // A store that does not last has no commit to share: the event goes in now, through
-        // one reused array, with no batch to keep and no flush to queue.
-        single[0] = event;
+        // No batch to keep, no flush to queue.
         try {
-          resolved.store.append(single as RunEvent[]);
+          if (single === undefined) resolved.store.append([event]);
+          else {
+            single[0] = event;
+            resolved.store.append(single as RunEvent[]);
+          }
         } catch (error) {
           live.get(event.runId)?.journalFailed(error);
           throw error;
         } finally {
-          single[0] = undefined;
+          if (single !== undefined) single[0] = undefined;
         }
       } else {
         // Events of one tick go to the store together: parallel branches share a write.

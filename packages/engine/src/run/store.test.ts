@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from './events.js';
+import { SlotMap } from './slot-map.js';
 import { EdgeSet } from './state.js';
 import { MemoryStore, type RunRecord } from './store.js';
 
@@ -90,6 +91,32 @@ describe('EdgeSet', () => {
         expect(set.size).toBe(unique.length);
         for (const edge of unique) expect(set.has(edge)).toBe(true);
         expect(set.has(5001)).toBe(false);
+      }),
+    );
+  });
+});
+
+describe('SlotMap', () => {
+  it('answers as a Map would, in insertion order, while reusing the slots of deleted keys', () => {
+    const op = fc.tuple(fc.constantFrom('set', 'delete'), fc.nat(12), fc.nat());
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200, size: 'max' }), (ops) => {
+        const model = new Map<string, number>();
+        const slots = new SlotMap<number>();
+        for (const [kind, k, value] of ops) {
+          const key = `r${k}`;
+          if (kind === 'set') {
+            expect(slots.set(key, value)).toBe(slots);
+            model.set(key, value);
+          } else expect(slots.delete(key)).toBe(model.delete(key));
+        }
+        expect([...slots]).toEqual([...model]);
+        expect([...slots.values()]).toEqual([...model.values()]);
+        expect(slots.size).toBe(model.size);
+        for (let k = 0; k <= 12; k++) {
+          expect(slots.has(`r${k}`)).toBe(model.has(`r${k}`));
+          expect(slots.get(`r${k}`)).toBe(model.get(`r${k}`));
+        }
       }),
     );
   });

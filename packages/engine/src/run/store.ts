@@ -1,5 +1,6 @@
 import { GantryError } from '../errors.js';
 import type { FinalRunStatus, RunEvent, RunStatus } from './events.js';
+import { SlotMap } from './slot-map.js';
 
 /** What a store keeps about a run besides its journal: enough to list runs and resume them. */
 export interface RunRecord {
@@ -42,10 +43,7 @@ export interface RunStore {
    * without its start. Refuses a run id that exists.
    */
   createRun(record: RunRecord, events?: readonly RunEvent[]): void;
-  /**
-   * Appends events (of one or several runs) to their runs' journals, in order. The array is the
-   * engine's and is reused once the call returns: keep the events, not the array.
-   */
+  /** Appends events (of one or several runs) to their runs' journals, in order. */
   append(events: readonly RunEvent[]): void;
   /** Marks a run's status (for listing); the journal stays the source of truth. */
   setStatus(runId: string, status: RunStatus, finishedAt?: number): void;
@@ -55,9 +53,11 @@ export interface RunStore {
   /** Resolves once everything appended so far is durable. */
   flush?(): Promise<void>;
   /**
-   * Whether the journal survives the process. Unless a store says `false`, executors start only
-   * once their node.started is written (an effect is never made by an attempt the journal does
-   * not know of); an in-memory store has nothing to wait for. @default true
+   * Whether the journal survives the process. Unless a store says `false`, the events of one tick
+   * are appended together (parallel branches share a commit) and executors start only once their
+   * node.started is written (an effect is never made by an attempt the journal does not know
+   * of). A store that says `false` has nothing to wait for: it gets each event as it is
+   * recorded, one append each. @default true
    */
   readonly durable?: boolean;
   close?(): void;
@@ -75,7 +75,7 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements RunStore {
   /** Runs end with the process: executors need not wait for a journal write. */
   readonly durable = false;
-  private readonly runs = new Map<string, { record: RunRecord; events: RunEvent[] }>();
+  private readonly runs = new SlotMap<{ record: RunRecord; events: RunEvent[] }>();
   /** The finished runs kept, oldest first from `oldest`: a ring of `keepFinished` ids. */
   private readonly finished: string[] = [];
   private oldest = 0;
@@ -91,10 +91,12 @@ export class MemoryStore implements RunStore {
 
   createRun(record: RunRecord, events: readonly RunEvent[] = []): void {
     if (this.runs.has(record.runId)) throw new GantryError('STORE_CONFLICT', `run ${record.runId} exists already; a run id is used once`);
-    // Every field written out, finishedAt too: one shape for every record, and setting a field
-    // later never grows the object (a spread with a field added makes a slow object).
+    // Built field by field, finishedAt's place included: setting it when the run ends must not
+    // grow the object (V8 11 adds a key to a spread copy of a plain object the slow way).
     const { runId, flowName, flowHash, flowText, flowSource, parentRunId, startedAt, status, finishedAt } = record;
-    const copy: RunRecord = { runId, flowName, flowHash, flowText, flowSource, parentRunId, startedAt, status, finishedAt };
+    const copy: { -readonly [K in keyof RunRecord]: RunRecord[K] } = { runId, flowName, flowHash, flowText, startedAt, status, finishedAt };
+    if (flowSource !== undefined) copy.flowSource = flowSource;
+    if (parentRunId !== undefined) copy.parentRunId = parentRunId;
     this.runs.set(runId, { record: copy, events: [...events] });
   }
 
@@ -114,9 +116,11 @@ export class MemoryStore implements RunStore {
   setStatus(runId: string, status: RunStatus, finishedAt?: number): void {
     const run = this.runs.get(runId);
     if (run === undefined) return;
+    const ended = isFinal(run.record.status);
     run.record.status = status;
     if (finishedAt !== undefined) run.record.finishedAt = finishedAt;
-    if (isFinal(status)) this.forgetOldest(runId);
+    // Told twice that it ended (a listener that cancels its own run), it takes one place.
+    if (isFinal(status) && !ended) this.forgetOldest(runId);
   }
 
   /** Keeps `runId` among the finished runs, forgetting the oldest beyond `keepFinished`. */
