@@ -9,6 +9,7 @@ export { loadFlowText, loadFlowFile, compileFlow, subflowResolver, readFailure }
 export type { CompiledFlow, CompiledNode, CompiledEdge, EdgeCondition, ReadonlyGraph } from './compile.js';
 export type { ParsedExpression } from './expression-checks.js';
 export { isExpression, expressionBody } from './expression-text.js';
+export { assignJson } from './json-assign.js';
 export { NODE_TYPES } from './flow-types.js';
 export type {
   NodeType,

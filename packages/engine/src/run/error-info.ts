@@ -1,5 +1,5 @@
 import { GantryError, isGantryError } from '../errors.js';
-import type { JsonValue } from '../flow-types.js';
+import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { ErrorInfo } from './events.js';
 
 /** The journal's form of any thrown value: code, message, retryable, and plain-data details. */
@@ -19,4 +19,12 @@ export function toErrorInfo(error: unknown, fallbackCode = 'INTERNAL'): ErrorInf
 /** A GantryError carrying plain-data details for the journal (a gate's checks, a child run). */
 export function errorWithDetails(code: ConstructorParameters<typeof GantryError>[0], message: string, details: JsonValue, retryable = false): GantryError {
   return Object.assign(new GantryError(code, message, { retryable }), { details });
+}
+
+/** What a failing gate reports: each check that did not hold, with the value it saw. */
+export function describeChecks(output: JsonObject | JsonValue[]): string {
+  const checks = !Array.isArray(output) && Array.isArray(output.checks) ? output.checks : [];
+  const failing = checks.filter((c): c is JsonObject => typeof c === 'object' && c !== null && !Array.isArray(c) && c.passed === false);
+  if (failing.length === 0) return 'its conditions did not hold';
+  return failing.map((c) => `${String(c.metric)} ${String(c.operator)} ${JSON.stringify(c.expected)} (was ${JSON.stringify(c.actual ?? null)})`).join('; ');
 }

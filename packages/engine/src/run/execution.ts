@@ -4,15 +4,16 @@ import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { Attempt } from './context.js';
 import type { EngineCore } from './core.js';
-import { errorWithDetails, toErrorInfo } from './error-info.js';
+import { describeChecks, errorWithDetails, toErrorInfo } from './error-info.js';
 import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunFinishedEvent, RunStartedEvent } from './events.js';
 import { evaluateExpression, resolveValue, type Bindings } from './expressions.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
-import { joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
+import { blockedByHandler, joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
 import { planOf, type FlowPlan, type NodePlan } from './plan.js';
 import { Attempts } from './attempts.js';
 import { applyEvent, emptyRunState, isTerminal, type RunState } from './state.js';
 import { ApprovalWaits } from './approval-waits.js';
+import { durableSleep } from './durable-sleep.js';
 import type { RunRecord } from './store.js';
 import { runCompensations } from './compensation.js';
 
@@ -134,11 +135,13 @@ export class RunExecution {
       this.core.record(event);
     } catch (error) {
       // The store failed to write: journalFailed has stopped the run. A caller that asked for
-      // this change (start, decide) is told; the run's own machinery just stops.
-      if (event.type === 'run.started' || event.type === 'approval.decided') throw error;
+      // this change (a decision) is told; the run's own machinery just stops.
+      if (event.type === 'approval.decided') throw error;
       this.log.error({ err: error }, 'the run store could not write this run; it was stopped');
       return;
     }
+    // Listeners ran inside record: what follows reads the clock afresh.
+    if (this.core.listened) this.instant = undefined;
     if (this.state.status !== before) {
       this.core.statusChanged(this.runId, this.state.status, this.state.finishedAt);
       this.onStatus?.(this.state.status);
@@ -148,8 +151,8 @@ export class RunExecution {
   /**
    * While the engine decides what a node's end makes ready (one synchronous cascade of skips and
    * starts), the moment the node ended: the events of a cascade share one reading of the clock,
-   * which costs a system call on some machines. Cleared before an executor or a notifier runs,
-   * so that a reading is never older than the engine's own bookkeeping.
+   * which costs a system call on some machines. Cleared before an executor or a notifier runs and
+   * after listeners have run, so that a reading is never older than the engine's own bookkeeping.
    */
   private instant: number | undefined;
 
@@ -477,38 +480,9 @@ export class RunExecution {
     this.waiting--;
   }
 
-  /**
-   * A durable timer. Its id names the node path, the failed attempts before this one and the
-   * wait's place in the attempt, so that after a restart the same wait finds its timer: one
-   * that fired is not waited for again, one that was set keeps its absolute time.
-   */
+  /** A durable timer (see durable-sleep.ts). */
   sleepUntil(attempt: Attempt, at: number, signal: AbortSignal, seq: number): Promise<void> {
-    const path = this.nodePath(attempt.node.id, attempt.index);
-    const timerId = `${path}#wait${this.state.retries.get(path) ?? 0}.${seq}`;
-    if (signal.aborted || this.ending) return Promise.reject(signal.reason ?? new GantryError('CANCELLED', 'the run is stopping'));
-    if (this.state.firedTimers.has(timerId)) return Promise.resolve();
-    const base = { runId: this.runId, nodeId: attempt.node.id, attempt: attempt.number, ...(attempt.index === undefined ? {} : { item: attempt.index }) };
-    // Resumed: the timer keeps the absolute time it was given before the restart (recorded
-    // again, so that the journal shows the node waiting on it once more).
-    const fireAt = this.state.timers.get(timerId)?.fireAt ?? at;
-    this.record({ type: 'timer.set', at: this.now(), ...base, timerId, purpose: 'wait', fireAt });
-    this.enterWait();
-    return new Promise((resolve, reject) => {
-      const cancel = this.core.options.clock.at(fireAt, () => {
-        signal.removeEventListener('abort', onAbort);
-        this.leaveWait();
-        // A timer that fires while the run stops still settles, so its executor can end.
-        if (this.ending) return reject(new GantryError('CANCELLED', 'the run is stopping'));
-        this.record({ type: 'timer.fired', at: this.now(), ...base, timerId });
-        resolve();
-      });
-      const onAbort = () => {
-        cancel();
-        this.leaveWait();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return durableSleep(this, attempt, at, signal, seq);
   }
 
   requestApproval(attempt: Attempt, request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalOutcome> {
@@ -588,19 +562,4 @@ export class RunExecution {
     for (const node of this.plan.sinks) if (this.state.nodes.get(node.id)?.status === 'succeeded') mergeInto(output, this.state.outputs[node.id]);
     return output;
   }
-}
-
-/** A node failed unrouted and its handler blocks the deployment (§3.4). */
-function blockedByHandler(flow: CompiledFlow, state: RunState): boolean {
-  for (const [id, n] of state.nodes) {
-    if (n.status === 'failed' && (n.taken?.length ?? 0) === 0 && flow.nodes.get(id)?.handler?.action === 'block_deployment') return true;
-  }
-  return false;
-}
-
-function describeChecks(output: JsonObject | JsonValue[]): string {
-  const checks = !Array.isArray(output) && Array.isArray(output.checks) ? output.checks : [];
-  const failing = checks.filter((c): c is JsonObject => typeof c === 'object' && c !== null && !Array.isArray(c) && c.passed === false);
-  if (failing.length === 0) return 'its conditions did not hold';
-  return failing.map((c) => `${String(c.metric)} ${String(c.operator)} ${JSON.stringify(c.expected)} (was ${JSON.stringify(c.actual ?? null)})`).join('; ');
 }

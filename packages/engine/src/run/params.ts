@@ -18,6 +18,9 @@ const TYPE_CHECKS: Record<ParamSpec['type'], (v: JsonValue) => boolean> = {
  */
 export function resolveParams(flow: CompiledFlow, given: JsonObject = {}): JsonObject {
   const declared = flow.params;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new GantryError('PARAM_INVALID', `${flow.name}: expected params to be an object of name → value, got ${given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given}`);
+  }
   // Most runs of most flows: nothing declared, nothing given.
   if (isEmpty(declared) && isEmpty(given)) return {};
   const problems: string[] = [];

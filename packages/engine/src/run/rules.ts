@@ -1,5 +1,6 @@
-import type { CompiledEdge, CompiledNode } from '../compile.js';
+import type { CompiledEdge, CompiledFlow, CompiledNode } from '../compile.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
+import { assignJson } from '../json-assign.js';
 import { conditionalForm } from '../flow-view.js';
 import { isTerminal, type RunState } from './state.js';
 
@@ -130,5 +131,13 @@ export function inputOf(node: CompiledNode, state: RunState): JsonObject {
 /** An array output (a for_each node's) arrives as `items`, an object's keys one by one. */
 export function mergeInto(target: JsonObject, output: JsonValue | JsonObject | JsonValue[] | undefined): void {
   if (Array.isArray(output)) target.items = output;
-  else if (typeof output === 'object' && output !== null) Object.assign(target, output);
+  else if (typeof output === 'object' && output !== null) assignJson(target, output);
+}
+
+/** A node failed unrouted and its handler blocks the deployment (§3.4). */
+export function blockedByHandler(flow: CompiledFlow, state: RunState): boolean {
+  for (const [id, n] of state.nodes) {
+    if (n.status === 'failed' && (n.taken?.length ?? 0) === 0 && flow.nodes.get(id)?.handler?.action === 'block_deployment') return true;
+  }
+  return false;
 }
