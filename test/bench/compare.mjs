@@ -74,7 +74,7 @@ function combine(rounds) {
 export async function compare({ quick = false, engines = ENGINES, only, before, rounds = 1, keepFinished } = {}) {
   if (before !== undefined) engines = engines.flatMap((e) => (e.startsWith('gantry-') ? [`${e}:before`, e] : [e]));
   // Every ratio is to the baseline's cell of the same workload in the same round.
-  if (!engines.includes('baseline')) engines = ['baseline', ...engines];
+  engines = ['baseline', ...engines.filter((e) => e !== 'baseline')];
   const s = settings(quick);
   const cells = [];
   for (const workload of workloads(quick)) {

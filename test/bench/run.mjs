@@ -10,7 +10,8 @@
 //   --render=file                         print the table of results saved with --json, and stop
 //   --keep-finished=16                    Gantry in memory keeps its last 16 finished runs (default: none, as the peers)
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { compare, gitRevision, render } from './compare.mjs';
 import { machine } from './harness.mjs';
 import { bpmnVersions } from './engines/bpmn.mjs';
@@ -63,6 +64,13 @@ if (!withN8n && option('engines') === undefined) console.log(`n8n: not installed
 
 const rounds = Number(option('rounds') ?? 1);
 const keepFinished = option('keep-finished') === undefined ? undefined : Number(option('keep-finished'));
+if (keepFinished !== undefined && !(Number.isInteger(keepFinished) && keepFinished >= 0)) {
+  console.error(`bench: expected --keep-finished to be an integer ≥ 0, got ${JSON.stringify(option('keep-finished'))}`);
+  process.exit(2);
+}
+if (option('before') !== undefined && !existsSync(resolve(dirname(option('before')), '../../executors/dist/index.js'))) {
+  console.log(`note: no executors built beside ${option('before')}: its rows run this checkout's executors (the gate among them)\n`);
+}
 const comparison = await compare({ quick, engines, only, before: option('before'), rounds, keepFinished });
 const s = comparison.settings;
 console.log(
