@@ -29,6 +29,9 @@ export const NODE_TYPES: readonly NodeType[] = Object.freeze([
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** `T` with its fields writable: for records built field by field, optional fields added as found. */
+export type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface ParamSpec {
   type: 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array';
   default?: JsonValue;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { CompiledFlow, CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
-import type { JsonObject, JsonValue } from '../flow-types.js';
+import type { JsonObject, JsonValue, Writable } from '../flow-types.js';
 import type { Attempt } from './context.js';
 import type { EngineCore } from './core.js';
 import { describeChecks, errorWithDetails, toErrorInfo } from './error-info.js';
@@ -22,8 +22,6 @@ export type RunStart = Omit<RunStartedEvent, 'type' | 'runId' | 'at'>;
 
 /** No edges taken (a skipped node). */
 const NONE: readonly number[] = [];
-
-export type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 export interface RunResult {
   readonly runId: string;

@@ -1,4 +1,5 @@
 import { GantryError } from '../errors.js';
+import type { Writable } from '../flow-types.js';
 import type { FinalRunStatus, RunEvent, RunStatus } from './events.js';
 import { SlotMap } from './slot-map.js';
 
@@ -94,7 +95,7 @@ export class MemoryStore implements RunStore {
     // Built field by field, finishedAt's place included: setting it when the run ends must not
     // grow the object (V8 11 adds a key to a spread copy of a plain object the slow way).
     const { runId, flowName, flowHash, flowText, flowSource, parentRunId, startedAt, status, finishedAt } = record;
-    const copy: { -readonly [K in keyof RunRecord]: RunRecord[K] } = { runId, flowName, flowHash, flowText, startedAt, status, finishedAt };
+    const copy: Writable<RunRecord> = { runId, flowName, flowHash, flowText, startedAt, status, finishedAt };
     if (flowSource !== undefined) copy.flowSource = flowSource;
     if (parentRunId !== undefined) copy.parentRunId = parentRunId;
     this.runs.set(runId, { record: copy, events: [...events] });
