@@ -71,8 +71,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let flushQueued = false;
   /** A store that does not last has no commit to share: each event goes in as it is recorded. */
   const immediate = resolved.store.durable === false;
-  /** The built-in memory store copies what it is given: it gets one array, reused. */
-  const single: (RunEvent | undefined)[] | undefined = resolved.store instanceof MemoryStore ? [undefined] : undefined;
+  /** The built-in memory store takes an event without an array, unless its append was replaced (a subclass, a spy). */
+  const memory = resolved.store instanceof MemoryStore && resolved.store.append === MemoryStore.prototype.append ? resolved.store : undefined;
 
   // A flow checked against the registries is not checked again until something is registered.
   let registryVersion = 0;
@@ -300,16 +300,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (immediate) {
         // No batch to keep, no flush to queue.
         try {
-          if (single === undefined) resolved.store.append([event]);
-          else {
-            single[0] = event;
-            resolved.store.append(single as RunEvent[]);
-          }
+          if (memory !== undefined) memory.appendOne(event);
+          else resolved.store.append([event]);
         } catch (error) {
           live.get(event.runId)?.journalFailed(error);
           throw error;
-        } finally {
-          if (single !== undefined) single[0] = undefined;
         }
       } else {
         // Events of one tick go to the store together: parallel branches share a write.

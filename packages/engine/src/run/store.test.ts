@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from './events.js';
+import { createEngine } from './engine.js';
 import { SlotMap } from './slot-map.js';
 import { EdgeSet } from './state.js';
 import { MemoryStore, type RunRecord } from './store.js';
@@ -59,13 +60,13 @@ describe('MemoryStore', () => {
     }
   });
 
-  it('keeps its own copy of a record and of the events, not the arrays the engine reuses', () => {
+  it('keeps its own copy of a record and of the events, not the arrays it is handed', () => {
     const store = new MemoryStore();
     const given = record('a');
     const first = [started('a')];
     store.createRun(given, first);
     first.length = 0;
-    // The engine hands every event through one array, emptied and refilled.
+    // A caller may hand its events through one array, emptied and refilled.
     const reused: RunEvent[] = [];
     for (const nodeId of ['x', 'y']) {
       reused[0] = { type: 'node.started', runId: 'a', at: 2, nodeId, attempt: 1, input: {} };
@@ -119,5 +120,40 @@ describe('SlotMap', () => {
         }
       }),
     );
+  });
+});
+
+describe('the engine and the memory store', () => {
+  const step = { type: 'step', run: async () => ({ output: {} }) };
+  const flow = { name: 'two', nodes: ['a', 'b'].map((id) => ({ id, type: 'step', data: {} })), edges: [{ from: 'a', to: 'b' }] };
+
+  // The engine skips the array for the built-in store's own append; a replaced one (a subclass
+  // that observes the journal, a spy) must still see every event, in order.
+  it.each([
+    ['a subclass', () => new (class extends MemoryStore {
+      seen: string[] = [];
+      override append(events: readonly RunEvent[]): void {
+        for (const e of events) this.seen.push(e.type);
+        super.append(events);
+      }
+    })()],
+    ['an instance whose append was replaced', () => {
+      const store = Object.assign(new MemoryStore(), { seen: [] as string[] });
+      const append = store.append.bind(store);
+      store.append = (events) => {
+        for (const e of events) store.seen.push(e.type);
+        append(events);
+      };
+      return store;
+    }],
+  ])('calls the append of %s with every event', async (_, make) => {
+    const store = make();
+    const engine = createEngine({ store, executors: [step] });
+    const run = await engine.start(flow);
+    expect((await run.finished).status).toBe('succeeded');
+    const journal = store.events(run.id).map((e) => e.type);
+    expect(journal).toEqual(['run.started', 'node.started', 'node.succeeded', 'node.started', 'node.succeeded', 'run.finished']);
+    // run.started comes with the run's creation; every later event through append.
+    expect(store.seen).toEqual(journal.slice(1));
   });
 });

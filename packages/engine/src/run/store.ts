@@ -72,11 +72,16 @@ export interface MemoryStoreOptions {
   keepFinished?: number;
 }
 
+interface StoredRun {
+  readonly record: RunRecord;
+  readonly events: RunEvent[];
+}
+
 /** The in-memory store: runs live as long as the process (the default until a store is given). */
 export class MemoryStore implements RunStore {
   /** Runs end with the process: executors need not wait for a journal write. */
   readonly durable = false;
-  private readonly runs = new SlotMap<{ record: RunRecord; events: RunEvent[] }>();
+  private readonly runs = new SlotMap<StoredRun>();
   /** The finished runs kept, oldest first from `oldest`: a ring of `keepFinished` ids. */
   private readonly finished: string[] = [];
   private oldest = 0;
@@ -102,16 +107,13 @@ export class MemoryStore implements RunStore {
   }
 
   append(events: readonly RunEvent[]): void {
-    let run: { events: RunEvent[] } | undefined;
-    let last: string | undefined;
-    for (const event of events) {
-      if (run === undefined || event.runId !== last) {
-        last = event.runId;
-        run = this.runs.get(event.runId);
-      }
-      // A forgotten finished run (keepFinished) may still get a late event: nothing keeps it.
-      run?.events.push(event);
-    }
+    for (let i = 0; i < events.length; i++) this.appendOne(events[i]!);
+  }
+
+  /** Appends one event: `append([event])` without the array, as the engine calls it. */
+  appendOne(event: RunEvent): void {
+    // A forgotten finished run (keepFinished) may still get a late event: nothing keeps it.
+    this.runs.get(event.runId)?.events.push(event);
   }
 
   setStatus(runId: string, status: RunStatus, finishedAt?: number): void {
