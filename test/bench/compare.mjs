@@ -13,9 +13,10 @@ export function settings(quick) {
     : { warmupMs: 2_000, budgetMs: 5_000, runLimitMs: 30_000, minSamples: 5, maxSamples: 9 };
 }
 
-function runCell(spec, hardLimitMs) {
+function runCell(spec, hardLimitMs, semiSpaceMb) {
+  const flags = semiSpaceMb === undefined ? ['--expose-gc'] : ['--expose-gc', `--max-semi-space-size=${semiSpaceMb}`];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', CELL, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...flags, CELL, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -66,12 +67,13 @@ function combine(rounds) {
 
 /**
  * Runs the comparison; prints progress on stderr; returns the table and the raw results.
- * @param {{ quick?: boolean, engines?: string[], only?: string[], before?: string, rounds?: number, keepFinished?: number }} options
+ * @param {{ quick?: boolean, engines?: string[], only?: string[], before?: string, rounds?: number, keepFinished?: number, semiSpaceMb?: number }} options
  *   before: another build of @gantry/engine (its dist/index.js): Gantry's rows are run on it too;
  *   rounds: run every cell that many times, one round after the other, and take the median;
- *   keepFinished: the finished runs Gantry's in-memory store keeps (default none)
+ *   keepFinished: the finished runs Gantry's in-memory store keeps (default none);
+ *   semiSpaceMb: V8's --max-semi-space-size for every cell, every engine alike (default: Node's own)
  */
-export async function compare({ quick = false, engines = ENGINES, only, before, rounds = 1, keepFinished } = {}) {
+export async function compare({ quick = false, engines = ENGINES, only, before, rounds = 1, keepFinished, semiSpaceMb } = {}) {
   if (before !== undefined) engines = engines.flatMap((e) => (e.startsWith('gantry-') ? [`${e}:before`, e] : [e]));
   // Every ratio is to the baseline's cell of the same workload in the same round.
   engines = ['baseline', ...engines.filter((e) => e !== 'baseline')];
@@ -87,7 +89,7 @@ export async function compare({ quick = false, engines = ENGINES, only, before, 
       const { workload, engine } = cell;
       const [id, variant] = engine.split(':');
       const spec = { ...workload, ...s, engine: id, keepFinished, ...(variant === 'before' ? { entry: before } : {}) };
-      const result = await runCell(spec, s.runLimitMs + s.warmupMs + s.budgetMs * 2 + 20_000);
+      const result = await runCell(spec, s.runLimitMs + s.warmupMs + s.budgetMs * 2 + 20_000, semiSpaceMb);
       const base = engine === 'baseline' ? result : cells.find((c) => c.workload === workload && c.engine === 'baseline')?.rounds[round - 1];
       if (result.ok) result.ratio = base?.ok ? result.msPerRun / base.msPerRun : undefined;
       cell.rounds.push(result);

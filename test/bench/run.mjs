@@ -9,6 +9,8 @@
 //   --rounds=3                            run every cell 3 times, round after round: medians of the rounds
 //   --render=file                         print the table of results saved with --json, and stop
 //   --keep-finished=16                    Gantry in memory keeps its last 16 finished runs (default: none, as the peers)
+//   --semi-space=64                       every cell, of every engine, runs with V8's young generation at 64 MiB a half
+//                                         (node --max-semi-space-size=64; Node 20's default is at most 16)
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -68,18 +70,24 @@ if (keepFinished !== undefined && !(Number.isInteger(keepFinished) && keepFinish
   console.error(`bench: expected --keep-finished to be an integer ≥ 0, got ${JSON.stringify(option('keep-finished'))}`);
   process.exit(2);
 }
+const semiSpaceMb = option('semi-space') === undefined ? undefined : Number(option('semi-space'));
+if (semiSpaceMb !== undefined && !(Number.isInteger(semiSpaceMb) && semiSpaceMb >= 1)) {
+  console.error(`bench: expected --semi-space to be a whole number of MiB ≥ 1, got ${JSON.stringify(option('semi-space'))}`);
+  process.exit(2);
+}
 if (option('before') !== undefined && !existsSync(resolve(dirname(option('before')), '../../executors/dist/index.js'))) {
   console.log(`note: no executors built beside ${option('before')}: its rows run this checkout's executors (the gate among them)\n`);
 }
-const comparison = await compare({ quick, engines, only, before: option('before'), rounds, keepFinished });
+const comparison = await compare({ quick, engines, only, before: option('before'), rounds, keepFinished, semiSpaceMb });
 const s = comparison.settings;
 console.log(
   `Orchestration: the same graphs of no-op nodes on every engine, each cell in a process of its own: medians of ${s.minSamples} to ${s.maxSamples} samples after a warm-up` +
     `${rounds > 1 ? `, then the median of ${rounds} rounds` : ''}\n` +
-    `(each sample at least 30 ms of runs); × baseline is against the hand-written baseline's cell of the same workload${rounds > 1 ? ' in the same round (the median of the rounds\' ratios)' : ''}; a run is limited to ${s.runLimitMs / 1000} s.`,
+    `(each sample at least 30 ms of runs); × baseline is against the hand-written baseline's cell of the same workload${rounds > 1 ? ' in the same round (the median of the rounds\' ratios)' : ''}; a run is limited to ${s.runLimitMs / 1000} s.` +
+    `${semiSpaceMb === undefined ? '' : `\nEvery cell ran with node --max-semi-space-size=${semiSpaceMb} (V8's young generation at ${semiSpaceMb} MiB a half).`}`,
 );
 console.log(comparison.table);
-if (option('json')) writeFileSync(option('json'), JSON.stringify({ machine: machine(), versions: versions(), quick, rounds, settings: s, results: comparison.results }, null, 2));
+if (option('json')) writeFileSync(option('json'), JSON.stringify({ machine: machine(), versions: versions(), quick, rounds, semiSpaceMb, settings: s, results: comparison.results }, null, 2));
 
 if (!quick && !only) {
   const { validateBench } = await import('./validate.bench.mjs');
