@@ -42,7 +42,7 @@ export class ApprovalWaits {
     // One reading of the clock: the deadline is exactly the request's time plus the timeout.
     const now = x.now();
     const deadline = resumed ? earlier.deadline : now + request.timeoutSeconds * 1000;
-    const base = { runId: x.runId, nodeId, attempt: attempt.number };
+    const base = { runId: x.runId, nodeId, attempt: attempt.attempt };
     let resolveOutcome!: (outcome: ApprovalOutcome) => void;
     let rejectOutcome!: (error: unknown) => void;
     const outcome = new Promise<ApprovalOutcome>((resolve, reject) => {
@@ -121,7 +121,7 @@ export class ApprovalWaits {
     const pending = this.pending.get(nodeId);
     if (pending === undefined) return;
     const x = this.execution;
-    x.record({ type: 'timer.fired', runId: x.runId, at: x.now(), nodeId, attempt: pending.attempt.number, timerId: pending.timerId });
+    x.record({ type: 'timer.fired', runId: x.runId, at: x.now(), nodeId, attempt: pending.attempt.attempt, timerId: pending.timerId });
     this.conclude(nodeId, true);
   }
 

@@ -124,10 +124,10 @@ export class Attempts {
     const x = this.x;
     if (x.isEnding) return;
     const { node, onItem, item } = current;
-    if (onItem === undefined) return x.succeeded(node, result, current.number);
+    if (onItem === undefined) return x.succeeded(node, result, current.attempt);
     void x.mapOutput(node, result.output, item).then(
       (output) => {
-        x.record({ type: 'node.succeeded', runId: x.runId, at: x.now(), nodeId: node.id, attempt: current.number, item: item!.index, output: output as JsonObject });
+        x.record({ type: 'node.succeeded', runId: x.runId, at: x.now(), nodeId: node.id, attempt: current.attempt, item: item!.index, output: output as JsonObject });
         onItem({ ok: true, output: output as JsonValue });
       },
       (error) => onItem({ ok: false, error: toErrorInfo(error) }),
@@ -141,7 +141,7 @@ export class Attempts {
     if (x.isEnding) return;
     const { node, onItem } = current;
     const error = toErrorInfo(failure, 'NODE_FAILED');
-    if (error.retryable && current.number < x.planOf(node).retry.maxAttempts) return this.retry(node, current.input, current.number, current.item, error, onItem);
+    if (error.retryable && current.attempt < x.planOf(node).retry.maxAttempts) return this.retry(node, current.input, current.attempt, current.item, error, onItem);
     if (onItem !== undefined) onItem({ ok: false, error });
     else x.failed(node, error);
   }
@@ -187,7 +187,7 @@ export class Attempts {
   private waitThenAttempt(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, onItem: ((outcome: ItemOutcome) => void) | undefined, timerId: string, retryAt: number): void {
     const x = this.x;
     const base = { runId: x.runId, nodeId: node.id, attempt: number, ...(item ? { item: item.index } : {}) };
-    const holder: Attempt = { node, index: item?.index, number, controller: undefined, done: false };
+    const holder: Attempt = { node, index: item?.index, attempt: number, controller: undefined, done: false };
     (this.tracked ??= new Set()).add(holder);
     holder.settle = () => x.leaveWait();
     holder.cancelTimeout = x.core.options.clock.at(retryAt, () => {

@@ -16,7 +16,7 @@ export interface Attempt {
   readonly node: CompiledNode;
   /** The for_each item's index, when the node iterates. */
   readonly index: number | undefined;
-  readonly number: number;
+  readonly attempt: number;
   /** Its own controller when it can be aborted alone (a timeout, a for_each item). */
   readonly controller: AbortController | undefined;
   cancelTimeout?: (() => void) | undefined;
@@ -33,45 +33,42 @@ export type ItemOutcome = { ok: true; output: JsonValue } | { ok: false; error: 
 /**
  * An attempt and the context its executor gets, in one object: a class with methods on its
  * prototype and every field set in the constructor (one shape), so that an attempt costs one
- * small object (the logger and the idempotency key are made only if asked for).
+ * small object (the logger and the idempotency key are made only if asked for). What the
+ * executor has no business with (the run's execution, the caches) is in private fields: a
+ * spread, `Object.keys` or a log line of the context shows the attempt, not the whole run.
  */
 export class AttemptContext implements ExecutorContext, CallSite, Attempt {
+  readonly runId: string;
+  readonly nodeId: string;
   /** Set when the work starts: a timeout counts from there, not from the wait for a free slot. */
   deadline: number | undefined = undefined;
   done = false;
   cancelTimeout: (() => void) | undefined = undefined;
   releaseSlot: (() => void) | undefined = undefined;
   settle: ((outcome: { ok: false; error: unknown }) => void) | undefined = undefined;
-  private logger: Logger | undefined = undefined;
-  private key: string | undefined = undefined;
+  readonly #execution: RunExecution;
+  /** Distinguishes a compensation's key (and child runs) from the node's own. */
+  readonly #keySuffix: string;
+  #logger: Logger | undefined = undefined;
+  #key: string | undefined = undefined;
   /** Waits so far in this attempt: the place of each in the attempt names its timer. */
-  private waits = 0;
+  #waits = 0;
 
   constructor(
-    private readonly execution: RunExecution,
+    execution: RunExecution,
     readonly node: CompiledNode,
-    readonly number: number,
+    readonly attempt: number,
     readonly input: JsonObject,
     readonly item: Item | undefined,
     readonly controller: AbortController | undefined,
     /** For a for_each item: where its outcome goes. */
     readonly onItem: ((outcome: ItemOutcome) => void) | undefined,
-    /** Distinguishes a compensation's key (and child runs) from the node's own. */
-    private readonly keySuffix = '',
-  ) {}
-
-  // Read from what the attempt holds rather than copied into it: an attempt is made for every
-  // node of every run, and each field costs every one of them.
-  get runId(): string {
-    return this.execution.runId;
-  }
-
-  get nodeId(): string {
-    return this.node.id;
-  }
-
-  get attempt(): number {
-    return this.number;
+    keySuffix = '',
+  ) {
+    this.#execution = execution;
+    this.#keySuffix = keySuffix;
+    this.runId = execution.runId;
+    this.nodeId = node.id;
   }
 
   get index(): number | undefined {
@@ -80,45 +77,45 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
 
   /** `runId:nodePath` (plus the compensation suffix): built when first asked for, as most executors never do. */
   get idempotencyKey(): string {
-    return (this.key ??= `${this.execution.runId}:${this.execution.nodePath(this.nodeId, this.index)}${this.keySuffix}`);
+    return (this.#key ??= `${this.#execution.runId}:${this.#execution.nodePath(this.nodeId, this.index)}${this.#keySuffix}`);
   }
 
   get signal(): AbortSignal {
-    return this.controller?.signal ?? this.execution.controller.signal;
+    return this.controller?.signal ?? this.#execution.controller.signal;
   }
 
   get flow(): CompiledFlow {
-    return this.execution.flow;
+    return this.#execution.flow;
   }
 
   get clock(): Clock {
-    return this.execution.core.options.clock;
+    return this.#execution.core.options.clock;
   }
 
   get trigger(): JsonValue {
-    return this.execution.trigger;
+    return this.#execution.trigger;
   }
 
   get log(): Logger {
-    return (this.logger ??= this.execution.log.child({ nodeId: this.nodeId, attempt: this.attempt, ...(this.item ? { item: this.item.index } : {}) }));
+    return (this.#logger ??= this.#execution.log.child({ nodeId: this.nodeId, attempt: this.attempt, ...(this.item ? { item: this.item.index } : {}) }));
   }
 
   evaluate(value: JsonValue, input: JsonValue = this.input): Promise<JsonValue> {
-    return resolveValue(this.execution.flow, value, input, this.execution.bindings(this.item));
+    return resolveValue(this.#execution.flow, value, input, this.#execution.bindings(this.item));
   }
 
   sleepUntil(at: number): Promise<void> {
-    return this.execution.sleepUntil(this, at, this.signal, ++this.waits);
+    return this.#execution.sleepUntil(this, at, this.signal, ++this.#waits);
   }
 
   callAgent(agent: string, task: string, inputs: JsonObject, options?: { signal?: AbortSignal; key?: string }): Promise<AgentReply> {
-    if (options?.signal === undefined && options?.key === undefined) return this.execution.core.callAgent(agent, task, inputs, this);
+    if (options?.signal === undefined && options?.key === undefined) return this.#execution.core.callAgent(agent, task, inputs, this);
     const site: CallSite = {
       ...this.site(),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.key === undefined ? {} : { idempotencyKey: `${this.idempotencyKey}:${options.key}`, childPath: `${this.childPath}:${options.key}` }),
     };
-    return this.execution.core.callAgent(agent, task, inputs, site);
+    return this.#execution.core.callAgent(agent, task, inputs, site);
   }
 
   private site(): CallSite {
@@ -127,18 +124,18 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
   }
 
   callFunction(name: string, input: JsonObject, params: JsonObject): Promise<JsonObject> {
-    return this.execution.core.callFunction(name, input, params, this);
+    return this.#execution.core.callFunction(name, input, params, this);
   }
 
   callConnector(service: string, action: string, params: JsonObject, authentication?: string): Promise<JsonObject> {
-    return this.execution.core.callConnector(service, action, params, authentication, this);
+    return this.#execution.core.callConnector(service, action, params, authentication, this);
   }
 
   requestApproval(request: ApprovalRequest): Promise<ApprovalOutcome> {
     if (this.index !== undefined) {
       throw new GantryError('USAGE', `node "${this.nodeId}": a human_approval node cannot iterate with for_each`);
     }
-    return this.execution.requestApproval(this, request, this.signal);
+    return this.#execution.requestApproval(this, request, this.signal);
   }
 
   /**
@@ -146,12 +143,12 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
    * restart the same attempt finds its child run (to resume or to read) instead of a new one.
    */
   get childPath(): string {
-    const path = this.execution.nodePath(this.nodeId, this.index);
-    const retries = this.execution.state.retries.get(path) ?? 0;
-    return `${retries === 0 ? path : `${path}~${retries + 1}`}${this.keySuffix}`;
+    const path = this.#execution.nodePath(this.nodeId, this.index);
+    const retries = this.#execution.state.retries.get(path) ?? 0;
+    return `${retries === 0 ? path : `${path}~${retries + 1}`}${this.#keySuffix}`;
   }
 
   runSubflow(ref: string, options: { params: JsonObject; trigger: JsonValue }): Promise<SubflowOutcome> {
-    return this.execution.core.runSubflow(this, this.childPath, ref, options);
+    return this.#execution.core.runSubflow(this, this.childPath, ref, options);
   }
 }

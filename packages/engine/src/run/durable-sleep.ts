@@ -12,7 +12,7 @@ export function durableSleep(x: RunExecution, attempt: Attempt, at: number, sign
   const timerId = `${path}#wait${x.state.retries.get(path) ?? 0}.${seq}`;
   if (signal.aborted || x.isEnding) return Promise.reject(signal.reason ?? new GantryError('CANCELLED', 'the run is stopping'));
   if (x.state.firedTimers.has(timerId)) return Promise.resolve();
-  const base = { runId: x.runId, nodeId: attempt.node.id, attempt: attempt.number, ...(attempt.index === undefined ? {} : { item: attempt.index }) };
+  const base = { runId: x.runId, nodeId: attempt.node.id, attempt: attempt.attempt, ...(attempt.index === undefined ? {} : { item: attempt.index }) };
   // Resumed: the timer keeps the absolute time it was given before the restart (recorded
   // again, so that the journal shows the node waiting on it once more).
   const fireAt = x.state.timers.get(timerId)?.fireAt ?? at;
