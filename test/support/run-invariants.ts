@@ -180,6 +180,11 @@ export function checkReplay(flow: BuiltFlow, o: Outcome): void {
     expect(b?.taken, `replayed taken edges of ${node.id}`).toEqual(a?.taken);
   }
   expect(rebuilt.outputs).toEqual(live.outputs);
+  // `$nodes` lists outputs in the order the nodes ended, whether it was first read mid-run (live,
+  // by an expression) or after the end (rebuilt): a resumed run's expressions see the same object.
+  const ended = o.journal.flatMap((e) => ((e.type === 'node.succeeded' || (e.type === 'node.failed' && (e.taken?.length ?? 0) > 0)) && e.item === undefined ? [e.nodeId] : []));
+  expect(Object.keys(live.outputs)).toEqual(ended);
+  expect(Object.keys(rebuilt.outputs)).toEqual(Object.keys(live.outputs));
   expect([...rebuilt.takenEdges].sort()).toEqual([...live.takenEdges].sort());
   expect(rebuilt.blocked).toBe(live.blocked);
   expect(rebuilt.output).toEqual(live.output);

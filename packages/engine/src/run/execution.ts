@@ -557,7 +557,10 @@ export class RunExecution {
   /** The run's output: the merged outputs of its succeeded sink nodes, in flow order. */
   private output(): JsonObject {
     const output: JsonObject = {};
-    for (const node of this.plan.sinks) if (this.state.nodes.get(node.id)?.status === 'succeeded') mergeInto(output, this.state.outputs[node.id]);
+    for (const node of this.plan.sinks) {
+      const n = this.state.nodes.get(node.id);
+      if (n?.status === 'succeeded') mergeInto(output, n.output);
+    }
     return output;
   }
 }
