@@ -30,8 +30,11 @@ export interface EngineCore {
   executor(type: string): ExecutorDefinition<never> | undefined;
   /** Creates a run in the store with its run.started, in one commit (a run is never found without its start); tells the listeners. */
   created(record: RunRecord, event: RunStartedEvent): void;
-  /** Appends to the run's journal and tells the listeners. */
-  record(event: RunEvent): void;
+  /**
+   * Appends to the run's journal and tells the listeners. `run` keeps what the engine needs to
+   * write its events without looking the run up each time.
+   */
+  record(event: RunEvent, run: JournalHandle): void;
   /** Whether anyone listens to events (listeners run inside record). */
   readonly listened: boolean;
   callAgent(agent: string, task: string, inputs: JsonObject, site: CallSite): Promise<AgentReply>;
@@ -58,4 +61,9 @@ export interface EngineCore {
   statusChanged(runId: string, status: RunStatus, finishedAt: number | undefined): void;
   /** The run has finished: forget it. */
   released(runId: string): void;
+}
+
+/** What the engine keeps on a run to write its journal (the built-in memory store's array). */
+export interface JournalHandle {
+  journal: RunEvent[] | undefined;
 }

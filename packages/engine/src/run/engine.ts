@@ -17,7 +17,7 @@ import { missingRegistrations } from './preflight.js';
 import { checkDecision } from './decisions.js';
 import { isTerminal, replay, type RunState } from './state.js';
 import { callAgent, callAgentFlow, callConnector, callFunction, type AgentEntry } from './calls.js';
-import { MemoryStore, type RunRecord } from './store.js';
+import { JOURNAL, MemoryStore, type RunRecord } from './store.js';
 import { SlotMap } from './slot-map.js';
 
 type Listener<T extends RunEventType | 'event'> = (event: T extends RunEventType ? RunEventOf<T> : RunEvent) => void;
@@ -71,7 +71,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let flushQueued = false;
   /** A store that does not last has no commit to share: each event goes in as it is recorded. */
   const immediate = resolved.store.durable === false;
-  /** The built-in memory store takes an event without an array, unless its append was replaced (a subclass, a spy). */
+  /** The built-in memory store: the engine pushes to a run's journal itself, unless append was replaced (a subclass, a spy). */
   const memory = resolved.store instanceof MemoryStore && resolved.store.append === MemoryStore.prototype.append ? resolved.store : undefined;
 
   // A flow checked against the registries is not checked again until something is registered.
@@ -296,12 +296,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       tell(event);
     },
-    record(event) {
+    record(event, run) {
       if (immediate) {
         // No batch to keep, no flush to queue.
         try {
-          if (memory !== undefined) memory.appendOne(event);
-          else resolved.store.append([event]);
+          if (memory === undefined) resolved.store.append([event]);
+          else (run.journal ??= memory[JOURNAL](event.runId))?.push(event);
         } catch (error) {
           live.get(event.runId)?.journalFailed(error);
           throw error;

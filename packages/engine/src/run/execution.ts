@@ -64,6 +64,8 @@ export class RunExecution {
   private bindingsCache: Bindings | undefined;
   /** `finished` has been resolved (the run ended, or its journal failed). */
   private resolved = false;
+  /** The array its events go to, with the built-in memory store (kept by the engine). */
+  journal: RunEvent[] | undefined = undefined;
 
   constructor(
     readonly core: EngineCore,
@@ -130,7 +132,7 @@ export class RunExecution {
     const before = this.state.status;
     applyEvent(this.state, event);
     try {
-      this.core.record(event);
+      this.core.record(event, this);
     } catch (error) {
       // The store failed to write: journalFailed has stopped the run. A caller that asked for
       // this change (a decision) is told; the run's own machinery just stops.
