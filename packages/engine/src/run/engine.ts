@@ -136,17 +136,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const compiled = isCompiled(flow) ? flow : compileFlow(flow, { nodeTypes: customTypes() });
       engine.check(compiled);
       const params = resolveParams(compiled, startOptions.params);
-      const runId = startOptions.runId ?? resolved.ids();
-      if (live.has(runId)) throw new GantryError('STORE_CONFLICT', `run ${runId} is running already; a run id is used once`);
+      const startedAt = resolved.clock.now();
+      const runId = startOptions.runId ?? resolved.ids(startedAt);
       const trigger = startOptions.trigger ?? {};
       const execution = new RunExecution(core, compiled, runId);
       // Built field by field rather than with spreads of optional parts: a 10-node run should
       // cost microseconds, and each spread is an object made and thrown away.
-      const record: Writable<RunRecord> = { runId, flowName: compiled.name, flowHash: compiled.hash, flowText: compiled.text, startedAt: resolved.clock.now(), status: 'running' };
+      const record: Writable<RunRecord> = { runId, flowName: compiled.name, flowHash: compiled.hash, flowText: compiled.text, startedAt, status: 'running' };
       if (compiled.path) record.flowSource = compiled.path;
       const parent = startOptions.parent;
       if (parent) record.parentRunId = parent.runId;
-      live.set(runId, execution);
+      if (!live.add(runId, execution)) throw new GantryError('STORE_CONFLICT', `run ${runId} is running already; a run id is used once`);
       const initiator = startOptions.initiator ?? initiatorOf(trigger);
       const started: Writable<RunStart> = { flow: execution.flowRef, params, trigger };
       if (initiator) started.initiator = initiator;

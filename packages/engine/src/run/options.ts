@@ -56,7 +56,8 @@ export interface ResolvedOptions {
   readonly credentials: (name: string) => string | undefined;
   readonly store: RunStore;
   readonly clock: Clock;
-  readonly ids: () => string;
+  /** `now` is the run's start time, read by the engine: the default ids need not read the clock again. */
+  readonly ids: (now: number) => string;
   readonly random: () => number;
   readonly logger: Logger;
   readonly concurrency: number;
@@ -104,7 +105,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     credentials: options.credentials ?? (() => undefined),
     store: options.store ?? new MemoryStore(),
     clock: options.clock ?? systemClock,
-    ids: options.ids ?? timeOrderedIds(options.clock ?? systemClock),
+    ids: options.ids ?? timeOrderedIds(),
     random: options.random ?? Math.random,
     logger: options.logger ?? pino({ level: 'silent' }),
     concurrency,
@@ -118,12 +119,12 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
  * second the suffix counts up from a random start, so ids stay unique and in order; the stamp is
  * formatted once a second.
  */
-export function timeOrderedIds(clock: Clock): () => string {
+export function timeOrderedIds(): (at: number) => string {
   let second = -1;
   let stamp = '';
   let counter = 0;
-  return () => {
-    const now = Math.floor(clock.now() / 1000);
+  return (at) => {
+    const now = Math.floor(at / 1000);
     if (now !== second) {
       second = now;
       stamp = new Date(now * 1000).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

@@ -28,13 +28,23 @@ export class SlotMap<V> implements Iterable<[string, V]> {
   }
 
   set(key: string, value: V): this {
-    let slot = this.index.get(key);
-    if (slot === undefined) {
-      slot = this.free.length > 0 ? this.free.pop()! : this.slots.length;
-      this.index.set(key, slot);
-    }
-    this.slots[slot] = value;
+    const slot = this.index.get(key);
+    if (slot === undefined) this.insert(key, value);
+    else this.slots[slot] = value;
     return this;
+  }
+
+  /** Sets `key` unless it is there already (then false, and nothing changes): a has and a set in one. */
+  add(key: string, value: V): boolean {
+    if (this.index.has(key)) return false;
+    this.insert(key, value);
+    return true;
+  }
+
+  private insert(key: string, value: V): void {
+    const slot = this.free.length > 0 ? this.free.pop()! : this.slots.length;
+    this.index.set(key, slot);
+    this.slots[slot] = value;
   }
 
   delete(key: string): boolean {

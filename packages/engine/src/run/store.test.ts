@@ -99,7 +99,7 @@ describe('EdgeSet', () => {
 
 describe('SlotMap', () => {
   it('answers as a Map would, in insertion order, while reusing the slots of deleted keys', () => {
-    const op = fc.tuple(fc.constantFrom('set', 'delete'), fc.nat(12), fc.nat());
+    const op = fc.tuple(fc.constantFrom('set', 'add', 'delete'), fc.nat(12), fc.nat());
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200, size: 'max' }), (ops) => {
         const model = new Map<string, number>();
@@ -109,6 +109,10 @@ describe('SlotMap', () => {
           if (kind === 'set') {
             expect(slots.set(key, value)).toBe(slots);
             model.set(key, value);
+          } else if (kind === 'add') {
+            // Sets a key that is not there; leaves one that is as it was.
+            expect(slots.add(key, value)).toBe(!model.has(key));
+            if (!model.has(key)) model.set(key, value);
           } else expect(slots.delete(key)).toBe(model.delete(key));
         }
         expect([...slots]).toEqual([...model]);
@@ -155,5 +159,19 @@ describe('the engine and the memory store', () => {
     expect(journal).toEqual(['run.started', 'node.started', 'node.succeeded', 'node.started', 'node.succeeded', 'run.finished']);
     // run.started comes with the run's creation; every later event through append.
     expect(store.seen).toEqual(journal.slice(1));
+  });
+  it('refuses a run id that is running, and the run that has it goes on untouched', async () => {
+    let release: (() => void) | undefined;
+    const hold = { type: 'hold', run: () => new Promise<{ output: object }>((resolve) => (release = () => resolve({ output: {} }))) };
+    const store = new MemoryStore();
+    const engine = createEngine({ store, executors: [hold] });
+    const held = { name: 'held', nodes: [{ id: 'h', type: 'hold', data: {} }], edges: [] };
+    const first = await engine.start(held, { runId: 'same' });
+    await expect(engine.start(held, { runId: 'same' })).rejects.toMatchObject({ code: 'STORE_CONFLICT', message: expect.stringContaining('running already') });
+    await expect(engine.start(held, { runId: 'same' })).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    release!();
+    expect((await first.finished).status).toBe('succeeded');
+    expect(store.events('same').map((e) => e.type)).toEqual(['run.started', 'node.started', 'node.succeeded', 'run.finished']);
+    expect(store.getRun('same')?.flowName).toBe('held');
   });
 });

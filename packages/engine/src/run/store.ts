@@ -99,14 +99,13 @@ export class MemoryStore implements RunStore {
   }
 
   createRun(record: RunRecord, events: readonly RunEvent[] = []): void {
-    if (this.runs.has(record.runId)) throw new GantryError('STORE_CONFLICT', `run ${record.runId} exists already; a run id is used once`);
     // Built field by field, finishedAt's place included: setting it when the run ends must not
     // grow the object (V8 11 adds a key to a spread copy of a plain object the slow way).
     const { runId, flowName, flowHash, flowText, flowSource, parentRunId, startedAt, status, finishedAt } = record;
     const copy: Writable<RunRecord> = { runId, flowName, flowHash, flowText, startedAt, status, finishedAt };
     if (flowSource !== undefined) copy.flowSource = flowSource;
     if (parentRunId !== undefined) copy.parentRunId = parentRunId;
-    this.runs.set(runId, { record: copy, events: [...events] });
+    if (!this.runs.add(runId, { record: copy, events: [...events] })) throw new GantryError('STORE_CONFLICT', `run ${runId} exists already; a run id is used once`);
   }
 
   append(events: readonly RunEvent[]): void {
