@@ -71,7 +71,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let flushQueued = false;
   /** A store that does not last has no commit to share: each event goes in as it is recorded. */
   const immediate = resolved.store.durable === false;
-  /** The built-in memory store: the engine pushes to a run's journal itself, unless append was replaced (a subclass, a spy). */
+  /**
+   * The built-in memory store: the engine pushes to a run's journal itself, unless its append was
+   * replaced (a subclass, a spy) when the engine was made; a spy set on it later sees nothing.
+   */
   const memory = resolved.store instanceof MemoryStore && resolved.store.append === MemoryStore.prototype.append ? resolved.store : undefined;
 
   // A flow checked against the registries is not checked again until something is registered.

@@ -197,7 +197,7 @@ export class RunExecution {
     const s = this.state;
     if (s.finishedAt !== undefined) {
       this.ending = true;
-      this.core.released(this.runId);
+      this.release();
       this.resolveFinished({ runId: this.runId, status: s.status as FinalRunStatus, output: s.output, error: s.error });
       return;
     }
@@ -523,7 +523,7 @@ export class RunExecution {
     this.abort?.abort(error);
     this.attempts.abortAll(new GantryError('STORE_FAILED', 'the run store could not write'));
     this.approvalWaits?.abandon();
-    this.core.released(this.runId);
+    this.release();
     const info = toErrorInfo(error, 'STORE_FAILED');
     this.resolved = true;
     this.resolveFinished({ runId: this.runId, status: 'failed', output: undefined, error: { ...info, message: `the run's journal could not be written: ${info.message}` } });
@@ -552,8 +552,14 @@ export class RunExecution {
     // A journal that failed to take run.finished has already ended the run as failed.
     if (this.resolved) return;
     this.resolved = true;
-    this.core.released(this.runId);
+    this.release();
     this.resolveFinished({ runId: this.runId, status, output, error });
+  }
+
+  /** The engine lets go of the run; so does the run of its journal, which a handle kept by a caller would otherwise hold. */
+  private release(): void {
+    this.core.released(this.runId);
+    this.journal = undefined;
   }
 
   /** The run's output: the merged outputs of its succeeded sink nodes, in flow order. */

@@ -56,8 +56,8 @@ export interface ResolvedOptions {
   readonly credentials: (name: string) => string | undefined;
   readonly store: RunStore;
   readonly clock: Clock;
-  /** `now` is the run's start time, read by the engine: the default ids need not read the clock again. */
-  readonly ids: (now: number) => string;
+  /** The engine passes the run's start time: the default ids need not read the clock again. */
+  readonly ids: (now?: number) => string;
   readonly random: () => number;
   readonly logger: Logger;
   readonly concurrency: number;
@@ -105,7 +105,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     credentials: options.credentials ?? (() => undefined),
     store: options.store ?? new MemoryStore(),
     clock: options.clock ?? systemClock,
-    ids: options.ids ?? timeOrderedIds(),
+    ids: options.ids ?? timeOrderedIds(options.clock ?? systemClock),
     random: options.random ?? Math.random,
     logger: options.logger ?? pino({ level: 'silent' }),
     concurrency,
@@ -119,11 +119,11 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
  * second the suffix counts up from a random start, so ids stay unique and in order; the stamp is
  * formatted once a second.
  */
-export function timeOrderedIds(): (at: number) => string {
+export function timeOrderedIds(clock: Clock): (at?: number) => string {
   let second = -1;
   let stamp = '';
   let counter = 0;
-  return (at) => {
+  return (at = clock.now()) => {
     const now = Math.floor(at / 1000);
     if (now !== second) {
       second = now;

@@ -42,9 +42,11 @@ export interface RunState {
   nodes: Map<string, NodeState>;
   /**
    * `$nodes` for expressions: id → output of every succeeded node (and `{ error }` of a failed
-   * node whose error edge was taken), in the order they ended. Made when first read, then kept
-   * up to date by the fold: a run whose expressions never read it does not pay for an object of
-   * one key per node, which V8 keeps as a hash table and which cost a tenth of a 10-node run.
+   * node whose error edge was taken), in the order they ended. Made when first read (by the first
+   * expression the run evaluates), then kept up to date by the fold: a run that evaluates no
+   * expression does not pay for an object of one key per node, which V8 keeps as a hash table and
+   * which cost a tenth of a 10-node run. A getter: a spread or a structuredClone of a RunState
+   * does not carry it.
    */
   readonly outputs: Record<string, JsonValue>;
   /** Every edge taken so far, by index. */
@@ -136,7 +138,7 @@ class FoldedState implements RunState {
   error: ErrorInfo | undefined = undefined;
   events = 0;
   /** Failed nodes whose error edge was taken, each after how many of `completed`: with it, the order outputs were made in. */
-  routed: { readonly nodeId: string; readonly after: number }[] | undefined = undefined;
+  #routed: { readonly nodeId: string; readonly after: number }[] | undefined = undefined;
   /** `outputs` once read. */
   #outputs: Record<string, JsonValue> | undefined = undefined;
 
@@ -145,7 +147,7 @@ class FoldedState implements RunState {
   get outputs(): Record<string, JsonValue> {
     if (this.#outputs !== undefined) return this.#outputs;
     const outputs: Record<string, JsonValue> = {};
-    const routed = this.routed ?? [];
+    const routed = this.#routed ?? [];
     let r = 0;
     for (let i = 0; i <= this.completed.length; i++) {
       for (; r < routed.length && routed[r]!.after === i; r++) outputs[routed[r]!.nodeId] = routedOutput(this.nodes.get(routed[r]!.nodeId)!);
@@ -154,10 +156,17 @@ class FoldedState implements RunState {
     return (this.#outputs = outputs);
   }
 
-  /** A node's output was made: `outputs`, if it has been read, gets it. */
-  produced(nodeId: string, output: JsonValue): void {
+  /** A node's output was made (it succeeded, or failed and took an error edge): `outputs`, if it has been read, gets it. */
+  produced(nodeId: string, output: JsonValue, routed: boolean): void {
+    if (routed) (this.#routed ??= []).push({ nodeId, after: this.completed.length });
     if (this.#outputs !== undefined) this.#outputs[nodeId] = output;
   }
+}
+
+/** The fold's way to `outputs`: a state it did not make (one built by hand) has a plain `outputs` object. */
+function produced(state: RunState, nodeId: string, output: JsonValue, routed: boolean): void {
+  if (state instanceof FoldedState) state.produced(nodeId, output, routed);
+  else (state.outputs as Record<string, JsonValue>)[nodeId] = output;
 }
 
 /** What a failed node whose error edge was taken passes on: its error. */
@@ -225,7 +234,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       n.finishedAt = event.at;
       n.waitingOn = undefined;
       state.completed.push(event.nodeId);
-      (state as FoldedState).produced(event.nodeId, event.output as JsonValue);
+      produced(state, event.nodeId, event.output as JsonValue, false);
       if (event.blocked) state.blocked = true;
       break;
     }
@@ -238,11 +247,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       for (let i = 0; i < n.taken.length; i++) state.takenEdges.add(n.taken[i]!);
       n.finishedAt = event.at;
       n.waitingOn = undefined;
-      if (n.taken.length > 0) {
-        const folded = state as FoldedState;
-        (folded.routed ??= []).push({ nodeId: event.nodeId, after: state.completed.length });
-        folded.produced(event.nodeId, routedOutput(n));
-      }
+      if (n.taken.length > 0) produced(state, event.nodeId, routedOutput(n), true);
       break;
     }
     case 'node.skipped': {

@@ -167,8 +167,9 @@ describe('the engine and the memory store', () => {
     const engine = createEngine({ store, executors: [hold] });
     const held = { name: 'held', nodes: [{ id: 'h', type: 'hold', data: {} }], edges: [] };
     const first = await engine.start(held, { runId: 'same' });
-    await expect(engine.start(held, { runId: 'same' })).rejects.toMatchObject({ code: 'STORE_CONFLICT', message: expect.stringContaining('running already') });
-    await expect(engine.start(held, { runId: 'same' })).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    const other = { ...held, name: 'other' };
+    await expect(engine.start(other, { runId: 'same' })).rejects.toMatchObject({ code: 'STORE_CONFLICT', message: expect.stringContaining('running already') });
+    await expect(engine.start(other, { runId: 'same' })).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
     release!();
     expect((await first.finished).status).toBe('succeeded');
     expect(store.events('same').map((e) => e.type)).toEqual(['run.started', 'node.started', 'node.succeeded', 'run.finished']);

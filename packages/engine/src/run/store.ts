@@ -80,7 +80,11 @@ interface StoredRun {
   readonly events: RunEvent[];
 }
 
-/** The in-memory store: runs live as long as the process (the default until a store is given). */
+/**
+ * The in-memory store: runs live as long as the process (the default until a store is given).
+ * An engine made with it pushes each event to the run's journal itself; one made with a subclass
+ * that overrides `append`, or with an instance whose `append` was replaced, calls that `append`.
+ */
 export class MemoryStore implements RunStore {
   /** Runs end with the process: executors need not wait for a journal write. */
   readonly durable = false;
