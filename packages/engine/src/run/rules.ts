@@ -2,7 +2,7 @@ import type { CompiledEdge, CompiledFlow, CompiledNode } from '../compile.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import { assignJson } from '../json-assign.js';
 import { conditionalForm } from '../flow-view.js';
-import { isTerminal, routedOutput, type RunState } from './state.js';
+import { isTerminal, passedOn, type RunState } from './state.js';
 
 /**
  * The graph semantics of DESIGN §3.2 and §3.3 as pure functions of the compiled flow and the
@@ -124,9 +124,7 @@ export function inputOf(node: CompiledNode, state: RunState): JsonObject {
   for (let i = 0; i < incoming.length; i++) {
     const edge = incoming[i]!;
     if (!state.takenEdges.has(edge.index)) continue;
-    // A taken edge comes from a node that succeeded, or failed and took its error edge.
-    const source = state.nodes.get(edge.from)!;
-    mergeInto(input, source.status === 'succeeded' ? source.output : routedOutput(source));
+    mergeInto(input, passedOn(state.nodes.get(edge.from)!));
   }
   return input;
 }

@@ -150,8 +150,8 @@ class FoldedState implements RunState {
     const routed = this.#routed ?? [];
     let r = 0;
     for (let i = 0; i <= this.completed.length; i++) {
-      for (; r < routed.length && routed[r]!.after === i; r++) outputs[routed[r]!.nodeId] = routedOutput(this.nodes.get(routed[r]!.nodeId)!);
-      if (i < this.completed.length) outputs[this.completed[i]!] = this.nodes.get(this.completed[i]!)!.output as JsonValue;
+      for (; r < routed.length && routed[r]!.after === i; r++) outputs[routed[r]!.nodeId] = passedOn(this.nodes.get(routed[r]!.nodeId)!);
+      if (i < this.completed.length) outputs[this.completed[i]!] = passedOn(this.nodes.get(this.completed[i]!)!);
     }
     return (this.#outputs = outputs);
   }
@@ -169,9 +169,9 @@ function produced(state: RunState, nodeId: string, output: JsonValue, routed: bo
   else (state.outputs as Record<string, JsonValue>)[nodeId] = output;
 }
 
-/** What a failed node whose error edge was taken passes on: its error. */
-export function routedOutput(n: NodeState): JsonObject {
-  return { error: n.error as unknown as JsonValue };
+/** What an ended node passes on along its taken edges: its output, or its error if it failed and took an error edge. */
+export function passedOn(n: NodeState): JsonValue {
+  return n.status === 'succeeded' ? (n.output as JsonValue) : { error: n.error as unknown as JsonValue };
 }
 
 export function emptyRunState(runId: string): RunState {
@@ -234,7 +234,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       n.finishedAt = event.at;
       n.waitingOn = undefined;
       state.completed.push(event.nodeId);
-      produced(state, event.nodeId, event.output as JsonValue, false);
+      produced(state, event.nodeId, passedOn(n), false);
       if (event.blocked) state.blocked = true;
       break;
     }
@@ -247,7 +247,7 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       for (let i = 0; i < n.taken.length; i++) state.takenEdges.add(n.taken[i]!);
       n.finishedAt = event.at;
       n.waitingOn = undefined;
-      if (n.taken.length > 0) produced(state, event.nodeId, routedOutput(n), true);
+      if (n.taken.length > 0) produced(state, event.nodeId, passedOn(n), true);
       break;
     }
     case 'node.skipped': {
