@@ -7,6 +7,7 @@ import { toErrorInfo } from './error-info.js';
 import type { ErrorInfo } from './events.js';
 import type { RunExecution } from './execution.js';
 import { resolveValue } from './expressions.js';
+import { mapOutput } from './node-expressions.js';
 import type { ExecutorResult } from './interfaces.js';
 
 type Item = { readonly value: JsonValue; readonly index: number };
@@ -125,7 +126,7 @@ export class Attempts {
     if (x.isEnding) return;
     const { node, onItem, item } = current;
     if (onItem === undefined) return x.succeeded(node, result, current.attempt);
-    void x.mapOutput(node, result.output, item).then(
+    void mapOutput(x.flow, node, result.output, x.bindings(item), true).then(
       (output) => {
         x.record({ type: 'node.succeeded', runId: x.runId, at: x.now(), nodeId: node.id, attempt: current.attempt, item: item!.index, output: output as JsonObject });
         onItem({ ok: true, output: output as JsonValue });

@@ -6,7 +6,8 @@ import type { Attempt } from './context.js';
 import type { EngineCore } from './core.js';
 import { describeChecks, errorWithDetails, toErrorInfo } from './error-info.js';
 import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunFinishedEvent, RunStartedEvent } from './events.js';
-import { evaluateExpression, resolveValue, type Bindings } from './expressions.js';
+import { evaluateExpression, type Bindings } from './expressions.js';
+import { edgeExpressions, forEachItems, mapOutput } from './node-expressions.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
 import { blockedByHandler, joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
 import { planOf, type FlowPlan, type NodePlan } from './plan.js';
@@ -238,9 +239,7 @@ export class RunExecution {
 
   private async resumeForEach(node: CompiledNode, input: JsonObject): Promise<void> {
     try {
-      const def = node.definition;
-      const items = Array.isArray(def.for_each) ? def.for_each : await evaluateExpression(this.flow, def.for_each!, input, this.bindings());
-      if (!Array.isArray(items)) throw new GantryError('EXPRESSION_FAILED', `node "${node.id}": for_each must give an array, got ${items === null ? 'null' : typeof items}`);
+      const items = await forEachItems(this.flow, node, input, this.bindings());
       const n = this.state.nodes.get(node.id);
       this.attempts.forEach(node, input, items, n?.items, n?.itemAttempts);
     } catch (error) {
@@ -311,25 +310,10 @@ export class RunExecution {
       }
       this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
       if (def.for_each === undefined) return this.attempts.run(node, input);
-      const items = Array.isArray(def.for_each) ? def.for_each : await evaluateExpression(this.flow, def.for_each, input, this.bindings());
-      if (!Array.isArray(items)) {
-        throw new GantryError('EXPRESSION_FAILED', `node "${node.id}": for_each must give an array, got ${items === null ? 'null' : typeof items}`);
-      }
-      this.attempts.forEach(node, input, items);
+      this.attempts.forEach(node, input, await forEachItems(this.flow, node, input, this.bindings()));
     } catch (error) {
       if (!this.ending) this.failed(node, toErrorInfo(error, 'EXPRESSION_FAILED'));
     }
-  }
-
-  /** Applies the node's `output` mapping; a node's output must be an object. */
-  async mapOutput(node: CompiledNode, output: JsonObject | JsonValue[], item?: { value: JsonValue; index: number }): Promise<JsonObject | JsonValue[]> {
-    const mapping = node.definition.output;
-    if (mapping === undefined) return output;
-    const mapped = await resolveValue(this.flow, mapping, output as JsonValue, this.bindings(item));
-    if (item === undefined && (typeof mapped !== 'object' || mapped === null || Array.isArray(mapped))) {
-      throw new GantryError('OUTPUT_INVALID', `node "${node.id}": its output mapping gave ${Array.isArray(mapped) ? 'an array' : JSON.stringify(mapped)}, but a node's output is an object`);
-    }
-    return mapped as JsonObject;
   }
 
   /** The executor's result: mapped, checked, its edges decided, journalled. */
@@ -341,8 +325,8 @@ export class RunExecution {
 
   private async completeLater(node: CompiledNode, attempt: number, result: ExecutorResult): Promise<void> {
     try {
-      const output = node.definition.for_each === undefined ? await this.mapOutput(node, result.output) : result.output;
-      const expressions = await this.edgeExpressions(node, output);
+      const output = node.definition.for_each === undefined ? await mapOutput(this.flow, node, result.output, this.bindings(), false) : result.output;
+      const expressions = await edgeExpressions(this.flow, node, output, this.bindings());
       if (!this.ending) this.complete(node, attempt, result, output, expressions);
     } catch (error) {
       if (!this.ending) this.failed(node, toErrorInfo(error));
@@ -370,19 +354,6 @@ export class RunExecution {
     } finally {
       this.instant = outer;
     }
-  }
-
-  /** Evaluates the expression conditions on a node's outgoing edges against its output. */
-  private async edgeExpressions(node: CompiledNode, output: JsonObject | JsonValue[]): Promise<Map<number, boolean> | undefined> {
-    let results: Map<number, boolean> | undefined;
-    const outgoing = node.outgoing;
-    for (let i = 0; i < outgoing.length; i++) {
-      const edge = outgoing[i]!;
-      if (edge.condition.kind !== 'expression') continue;
-      const value = await evaluateExpression(this.flow, edge.condition.text, output as JsonValue, this.bindings());
-      (results ??= new Map()).set(edge.index, truthy(value));
-    }
-    return results;
   }
 
   /** A node failed after its retries: an error edge routes it, else its error handler acts (§3.4). */
