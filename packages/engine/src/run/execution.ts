@@ -152,8 +152,9 @@ export class RunExecution {
   /**
    * While the engine decides what a node's end makes ready (one synchronous cascade of skips and
    * starts), the moment the node ended: the events of a cascade share one reading of the clock,
-   * which costs a system call on some machines. Cleared before an executor or a notifier runs and
-   * after listeners have run, so that a reading is never older than the engine's own bookkeeping.
+   * which costs about 50 ns (V8's call out to C++) and a heap number. Cleared before an executor
+   * or a notifier runs and after listeners have run, so that a reading is never older than the
+   * engine's own bookkeeping.
    */
   private instant: number | undefined;
 
