@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GantryError } from '@gantry/engine';
-import { eventsOf, flow, offset, probe, table, untilAborted, type ProbeCall, type Row } from './harness.js';
+import { eventsOf, flow, offset, probe, table, trace, untilAborted, type ProbeCall, type Row } from './harness.js';
 
 const startsOf = (calls: readonly ProbeCall[], nodeId: string, t0: number) => calls.filter((c) => c.nodeId === nodeId).map((c) => c.at - t0);
 
@@ -344,6 +344,24 @@ const outputRows: Row[] = [
     flow: flow([probe('each', { out: { v: '{% $item %}' } }, { for_each: [1, 2], output: '{% { "double": v * 2 } %}' })]),
     status: 'succeeded',
     outputs: { each: [{ double: 2 }, { double: 4 }] },
+  },
+  {
+    name: "on a for_each node an item's mapping may give any JSON value: the node's output is their array",
+    flow: flow([probe('each', { out: { v: '{% $item %}' } }, { for_each: [1, 2, 3], output: '{% v > 1 ? [v, v] : null %}' })]),
+    status: 'succeeded',
+    outputs: { each: [null, [2, 2], [3, 3]] },
+  },
+  {
+    name: 'a for_each over a literal array starts its first item in the step the node starts, before a sibling that became ready with it',
+    flow: flow(
+      [probe('a'), probe('each', {}, { for_each: ['x', 'y'] }), probe('b')],
+      [
+        { from: 'a', to: 'each' },
+        { from: 'a', to: 'b' },
+      ],
+    ),
+    status: 'succeeded',
+    check: ({ events }) => expect(trace(events, ['node.started'])).toEqual(['node.started a', 'node.started each', 'node.started each[0]', 'node.started b', 'node.started each[1]']),
   },
 ];
 

@@ -7,8 +7,8 @@ import { toErrorInfo } from './error-info.js';
 import type { ErrorInfo } from './events.js';
 import type { RunExecution } from './execution.js';
 import { resolveValue } from './expressions.js';
-import { mapOutput } from './node-expressions.js';
 import type { ExecutorResult } from './interfaces.js';
+import { mapItemOutput } from './node-expressions.js';
 
 type Item = { readonly value: JsonValue; readonly index: number };
 
@@ -126,10 +126,11 @@ export class Attempts {
     if (x.isEnding) return;
     const { node, onItem, item } = current;
     if (onItem === undefined) return x.succeeded(node, result, current.attempt);
-    void mapOutput(x.flow, node, result.output, x.bindings(item), true).then(
+    const mapping = node.definition.output;
+    void (mapping === undefined ? Promise.resolve(result.output as JsonValue) : mapItemOutput(x.flow, mapping, result.output, x.bindings(item))).then(
       (output) => {
         x.record({ type: 'node.succeeded', runId: x.runId, at: x.now(), nodeId: node.id, attempt: current.attempt, item: item!.index, output: output as JsonObject });
-        onItem({ ok: true, output: output as JsonValue });
+        onItem({ ok: true, output });
       },
       (error) => onItem({ ok: false, error: toErrorInfo(error) }),
     );

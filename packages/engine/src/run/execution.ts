@@ -7,7 +7,7 @@ import type { EngineCore } from './core.js';
 import { describeChecks, errorWithDetails, toErrorInfo } from './error-info.js';
 import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunFinishedEvent, RunStartedEvent } from './events.js';
 import { evaluateExpression, type Bindings } from './expressions.js';
-import { edgeExpressions, forEachItems, mapOutput } from './node-expressions.js';
+import { edgeExpressions, evaluateForEach, isJsonObject, mapNodeOutput } from './node-expressions.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
 import { blockedByHandler, joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
 import { planOf, type FlowPlan, type NodePlan } from './plan.js';
@@ -240,7 +240,10 @@ export class RunExecution {
 
   private async resumeForEach(node: CompiledNode, input: JsonObject): Promise<void> {
     try {
-      const items = await forEachItems(this.flow, node, input, this.bindings());
+      const forEach = node.definition.for_each!;
+      // A literal array starts its items at once, as it did before the restart.
+      const items = Array.isArray(forEach) ? forEach : await evaluateForEach(this.flow, node, forEach, input, this.bindings());
+      if (this.ending) return;
       const n = this.state.nodes.get(node.id);
       this.attempts.forEach(node, input, items, n?.items, n?.itemAttempts);
     } catch (error) {
@@ -311,7 +314,10 @@ export class RunExecution {
       }
       this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
       if (def.for_each === undefined) return this.attempts.run(node, input);
-      this.attempts.forEach(node, input, await forEachItems(this.flow, node, input, this.bindings()));
+      // A literal array starts its items in this step; an expression's items once it is evaluated, unless the run ended meanwhile.
+      const items = Array.isArray(def.for_each) ? def.for_each : await evaluateForEach(this.flow, node, def.for_each, input, this.bindings());
+      if (this.ending) return;
+      this.attempts.forEach(node, input, items);
     } catch (error) {
       if (!this.ending) this.failed(node, toErrorInfo(error, 'EXPRESSION_FAILED'));
     }
@@ -326,7 +332,9 @@ export class RunExecution {
 
   private async completeLater(node: CompiledNode, attempt: number, result: ExecutorResult): Promise<void> {
     try {
-      const output = node.definition.for_each === undefined ? await mapOutput(this.flow, node, result.output, this.bindings(), false) : result.output;
+      const def = node.definition;
+      // A for_each node's items were mapped one by one; its output is their array.
+      const output = def.for_each !== undefined || def.output === undefined ? result.output : await mapNodeOutput(this.flow, node, def.output, result.output, this.bindings());
       const expressions = await edgeExpressions(this.flow, node, output, this.bindings());
       if (!this.ending) this.complete(node, attempt, result, output, expressions);
     } catch (error) {
@@ -336,7 +344,7 @@ export class RunExecution {
 
   private complete(node: CompiledNode, attempt: number, result: ExecutorResult, output: JsonObject | JsonValue[], expressions: Map<number, boolean> | undefined): void {
     const plan = this.plan.byIndex[node.index]!;
-    if (node.definition.for_each === undefined && (typeof output !== 'object' || output === null || Array.isArray(output))) {
+    if (node.definition.for_each === undefined && !isJsonObject(output)) {
       return this.failed(node, toErrorInfo(new GantryError('OUTPUT_INVALID', `node "${node.id}" (${node.type}) returned ${Array.isArray(output) ? 'an array' : JSON.stringify(output) ?? 'nothing'}, but a node's output is a JSON object`)));
     }
     if (result.outcome === 'fail' && !result.blocked && !plan.hasFailEdge) {

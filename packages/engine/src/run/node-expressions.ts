@@ -1,32 +1,38 @@
+/*
+ * The expressions a node's definition holds, evaluated for one run: its for_each items, its
+ * output mapping and the conditions of its outgoing edges. Pure but for the expressions
+ * themselves: the run gives the bindings, the scheduler decides what follows.
+ */
 import type { CompiledFlow, CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import { evaluateExpression, resolveValue, type Bindings } from './expressions.js';
 import { truthy } from './rules.js';
 
-/**
- * The expressions a node's definition holds, evaluated for one run: its for_each items, its
- * output mapping and the conditions of its outgoing edges. Pure but for the expressions
- * themselves: the run gives the bindings, the scheduler decides what follows.
- */
+/** A node's output must be one: not an array, not a scalar, not null. */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
-/** The items a for_each node iterates over: its literal array, or what its expression gives, which must be an array. */
-export async function forEachItems(flow: CompiledFlow, node: CompiledNode, input: JsonObject, bindings: Bindings): Promise<JsonValue[]> {
-  const forEach = node.definition.for_each!;
-  const items = Array.isArray(forEach) ? forEach : await evaluateExpression(flow, forEach, input, bindings);
+/** The items of a for_each given as an expression: what it gives, which must be an array. */
+export async function evaluateForEach(flow: CompiledFlow, node: CompiledNode, expression: string, input: JsonObject, bindings: Bindings): Promise<JsonValue[]> {
+  const items = await evaluateExpression(flow, expression, input, bindings);
   if (!Array.isArray(items)) throw new GantryError('EXPRESSION_FAILED', `node "${node.id}": for_each must give an array, got ${items === null ? 'null' : typeof items}`);
   return items;
 }
 
-/** Applies the node's `output` mapping; a node's output (not an item's) must be an object. */
-export async function mapOutput(flow: CompiledFlow, node: CompiledNode, output: JsonObject | JsonValue[], bindings: Bindings, item: boolean): Promise<JsonObject | JsonValue[]> {
-  const mapping = node.definition.output;
-  if (mapping === undefined) return output;
+/** A node's output through its `output` mapping, which must give an object. */
+export async function mapNodeOutput(flow: CompiledFlow, node: CompiledNode, mapping: JsonValue, output: JsonObject | JsonValue[], bindings: Bindings): Promise<JsonObject> {
   const mapped = await resolveValue(flow, mapping, output as JsonValue, bindings);
-  if (!item && (typeof mapped !== 'object' || mapped === null || Array.isArray(mapped))) {
+  if (!isJsonObject(mapped)) {
     throw new GantryError('OUTPUT_INVALID', `node "${node.id}": its output mapping gave ${Array.isArray(mapped) ? 'an array' : JSON.stringify(mapped)}, but a node's output is an object`);
   }
-  return mapped as JsonObject;
+  return mapped;
+}
+
+/** A for_each item's output through the node's `output` mapping: any JSON value (the node's output is the array of them). */
+export function mapItemOutput(flow: CompiledFlow, mapping: JsonValue, output: JsonObject | JsonValue[], bindings: Bindings): Promise<JsonValue> {
+  return resolveValue(flow, mapping, output as JsonValue, bindings);
 }
 
 /** The truth of each expression condition on the node's outgoing edges, by edge index (undefined when it has none). */
