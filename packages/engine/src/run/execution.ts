@@ -241,7 +241,7 @@ export class RunExecution {
   private async resumeForEach(node: CompiledNode, input: JsonObject): Promise<void> {
     try {
       const forEach = node.definition.for_each!;
-      // A literal array starts its items at once, as it did before the restart.
+      // As when the node first started: a literal array's items start in this step, an expression's once it is evaluated.
       const items = Array.isArray(forEach) ? forEach : await evaluateForEach(this.flow, node, forEach, input, this.bindings());
       if (this.ending) return;
       const n = this.state.nodes.get(node.id);
