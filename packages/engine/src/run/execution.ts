@@ -7,7 +7,8 @@ import type { EngineCore } from './core.js';
 import { describeChecks, errorWithDetails, toErrorInfo } from './error-info.js';
 import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunFinishedEvent, RunStartedEvent } from './events.js';
 import { evaluateExpression, type Bindings } from './expressions.js';
-import { edgeExpressions, evaluateForEach, isJsonObject, mapNodeOutput } from './node-expressions.js';
+import { edgeExpressions, evaluateForEach, mapNodeOutput } from './node-expressions.js';
+import { isRecord } from '../flow-view.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
 import { blockedByHandler, joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
 import { planOf, type FlowPlan, type NodePlan } from './plan.js';
@@ -344,7 +345,7 @@ export class RunExecution {
 
   private complete(node: CompiledNode, attempt: number, result: ExecutorResult, output: JsonObject | JsonValue[], expressions: Map<number, boolean> | undefined): void {
     const plan = this.plan.byIndex[node.index]!;
-    if (node.definition.for_each === undefined && !isJsonObject(output)) {
+    if (node.definition.for_each === undefined && !isRecord(output)) {
       return this.failed(node, toErrorInfo(new GantryError('OUTPUT_INVALID', `node "${node.id}" (${node.type}) returned ${Array.isArray(output) ? 'an array' : JSON.stringify(output) ?? 'nothing'}, but a node's output is a JSON object`)));
     }
     if (result.outcome === 'fail' && !result.blocked && !plan.hasFailEdge) {

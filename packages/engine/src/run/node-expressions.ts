@@ -5,14 +5,10 @@
  */
 import type { CompiledFlow, CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
+import { isRecord } from '../flow-view.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import { evaluateExpression, resolveValue, type Bindings } from './expressions.js';
 import { truthy } from './rules.js';
-
-/** A node's output must be one: not an array, not a scalar, not null. */
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The items of a for_each given as an expression: what it gives, which must be an array. */
 export async function evaluateForEach(flow: CompiledFlow, node: CompiledNode, expression: string, input: JsonObject, bindings: Bindings): Promise<JsonValue[]> {
@@ -24,10 +20,10 @@ export async function evaluateForEach(flow: CompiledFlow, node: CompiledNode, ex
 /** A node's output through its `output` mapping, which must give an object. */
 export async function mapNodeOutput(flow: CompiledFlow, node: CompiledNode, mapping: JsonValue, output: JsonObject | JsonValue[], bindings: Bindings): Promise<JsonObject> {
   const mapped = await resolveValue(flow, mapping, output as JsonValue, bindings);
-  if (!isJsonObject(mapped)) {
+  if (!isRecord(mapped)) {
     throw new GantryError('OUTPUT_INVALID', `node "${node.id}": its output mapping gave ${Array.isArray(mapped) ? 'an array' : JSON.stringify(mapped)}, but a node's output is an object`);
   }
-  return mapped;
+  return mapped as JsonObject;
 }
 
 /** A for_each item's output through the node's `output` mapping: any JSON value (the node's output is the array of them). */
