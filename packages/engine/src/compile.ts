@@ -148,7 +148,7 @@ export function compileChecked(checked: CheckedFlow, text: string, path?: string
 
   const expressions = checked.expressions;
   let graph: ReadonlyGraph | undefined;
-  return Object.freeze({
+  const compiled = {
     name: document.name,
     description: document.description,
     version: document.version,
@@ -161,13 +161,14 @@ export function compileChecked(checked: CheckedFlow, text: string, path?: string
     edges: Object.freeze(edges),
     order: Object.freeze(order.map((i) => document.nodes[i]!.id)),
     startNodes: Object.freeze(startNodes),
-    // graphlib's multigraph costs more to build than the rest of compilation: the scheduler
-    // walks `incoming`/`outgoing`, so the graphlib view is built on first use.
-    get graph(): ReadonlyGraph {
-      return (graph ??= toGraphlib(document.name, nodes, edges));
-    },
     expression: (text: string) => expressions.get(text),
-  });
+  };
+  // graphlib's multigraph costs more to build than the rest of compilation: the scheduler walks
+  // `incoming`/`outgoing`, so the graphlib view is built on first use. Defined here rather than
+  // written as a getter in the literal: V8 11 makes an object literal with a getter a dictionary,
+  // and every read of a compiled flow's fields would look its name up.
+  Object.defineProperty(compiled, 'graph', { get: () => (graph ??= toGraphlib(document.name, nodes, edges)), enumerable: true, configurable: true });
+  return Object.freeze(compiled) as CompiledFlow;
 }
 
 function toGraphlib(name: string, nodes: ReadonlyMap<string, CompiledNode>, edges: readonly CompiledEdge[]): ReadonlyGraph {
