@@ -63,8 +63,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const connectors = new Map<string, Connector>();
   const live = new SlotMap<RunExecution>();
   const emitter = new EventEmitter();
-  /** Whether anyone listens: with no listener, recording an event skips the emitter altogether. */
-  let listened = false;
   const queue = resolved.concurrency === Infinity ? undefined : new PQueue({ concurrency: resolved.concurrency });
   const flowsByPath = new Map<string, Promise<CompiledFlow>>();
   let pending: RunEvent[] = [];
@@ -186,10 +184,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     on(type, listener) {
       emitter.on(type, listener as (event: RunEvent) => void);
-      listened = core.listened = true;
+      core.listened = true;
       return () => {
         emitter.off(type, listener as (event: RunEvent) => void);
-        listened = core.listened = emitter.eventNames().length > 0;
+        core.listened = emitter.eventNames().length > 0;
       };
     },
   };
@@ -263,7 +261,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function tell(event: RunEvent): void {
     // 'event' first: a listener that reacts to a type (deciding an approval, say) must not
     // make its own events reach the all-events listeners before the one it reacted to.
-    if (!listened) return;
+    if (!core.listened) return;
     emitter.emit('event', event);
     emitter.emit(event.type, event);
   }
@@ -285,8 +283,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const core: Writable<EngineCore> = {
     options: resolved,
     executor: (type) => executors.get(type),
-    // A field kept in step with `listened`, not a getter: it is read for every event, and V8 did
-    // not inline the getter of this object (a call per event).
+    // Whether anyone listens: with no listener, recording an event skips the emitter altogether.
+    // A field set by `on`, not a getter: V8 11 makes an object literal with a getter a dictionary,
+    // and this object is read for every event and attempt.
     listened: false,
     created(record, event) {
       try {
