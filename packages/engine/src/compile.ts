@@ -148,7 +148,7 @@ export function compileChecked(checked: CheckedFlow, text: string, path?: string
 
   const expressions = checked.expressions;
   let graph: ReadonlyGraph | undefined;
-  const compiled = {
+  const compiled: Omit<CompiledFlow, 'graph'> = {
     name: document.name,
     description: document.description,
     version: document.version,
