@@ -132,6 +132,8 @@ export class RunExecution {
 
   record(event: RunEvent): void {
     const before = this.state.status;
+    // Read before: a listener may unsubscribe the last listener while it runs.
+    const told = this.core.listened;
     applyEvent(this.state, event);
     try {
       this.core.record(event, this);
@@ -143,7 +145,7 @@ export class RunExecution {
       return;
     }
     // Listeners ran inside record: what follows reads the clock afresh.
-    if (this.core.listened) this.instant = undefined;
+    if (told) this.instant = undefined;
     if (this.state.status !== before) {
       this.core.statusChanged(this.runId, this.state.status, this.state.finishedAt);
       this.onStatus?.(this.state.status);
