@@ -284,8 +284,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     options: resolved,
     executor: (type) => executors.get(type),
     // Whether anyone listens: with no listener, recording an event skips the emitter altogether.
-    // A field set by `on` and the unsubscribe it returns, not a getter: V8 11 makes an object literal with a getter a dictionary,
-    // and this object is read for every event and attempt.
+    // A field set by `on` and the unsubscribe it returns, not a getter: V8 11 makes an object
+    // literal with a getter a dictionary, and this object is read for every event and attempt.
     listened: false,
     created(record, event) {
       try {
