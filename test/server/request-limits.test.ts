@@ -149,6 +149,15 @@ describe('gantry serve with its default limits', () => {
     expect(hook.headers.allow).toBe('POST');
     expect((await call(url, 'POST', '/health')).headers.allow).toBe('GET, HEAD');
   });
+
+  it('answers a request that sends a body where none is taken (GET /health) without reading it, and closes the connection', async () => {
+    const { url } = defaults;
+    const held = holdBody(url, '/health', { headers: {}, total: 50 * MiB, holdAt: 256 * 1024, method: 'GET' });
+    const answer = await held.answer;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+    expect(await held.closed).toBeLessThanOrEqual(256 * 1024);
+  });
 });
 
 describe('gantry serve with small limits in its configuration', () => {

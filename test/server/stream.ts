@@ -38,15 +38,17 @@ export interface HoldOptions {
   readonly holdAt?: number;
   /** What the body is: `total` bytes of it are sent. @default spaces */
   readonly content?: Buffer;
+  /** @default POST */
+  readonly method?: string;
 }
 
-/** POSTs a body of `total` bytes a chunk at a time, holding the connection open at `holdAt`. */
+/** Sends (POST) a body of `total` bytes a chunk at a time, holding the connection open at `holdAt`. */
 export function holdBody(url: string, path: string, options: HoldOptions): HeldBody {
   const started = Date.now();
   const chunkSize = options.chunk ?? 65536;
   const holdAt = options.holdAt ?? options.total;
   const headers = { ...options.headers, ...(options.chunked ? {} : { 'content-length': String(options.total) }) };
-  const req = request(`${url}${path}`, { method: 'POST', headers, agent: false });
+  const req = request(`${url}${path}`, { method: options.method ?? 'POST', headers, agent: false });
   const content = options.content ?? Buffer.alloc(options.total, 0x20);
   let sent = 0;
   let timer: NodeJS.Timeout | undefined;

@@ -37,6 +37,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     'content-length': String(Buffer.byteLength(text)),
     'cache-control': 'no-store',
     ...headers,
+    ...closeIfUnread(res),
   });
   res.end(text);
 }
@@ -44,15 +45,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** How long a connection refused before its body was read stays half-closed before it is dropped. */
 const LINGER_MS = 1000;
 
-/**
- * Answers with an error. A request whose body was not read to its end (refused at its headers,
- * or as it passed a limit) is not drained: the connection ends with the answer and not one more
- * byte of the body is read.
- */
 export function sendError(res: ServerResponse, error: HttpError): void {
-  const unread = !res.req.complete;
-  if (unread) closeWithoutReading(res.req);
-  sendJson(res, error.status, { error: { code: error.code, message: error.message } }, { ...error.headers, ...(unread ? { connection: 'close' } : {}) });
+  sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
+}
+
+/**
+ * The headers an answer adds when its request's body was not read to its end (refused at its
+ * headers or as it passed a limit, or sent where no body is taken): the body is not drained, the
+ * connection ends with the answer and not one more byte of the body is read.
+ */
+export function closeIfUnread(res: ServerResponse): Readonly<Record<string, string>> {
+  if (res.req.complete) return {};
+  closeWithoutReading(res.req);
+  return { connection: 'close' };
 }
 
 /**

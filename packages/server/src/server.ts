@@ -5,7 +5,7 @@ import { cancelRunHandler, getRunHandler, listRunsHandler } from './runs-api.js'
 import { decisionHandler } from './approvals-api.js';
 import { ByteBudget, type BodyPolicy } from './body.js';
 import { capConnections } from './connection-cap.js';
-import { httpError, sendError, sendJson, serverBusy } from './http.js';
+import { closeIfUnread, httpError, sendError, sendJson, serverBusy } from './http.js';
 import { toHttpError } from './http-errors.js';
 import { createMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
@@ -90,7 +90,7 @@ export function createServer(options: ServerOptions): GantryServer {
   });
   add('GET', '/metrics', async ({ res }) => {
     const text = await metrics.registry.metrics();
-    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store', ...closeIfUnread(res) });
     res.end(text);
   });
   add('GET', '/runs', listRunsHandler({ engine, principalOf }));
