@@ -22,11 +22,6 @@ export class ByteBudget {
   give(bytes: number): void {
     this.used -= bytes;
   }
-
-  /** Bytes taken now. */
-  get inUse(): number {
-    return this.used;
-  }
 }
 
 /** What bounds every request body the server reads. */
@@ -84,7 +79,7 @@ export async function receiveBody(req: IncomingMessage, policy: BodyPolicy, read
       };
       const stop = (error: Error) => {
         cleanup();
-        // Not one more byte is read; the answer closes the connection (sendError).
+        // Not one more byte is read; the answer closes the connection (closeIfUnread).
         req.pause();
         reject(error);
       };

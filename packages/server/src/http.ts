@@ -42,9 +42,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** How long a connection refused before its body was read stays half-closed before it is dropped. */
-const LINGER_MS = 1000;
-
 export function sendError(res: ServerResponse, error: HttpError): void {
   sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
 }
@@ -59,6 +56,9 @@ export function closeIfUnread(res: ServerResponse): Readonly<Record<string, stri
   closeWithoutReading(res.req);
   return { connection: 'close' };
 }
+
+/** How long a connection refused before its body was read stays half-closed before it is dropped. */
+const LINGER_MS = 1000;
 
 /**
  * Once the answer is sent, node:http reads and discards a body nobody consumed, then closes the
