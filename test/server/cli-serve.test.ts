@@ -40,6 +40,22 @@ describe('gantry serve', () => {
     expect(r.stdout).not.toContain('listening');
   });
 
+  it('refuses to start with an empty or whitespace-only secret, naming the variable, never its value (exit 2)', () => {
+    for (const [value, state] of [['', 'is empty'], ['  \t ', 'holds only whitespace']] as const) {
+      const r = gantry(['serve', '--port', '0'], { HOOK_SECRET: value });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`node "hook": authentication "github_webhook_secret" needs the environment variable HOOK_SECRET, which ${state}`));
+      expect(r.stdout).not.toContain('listening');
+    }
+  });
+
+  it('refuses to start with principals or aliases that are one name ignoring case, naming both (exit 2)', () => {
+    writeFileSync(join(dir, 'clash.json'), JSON.stringify({ principals: { alice: { roles: ['lead'], aliases: ['alice-gh'] }, bob: { roles: ['pm'], aliases: ['Alice-GH'] } } }));
+    const r = gantry(['serve', '--port', '0', '--config', 'clash.json'], { HOOK_SECRET: 's' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/clash\.json:\d+:\d+ BAD_VALUE alias "Alice-GH" of principal "bob" is alias "alice-gh" of principal "alice" ignoring case/);
+  });
+
   it('names every webhook whose secret is missing at once, not one per attempt', () => {
     mkdirSync(join(dir, 'two'), { recursive: true });
     for (const [name, credential] of [['one', 'github_webhook_secret'], ['two', 'deploy_token']]) {

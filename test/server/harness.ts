@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
-import { compileFlow, createEngine, type Clock, type Engine, type JsonObject } from '@gantry/engine';
+import { compileFlow, createEngine, type Clock, type Engine, type JsonObject, type PrincipalDirectory } from '@gantry/engine';
 import { builtinExecutors, builtinFunctions, moduleAgent } from '@gantry/executors';
 import { createServer, type GantryServer, type ServerOptions } from '@gantry/server';
 import { openSqliteStore, type SqliteStore } from '@gantry/store-sqlite';
@@ -49,7 +49,10 @@ export interface Served {
 }
 
 /** Serves `flows` with an engine on a fresh SQLite store; `close` stops both and removes the folder. */
-export async function serve(flows: object[] = [DEPLOY_FLOW], options: { clock?: Clock; env?: Record<string, string>; server?: Partial<ServerOptions> } = {}): Promise<Served> {
+export async function serve(
+  flows: object[] = [DEPLOY_FLOW],
+  options: { clock?: Clock; env?: Record<string, string>; server?: Partial<ServerOptions>; principals?: PrincipalDirectory & object } = {},
+): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-server-'));
   const store = openSqliteStore(join(dir, 'gantry.db'));
   const env: Record<string, string> = { GITHUB_WEBHOOK_SECRET: SECRET, ...options.env };
@@ -58,7 +61,7 @@ export async function serve(flows: object[] = [DEPLOY_FLOW], options: { clock?: 
     functions: builtinFunctions,
     agents: { builder: moduleAgent(async (inputs: JsonObject, task: { task: string }) => ({ done: task.task, ref: inputs.ref ?? null })) },
     store,
-    principals: PRINCIPALS,
+    principals: options.principals ?? PRINCIPALS,
     credentials: (name) => env[name.toUpperCase()],
     ...(options.clock ? { clock: options.clock } : {}),
   });
@@ -100,7 +103,7 @@ export function call(url: string, method: string, path: string, options: { heade
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let body: unknown = text;
-        if (String(res.headers['content-type']).startsWith('application/json')) body = JSON.parse(text);
+        if (text !== '' && String(res.headers['content-type']).startsWith('application/json')) body = JSON.parse(text);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
       });
     });

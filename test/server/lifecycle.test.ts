@@ -61,5 +61,16 @@ describe('gantry serve: start and stop', () => {
   it('validates its options once, naming the field', () => {
     expect(() => createServer({} as never)).toThrow('createServer: expected engine to be an engine from createEngine, got nothing');
     expect(() => createServer({ engine: createEngine(), bodyLimitBytes: 0 })).toThrow('createServer: expected bodyLimitBytes to be an integer ≥ 1, got 0 (number)');
+    expect(() => createServer({ engine: createEngine(), connectionLimit: 0 })).toThrow('createServer: expected connectionLimit to be an integer ≥ 1, got 0 (number)');
+    expect(() => createServer({ engine: createEngine(), jsonDepthLimit: 1.5 })).toThrow('createServer: expected jsonDepthLimit to be an integer ≥ 1, got 1.5 (number)');
+    expect(() => createServer({ engine: createEngine(), bodyLimitBytes: 2048, bufferedBytesLimit: 1024 })).toThrow(
+      'createServer: expected bufferedBytesLimit to be an integer ≥ bodyLimitBytes (2048), so that a body of the largest size can be read, got 1024 (number)',
+    );
+    expect(() => createServer({ engine: createEngine(), headersTimeoutMs: 5000, requestTimeoutMs: 1000 })).toThrow('createServer: expected requestTimeoutMs to be an integer ≥ headersTimeoutMs (5000)');
+    // A body limit above the default budget raises the budget with it.
+    expect(() => createServer({ engine: createEngine(), bodyLimitBytes: 100 * 1024 * 1024 })).not.toThrow();
+    expect(() => createServer({ engine: createEngine(), principals: { alice: { roles: [] }, bob: { roles: [], aliases: ['ALICE'] } } as never })).toThrow(
+      'createServer: principals: alias "ALICE" of principal "bob" is principal "alice" ignoring case',
+    );
   });
 });

@@ -1,17 +1,15 @@
 // `gantry serve` as a user runs it — the built CLI in a child process — killed with SIGKILL the
 // moment it has answered 2xx to a webhook: after a restart the run is there and finishes.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sign } from '@octokit/webhooks-methods';
 import { openSqliteStore } from '@gantry/store-sqlite';
 import { PRINCIPALS, SECRET, TOKENS, asPrincipal, deliver, until } from './harness.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'packages/cli/dist/bin.js');
+import { exited, startServe as serveIn } from './serve-process.js';
 
 const FLOW = {
   name: 'Deploy on push',
@@ -40,33 +38,13 @@ export default async function (inputs, task) {
 let dir: string;
 let child: ChildProcess | undefined;
 
-/** Starts `gantry serve` in `dir` and resolves with its URL once it prints "listening on …". */
-function startServe(): Promise<{ url: string; process: ChildProcess }> {
-  return new Promise((resolveStart, reject) => {
-    const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn'], {
-      cwd: dir,
-      env: { ...process.env, GITHUB_WEBHOOK_SECRET: SECRET, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    let out = '';
-    let err = '';
-    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolveStart({ url: match[1]!, process: proc });
-    });
-    proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    proc.on('close', (code, signal) => reject(new Error(`gantry serve exited (${code ?? signal}) before listening:\n${out}\n${err}`)));
-  });
-}
-
-function exited(proc: ChildProcess): Promise<void> {
-  return proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', () => r()));
+async function startServe() {
+  const served = await serveIn(dir, { GITHUB_WEBHOOK_SECRET: SECRET });
+  child = served.process;
+  return served;
 }
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npx tsc -b)`);
   dir = mkdtempSync(join(tmpdir(), 'gantry-serve-kill-'));
   mkdirSync(join(dir, 'flows'));
   writeFileSync(join(dir, 'flows', 'deploy.json'), JSON.stringify(FLOW, null, 2));

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
 import { compareDiagnostics, type Diagnostic } from './diagnostics.js';
-import { JsonSource, splitPointer } from './json-source.js';
+import { JsonSource, joinPointer, splitPointer } from './json-source.js';
+import { principalNameClashes } from './run/approvals.js';
 import { SCHEMA_DIR } from './schemas.js';
 import { schemaFindings } from './schema-findings.js';
 import { GantryError } from './errors.js';
@@ -59,7 +60,16 @@ export interface GantryConfig {
   principals?: Record<string, { roles: string[]; aliases?: string[]; token_sha256?: string }>;
   notifications?: { service: string; action: string; authentication?: string; params?: Record<string, unknown> };
   store?: { path?: string };
-  server?: { port?: number; host?: string; body_limit_bytes?: number };
+  server?: {
+    port?: number;
+    host?: string;
+    body_limit_bytes?: number;
+    buffered_bytes_limit?: number;
+    connection_limit?: number;
+    json_depth_limit?: number;
+    headers_timeout_ms?: number;
+    request_timeout_ms?: number;
+  };
   concurrency?: number;
 }
 
@@ -90,13 +100,22 @@ export function validateConfigText(text: string): { ok: boolean; diagnostics: Di
   validator ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }).compile(
     JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object,
   );
-  const ok = validator(parsed.value) === true;
-  const diagnostics = ok
-    ? []
+  const valid = validator(parsed.value) === true;
+  const diagnostics = valid
+    ? clashDiagnostics(parsed.value as GantryConfig, source)
     : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer)
         .map((f) => ({ code: f.code, severity: DIAGNOSTIC_CODES[f.code].severity, pointer: f.pointer, ...source.locate(f.pointer, f.atKey ?? false), message: f.message }))
         .sort(compareDiagnostics);
+  const ok = diagnostics.length === 0;
   return { ok, diagnostics, config: ok ? (parsed.value as GantryConfig) : undefined };
+}
+
+/** Principal names and aliases that name two principals ignoring case (BAD_VALUE), at the later of the two. */
+function clashDiagnostics(config: GantryConfig, source: JsonSource): Diagnostic[] {
+  return principalNameClashes(config.principals).map(({ path, message }) => {
+    const pointer = path.reduce<string>(joinPointer, '/principals');
+    return { code: 'BAD_VALUE' as const, severity: DIAGNOSTIC_CODES.BAD_VALUE.severity, pointer, ...source.locate(pointer, path.length === 1), message };
+  });
 }
 
 /** Validates a configuration file's text or throws CONFIG_INVALID listing every problem. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { approvalState, type Engine } from '@gantry/engine';
-import { httpError, parseJson, readBody, requireJson, sendJson } from './http.js';
+import { receiveBody, type BodyPolicy } from './body.js';
+import { httpError, requireJson, sendJson } from './http.js';
 import type { Handler } from './router.js';
 import { getRecord } from './runs-api.js';
 import { nodesOf, runState } from './run-view.js';
@@ -12,6 +13,7 @@ const COMMENT_LIMIT = 10_000;
 export interface ApprovalsApiDeps {
   readonly engine: Engine;
   readonly principalOf: (req: IncomingMessage) => string;
+  readonly bodies: BodyPolicy;
 }
 
 function parseDecision(body: unknown): { decision: 'approve' | 'reject'; comment?: string } {
@@ -33,11 +35,11 @@ function parseDecision(body: unknown): { decision: 'approve' | 'reject'; comment
  * an approver or the run's initiator approving, 409 not waiting or already decided by this
  * principal, 410 past the deadline.
  */
-export function decisionHandler({ engine, principalOf }: ApprovalsApiDeps): Handler {
+export function decisionHandler({ engine, principalOf, bodies }: ApprovalsApiDeps): Handler {
   return async ({ req, res, params }) => {
     const principal = principalOf(req);
     requireJson(req);
-    const body = parseDecision(parseJson(await readBody(req, API_BODY_LIMIT, 'the decision API\'s fixed limit')));
+    const body = parseDecision(await receiveBody(req, bodies, { limit: API_BODY_LIMIT, limitName: 'the decision API\'s fixed limit' }));
     const runId = params.id!;
     const nodeId = params.node!;
     const record = getRecord(engine, runId);

@@ -13,10 +13,15 @@ export const HTTP_ERRORS = {
   UNAUTHORIZED: { status: 401, doc: 'The bearer token is missing or is no principal\'s (approvals and runs API); nothing was done.' },
   WEBHOOK_UNAUTHORIZED: { status: 401, doc: 'A webhook request is unsigned, its X-Hub-Signature-256 does not match its body, or its bearer token is wrong; nothing was stored.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'The body is not Content-Type application/json.' },
-  PAYLOAD_TOO_LARGE: { status: 413, doc: 'The body is larger than server.body_limit_bytes (25 MiB by default, GitHub\'s own cap; 64 KiB for API requests).' },
+  PAYLOAD_TOO_LARGE: { status: 413, doc: 'The body is larger than server.body_limit_bytes (25 MiB by default, GitHub\'s own cap; 64 KiB for API requests): refused as soon as a declared size or the bytes received pass it, the rest not read.' },
   INVALID_JSON: { status: 400, doc: 'The body (authenticated first, for a webhook) is not JSON.' },
+  PAYLOAD_TOO_DEEP: { status: 400, doc: 'The body (authenticated first, for a webhook) nests JSON arrays and objects deeper than server.json_depth_limit (100 by default); the message names the limit.' },
   BAD_REQUEST: { status: 400, doc: 'A body field, query parameter or header has a value the server does not accept; the message names it.' },
   SERVER_CLOSING: { status: 503, doc: 'The server is shutting down (SIGTERM, SIGINT); the request was not handled. Retry after a moment.' },
+  SERVER_BUSY: {
+    status: 503,
+    doc: 'The server is at its cap on open connections (server.connection_limit) or on request body bytes held in memory at once (server.buffered_bytes_limit); the request was not handled and its body not read. Retry after the Retry-After header\'s seconds.',
+  },
   DELIVERY_CONFLICT: { status: 409, doc: 'This X-GitHub-Delivery id started a run of another flow already.' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 

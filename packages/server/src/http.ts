@@ -22,6 +22,14 @@ export function httpError(code: HttpErrorCode, message: string, headers?: Readon
   return new HttpError(HTTP_ERRORS[code].status, code, message, headers);
 }
 
+/** How long a client refused for want of room is asked to wait, in seconds (Retry-After). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** 503 SERVER_BUSY with Retry-After: `why` says which cap was reached. */
+export function serverBusy(why: string): HttpError {
+  return httpError('SERVER_BUSY', `the server is busy: ${why}; try again in ${RETRY_AFTER_SECONDS} s`, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, {
@@ -29,14 +37,46 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     'content-length': String(Buffer.byteLength(text)),
     'cache-control': 'no-store',
     ...headers,
+    ...closeIfUnread(res),
   });
   res.end(text);
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  // A body we stopped reading (413) is not drained: the connection ends with the answer.
-  const close: Record<string, string> = error.status === 413 ? { connection: 'close' } : {};
-  sendJson(res, error.status, { error: { code: error.code, message: error.message } }, { ...error.headers, ...close });
+  sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
+}
+
+/**
+ * The headers an answer adds when its request's body was not read to its end (refused at its
+ * headers or as it passed a limit, or sent where no body is taken): the body is not drained, the
+ * connection ends with the answer and not one more byte of the body is read.
+ */
+export function closeIfUnread(res: ServerResponse): Readonly<Record<string, string>> {
+  if (res.req.complete) return {};
+  closeWithoutReading(res.req);
+  return { connection: 'close' };
+}
+
+/** How long a connection refused before its body was read stays half-closed before it is dropped. */
+const LINGER_MS = 1000;
+
+/**
+ * Once the answer is sent, node:http reads and discards a body nobody consumed, then closes the
+ * socket at once. Taking the body (read(0), paused) keeps it from reading; and since a close
+ * with unread bytes resets the connection — a client still writing would lose the answer — the
+ * socket is half-closed with the answer and dropped a moment later, or when the client closes.
+ */
+function closeWithoutReading(req: IncomingMessage): void {
+  req.pause();
+  req.read(0);
+  const socket = req.socket;
+  // node:http ends a `Connection: close` exchange with destroySoon(); this one lingers.
+  socket.destroySoon = function lingeringClose(this: typeof socket) {
+    this.end();
+    const drop = setTimeout(() => this.destroy(), LINGER_MS);
+    drop.unref();
+    this.once('close', () => clearTimeout(drop));
+  };
 }
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
@@ -49,64 +89,8 @@ export function requireJson(req: IncomingMessage): void {
   }
 }
 
-/**
- * Reads a request's body as bytes, up to `limit`: a declared Content-Length above it is refused
- * before anything is read, a longer body as soon as it passes it (413). `limitName` says where the
- * limit comes from, for the message.
- */
-export function readBody(req: IncomingMessage, limit: number, limitName = 'server.body_limit_bytes'): Promise<Buffer> {
-  const tooLarge = () => httpError('PAYLOAD_TOO_LARGE', `the body is larger than the limit of ${limit} bytes (${limitName})`);
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(new HttpError(400, 'BAD_REQUEST', `the request body could not be read: ${error.message}`));
-    };
-    const onClose = () => {
-      cleanup();
-      reject(new HttpError(400, 'BAD_REQUEST', 'the client closed the connection before the body was complete'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
-}
-
-/** Parses a JSON body (after it was authenticated); 400 naming the syntax error otherwise. */
-export function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw httpError('INVALID_JSON', `the body is not JSON: ${(error as Error).message}`);
-  }
-}
-
 /** The token of an `Authorization: Bearer <token>` header (also GitHub's `token <token>`). */
-export function bearerToken(req: IncomingMessage): string | undefined {
+export function bearerToken(req: Pick<IncomingMessage, 'headers'>): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
   const match = /^(?:bearer|token)\s+(\S+)\s*$/i.exec(header);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { GantryError, type CompiledFlow, type Engine } from '@gantry/engine';
+import { GantryError, principalNameClashes, type CompiledFlow, type Engine } from '@gantry/engine';
 import type { PrincipalTokens } from './principals.js';
 
 /** Options of {@link createServer}; every field but `engine` has a documented default. */
@@ -16,6 +16,19 @@ export interface ServerOptions {
   readonly principals?: PrincipalTokens;
   /** A webhook body's largest size in bytes. @default 26214400 (25 MiB, GitHub's cap on a payload) */
   readonly bodyLimitBytes?: number;
+  /**
+   * Request body bytes held in memory at once, across all requests; a body that does not fit is
+   * answered 503 with Retry-After. At least `bodyLimitBytes`. @default 67108864 (64 MiB), or `bodyLimitBytes` if larger
+   */
+  readonly bufferedBytesLimit?: number;
+  /** Connections open at once; those beyond are answered 503 with Retry-After (GET /health excepted) and closed. @default 256 */
+  readonly connectionLimit?: number;
+  /** How deep a JSON body may nest arrays and objects; deeper is answered 400. @default 100 */
+  readonly jsonDepthLimit?: number;
+  /** How long a client has to send a request's headers, in ms (slow senders are cut off, 408). @default 10000 */
+  readonly headersTimeoutMs?: number;
+  /** How long a client has to send a whole request, headers and body, in ms (408). At least `headersTimeoutMs`. @default 30000 */
+  readonly requestTimeoutMs?: number;
   /** @default the engine's logger */
   readonly logger?: Logger;
   /** Resume the store's unfinished runs when the server starts listening. @default true */
@@ -31,12 +44,27 @@ export interface ResolvedServerOptions {
   readonly describeCredential: (name: string) => string;
   readonly principals: PrincipalTokens | undefined;
   readonly bodyLimitBytes: number;
+  readonly bufferedBytesLimit: number;
+  readonly connectionLimit: number;
+  readonly jsonDepthLimit: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   readonly logger: Logger;
   readonly resume: boolean;
   readonly closeGraceMs: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 25 * 1024 * 1024;
+
+/** The defaults of the options that bound what clients may make the server hold (DESIGN §11). */
+export const SERVER_LIMIT_DEFAULTS = {
+  bufferedBytesLimit: 64 * 1024 * 1024,
+  connectionLimit: 256,
+  // GitHub's payloads nest about ten deep; what reads a payload later recurses.
+  jsonDepthLimit: 100,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+} as const;
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
@@ -60,11 +88,23 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   expect(Number.isInteger(bodyLimitBytes) && bodyLimitBytes >= 1, 'bodyLimitBytes', 'an integer ≥ 1', bodyLimitBytes);
   const closeGraceMs = options.closeGraceMs ?? 10_000;
   expect(Number.isInteger(closeGraceMs) && closeGraceMs >= 0, 'closeGraceMs', 'an integer ≥ 0', closeGraceMs);
+  const bufferedBytesLimit = options.bufferedBytesLimit ?? Math.max(SERVER_LIMIT_DEFAULTS.bufferedBytesLimit, bodyLimitBytes);
+  expect(Number.isInteger(bufferedBytesLimit) && bufferedBytesLimit >= bodyLimitBytes, 'bufferedBytesLimit', `an integer ≥ bodyLimitBytes (${bodyLimitBytes}), so that a body of the largest size can be read`, bufferedBytesLimit);
+  const limits = {
+    connectionLimit: options.connectionLimit ?? SERVER_LIMIT_DEFAULTS.connectionLimit,
+    jsonDepthLimit: options.jsonDepthLimit ?? SERVER_LIMIT_DEFAULTS.jsonDepthLimit,
+    headersTimeoutMs: options.headersTimeoutMs ?? SERVER_LIMIT_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs ?? SERVER_LIMIT_DEFAULTS.requestTimeoutMs,
+  };
+  for (const [key, value] of Object.entries(limits)) expect(Number.isInteger(value) && value >= 1, key, 'an integer ≥ 1', value);
+  expect(limits.requestTimeoutMs >= limits.headersTimeoutMs, 'requestTimeoutMs', `an integer ≥ headersTimeoutMs (${limits.headersTimeoutMs}): the headers are part of the request`, limits.requestTimeoutMs);
   for (const key of ['credentials', 'describeCredential'] as const) {
     expect(options[key] === undefined || typeof options[key] === 'function', key, 'a function', options[key]);
   }
   const principals = options.principals ?? (engine.options.principals as PrincipalTokens | undefined);
   expect(principals === undefined || (typeof principals === 'object' && principals !== null && !Array.isArray(principals)), 'principals', 'an object', principals);
+  const clash = principalNameClashes(principals)[0];
+  if (clash !== undefined) throw new GantryError('CONFIG_INVALID', `createServer: principals: ${clash.message}`);
   return Object.freeze({
     engine,
     flows,
@@ -72,6 +112,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     describeCredential: options.describeCredential ?? ((name: string) => `the credential "${name}"`),
     principals,
     bodyLimitBytes,
+    bufferedBytesLimit,
+    ...limits,
     logger: options.logger ?? engine.options.logger,
     resume: options.resume ?? true,
     closeGraceMs,

@@ -18,7 +18,7 @@ describe('Router', () => {
   });
 
   it('tells a wrong method (with the allowed ones) from an unknown path', () => {
-    expect(router.match('DELETE', '/runs/r1')).toEqual({ allowed: ['GET'] });
+    expect(router.match('DELETE', '/runs/r1')).toEqual({ allowed: ['GET', 'HEAD'] });
     expect(router.match('GET', '/runs/r1/nodes')).toBeUndefined();
     expect(router.match('GET', '/runs/')).toMatchObject({ route: { pattern: '/runs' } });
     expect(router.match('GET', '/runs//')).toBeUndefined();
@@ -31,5 +31,14 @@ describe('Router', () => {
     expect(() => router.add(route('POST', '/deploy/webhook', 'flow "Y" node "hook"'))).toThrow(/collides with POST \/deploy\/webhook of test/);
     router.add(route('PUT', '/deploy/webhook', 'flow "Y" node "hook"'));
     expect(router.match('GET', '/deploy/webhook')).toEqual({ allowed: ['POST', 'PUT'] });
+  });
+
+  it('takes HEAD on the server\'s own GET routes, not on a GET webhook (a HEAD never starts a run)', () => {
+    const own = new Router();
+    own.add(route('GET', '/health', 'the server', true));
+    own.add(route('GET', '/hook'));
+    expect(own.match('HEAD', '/health')).toMatchObject({ route: { method: 'GET', pattern: '/health' } });
+    expect(own.match('HEAD', '/hook')).toEqual({ allowed: ['GET'] });
+    expect(own.match('POST', '/health')).toEqual({ allowed: ['GET', 'HEAD'] });
   });
 });

@@ -77,14 +77,20 @@ export class Router {
     this.routes.push({ route, segments });
   }
 
+  /**
+   * The route of a request. HEAD takes the server's own GET routes (answered without a body), not
+   * a GET webhook's: a HEAD request, sent by link checkers and monitors, never starts a run.
+   */
   match(method: string, pathname: string): Match {
     const path = segmentsOf(pathname);
     const allowed: string[] = [];
     for (const { route, segments } of this.routes) {
       const params = matchSegments(segments, path);
       if (params === undefined) continue;
-      if (route.method === method) return { route, params };
+      const head = route.method === 'GET' && route.reserved === true;
+      if (route.method === method || (head && method === 'HEAD')) return { route, params };
       allowed.push(route.method);
+      if (head) allowed.push('HEAD');
     }
     return allowed.length > 0 ? { allowed } : undefined;
   }

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { cancelRunHandler, getRunHandler, listRunsHandler } from './runs-api.js';
 import { decisionHandler } from './approvals-api.js';
-import { httpError, sendError, sendJson } from './http.js';
+import { ByteBudget, type BodyPolicy } from './body.js';
+import { capConnections } from './connection-cap.js';
+import { closeIfUnread, httpError, sendError, sendJson, serverBusy } from './http.js';
 import { toHttpError } from './http-errors.js';
 import { createMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
@@ -88,15 +90,16 @@ export function createServer(options: ServerOptions): GantryServer {
   });
   add('GET', '/metrics', async ({ res }) => {
     const text = await metrics.registry.metrics();
-    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store', ...closeIfUnread(res) });
     res.end(text);
   });
   add('GET', '/runs', listRunsHandler({ engine, principalOf }));
   add('GET', '/runs/:id', getRunHandler({ engine, principalOf }));
   add('POST', '/runs/:id/cancel', cancelRunHandler({ engine, principalOf }));
-  add('POST', '/runs/:id/nodes/:node/decision', decisionHandler({ engine, principalOf }));
+  const bodies: BodyPolicy = { budget: new ByteBudget(o.bufferedBytesLimit), jsonDepthLimit: o.jsonDepthLimit };
+  add('POST', '/runs/:id/nodes/:node/decision', decisionHandler({ engine, principalOf, bodies }));
 
-  const deps: WebhookDeps = { engine, bodyLimitBytes: o.bodyLimitBytes, logger, inflight: new Map() };
+  const deps: WebhookDeps = { engine, bodyLimitBytes: o.bodyLimitBytes, bodies, logger, inflight: new Map() };
   const routes = webhookRoutes(o.flows, o.credentials, o.describeCredential);
   // A flow the server would start on every request must be runnable here: refused now, not per request.
   for (const flow of new Set(routes.map((r) => r.flow))) engine.check(flow);
@@ -136,6 +139,12 @@ export function createServer(options: ServerOptions): GantryServer {
       if (match === undefined) throw httpError('NOT_FOUND', `nothing at ${url.pathname}: the server answers /runs, /metrics, /health and its webhooks' endpoints`);
       if ('allowed' in match) throw httpError('METHOD_NOT_ALLOWED', `${url.pathname} takes ${match.allowed.join(', ')}, not ${method}`, { allow: match.allowed.join(', ') });
       endpoint = match.route.pattern;
+      if (connections.isOver(req.socket)) {
+        req.socket.setTimeout(0);
+        res.setHeader('connection', 'close');
+        // Health checks still get their answer: they say whether the process is alive, and are cheap.
+        if (endpoint !== '/health') throw serverBusy(`it has as many connections open as it may (${o.connectionLimit}, server.connection_limit)`);
+      }
       await match.route.handler({ req, res, params: match.params, url });
     };
     answer().catch((error: unknown) => {
@@ -148,7 +157,16 @@ export function createServer(options: ServerOptions): GantryServer {
     });
   };
 
-  const http = createHttpServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, handle);
+  const http = createHttpServer(
+    {
+      // Slow senders (slowloris) are cut off with 408; node checks these deadlines on an interval.
+      headersTimeout: o.headersTimeoutMs,
+      requestTimeout: o.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(o.headersTimeoutMs / 4)),
+    },
+    handle,
+  );
+  const connections = capConnections(http, o.connectionLimit, o.headersTimeoutMs);
   let resumed: string[] = [];
 
   function resumeUnfinished(): string[] {

@@ -39,15 +39,21 @@ describe('webhookAuth', () => {
     expect(webhookAuth(undefined, credentials, where, describeCredential).kind).toBe('none');
   });
 
-  it('refuses a credential that is not set (or empty), naming the node and the variable, never its value', () => {
-    for (const name of ['deploy_webhook_secret', 'empty_token']) {
-      const values: Record<string, string> = { EMPTY_TOKEN: '' };
+  it('refuses a credential that is not set, empty or only whitespace, naming the node and the variable, never its value', () => {
+    const values: Record<string, string> = { EMPTY_TOKEN: '', BLANK_WEBHOOK_SECRET: ' \t\n ', BLANK_TOKEN: '  ' };
+    const cases = [
+      ['deploy_webhook_secret', 'is not set'],
+      ['empty_token', 'is empty'],
+      ['blank_webhook_secret', 'holds only whitespace'],
+      ['blank_token', 'holds only whitespace'],
+    ];
+    for (const [name, state] of cases) {
       try {
         webhookAuth(name, (n) => values[n.toUpperCase()], where, describeCredential);
         expect.unreachable();
       } catch (error) {
         expect(isGantryError(error, 'CONFIG_INVALID')).toBe(true);
-        expect((error as Error).message).toContain(`flow "F" node "hook": authentication "${name}" needs the environment variable ${name.toUpperCase()}, which is not set`);
+        expect((error as Error).message).toContain(`flow "F" node "hook": authentication "${name}" needs the environment variable ${name.toUpperCase()}, which ${state}`);
       }
     }
   });

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { GantryError } from '@gantry/engine';
-import { httpError } from './http.js';
+import { bearerToken, httpError } from './http.js';
 
 /**
  * How a webhook's requests are authenticated, from its node's `authentication` (a credential
@@ -35,10 +35,12 @@ export function webhookAuth(
 ): WebhookAuth {
   if (authentication === undefined) return { kind: 'none' };
   const value = credentials(authentication);
-  if (value === undefined || value === '') {
+  if (value === undefined || value.trim() === '') {
+    // An empty secret signs for anyone who guesses it is empty: as good as none.
+    const state = value === undefined ? 'is not set' : value === '' ? 'is empty' : 'holds only whitespace';
     throw new GantryError(
       'CONFIG_INVALID',
-      `${where}: authentication "${authentication}" needs ${describeCredential(authentication)}, which is not set; set it (or bind the credential in the configuration's "credentials") — the server does not accept unauthenticated requests on this endpoint`,
+      `${where}: authentication "${authentication}" needs ${describeCredential(authentication)}, which ${state}; set it (or bind the credential in the configuration's "credentials") — the server does not accept unauthenticated requests on this endpoint`,
     );
   }
   if (isSignatureScheme(authentication)) return { kind: 'hmac', credential: authentication, secret: Buffer.from(value, 'utf8') };
@@ -66,23 +68,52 @@ export function tokenMatches(expectedHash: Buffer, token: string | undefined): b
   return timingSafeEqual(sha256(token), expectedHash);
 }
 
-/** Throws 401 unless the request is authenticated; runs on the raw bytes, before the body is parsed. */
-export function verifyWebhook(auth: WebhookAuth, headers: IncomingHttpHeaders, body: Buffer): void {
-  if (auth.kind === 'none') return;
-  if (auth.kind === 'hmac') {
-    const header = headers['x-hub-signature-256'];
-    const value = Array.isArray(header) ? undefined : header;
-    if (value === undefined) {
-      const hint = headers['x-hub-signature'] === undefined ? '' : ' (only the SHA-1 X-Hub-Signature was sent; SHA-256 is required)';
-      throw httpError('WEBHOOK_UNAUTHORIZED', `the request is not signed: X-Hub-Signature-256 is missing${hint}`);
+/**
+ * A webhook request's authentication, checked as early as it can be. What the headers decide is
+ * decided when this is called, before a byte of the body is read: a missing or malformed
+ * X-Hub-Signature-256, a missing or wrong bearer token (401). A signature is then computed over
+ * the body as it streams (`observe` each chunk) and compared once it has all arrived (`verify`).
+ */
+export interface WebhookCheck {
+  readonly observe?: (chunk: Buffer) => void;
+  readonly verify: () => void;
+}
+
+const NOTHING_TO_VERIFY: WebhookCheck = { verify: () => {} };
+
+export function startWebhookCheck(auth: WebhookAuth, headers: IncomingHttpHeaders): WebhookCheck {
+  if (auth.kind === 'none') return NOTHING_TO_VERIFY;
+  if (auth.kind === 'bearer') {
+    const token = bearerToken({ headers });
+    if (!tokenMatches(auth.tokenHash, token)) {
+      throw httpError('WEBHOOK_UNAUTHORIZED', token === undefined ? 'the request has no Authorization: Bearer token' : 'the bearer token is not the one this webhook expects', {
+        'www-authenticate': 'Bearer',
+      });
     }
-    if (!signatureMatches(auth.secret, body, value)) throw httpError('WEBHOOK_UNAUTHORIZED', 'X-Hub-Signature-256 does not match the body');
-    return;
+    return NOTHING_TO_VERIFY;
   }
-  const match = /^(?:bearer|token)\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
-  if (!tokenMatches(auth.tokenHash, match?.[1])) {
-    throw httpError('WEBHOOK_UNAUTHORIZED', match === null ? 'the request has no Authorization: Bearer token' : 'the bearer token is not the one this webhook expects', {
-      'www-authenticate': 'Bearer',
-    });
+  const header = headers['x-hub-signature-256'];
+  const value = Array.isArray(header) ? undefined : header;
+  if (value === undefined) {
+    const hint = headers['x-hub-signature'] === undefined ? '' : ' (only the SHA-1 X-Hub-Signature was sent; SHA-256 is required)';
+    throw httpError('WEBHOOK_UNAUTHORIZED', `the request is not signed: X-Hub-Signature-256 is missing${hint}`);
   }
+  const given = SIGNATURE.exec(value.trim());
+  // A header no HMAC can match is as wrong as one that does not match: the same answer.
+  const mismatch = () => httpError('WEBHOOK_UNAUTHORIZED', 'X-Hub-Signature-256 does not match the body');
+  if (given === null) throw mismatch();
+  const hmac = createHmac('sha256', auth.secret);
+  return {
+    observe: (chunk) => hmac.update(chunk),
+    verify: () => {
+      if (!timingSafeEqual(Buffer.from(given[1]!, 'hex'), hmac.digest())) throw mismatch();
+    },
+  };
+}
+
+/** Throws 401 unless the request with this whole body is authenticated: {@link startWebhookCheck} in one call. */
+export function verifyWebhook(auth: WebhookAuth, headers: IncomingHttpHeaders, body: Buffer): void {
+  const check = startWebhookCheck(auth, headers);
+  check.observe?.(body);
+  check.verify();
 }

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { CompiledFlow, Engine, JsonValue, RunStatus } from '@gantry/engine';
 import { GantryError } from '@gantry/engine';
-import { httpError, parseJson, readBody, requireJson, sendJson } from './http.js';
+import { receiveBody, type BodyPolicy } from './body.js';
+import { httpError, requireJson, sendJson } from './http.js';
 import type { Handler } from './router.js';
-import { verifyWebhook, webhookAuth, type WebhookAuth } from './webhook-auth.js';
+import { startWebhookCheck, webhookAuth, type WebhookAuth } from './webhook-auth.js';
 
 /** One webhook node the server listens for. */
 export interface WebhookRoute {
@@ -83,25 +84,29 @@ const DELIVERY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export interface WebhookDeps {
   readonly engine: Engine;
   readonly bodyLimitBytes: number;
+  readonly bodies: BodyPolicy;
   readonly logger: Logger;
   /** Starts in progress by run id, shared by every webhook: concurrent repeats share one start. */
   readonly inflight: Map<string, Promise<Started>>;
 }
 
 /**
- * The handler of one webhook route. In order: content type (415), size (413), authentication on
- * the raw bytes (401), delivery id (400), then the body is parsed (400) and the run started. The
- * answer (202 with the new run, 200 with the run a repeated delivery started) is sent once the
- * run and its run.started are committed to the store. Nothing is stored before authentication.
+ * The handler of one webhook route. In order, each before anything later is read: what the
+ * headers say of authentication (401: no signature, no or a wrong bearer token), content type
+ * (415), declared size (413) and room for the body (503); then, as the body streams, its size
+ * (413) and room (503) again and its HMAC; after the last byte the signature (401), the JSON
+ * depth (400) and syntax (400), the delivery id (400), and the run is started. The answer (202
+ * with the new run, 200 with the run a repeated delivery started) is sent once the run and its
+ * run.started are committed to the store. Nothing is stored or parsed before authentication.
  */
 export function webhookHandler(route: WebhookRoute, deps: WebhookDeps): Handler {
   const { engine, logger } = deps;
   const store = engine.options.store;
   return async ({ req, res, url }) => {
+    const check = startWebhookCheck(route.auth, req.headers);
     const hasBody = !BODYLESS.has(route.method);
     if (hasBody) requireJson(req);
-    const body = await readBody(req, deps.bodyLimitBytes);
-    verifyWebhook(route.auth, req.headers, body);
+    const body = await receiveBody(req, deps.bodies, { limit: deps.bodyLimitBytes, limitName: 'server.body_limit_bytes', observe: check.observe, verify: check.verify, json: hasBody });
 
     const deliveryHeader = req.headers['x-github-delivery'];
     const delivery = Array.isArray(deliveryHeader) ? deliveryHeader[0] : deliveryHeader;
@@ -113,7 +118,7 @@ export function webhookHandler(route: WebhookRoute, deps: WebhookDeps): Handler 
       sendJson(res, 200, { ok: true, event: 'ping', flow: route.flow.name });
       return;
     }
-    const trigger = (hasBody ? parseJson(body) : Object.fromEntries(url.searchParams)) as JsonValue;
+    const trigger = (hasBody ? body : Object.fromEntries(url.searchParams)) as JsonValue;
     const runId = delivery === undefined ? undefined : `${DELIVERY_RUN_PREFIX}${delivery}`;
     const started = await startOnce(trigger, runId);
     const answer = { run_id: started.runId, flow: route.flow.name, status: started.status, url: `/runs/${encodeURIComponent(started.runId)}`, ...(started.created ? {} : { duplicate: true }) };

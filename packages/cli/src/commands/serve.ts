@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { credentialVariable, GantryError } from '@gantry/engine';
+import { credentialVariable, GantryError, type GantryConfig } from '@gantry/engine';
+import type { ServerOptions } from '@gantry/server';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
@@ -30,9 +31,21 @@ HTTP:
   GET  /runs  ·  GET /runs/:id            runs, and one run's timeline and pending approvals
   POST /runs/:id/nodes/:node/decision     {"decision":"approve"|"reject","comment":"…"}
   POST /runs/:id/cancel                   these four take Authorization: Bearer <a principal's token>
-  GET  /metrics  ·  GET /health           Prometheus metrics; liveness
+  GET  /metrics  ·  GET /health           Prometheus metrics; liveness (each GET also takes HEAD)
 
 Exit status: 0 stopped by a signal, 1 the server failed, 2 invalid flow, configuration or usage.`;
+
+/** The configuration's `server` limits as createServer's options; those not set keep their defaults. */
+function serverLimits(server: GantryConfig['server']): Partial<ServerOptions> {
+  const limits: { -readonly [K in keyof ServerOptions]?: ServerOptions[K] } = {};
+  if (server?.body_limit_bytes !== undefined) limits.bodyLimitBytes = server.body_limit_bytes;
+  if (server?.buffered_bytes_limit !== undefined) limits.bufferedBytesLimit = server.buffered_bytes_limit;
+  if (server?.connection_limit !== undefined) limits.connectionLimit = server.connection_limit;
+  if (server?.json_depth_limit !== undefined) limits.jsonDepthLimit = server.json_depth_limit;
+  if (server?.headers_timeout_ms !== undefined) limits.headersTimeoutMs = server.headers_timeout_ms;
+  if (server?.request_timeout_ms !== undefined) limits.requestTimeoutMs = server.request_timeout_ms;
+  return limits;
+}
 
 function parsePort(value: string | undefined, configured: number | undefined): number {
   if (value === undefined) return configured ?? 8080;
@@ -91,7 +104,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       credentials: credentialResolver(config, io.env),
       describeCredential: (name) => `the environment variable ${envName(name)}`,
       ...(config.principals ? { principals: config.principals } : {}),
-      ...(config.server?.body_limit_bytes ? { bodyLimitBytes: config.server.body_limit_bytes } : {}),
+      ...serverLimits(config.server),
       logger,
     });
     let address;

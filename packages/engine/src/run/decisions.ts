@@ -1,6 +1,6 @@
 import type { CompiledFlow } from '../compile.js';
 import { GantryError } from '../errors.js';
-import { eligibleRoles, isPerson, type PrincipalDirectory } from './approvals.js';
+import { eligibleRoles, foldName, isPerson, principalNamed, type PrincipalDirectory } from './approvals.js';
 import type { ApprovalDecidedEvent } from './events.js';
 import type { RunState } from './state.js';
 
@@ -16,7 +16,8 @@ export interface Decision {
  * Checks a decision against DESIGN §3.5 and the run's journal, and returns the event that
  * records it; throws with the code an API maps to its status (409 not waiting or already
  * decided, 403 not an approver or the initiator, 410 past the deadline). The same rules serve a
- * live run and a stored one decided from another process.
+ * live run and a stored one decided from another process. Names compare ignoring case, and the
+ * decision is recorded under the directory's spelling of the principal (`--as ALICE` is `alice`).
  */
 export function checkDecision(
   state: RunState,
@@ -37,17 +38,21 @@ export function checkDecision(
     const why = status === undefined ? `the flow has no node "${nodeId}"` : `node "${nodeId}" is ${status}, not waiting for a decision`;
     throw new GantryError('APPROVAL_NOT_WAITING', `run ${runId}: ${why}`);
   }
-  if (eligibleRoles(decision.principal, approval.approvers, principals).length === 0) {
+  const principal = principalNamed(decision.principal, principals) ?? decision.principal;
+  if (eligibleRoles(principal, approval.approvers, principals).length === 0) {
     throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" holds none of the approver roles of "${nodeId}": ${approval.approvers.join(', ')}`);
   }
   const allowSelf = flow.nodes.get(nodeId)?.definition.data.allow_self_approval === true;
   const initiator = state.started?.initiator;
-  if (decision.decision === 'approve' && !allowSelf && isPerson(decision.principal, initiator, principals)) {
-    const as = initiator === decision.principal ? '' : ` (as ${initiator})`;
-    throw new GantryError('APPROVAL_FORBIDDEN', `"${decision.principal}" started this run${as} and may not approve it (allow_self_approval is off)`);
+  if (decision.decision === 'approve' && !allowSelf && isPerson(principal, initiator, principals)) {
+    const as = initiator === principal ? '' : ` (as ${initiator})`;
+    throw new GantryError('APPROVAL_FORBIDDEN', `"${principal}" started this run${as} and may not approve it (allow_self_approval is off)`);
   }
-  if ((node.decisions ?? []).some((d) => d.principal === decision.principal)) {
-    throw new GantryError('APPROVAL_ALREADY_DECIDED', `"${decision.principal}" has already decided on "${nodeId}"`);
+  const folded = foldName(principal);
+  const earlier = (node.decisions ?? []).find((d) => foldName(d.principal) === folded);
+  if (earlier !== undefined) {
+    const as = earlier.principal === principal ? '' : ` (as "${earlier.principal}")`;
+    throw new GantryError('APPROVAL_ALREADY_DECIDED', `"${principal}" has already decided on "${nodeId}"${as}`);
   }
   if (decision.decision !== 'approve' && decision.decision !== 'reject') {
     throw new GantryError('USAGE', `a decision is "approve" or "reject", got ${JSON.stringify(decision.decision)}`);
@@ -58,7 +63,7 @@ export function checkDecision(
     at: now,
     nodeId,
     attempt: node.attempt,
-    principal: decision.principal,
+    principal,
     decision: decision.decision,
     channel: decision.channel ?? 'api',
     ...(decision.comment === undefined ? {} : { comment: decision.comment }),

@@ -3,7 +3,7 @@ import { GantryError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, FlowFunction } from './interfaces.js';
-import type { PrincipalDirectory } from './approvals.js';
+import { principalNameClashes, type PrincipalDirectory } from './approvals.js';
 import { MemoryStore, type RunStore } from './store.js';
 
 /** A notification from an error handler (DESIGN §3.4). */
@@ -94,6 +94,8 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     const v = options[key];
     expect(v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v)), key, 'an object', v);
   }
+  const clash = principalNameClashes(options.principals)[0];
+  if (clash !== undefined) throw new GantryError('CONFIG_INVALID', `createEngine: principals: ${clash.message}`);
   for (const key of ['credentials', 'ids', 'random', 'notifier'] as const) {
     expect(options[key] === undefined || typeof options[key] === 'function', key, 'a function', options[key]);
   }
