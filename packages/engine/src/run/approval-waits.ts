@@ -1,11 +1,10 @@
 import { GantryError } from '../errors.js';
 import type { JsonObject } from '../flow-types.js';
 import { approvalState } from './approvals.js';
-import type { Attempt } from './context.js';
 import { checkDecision, type Decision } from './decisions.js';
 import type { ApprovalDecidedEvent } from './events.js';
-import type { RunExecution } from './execution.js';
 import type { ApprovalOutcome, ApprovalRequest } from './interfaces.js';
+import type { Attempt, RunScope } from './run-scope.js';
 
 export type { Decision } from './decisions.js';
 
@@ -30,7 +29,7 @@ interface Pending {
 export class ApprovalWaits {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly execution: RunExecution) {}
+  constructor(private readonly execution: RunScope) {}
 
   request(attempt: Attempt, request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalOutcome> {
     const x = this.execution;
