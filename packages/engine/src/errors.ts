@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   RUN_NOT_FOUND: 'No run has that id.',
   STORE_FAILED: 'The run store could not write (disk full, an I/O error): the runs of that write stop, since what is not in their journal cannot be trusted.',
   RUN_FINISHED: 'The run has finished already: it cannot be cancelled (HTTP 409).',
+  RUN_NOT_RETRYABLE: 'The run cannot be retried: only a failed, rolled-back or cancelled top-level run can (it is running, waiting, succeeded or blocked, or a sub-flow\'s run) (HTTP 409).',
   STORE_CONFLICT: 'A store write contradicts what is recorded (a second completion of one node, a run id that exists); nothing of that write was recorded.',
   STORE_LOCKED: 'Another process owns the run store for writing; the message names its pid and host, and read-only commands still work meanwhile.',
   STORE_INVALID: 'The run store file is not one Gantry can use (not SQLite, truncated, damaged, another program\'s database or a newer schema); it was left untouched.',

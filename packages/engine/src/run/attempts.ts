@@ -146,7 +146,9 @@ export class Attempts {
     if (x.isEnding) return;
     const { node, onItem } = current;
     const error = toErrorInfo(failure, 'NODE_FAILED');
-    if (error.retryable && current.attempt < x.planOf(node).retry.maxAttempts) return this.retry(node, current.input, current.attempt, current.item, error, onItem);
+    if (error.retryable && current.attempt - this.attemptsBefore(current) < x.planOf(node).retry.maxAttempts) {
+      return this.retry(node, current.input, current.attempt, current.item, error, onItem);
+    }
     if (onItem !== undefined) onItem({ ok: false, error });
     else this.outcomes.failed(node, error);
   }
@@ -204,6 +206,12 @@ export class Attempts {
       x.record({ type: 'node.started', at: x.now(), ...base, attempt: number + 1, input });
       this.attempt(node, input, number + 1, item, onItem, true);
     });
+  }
+
+  /** The attempts made before the run was retried, which the node's retry policy does not count. */
+  private attemptsBefore(current: AttemptContext): number {
+    const n = this.x.state.nodes.get(current.node.id);
+    return (current.item === undefined ? n?.attemptsBefore : n?.itemAttemptsBefore?.get(current.item.index)) ?? 0;
   }
 
   private release(attempt: Attempt): void {

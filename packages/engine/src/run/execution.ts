@@ -50,6 +50,8 @@ export class RunExecution implements RunScope, NodeOutcomes {
   private readonly attempts: Attempts;
   private approvalWaits: ApprovalWaits | undefined;
   private draining = false;
+  /** The run was retried once finished (run.retried): its nodes' attempts follow those made before. */
+  private retried = false;
   /**
    * Work in flight, which the decisions of next.ts do not see in the journal: nodes deciding,
    * running, retrying or waiting, plus handler work (notifications). The run ends when none is
@@ -192,7 +194,10 @@ export class RunExecution implements RunScope, NodeOutcomes {
    * items carry on), and the nodes whose predecessors had all ended.
    */
   resume(events: readonly RunEvent[]): void {
-    for (const event of events) applyEvent(this.state, event);
+    for (const event of events) {
+      applyEvent(this.state, event);
+      if (event.type === 'run.retried') this.retried = true;
+    }
     this.frontier = frontierOf(this.flow, this.state);
     const todo = owed(this.flow, this.state, this.frontier);
     switch (todo.kind) {
@@ -275,15 +280,17 @@ export class RunExecution implements RunScope, NodeOutcomes {
     this.active++;
     const input = node.incoming.length === 0 ? {} : inputOf(node, this.state);
     const def = node.definition;
+    // A node run again by a retry of the run follows the attempts it made before.
+    const attempt = this.retried ? (this.state.nodes.get(node.id)?.attempt ?? 0) + 1 : 1;
     if (def.when === undefined && def.for_each === undefined) {
-      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
-      this.attempts.run(node, input);
+      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt, input });
+      this.attempts.run(node, input, attempt);
       return;
     }
-    void this.beginGuarded(node, input);
+    void this.beginGuarded(node, input, attempt);
   }
 
-  private async beginGuarded(node: CompiledNode, input: JsonObject): Promise<void> {
+  private async beginGuarded(node: CompiledNode, input: JsonObject, attempt: number): Promise<void> {
     const def = node.definition;
     try {
       if (def.when !== undefined) {
@@ -294,8 +301,8 @@ export class RunExecution implements RunScope, NodeOutcomes {
           return this.terminal(node, NONE);
         }
       }
-      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
-      if (def.for_each === undefined) return this.attempts.run(node, input);
+      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt, input });
+      if (def.for_each === undefined) return this.attempts.run(node, input, attempt);
       // A literal array starts its items in this step; an expression's items once it is evaluated, unless the run ended meanwhile.
       const items = Array.isArray(def.for_each) ? def.for_each : await evaluateForEach(this.flow, node, def.for_each, input, this.bindings());
       if (this.ending) return;

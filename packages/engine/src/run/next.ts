@@ -215,3 +215,29 @@ function retryTimer(state: RunState, nodeId: string): { timerId: string; fireAt:
   }
   return undefined;
 }
+
+/** Run statuses a retry can carry on from (DESIGN §12). */
+export const RETRYABLE_STATUSES: ReadonlySet<string> = new Set(['failed', 'rolled_back', 'cancelled']);
+
+/**
+ * The nodes a retry of a finished run runs again (DESIGN §12), in flow order: the nodes whose
+ * failure ended the run (no error edge took it) and the nodes its stop skipped, or with `from`
+ * that node; and every node after them. Every other node keeps how it ended, its output with it.
+ */
+export function retryPlan(flow: CompiledFlow, state: RunState, from?: string): string[] {
+  const again = new Set<string>();
+  const visit = (id: string): void => {
+    if (again.has(id)) return;
+    again.add(id);
+    const outgoing = flow.nodes.get(id)!.outgoing;
+    for (let i = 0; i < outgoing.length; i++) visit(outgoing[i]!.to);
+  };
+  if (from !== undefined) visit(from);
+  else {
+    for (const [id, n] of state.nodes) {
+      const unrouted = n.status === 'failed' && (n.taken?.length ?? 0) === 0;
+      if (unrouted || (n.status === 'skipped' && n.skipReason === 'aborted')) visit(id);
+    }
+  }
+  return [...flow.nodes.keys()].filter((id) => again.has(id));
+}
