@@ -1,3 +1,5 @@
+import type { JsonValue } from './flow-types.js';
+
 /**
  * The one error class of Gantry. Every failure that crosses a package boundary is a
  * `GantryError` with a stable `code` from {@link ERROR_CODES}; callers branch on the code,
@@ -70,7 +72,10 @@ export interface GantryErrorOptions {
   cause?: unknown;
   nodeId?: string;
   issues?: readonly Issue[];
+  /** Plain data for the journal (a gate's checks, a child run's outcome, the decisions taken); never a credential. */
+  details?: JsonValue;
 }
+
 
 export class GantryError extends Error {
   override readonly name = 'GantryError';
@@ -78,6 +83,7 @@ export class GantryError extends Error {
   readonly retryable: boolean;
   readonly nodeId: string | undefined;
   readonly issues: readonly Issue[];
+  readonly details: JsonValue | undefined;
 
   constructor(code: ErrorCode, message: string, options: GantryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -85,6 +91,7 @@ export class GantryError extends Error {
     this.retryable = options.retryable ?? false;
     this.nodeId = options.nodeId;
     this.issues = options.issues ?? [];
+    this.details = options.details;
   }
 
   /** A plain object for logs and JSON output (the cause is summarised, never serialised whole). */
@@ -96,6 +103,7 @@ export class GantryError extends Error {
       retryable: this.retryable,
       ...(this.nodeId === undefined ? {} : { nodeId: this.nodeId }),
       ...(this.issues.length === 0 ? {} : { issues: this.issues }),
+      ...(this.details === undefined ? {} : { details: this.details }),
       ...(this.cause instanceof Error ? { cause: this.cause.message } : {}),
     };
   }

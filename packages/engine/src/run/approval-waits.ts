@@ -101,7 +101,7 @@ export class ApprovalWaits {
     if (state === 'approved') return this.settle(nodeId, () => pending.resolve({ approved: true, timedOut: false, decisions: summary(decisions) }));
     if (state === 'rejected') {
       const last = decisions.find((d) => d.decision === 'reject')!;
-      const error = Object.assign(new GantryError('APPROVAL_REJECTED', `"${last.principal}" rejected "${nodeId}"${last.comment ? `: ${last.comment}` : ''}`), {
+      const error = new GantryError('APPROVAL_REJECTED', `"${last.principal}" rejected "${nodeId}"${last.comment ? `: ${last.comment}` : ''}`, {
         details: { decisions: summary(decisions) },
       });
       return this.settle(nodeId, () => pending.reject(error));
@@ -110,7 +110,7 @@ export class ApprovalWaits {
     if (request.onTimeout === 'approve') {
       return this.settle(nodeId, () => pending.resolve({ approved: true, timedOut: true, decisions: summary(decisions) }));
     }
-    const error = Object.assign(new GantryError('APPROVAL_TIMEOUT', `"${nodeId}" was not approved within ${request.timeoutSeconds} s`), {
+    const error = new GantryError('APPROVAL_TIMEOUT', `"${nodeId}" was not approved within ${request.timeoutSeconds} s`, {
       details: { decisions: summary(decisions) },
     });
     this.settle(nodeId, () => pending.reject(error));

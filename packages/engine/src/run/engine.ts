@@ -404,7 +404,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const result = await child.finished.finally(() => site.signal.removeEventListener('abort', onAbort));
       if (result.status !== 'succeeded') {
         const why = result.error ? `: ${result.error.message}` : '';
-        throw Object.assign(new GantryError('SUBFLOW_FAILED', `sub-flow ${ref} (run ${child.id}) ended ${result.status}${why}`), {
+        throw new GantryError('SUBFLOW_FAILED', `sub-flow ${ref} (run ${child.id}) ended ${result.status}${why}`, {
           details: { runId: child.id, status: result.status, ...(result.error ? { error: result.error as unknown as JsonValue } : {}) },
         });
       }

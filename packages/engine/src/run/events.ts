@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 
 /** The statuses a run can end in, plus the two it passes through (DESIGN §3). */
@@ -6,7 +7,8 @@ export type FinalRunStatus = Exclude<RunStatus, 'running' | 'waiting'>;
 
 /** An error as the journal keeps it: plain data, never a stack or a credential. */
 export interface ErrorInfo {
-  readonly code: string;
+  /** One of Gantry's codes (ERROR_CODES); a foreign error's own code is kept as `details.code`. */
+  readonly code: ErrorCode;
   readonly message: string;
   readonly retryable: boolean;
   readonly details?: JsonValue;
