@@ -4,7 +4,7 @@
  * recorded, and a guard that reports a run that never finishes instead of hanging the test.
  */
 import fc from 'fast-check';
-import { createEngine, FakeClock, GantryError, type ExecutorDefinition, type JsonObject, type Run, type RunEvent, type RunResult } from '@gantry/engine';
+import { createEngine, FakeClock, GantryError, MemoryStore, type Engine, type ExecutorDefinition, type JsonObject, type Run, type RunEvent, type RunResult, type RunStore } from '@gantry/engine';
 import { builtinExecutors, moduleAgent } from '@gantry/executors';
 import { APPROVER, UNDO_AGENT, type BuiltFlow } from './run-flow-arbitraries.js';
 
@@ -69,10 +69,13 @@ export interface Call {
 }
 
 /** Every executor, wrapped to log its calls: which node ran, and when in the journal. */
-function instrumented(executors: readonly ExecutorDefinition<never>[], calls: Call[], events: readonly RunEvent[]): ExecutorDefinition<never>[] {
+function instrumented(executors: readonly ExecutorDefinition<never>[], rec: Recorders): ExecutorDefinition<never>[] {
+  const { calls, events } = rec;
   return executors.map((x) => ({
     ...x,
     run(ctx, data) {
+      // A process that has died makes no calls: the first one of a crash test, once its store died.
+      if (rec.dead?.()) return new Promise(() => {});
       calls.push({ nodeId: ctx.nodeId, attempt: ctx.attempt, item: ctx.item?.index, after: events.length, compensation: ctx.idempotencyKey.endsWith(':compensate') });
       return x.run(ctx, data);
     },
@@ -120,24 +123,31 @@ export const runSetup = (options: { limited?: boolean } = {}): fc.Arbitrary<RunS
     cancelAt: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 16 }).map((q) => q * 250) }),
   });
 
-/** Runs `flow` to the end on the fake clock; never waits more than a few ms of real time. */
-export async function runFlow(flow: BuiltFlow, setup: RunSetup = UNLIMITED, options: { clockStart?: number; random?: () => number } = {}): Promise<Outcome> {
-  const clock = new FakeClock(options.clockStart ?? CLOCK_START);
-  const events: RunEvent[] = [];
-  const calls: Call[] = [];
+interface Recorders {
+  readonly events: RunEvent[];
+  readonly calls: Call[];
+  readonly refusals: Refusal[];
+  readonly escaped: unknown[];
+  /** Whether the process these engines stand for has died (a crash test's first process). */
+  dead?: () => boolean;
+}
+
+/**
+ * An engine for a generated flow, with the approver: decides `decideAfter` seconds after each
+ * request, on the fake clock. A decision meant for an attempt that is no longer the node's
+ * current one is not given.
+ */
+function engineFor(flow: BuiltFlow, clock: FakeClock, setup: RunSetup, rec: Recorders, options: { random?: () => number; store?: RunStore }): Engine {
   const engine = createEngine({
-    executors: instrumented([...builtinExecutors, probeExecutor], calls, events),
+    executors: instrumented([...builtinExecutors, probeExecutor], rec),
     agents: { [UNDO_AGENT]: undoAgent },
     clock,
     concurrency: setup.concurrency,
     random: options.random ?? (() => 0.5),
     notifier: () => {},
+    ...(options.store === undefined ? {} : { store: options.store }),
   });
-  const refusals: Refusal[] = [];
-  const escaped: unknown[] = [];
-  engine.on('event', (e) => events.push(e));
-  // The approver: decides `decideAfter` seconds after each request, on the fake clock. A decision
-  // meant for an attempt that is no longer the node's current one is not given.
+  engine.on('event', (e) => rec.events.push(e));
   engine.on('approval.requested', (e) => {
     const spec = flow.byId.get(e.nodeId)?.spec;
     if (spec?.decideAfter === undefined) return;
@@ -147,14 +157,22 @@ export async function runFlow(flow: BuiltFlow, setup: RunSetup = UNLIMITED, opti
       try {
         engine.decide(e.runId, e.nodeId, { principal: APPROVER, decision: spec.reject ? 'reject' : 'approve' });
       } catch (error) {
-        if (error instanceof GantryError) refusals.push({ nodeId: e.nodeId, attempt: e.attempt, at: clock.now(), code: error.code });
-        else escaped.push(error);
+        if (error instanceof GantryError) rec.refusals.push({ nodeId: e.nodeId, attempt: e.attempt, at: clock.now(), code: error.code });
+        else rec.escaped.push(error);
       }
     };
     // decideAfter 0: decided by this listener, while the request is being emitted.
     if (spec.decideAfter === 0) decide();
     else clock.at(e.at + spec.decideAfter * 1000, decide);
   });
+  return engine;
+}
+
+/** Runs `flow` to the end on the fake clock; never waits more than a few ms of real time. */
+export async function runFlow(flow: BuiltFlow, setup: RunSetup = UNLIMITED, options: { clockStart?: number; random?: () => number } = {}): Promise<Outcome> {
+  const clock = new FakeClock(options.clockStart ?? CLOCK_START);
+  const rec: Recorders = { events: [], calls: [], refusals: [], escaped: [] };
+  const engine = engineFor(flow, clock, setup, rec, options);
   const run = await engine.start(flow.doc, { trigger: {}, runId: RUN_ID });
   let cancelled = false;
   if (setup.cancelAt !== undefined) {
@@ -167,10 +185,117 @@ export async function runFlow(flow: BuiltFlow, setup: RunSetup = UNLIMITED, opti
   try {
     await clock.runAll();
   } catch (error) {
-    escaped.push(error);
+    rec.escaped.push(error);
   }
   const result = await finishedOrUndefined(run, clock);
-  return { run, result, events, journal: engine.options.store.events(run.id), calls, refusals, escaped, cancelled };
+  return { run, result, ...rec, journal: engine.options.store.events(run.id), cancelled };
+}
+
+/**
+ * A durable store that dies after its `commits`-th write: from then on nothing reaches the
+ * journal, as if the process had been killed at that moment (a write is all or nothing, as a
+ * transaction is).
+ */
+class DyingStore implements RunStore {
+  writes = 0;
+  /** A write was refused: the process is dead from here on. */
+  refused = false;
+  constructor(
+    readonly inner: MemoryStore,
+    private readonly commits: number,
+  ) {}
+  get dead(): boolean {
+    return this.writes >= this.commits;
+  }
+  createRun(...args: Parameters<RunStore['createRun']>) {
+    if (this.dead) return void (this.refused = true);
+    this.writes++;
+    this.inner.createRun(...args);
+  }
+  append(events: readonly RunEvent[]) {
+    if (this.dead) return void (this.refused = true);
+    this.writes++;
+    this.inner.append(events);
+  }
+  setStatus(...args: Parameters<RunStore['setStatus']>) {
+    if (!this.dead) this.inner.setStatus(...args);
+  }
+  getRun(runId: string) {
+    return this.inner.getRun(runId);
+  }
+  events(runId: string) {
+    return this.inner.events(runId);
+  }
+  listRuns(...args: Parameters<RunStore['listRuns']>) {
+    return this.inner.listRuns(...args);
+  }
+}
+
+/** A run that crashed, then was resumed by a second process from its journal. */
+export interface CrashOutcome extends Outcome {
+  /** Whether the first process died before the run finished (else the run ended before the crash point). */
+  readonly crashed: boolean;
+  /** The journal as the first process left it. */
+  readonly before: readonly RunEvent[];
+}
+
+/**
+ * Runs `flow` in a process whose store dies after `commits` writes, then resumes it in a second
+ * process (a new engine and clock, from the time the first had reached) from the journal alone,
+ * to the end. The first process's clock is never advanced again: it is dead.
+ */
+export async function runFlowWithCrash(flow: BuiltFlow, setup: RunSetup, commits: number): Promise<CrashOutcome> {
+  const journal = new MemoryStore({ keepFinished: Infinity });
+  const dying = new DyingStore(journal, commits);
+  const first = new FakeClock(CLOCK_START);
+  const rec: Recorders = { events: [], calls: [], refusals: [], escaped: [], dead: () => dying.refused };
+  const engineA = engineFor(flow, first, setup, rec, { store: dying });
+  const runA = await engineA.start(flow.doc, { trigger: {}, runId: RUN_ID });
+  let cancelled = false;
+  if (setup.cancelAt !== undefined) {
+    first.at(first.now() + setup.cancelAt, () => {
+      if (runA.state().finishedAt !== undefined) return;
+      cancelled = true;
+      runA.cancel();
+    });
+  }
+  // Advances the first process one timer at a time until its store has died (or the run ended).
+  for (let i = 0; i < 10_000 && !dying.dead && runA.state().finishedAt === undefined && first.next !== undefined; i++) {
+    await first.advance(Math.max(0, first.next - first.now()));
+  }
+  await first.advance(0);
+  const before = [...journal.events(RUN_ID)];
+  const crashed = journal.getRun(RUN_ID) !== undefined && !before.some((e) => e.type === 'run.finished');
+  if (!crashed) {
+    try {
+      await first.runAll();
+    } catch (error) {
+      rec.escaped.push(error);
+    }
+    const result = await finishedOrUndefined(runA, first);
+    return { run: runA, result, ...rec, journal: journal.events(RUN_ID), cancelled, crashed, before };
+  }
+  const second = new FakeClock(first.now());
+  rec.dead = undefined;
+  rec.events.length = 0;
+  rec.events.push(...before);
+  const engineB = engineFor(flow, second, setup, rec, { store: journal });
+  const [runB] = engineB.resume(RUN_ID);
+  if (cancelled) runB!.cancel();
+  else if (setup.cancelAt !== undefined && CLOCK_START + setup.cancelAt > second.now()) {
+    second.at(CLOCK_START + setup.cancelAt, () => {
+      if (runB!.state().finishedAt !== undefined) return;
+      cancelled = true;
+      runB!.cancel();
+    });
+  }
+  try {
+    await second.runAll();
+  } catch (error) {
+    rec.escaped.push(error);
+  }
+  const result = await finishedOrUndefined(runB!, second);
+  return { run: runB!, result, ...rec, journal: journal.events(RUN_ID), cancelled, crashed, before };
 }
 
 /** The run's result, or undefined if it has not finished once the clock has nothing left to fire. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
 import { ERROR_CODES, GantryError, isGantryError, type Issue } from './errors.js';
+import { toErrorInfo } from './run/error-info.js';
 
 /** A documentation sentence: starts with a word (a capital, or a field name such as for_each), ends with a full stop. */
 function expectSentence(what: string, doc: unknown): void {
@@ -130,5 +131,28 @@ describe('GantryError', () => {
     };
     expect(run).toThrow(GantryError);
     expect(run).toThrow(expect.objectContaining({ code: 'APPROVAL_TIMEOUT', nodeId: 'production_approval', retryable: false }));
+  });
+});
+
+describe('closed codes in the journal', () => {
+  it('a GantryError carries plain-data details, in its JSON too', () => {
+    const error = new GantryError('GATE_FAILED', 'gate "g" failed', { details: { checks: [{ metric: 'score', passed: false }] } });
+    expect(error.details).toEqual({ checks: [{ metric: 'score', passed: false }] });
+    expect(error.toJSON()).toMatchObject({ code: 'GATE_FAILED', details: { checks: [{ metric: 'score', passed: false }] } });
+    expect(toErrorInfo(error)).toEqual({ code: 'GATE_FAILED', message: 'gate "g" failed', retryable: false, details: { checks: [{ metric: 'score', passed: false }] } });
+  });
+
+  it('a foreign error’s own code is kept under details, never as the code', () => {
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open 'x'"), { code: 'ENOENT' });
+    expect(toErrorInfo(enoent, 'NODE_FAILED')).toEqual({ code: 'NODE_FAILED', message: enoent.message, retryable: false, details: { code: 'ENOENT' } });
+    const numeric = Object.assign(new Error('exit'), { code: 127, retryable: true });
+    expect(toErrorInfo(numeric)).toEqual({ code: 'INTERNAL', message: 'exit', retryable: true, details: { code: '127' } });
+  });
+
+  it('a plain error that names one of Gantry’s codes keeps it; anything thrown gets a code of the table', () => {
+    expect(toErrorInfo(Object.assign(new Error('slow'), { code: 'TIMEOUT', retryable: true }))).toEqual({ code: 'TIMEOUT', message: 'slow', retryable: true });
+    for (const thrown of [new Error('x'), 'a string', 42, null, undefined, { code: 'toString' }, Object.assign(new Error('p'), { code: '__proto__' })]) {
+      expect(Object.keys(ERROR_CODES)).toContain(toErrorInfo(thrown).code);
+    }
   });
 });

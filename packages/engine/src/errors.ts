@@ -1,3 +1,5 @@
+import type { JsonValue } from './flow-types.js';
+
 /**
  * The one error class of Gantry. Every failure that crosses a package boundary is a
  * `GantryError` with a stable `code` from {@link ERROR_CODES}; callers branch on the code,
@@ -43,6 +45,7 @@ export const ERROR_CODES = {
   RUN_NOT_FOUND: 'No run has that id.',
   STORE_FAILED: 'The run store could not write (disk full, an I/O error): the runs of that write stop, since what is not in their journal cannot be trusted.',
   RUN_FINISHED: 'The run has finished already: it cannot be cancelled (HTTP 409).',
+  RUN_NOT_RETRYABLE: 'The run cannot be retried: only a failed, rolled-back or cancelled top-level run can (it is running, waiting, succeeded or blocked, or a sub-flow\'s run) (HTTP 409).',
   STORE_CONFLICT: 'A store write contradicts what is recorded (a second completion of one node, a run id that exists); nothing of that write was recorded.',
   STORE_LOCKED: 'Another process owns the run store for writing; the message names its pid and host, and read-only commands still work meanwhile.',
   STORE_INVALID: 'The run store file is not one Gantry can use (not SQLite, truncated, damaged, another program\'s database or a newer schema); it was left untouched.',
@@ -69,7 +72,10 @@ export interface GantryErrorOptions {
   cause?: unknown;
   nodeId?: string;
   issues?: readonly Issue[];
+  /** Plain data for the journal (a gate's checks, a child run's outcome, the decisions taken); never a credential. */
+  details?: JsonValue;
 }
+
 
 export class GantryError extends Error {
   override readonly name = 'GantryError';
@@ -77,6 +83,7 @@ export class GantryError extends Error {
   readonly retryable: boolean;
   readonly nodeId: string | undefined;
   readonly issues: readonly Issue[];
+  readonly details: JsonValue | undefined;
 
   constructor(code: ErrorCode, message: string, options: GantryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -84,6 +91,7 @@ export class GantryError extends Error {
     this.retryable = options.retryable ?? false;
     this.nodeId = options.nodeId;
     this.issues = options.issues ?? [];
+    this.details = options.details;
   }
 
   /** A plain object for logs and JSON output (the cause is summarised, never serialised whole). */
@@ -95,6 +103,7 @@ export class GantryError extends Error {
       retryable: this.retryable,
       ...(this.nodeId === undefined ? {} : { nodeId: this.nodeId }),
       ...(this.issues.length === 0 ? {} : { issues: this.issues }),
+      ...(this.details === undefined ? {} : { details: this.details }),
       ...(this.cause instanceof Error ? { cause: this.cause.message } : {}),
     };
   }

@@ -49,6 +49,7 @@ export type {
   CompensationEvent,
   NotificationSentEvent,
   RunFinishedEvent,
+  RunRetriedEvent,
 } from './run/events.js';
 export { RUN_EVENT_TYPES } from './run/events.js';
 export { systemClock, FakeClock } from './run/clock.js';
@@ -72,7 +73,7 @@ export type {
   SubflowOutcome,
 } from './run/interfaces.js';
 export { createEngine } from './run/engine.js';
-export type { Engine } from './run/engine.js';
+export type { Engine, RetryOptions } from './run/engine.js';
 export type { Run, StartOptions } from './run/run-handle.js';
 export type { RunResult } from './run/execution.js';
 export type { EngineOptions, Notification, Notifier } from './run/options.js';
@@ -82,7 +83,9 @@ export type { MemoryStoreOptions } from './run/store.js';
 export type { RunStore, RunRecord, RunFilter } from './run/store.js';
 export { replay, applyEvent } from './run/state.js';
 export type { RunState, NodeState, NodeStatus } from './run/state.js';
-export { readiness, takenOnSuccess, takenOnFailure, inputOf } from './run/rules.js';
+export { takenOnSuccess, takenOnFailure, inputOf } from './run/rules.js';
+export { readiness, frontierOf, owed, failureRoute, finalStatus, waitsOn, retryPlan, Frontier, RETRYABLE_STATUSES } from './run/next.js';
+export type { Readiness, Owed, InFlight, FailureRoute, WaitingOn } from './run/next.js';
 export { approvalState, eligibleRoles, foldName, principalNameClashes } from './run/approvals.js';
 export type { PrincipalDirectory, PrincipalNameClash } from './run/approvals.js';
 export { resolveParams, coerceParam } from './run/params.js';

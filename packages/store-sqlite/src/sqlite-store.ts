@@ -35,6 +35,8 @@ function prepare(db: Database.Database) {
     insertEvent: db.prepare<[string, number, string, string | null, string]>('INSERT INTO events (run_id, seq, type, node_id, json) VALUES (?, ?, ?, ?, ?)'),
     insertCompletion: db.prepare<[string, string, string, number]>('INSERT INTO completions (run_id, node_path, outcome, seq) VALUES (?, ?, ?, ?)'),
     completion: db.prepare<[string, string], { outcome: string; seq: number }>('SELECT outcome, seq FROM completions WHERE run_id = ? AND node_path = ?'),
+    deleteCompletion: db.prepare<[string, string]>('DELETE FROM completions WHERE run_id = ? AND node_path = ?'),
+    reopenRun: db.prepare<[string]>("UPDATE runs SET status = 'running', finished_at = NULL WHERE run_id = ?"),
     events: db.prepare<[string], string>('SELECT json FROM events WHERE run_id = ? ORDER BY seq').pluck(),
   };
 }
@@ -50,7 +52,8 @@ function prepare(db: Database.Database) {
  *   `id[3]` for a for_each item) with STORE_CONFLICT, and events of a run never created with
  *   RUN_NOT_FOUND; either way nothing of that batch is written.
  * - `append` records a `run.finished` event's status and time, and `run.waiting`, in the runs
- *   table in the same transaction, so the engine's `setStatus` that follows costs no commit.
+ *   table in the same transaction, so the engine's `setStatus` that follows costs no commit. A
+ *   `run.retried` reopens the run and removes the completions of the nodes that run again.
  * - `createRun` refuses an existing id with STORE_CONFLICT.
  * - In read mode the write methods throw USAGE; a closed store throws USAGE on every method.
  */
@@ -163,6 +166,10 @@ export class SqliteStore implements RunStore {
       this.statements.setStatus.run({ status: event.status, finishedAt: event.at, runId });
     } else if (type === 'run.waiting') {
       this.statements.setStatus.run({ status: 'waiting', finishedAt: null, runId });
+    } else if (type === 'run.retried') {
+      // The nodes that run again complete again: their completions go, the run is unfinished again.
+      for (const nodeId of event.nodes) this.statements.deleteCompletion.run(runId, nodeId);
+      this.statements.reopenRun.run(runId);
     }
   }
 

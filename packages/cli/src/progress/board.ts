@@ -109,6 +109,19 @@ export class Board {
       case 'run.waiting':
         this.runStatus = 'waiting';
         return true;
+      case 'run.retried':
+        for (const id of event.nodes) {
+          const again = this.byId.get(id);
+          if (again === undefined) continue;
+          again.state = 'pending';
+          again.finishedAt = undefined;
+          again.items = undefined;
+          again.note = `runs again: the run was retried${event.from === undefined ? '' : ` from ${event.from}`}`;
+        }
+        this.runStatus = 'running';
+        this.finishedAt = undefined;
+        this.error = undefined;
+        return true;
       case 'run.finished':
         this.runStatus = event.status;
         this.finishedAt = event.at;

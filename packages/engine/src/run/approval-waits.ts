@@ -1,11 +1,10 @@
 import { GantryError } from '../errors.js';
 import type { JsonObject } from '../flow-types.js';
 import { approvalState } from './approvals.js';
-import type { Attempt } from './context.js';
 import { checkDecision, type Decision } from './decisions.js';
 import type { ApprovalDecidedEvent } from './events.js';
-import type { RunExecution } from './execution.js';
 import type { ApprovalOutcome, ApprovalRequest } from './interfaces.js';
+import type { Attempt, RunScope } from './run-scope.js';
 
 export type { Decision } from './decisions.js';
 
@@ -30,7 +29,7 @@ interface Pending {
 export class ApprovalWaits {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly execution: RunExecution) {}
+  constructor(private readonly execution: RunScope) {}
 
   request(attempt: Attempt, request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalOutcome> {
     const x = this.execution;
@@ -102,7 +101,7 @@ export class ApprovalWaits {
     if (state === 'approved') return this.settle(nodeId, () => pending.resolve({ approved: true, timedOut: false, decisions: summary(decisions) }));
     if (state === 'rejected') {
       const last = decisions.find((d) => d.decision === 'reject')!;
-      const error = Object.assign(new GantryError('APPROVAL_REJECTED', `"${last.principal}" rejected "${nodeId}"${last.comment ? `: ${last.comment}` : ''}`), {
+      const error = new GantryError('APPROVAL_REJECTED', `"${last.principal}" rejected "${nodeId}"${last.comment ? `: ${last.comment}` : ''}`, {
         details: { decisions: summary(decisions) },
       });
       return this.settle(nodeId, () => pending.reject(error));
@@ -111,7 +110,7 @@ export class ApprovalWaits {
     if (request.onTimeout === 'approve') {
       return this.settle(nodeId, () => pending.resolve({ approved: true, timedOut: true, decisions: summary(decisions) }));
     }
-    const error = Object.assign(new GantryError('APPROVAL_TIMEOUT', `"${nodeId}" was not approved within ${request.timeoutSeconds} s`), {
+    const error = new GantryError('APPROVAL_TIMEOUT', `"${nodeId}" was not approved within ${request.timeoutSeconds} s`, {
       details: { decisions: summary(decisions) },
     });
     this.settle(nodeId, () => pending.reject(error));

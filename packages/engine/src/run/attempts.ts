@@ -2,13 +2,13 @@ import type { CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import { retryDelayMs } from './backoff.js';
-import { AttemptContext, type Attempt, type ItemOutcome } from './context.js';
+import { AttemptContext } from './context.js';
 import { toErrorInfo } from './error-info.js';
 import type { ErrorInfo } from './events.js';
-import type { RunExecution } from './execution.js';
 import { resolveValue } from './expressions.js';
 import type { ExecutorResult } from './interfaces.js';
 import { mapItemOutput } from './node-expressions.js';
+import type { Attempt, ItemOutcome, NodeOutcomes, RunScope } from './run-scope.js';
 
 type Item = { readonly value: JsonValue; readonly index: number };
 
@@ -21,7 +21,10 @@ export class Attempts {
   /** Attempts that can be aborted on their own: a timeout, a for_each item, a retry's wait (made on first use). */
   private tracked: Set<Attempt> | undefined;
 
-  constructor(private readonly x: RunExecution) {}
+  constructor(
+    private readonly x: RunScope,
+    private readonly outcomes: NodeOutcomes,
+  ) {}
 
   /** Runs a node (attempt `number`, and the retries its policy allows after it). */
   run(node: CompiledNode, input: JsonObject, number = 1): void {
@@ -43,7 +46,7 @@ export class Attempts {
     for (const [i, output] of done ?? []) results[i] = output;
     const progress = { next: 0, done: 0, failed: false };
     const attempt = this.x.state.nodes.get(node.id)?.attempt ?? 1;
-    if (todo.length === 0) return this.x.succeeded(node, { output: results }, attempt);
+    if (todo.length === 0) return this.outcomes.succeeded(node, { output: results }, attempt);
     const launch = () => {
       while (!progress.failed && progress.next < todo.length && progress.next - progress.done < limit) {
         const index = todo[progress.next++]!;
@@ -53,13 +56,13 @@ export class Attempts {
           if (outcome.ok) {
             results[index] = outcome.output;
             progress.done++;
-            if (progress.done === todo.length) this.x.succeeded(node, { output: results }, attempt);
+            if (progress.done === todo.length) this.outcomes.succeeded(node, { output: results }, attempt);
             else launch();
             return;
           }
           progress.failed = true;
           for (const other of [...this.tracked!]) if (other.node === node) this.abort(other, new GantryError('CANCELLED', 'a sibling item failed'));
-          this.x.failed(node, { ...outcome.error, message: `item ${index}: ${outcome.error.message}` });
+          this.outcomes.failed(node, { ...outcome.error, message: `item ${index}: ${outcome.error.message}` });
         });
       }
     };
@@ -125,7 +128,7 @@ export class Attempts {
     const x = this.x;
     if (x.isEnding) return;
     const { node, onItem, item } = current;
-    if (onItem === undefined) return x.succeeded(node, result, current.attempt);
+    if (onItem === undefined) return this.outcomes.succeeded(node, result, current.attempt);
     const mapping = node.definition.output;
     void (mapping === undefined ? Promise.resolve(result.output as JsonValue) : mapItemOutput(x.flow, mapping, result.output, x.bindings(item))).then(
       (output) => {
@@ -143,9 +146,11 @@ export class Attempts {
     if (x.isEnding) return;
     const { node, onItem } = current;
     const error = toErrorInfo(failure, 'NODE_FAILED');
-    if (error.retryable && current.attempt < x.planOf(node).retry.maxAttempts) return this.retry(node, current.input, current.attempt, current.item, error, onItem);
+    if (error.retryable && current.attempt - this.attemptsBefore(current) < x.planOf(node).retry.maxAttempts) {
+      return this.retry(node, current.input, current.attempt, current.item, error, onItem);
+    }
     if (onItem !== undefined) onItem({ ok: false, error });
-    else x.failed(node, error);
+    else this.outcomes.failed(node, error);
   }
 
   /**
@@ -201,6 +206,12 @@ export class Attempts {
       x.record({ type: 'node.started', at: x.now(), ...base, attempt: number + 1, input });
       this.attempt(node, input, number + 1, item, onItem, true);
     });
+  }
+
+  /** The attempts made before the run was retried, which the node's retry policy does not count. */
+  private attemptsBefore(current: AttemptContext): number {
+    const n = this.x.state.nodes.get(current.node.id);
+    return (current.item === undefined ? n?.attemptsBefore : n?.itemAttemptsBefore?.get(current.item.index)) ?? 0;
   }
 
   private release(attempt: Attempt): void {

@@ -52,7 +52,7 @@ export async function callAgentFlow(core: Pick<EngineCore, 'runSubflow'>, agent:
   } catch (error) {
     if (!isGantryError(error) || error.code !== 'SUBFLOW_FAILED') throw error;
     // The flow has had its own retries and rollback: the task is not retried on top of them.
-    throw Object.assign(new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}": ${error.message}`, { cause: error }), { details: (error as { details?: unknown }).details });
+    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}": ${error.message}`, { cause: error, ...(error.details === undefined ? {} : { details: error.details }) });
   }
 }
 

@@ -3,11 +3,11 @@ import { GantryError } from '../errors.js';
 import type { AgentTaskSpec, JsonObject, JsonValue, NodeBodySpec } from '../flow-types.js';
 import { AttemptContext } from './context.js';
 import { toErrorInfo } from './error-info.js';
-import type { RunExecution } from './execution.js';
 import { resolveValue } from './expressions.js';
+import type { RunScope } from './run-scope.js';
 
 /** How to undo a node: its `compensate`, else what its agent's registration declares (§3.4). */
-export function compensationOf(execution: RunExecution, node: CompiledNode): AgentTaskSpec | NodeBodySpec | undefined {
+export function compensationOf(execution: RunScope, node: CompiledNode): AgentTaskSpec | NodeBodySpec | undefined {
   const own = node.definition.compensate;
   if (own !== undefined) return own;
   if (node.type !== 'agent') return undefined;
@@ -20,7 +20,7 @@ export function compensationOf(execution: RunExecution, node: CompiledNode): Age
  * Rollback: the compensation of every succeeded node in reverse order of completion, then the
  * failed node's own. Every compensation is tried even after one fails; true if all succeeded.
  */
-export async function runCompensations(execution: RunExecution, failed: CompiledNode): Promise<boolean> {
+export async function runCompensations(execution: RunScope, failed: CompiledNode): Promise<boolean> {
   const order = [...execution.state.completed].reverse();
   order.push(failed.id);
   let ok = true;
@@ -42,7 +42,7 @@ export async function runCompensations(execution: RunExecution, failed: Compiled
   return ok;
 }
 
-async function compensate(execution: RunExecution, node: CompiledNode, spec: AgentTaskSpec | NodeBodySpec): Promise<void> {
+async function compensate(execution: RunScope, node: CompiledNode, spec: AgentTaskSpec | NodeBodySpec): Promise<void> {
   const state = execution.state.nodes.get(node.id);
   // What the compensation sees: what the node was given and what it produced.
   const seen: JsonObject = { ...(state?.input ?? {}) };
@@ -64,7 +64,7 @@ async function compensate(execution: RunExecution, node: CompiledNode, spec: Age
   await executor.run(ctx, data as never);
 }
 
-async function compensationInputs(execution: RunExecution, inputs: AgentTaskSpec['inputs'], seen: JsonObject): Promise<JsonObject> {
+async function compensationInputs(execution: RunScope, inputs: AgentTaskSpec['inputs'], seen: JsonObject): Promise<JsonObject> {
   if (inputs === undefined) return seen;
   if (Array.isArray(inputs)) return Object.fromEntries(inputs.filter((k) => k in seen).map((k) => [k, seen[k]!]));
   return (await resolveValue(execution.flow, inputs as JsonValue, seen, execution.bindings())) as JsonObject;

@@ -4,31 +4,12 @@ import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { Clock } from './clock.js';
 import type { CallSite } from './core.js';
-import type { ErrorInfo } from './events.js';
-import type { RunExecution } from './execution.js';
+import { durableSleep } from './durable-sleep.js';
 import { resolveValue } from './expressions.js';
 import type { AgentReply, ApprovalOutcome, ApprovalRequest, ExecutorContext, SubflowOutcome } from './interfaces.js';
+import type { Attempt, ItemOutcome, RunScope } from './run-scope.js';
 
 type Item = { readonly value: JsonValue; readonly index: number };
-
-/** One attempt of one node (or of one for_each item), as the scheduler tracks it. */
-export interface Attempt {
-  readonly node: CompiledNode;
-  /** The for_each item's index, when the node iterates. */
-  readonly index: number | undefined;
-  readonly attempt: number;
-  /** Its own controller when it can be aborted alone (a timeout, a for_each item). */
-  readonly controller: AbortController | undefined;
-  cancelTimeout?: (() => void) | undefined;
-  /** Gives its concurrency slot back (under a limit). */
-  releaseSlot?: (() => void) | undefined;
-  /** Ends the attempt with an outcome (set by the scheduler; a timeout or an abort calls it). */
-  settle?: ((outcome: { ok: false; error: unknown }) => void) | undefined;
-  done: boolean;
-}
-
-/** How a for_each item's attempt reports its end to the loop over the items. */
-export type ItemOutcome = { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo };
 
 /**
  * An attempt and the context its executor gets, in one object: a class with methods on its
@@ -46,7 +27,7 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
   cancelTimeout: (() => void) | undefined = undefined;
   releaseSlot: (() => void) | undefined = undefined;
   settle: ((outcome: { ok: false; error: unknown }) => void) | undefined = undefined;
-  readonly #execution: RunExecution;
+  readonly #execution: RunScope;
   /** Distinguishes a compensation's key (and child runs) from the node's own. */
   readonly #keySuffix: string;
   #logger: Logger | undefined = undefined;
@@ -55,7 +36,7 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
   #waits = 0;
 
   constructor(
-    execution: RunExecution,
+    execution: RunScope,
     readonly node: CompiledNode,
     readonly attempt: number,
     readonly input: JsonObject,
@@ -105,7 +86,7 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
   }
 
   sleepUntil(at: number): Promise<void> {
-    return this.#execution.sleepUntil(this, at, this.signal, ++this.#waits);
+    return durableSleep(this.#execution, this, at, this.signal, ++this.#waits);
   }
 
   callAgent(agent: string, task: string, inputs: JsonObject, options?: { signal?: AbortSignal; key?: string }): Promise<AgentReply> {

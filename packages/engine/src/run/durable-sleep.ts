@@ -1,13 +1,12 @@
 import { GantryError } from '../errors.js';
-import type { Attempt } from './context.js';
-import type { RunExecution } from './execution.js';
+import type { Attempt, RunScope } from './run-scope.js';
 
 /**
  * A durable timer. Its id names the node path, the failed attempts before this one and the
  * wait's place in the attempt, so that after a restart the same wait finds its timer: one
  * that fired is not waited for again, one that was set keeps its absolute time.
  */
-export function durableSleep(x: RunExecution, attempt: Attempt, at: number, signal: AbortSignal, seq: number): Promise<void> {
+export function durableSleep(x: RunScope, attempt: Attempt, at: number, signal: AbortSignal, seq: number): Promise<void> {
   const path = x.nodePath(attempt.node.id, attempt.index);
   const timerId = `${path}#wait${x.state.retries.get(path) ?? 0}.${seq}`;
   if (signal.aborted || x.isEnding) return Promise.reject(signal.reason ?? new GantryError('CANCELLED', 'the run is stopping'));

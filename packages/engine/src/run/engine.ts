@@ -7,7 +7,9 @@ import type { JsonObject, JsonValue, Writable } from '../flow-types.js';
 import { compileFlow, loadFlowFile, loadFlowText } from '../load.js';
 import type { Decision } from './approval-waits.js';
 import type { CallSite, EngineCore } from './core.js';
-import type { RunEvent, RunEventOf, RunEventType } from './events.js';
+import type { RunEvent, RunEventOf, RunEventType, RunRetriedEvent } from './events.js';
+import { RETRYABLE_STATUSES, retryPlan } from './next.js';
+import { didYouMean } from '../suggest.js';
 import { RunExecution, type RunStart } from './execution.js';
 import { RunHandle, type Run, type StartOptions } from './run-handle.js';
 import type { AgentRegistration, AgentReply, AgentTaskSample, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
@@ -39,6 +41,14 @@ export interface Engine {
    * unfinished top-level run (sub-flow runs are resumed by their parents).
    */
   resume(runId?: string): Run[];
+  /**
+   * Retries a finished run from where it failed (DESIGN §12): a failed, rolled-back or cancelled
+   * top-level run carries on in its own journal; the nodes whose failure ended it (or `from`) and
+   * every node after them run again as their next attempts, with the same idempotency keys; every
+   * other node keeps its output, and a compensation already made is not made again. Refuses with
+   * RUN_NOT_RETRYABLE a run that is running, waiting, succeeded or blocked, or a sub-flow's run.
+   */
+  retry(runId: string, options?: RetryOptions): Run;
   /** Decides an approval of a live run, or of a stored one (from another process): journalled either way. */
   decide(runId: string, nodeId: string, decision: Decision): void;
   /** Cancels a live run, or a stored unfinished one (and its sub-flow runs). */
@@ -48,6 +58,13 @@ export interface Engine {
   /** Hears every agent task as it ends (its duration and outcome), for metrics; returns the unsubscribe. */
   onAgentTask(listener: (sample: AgentTaskSample) => void): () => void;
   readonly options: ResolvedOptions;
+}
+
+export interface RetryOptions {
+  /** Run again from this node (and every node after it) instead of from the failures. */
+  readonly from?: string;
+  /** Who asked for the retry, for the journal. */
+  readonly by?: string;
 }
 
 function isRegistration(agent: AgentTransport | AgentRegistration): agent is AgentRegistration {
@@ -166,6 +183,26 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       const unfinished = resolved.store.listRuns({ status: ['running', 'waiting'], parentRunId: null }).filter((r) => !live.has(r.runId));
       return unfinished.reverse().map((r) => resumeRun(r.runId));
+    },
+    retry(runId, options = {}) {
+      const running = live.get(runId);
+      if (running !== undefined) throw notRetryable(runId, running.state.status);
+      const { record, flow, state } = storedRun(runId);
+      if (record.parentRunId !== undefined) {
+        throw new GantryError('RUN_NOT_RETRYABLE', `run ${runId} is a sub-flow's run of ${record.parentRunId}: retry that run, which runs this flow again`);
+      }
+      if (!RETRYABLE_STATUSES.has(state.status)) throw notRetryable(runId, state.status);
+      const { from, by } = options;
+      if (from !== undefined && !flow.nodes.has(from)) {
+        throw new GantryError('USAGE', `run ${runId}'s flow "${flow.name}" has no node "${from}"${didYouMean(from, [...flow.nodes.keys()])}`);
+      }
+      const event: Writable<RunRetriedEvent> = { type: 'run.retried', runId, at: resolved.clock.now(), nodes: retryPlan(flow, state, from) };
+      if (from !== undefined) event.from = from;
+      if (by !== undefined) event.by = by;
+      resolved.store.append([event]);
+      resolved.store.setStatus(runId, 'running');
+      tell(event);
+      return resumeRun(runId);
     },
     decide(runId, nodeId, decision) {
       const execution = live.get(runId);
@@ -367,7 +404,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const result = await child.finished.finally(() => site.signal.removeEventListener('abort', onAbort));
       if (result.status !== 'succeeded') {
         const why = result.error ? `: ${result.error.message}` : '';
-        throw Object.assign(new GantryError('SUBFLOW_FAILED', `sub-flow ${ref} (run ${child.id}) ended ${result.status}${why}`), {
+        throw new GantryError('SUBFLOW_FAILED', `sub-flow ${ref} (run ${child.id}) ended ${result.status}${why}`, {
           details: { runId: child.id, status: result.status, ...(result.error ? { error: result.error as unknown as JsonValue } : {}) },
         });
       }
@@ -406,6 +443,10 @@ const RESOLVED = Promise.resolve();
 const FLUSH_AT_ONCE = new Set<RunEvent['type']>(['approval.decided', 'run.waiting', 'run.finished']);
 
 const BUILT_IN = new Set(['webhook', 'function', 'conditional', 'parallel', 'agent', 'human_approval', 'external_api', 'wait', 'subflow']);
+
+function notRetryable(runId: string, status: string): GantryError {
+  return new GantryError('RUN_NOT_RETRYABLE', `run ${runId} is ${status}: only a failed, rolled-back or cancelled run can be retried`);
+}
 
 function isCompiled(flow: CompiledFlow | object): flow is CompiledFlow {
   return typeof (flow as CompiledFlow).hash === 'string' && (flow as CompiledFlow).nodes instanceof Map;

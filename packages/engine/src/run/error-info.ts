@@ -1,24 +1,30 @@
-import { GantryError, isGantryError } from '../errors.js';
+import { ERROR_CODES, GantryError, isGantryError, type ErrorCode } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { ErrorInfo } from './events.js';
 
-/** The journal's form of any thrown value: code, message, retryable, and plain-data details. */
-export function toErrorInfo(error: unknown, fallbackCode = 'INTERNAL'): ErrorInfo {
+/**
+ * The journal's form of any thrown value: a code of Gantry's table (ERROR_CODES), the message,
+ * whether it is retryable, and plain-data details. A foreign error's own code (Node's `ENOENT`, a
+ * library's) is not one of Gantry's: the error takes `fallbackCode`, and its code is kept as
+ * `details.code`.
+ */
+export function toErrorInfo(error: unknown, fallbackCode: ErrorCode = 'INTERNAL'): ErrorInfo {
   if (isGantryError(error)) {
-    const details = (error as GantryError & { details?: JsonValue }).details;
+    const details = error.details;
     return { code: error.code, message: error.message, retryable: error.retryable, ...(details === undefined ? {} : { details }) };
   }
   if (error instanceof Error) {
     const retryable = (error as Error & { retryable?: unknown }).retryable === true;
-    const code = typeof (error as Error & { code?: unknown }).code === 'string' ? String((error as Error & { code: string }).code) : fallbackCode;
-    return { code, message: error.message, retryable };
+    const own = (error as Error & { code?: unknown }).code;
+    if (typeof own === 'string' && isErrorCode(own)) return { code: own, message: error.message, retryable };
+    return { code: fallbackCode, message: error.message, retryable, ...(own === undefined ? {} : { details: { code: String(own) } }) };
   }
   return { code: fallbackCode, message: String(error), retryable: false };
 }
 
 /** A GantryError carrying plain-data details for the journal (a gate's checks, a child run). */
-export function errorWithDetails(code: ConstructorParameters<typeof GantryError>[0], message: string, details: JsonValue, retryable = false): GantryError {
-  return Object.assign(new GantryError(code, message, { retryable }), { details });
+export function errorWithDetails(code: ErrorCode, message: string, details: JsonValue, retryable = false): GantryError {
+  return new GantryError(code, message, { retryable, details });
 }
 
 /** What a failing gate reports: each check that did not hold, with the value it saw. */
@@ -27,4 +33,8 @@ export function describeChecks(output: JsonObject | JsonValue[]): string {
   const failing = checks.filter((c): c is JsonObject => typeof c === 'object' && c !== null && !Array.isArray(c) && c.passed === false);
   if (failing.length === 0) return 'its conditions did not hold';
   return failing.map((c) => `${String(c.metric)} ${String(c.operator)} ${JSON.stringify(c.expected)} (was ${JSON.stringify(c.actual ?? null)})`).join('; ');
+}
+
+function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
 }

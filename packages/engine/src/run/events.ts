@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 
 /** The statuses a run can end in, plus the two it passes through (DESIGN §3). */
@@ -6,7 +7,8 @@ export type FinalRunStatus = Exclude<RunStatus, 'running' | 'waiting'>;
 
 /** An error as the journal keeps it: plain data, never a stack or a credential. */
 export interface ErrorInfo {
-  readonly code: string;
+  /** One of Gantry's codes (ERROR_CODES); a foreign error's own code is kept as `details.code`. */
+  readonly code: ErrorCode;
   readonly message: string;
   readonly retryable: boolean;
   readonly details?: JsonValue;
@@ -126,6 +128,21 @@ export interface RunFinishedEvent extends Base {
   readonly error?: ErrorInfo & { readonly nodeId?: string };
 }
 
+/**
+ * A finished run (failed, rolled back or cancelled) is carried on in its own journal (DESIGN §12):
+ * the nodes listed go back to pending and run again as their next attempts, with the same
+ * idempotency keys; every other node keeps how it ended.
+ */
+export interface RunRetriedEvent extends Base {
+  readonly type: 'run.retried';
+  /** The nodes that run again: the failed ones (or `from`) and every node after them. */
+  readonly nodes: readonly string[];
+  /** The node the retry was asked to start from, when it was. */
+  readonly from?: string;
+  /** Who asked for it (a principal, or the CLI). */
+  readonly by?: string;
+}
+
 /** Every event of a run: plain serialisable objects, a closed union on `type` (DESIGN §4). */
 export type RunEvent =
   | RunStartedEvent
@@ -141,7 +158,8 @@ export type RunEvent =
   | RunWaitingEvent
   | CompensationEvent
   | NotificationSentEvent
-  | RunFinishedEvent;
+  | RunFinishedEvent
+  | RunRetriedEvent;
 
 export type RunEventType = RunEvent['type'];
 export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
@@ -163,4 +181,5 @@ export const RUN_EVENT_TYPES: readonly RunEventType[] = Object.freeze([
   'compensation.failed',
   'notification.sent',
   'run.finished',
+  'run.retried',
 ]);

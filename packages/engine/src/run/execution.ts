@@ -2,22 +2,21 @@ import type { Logger } from 'pino';
 import type { CompiledFlow, CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue, Writable } from '../flow-types.js';
-import type { Attempt } from './context.js';
 import type { EngineCore } from './core.js';
-import { describeChecks, errorWithDetails, toErrorInfo } from './error-info.js';
+import { toErrorInfo } from './error-info.js';
 import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunFinishedEvent, RunStartedEvent } from './events.js';
 import { evaluateExpression, type Bindings } from './expressions.js';
 import { edgeExpressions, evaluateForEach, mapNodeOutput } from './node-expressions.js';
-import { isRecord } from '../flow-view.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
-import { blockedByHandler, joinRuns, mergeInto, inputOf, takenOnFailure, takenOnSuccess, truthy } from './rules.js';
+import { mergeInto, inputOf, truthy } from './rules.js';
 import { planOf, type FlowPlan, type NodePlan } from './plan.js';
 import { Attempts } from './attempts.js';
 import { applyEvent, emptyRunState, isTerminal, type RunState } from './state.js';
 import { ApprovalWaits } from './approval-waits.js';
-import { durableSleep } from './durable-sleep.js';
 import type { RunRecord } from './store.js';
 import { runCompensations } from './compensation.js';
+import { failureRoute, finalStatus, Frontier, frontierOf, nodeEnded, owed, readiness, successOutcome, waitsOn, type InFlight } from './next.js';
+import type { Attempt, NodeOutcomes, RunScope } from './run-scope.js';
 
 /** What a new run starts with: its run.started event but for what the execution adds. */
 export type RunStart = Omit<RunStartedEvent, 'type' | 'runId' | 'at'>;
@@ -33,34 +32,33 @@ export interface RunResult {
 }
 
 /**
- * Drives one run: the one place that calls executors, writes the run's journal (through the
- * engine) and sets timers (STYLE §4). Every state change goes through {@link record}, which
- * applies the event to the state with the pure fold of state.ts, so the journal alone rebuilds
- * the run.
+ * Drives one run: the small runtime that does what next.ts decides. It is the one place that
+ * calls executors (through attempts.ts), writes the run's journal (through the engine) and sets
+ * timers (STYLE §4). Every state change goes through {@link record}, which applies the event to
+ * the state with the pure fold of state.ts, so the journal alone rebuilds the run; which nodes
+ * run, are skipped or wait, and how the run ends, are next.ts's decisions.
  */
-export class RunExecution {
+export class RunExecution implements RunScope, NodeOutcomes {
   readonly state: RunState;
   readonly finished: Promise<RunResult>;
   private readonly plan: FlowPlan;
   private logger: Logger | undefined;
   private abort: AbortController | undefined;
   private resolveFinished!: (result: RunResult) => void;
-  /** Per node (by index): incoming edges whose source is not terminal yet, and edges taken into it. */
-  private readonly remaining: number[];
-  private readonly takenIn: number[];
+  /** Which nodes can be decided, kept by next.ts's nodeEnded as nodes end. */
+  private frontier: Frontier;
   private readonly attempts: Attempts;
   private approvalWaits: ApprovalWaits | undefined;
-  /**
-   * Nodes whose incoming edges are all decided, waiting to be run or skipped (see drain): the
-   * first `readyCount` entries. The array is reused, never emptied: emptying an array frees its
-   * storage, and a chain would allocate a new one at every node.
-   */
-  private readonly ready: CompiledNode[] = [];
-  private readyCount = 0;
   private draining = false;
-  /** Nodes deciding, running, retrying or waiting, plus handler work (notifications) in flight. */
+  /** The run was retried once finished (run.retried): its nodes' attempts follow those made before. */
+  private retried = false;
+  /**
+   * Work in flight, which the decisions of next.ts do not see in the journal: nodes deciding,
+   * running, retrying or waiting, plus handler work (notifications). The run ends when none is
+   * left, and waits when all of it waits.
+   */
   private active = 0;
-  /** Of those, how many wait on a human or a timer. */
+  /** Of that work, how many waits on a human or a timer are open. */
   private waiting = 0;
   private ending = false;
   private bindingsCache: Bindings | undefined;
@@ -77,11 +75,8 @@ export class RunExecution {
     this.state = emptyRunState(runId);
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.plan = planOf(flow);
-    // Plain arrays of small integers, copied from the plan's: a typed array costs a buffer and
-    // two objects more, which a 10-node run feels.
-    this.remaining = this.plan.indegrees.slice();
-    this.takenIn = this.plan.zeros.slice();
-    this.attempts = new Attempts(this);
+    this.frontier = new Frontier(this.plan);
+    this.attempts = new Attempts(this, this);
   }
 
   /** Whether the run is stopping or has stopped: late results are ignored. */
@@ -182,7 +177,7 @@ export class RunExecution {
     if (started.parent !== undefined) (event as Writable<RunStartedEvent>).parent = started.parent;
     applyEvent(this.state, event);
     this.core.created(record, event);
-    for (const node of this.plan.startNodes) this.ready[this.readyCount++] = node;
+    for (const node of this.plan.startNodes) this.frontier.enqueue(node);
     this.instant = record.startedAt;
     try {
       this.drain();
@@ -192,53 +187,51 @@ export class RunExecution {
   }
 
   /**
-   * Rebuilds a run from its journal and carries on where it stopped (DESIGN §3.6): what ended
-   * stays ended; nodes that had started run again (same idempotency key, next attempt); retry
-   * backoffs, waits and approval deadlines keep their absolute times; a failure whose handler
-   * had begun is finished.
+   * Rebuilds a run from its journal and carries on where it stopped (DESIGN §3.6): the journal
+   * replayed into the state, the frontier derived from that state, and what next.ts says the
+   * state still owes: the end a handler had begun, the nodes in flight (a node that had started
+   * runs again with the same idempotency key as its next attempt; a retry's backoff and a for_each's
+   * items carry on), and the nodes whose predecessors had all ended.
    */
   resume(events: readonly RunEvent[]): void {
-    for (const event of events) applyEvent(this.state, event);
-    const s = this.state;
-    if (s.finishedAt !== undefined) {
-      this.ending = true;
-      this.release();
-      this.resolveFinished({ runId: this.runId, status: s.status as FinalRunStatus, output: s.output, error: s.error });
-      return;
+    for (const event of events) {
+      applyEvent(this.state, event);
+      if (event.type === 'run.retried') this.retried = true;
     }
-    for (const node of this.flow.nodes.values()) {
-      if (!isTerminal(s.nodes.get(node.id)?.status)) continue;
-      for (const target of this.planOf(node).targets) this.remaining[target.index]!--;
+    this.frontier = frontierOf(this.flow, this.state);
+    const todo = owed(this.flow, this.state, this.frontier);
+    switch (todo.kind) {
+      case 'nothing': {
+        const s = this.state;
+        this.ending = true;
+        this.release();
+        this.resolveFinished({ runId: this.runId, status: s.status as FinalRunStatus, output: s.output, error: s.error });
+        return;
+      }
+      case 'failure':
+        return this.failed(todo.node, todo.error, true);
+      case 'carry-on':
+        for (const inFlight of todo.inFlight) {
+          this.active++;
+          this.carryOn(inFlight);
+        }
+        for (const node of todo.decidable) this.frontier.enqueue(node);
+        this.drain();
     }
-    for (const edge of s.takenEdges) this.takenIn[this.plan.edgeTarget[edge]!]!++;
-    const failure = this.unroutedFailure();
-    if (failure !== undefined) return this.failed(failure.node, failure.error, true);
-    for (const node of this.flow.nodes.values()) {
-      const n = s.nodes.get(node.id);
-      if (n === undefined || n.status === 'pending' || isTerminal(n.status)) continue;
-      this.active++;
-      this.resumeNode(node, n.input ?? {}, n.attempt);
-    }
-    for (const node of this.flow.nodes.values()) {
-      const n = s.nodes.get(node.id);
-      if ((n === undefined || n.status === 'pending') && this.remaining[node.index] === 0) this.ready[this.readyCount++] = node;
-    }
-    this.drain();
   }
 
-  private resumeNode(node: CompiledNode, input: JsonObject, attempt: number): void {
-    const s = this.state;
-    if (node.definition.for_each !== undefined) {
-      void this.resumeForEach(node, input);
-      return;
+  private carryOn(inFlight: InFlight): void {
+    const { node, input } = inFlight;
+    switch (inFlight.kind) {
+      case 'items':
+        void this.resumeForEach(node, input);
+        return;
+      case 'retry':
+        return this.attempts.resumeRetry(node, input, inFlight.attempt, inFlight.timerId, inFlight.fireAt);
+      case 'restart':
+        this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: inFlight.attempt, input });
+        this.attempts.run(node, input, inFlight.attempt);
     }
-    for (const [timerId, timer] of s.timers) {
-      if (timer.nodeId === node.id && timer.purpose === 'retry' && timer.item === undefined) {
-        return this.attempts.resumeRetry(node, input, attempt, timerId, timer.fireAt);
-      }
-    }
-    this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: attempt + 1, input });
-    this.attempts.run(node, input, attempt + 1);
   }
 
   private async resumeForEach(node: CompiledNode, input: JsonObject): Promise<void> {
@@ -254,16 +247,6 @@ export class RunExecution {
     }
   }
 
-  /** A node that failed with no error edge and a handler that ends the run: the run was ending. */
-  private unroutedFailure(): { node: CompiledNode; error: ErrorInfo } | undefined {
-    for (const [id, n] of this.state.nodes) {
-      if (n.status !== 'failed' || (n.taken?.length ?? 0) > 0 || n.error === undefined) continue;
-      const node = this.flow.nodes.get(id)!;
-      if (node.handler?.action !== 'block_deployment') return { node, error: n.error };
-    }
-    return undefined;
-  }
-
   /**
    * Decides the nodes that became ready, in a loop rather than by recursion: a skip at the head
    * of a 10,000-node chain skips the whole chain without growing the stack.
@@ -273,18 +256,19 @@ export class RunExecution {
     this.draining = true;
     try {
       // In order (start nodes in flow order); the array grows while it is walked.
-      for (let i = 0; i < this.readyCount; i++) this.decide(this.ready[i]!);
+      const frontier = this.frontier;
+      for (let i = 0; i < frontier.queued; i++) this.decide(frontier.ready[i]!);
     } finally {
-      this.readyCount = 0;
+      this.frontier.queued = 0;
       this.draining = false;
     }
     this.settle();
   }
 
-  /** Runs a node whose incoming edges are decided (§3.2). */
+  /** Runs or skips a node whose predecessors have all ended, as the join rule says. */
   private decide(node: CompiledNode): void {
     if (this.ending) return;
-    if (joinRuns(node.join, this.takenIn[node.index]!, node.incoming.length)) this.begin(node);
+    if (readiness(node, this.frontier) === 'run') this.begin(node);
     else {
       this.active++;
       this.record({ type: 'node.skipped', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 0, reason: 'join' });
@@ -296,15 +280,17 @@ export class RunExecution {
     this.active++;
     const input = node.incoming.length === 0 ? {} : inputOf(node, this.state);
     const def = node.definition;
+    // A node run again by a retry of the run follows the attempts it made before.
+    const attempt = this.retried ? (this.state.nodes.get(node.id)?.attempt ?? 0) + 1 : 1;
     if (def.when === undefined && def.for_each === undefined) {
-      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
-      this.attempts.run(node, input);
+      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt, input });
+      this.attempts.run(node, input, attempt);
       return;
     }
-    void this.beginGuarded(node, input);
+    void this.beginGuarded(node, input, attempt);
   }
 
-  private async beginGuarded(node: CompiledNode, input: JsonObject): Promise<void> {
+  private async beginGuarded(node: CompiledNode, input: JsonObject, attempt: number): Promise<void> {
     const def = node.definition;
     try {
       if (def.when !== undefined) {
@@ -315,8 +301,8 @@ export class RunExecution {
           return this.terminal(node, NONE);
         }
       }
-      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt: 1, input });
-      if (def.for_each === undefined) return this.attempts.run(node, input);
+      this.record({ type: 'node.started', runId: this.runId, at: this.now(), nodeId: node.id, attempt, input });
+      if (def.for_each === undefined) return this.attempts.run(node, input, attempt);
       // A literal array starts its items in this step; an expression's items once it is evaluated, unless the run ended meanwhile.
       const items = Array.isArray(def.for_each) ? def.for_each : await evaluateForEach(this.flow, node, def.for_each, input, this.bindings());
       if (this.ending) return;
@@ -346,14 +332,9 @@ export class RunExecution {
   }
 
   private complete(node: CompiledNode, attempt: number, result: ExecutorResult, output: JsonObject | JsonValue[], expressions: Map<number, boolean> | undefined): void {
-    const plan = this.plan.byIndex[node.index]!;
-    if (node.definition.for_each === undefined && !isRecord(output)) {
-      return this.failed(node, toErrorInfo(new GantryError('OUTPUT_INVALID', `node "${node.id}" (${node.type}) returned ${Array.isArray(output) ? 'an array' : JSON.stringify(output) ?? 'nothing'}, but a node's output is a JSON object`)));
-    }
-    if (result.outcome === 'fail' && !result.blocked && !plan.hasFailEdge) {
-      return this.failed(node, toErrorInfo(errorWithDetails('GATE_FAILED', `gate "${node.id}" failed: ${describeChecks(result.output)}`, output as JsonValue)));
-    }
-    const taken = plan.alwaysTaken ?? takenOnSuccess(node, result.labels, expressions);
+    const outcome = successOutcome(this.plan.byIndex[node.index]!, result, output, expressions);
+    if (outcome.error !== undefined) return this.failed(node, outcome.error);
+    const taken = outcome.taken;
     const at = this.now();
     const event: NodeSucceededEvent = { type: 'node.succeeded', runId: this.runId, at, nodeId: node.id, attempt, output, taken };
     if (result.labels !== undefined) (event as { labels?: readonly string[] }).labels = result.labels;
@@ -371,19 +352,14 @@ export class RunExecution {
   /** A node failed after its retries: an error edge routes it, else its error handler acts (§3.4). */
   failed(node: CompiledNode, error: ErrorInfo, resumed = false): void {
     if (this.ending || (!resumed && isTerminal(this.state.nodes.get(node.id)?.status))) return;
-    const taken = takenOnFailure(node);
+    const route = failureRoute(this.flow, node, this.state, error);
     if (!resumed) {
       const attempt = this.state.nodes.get(node.id)?.attempt ?? 1;
-      this.record({ type: 'node.failed', runId: this.runId, at: this.now(), nodeId: node.id, attempt, error, taken });
-      if (taken.length > 0) return this.terminal(node, taken);
+      this.record({ type: 'node.failed', runId: this.runId, at: this.now(), nodeId: node.id, attempt, error, taken: route.taken });
+      if (route.taken.length > 0) return this.terminal(node, route.taken);
     }
-    const handler = node.handler;
-    const notified =
-      (handler?.notification || handler?.escalation) && !this.state.notified.has(node.id)
-        ? this.notify(handler.escalation === 'immediate' ? 'high' : 'normal', handler.message ?? `${this.flow.name}: node "${node.id}" failed: ${error.message}`, node.id)
-        : undefined;
-    const action = handler?.action ?? 'fail';
-    if (action === 'block_deployment') {
+    const notified = route.notify === undefined ? undefined : this.notify(route.notify.severity, route.notify.message, node.id);
+    if (route.action === 'block_deployment') {
       // The run goes on with what remains, and ends once the notification is out too.
       if (notified !== undefined) {
         this.active++;
@@ -392,13 +368,13 @@ export class RunExecution {
           this.settle();
         });
       }
-      return this.terminal(node, taken);
+      return this.terminal(node, route.taken);
     }
     this.stopEverything(new GantryError('CANCELLED', `the run is stopping: node "${node.id}" failed`));
     const failure = { ...error, nodeId: node.id };
     void (async () => {
       await notified;
-      if (action === 'rollback') return this.end((await runCompensations(this, node)) ? 'rolled_back' : 'failed', failure);
+      if (route.action === 'rollback') return this.end((await runCompensations(this, node)) ? 'rolled_back' : 'failed', failure);
       this.end('failed', failure);
     })();
   }
@@ -415,10 +391,7 @@ export class RunExecution {
 
   /** A node is terminal, having taken `taken`: each successor whose predecessors are now all terminal is decided. */
   private terminal(node: CompiledNode, taken: readonly number[]): void {
-    const plan = this.plan.byIndex[node.index]!;
-    for (let i = 0; i < taken.length; i++) this.takenIn[this.plan.edgeTarget[taken[i]!]!]!++;
-    const targets = plan.targets;
-    for (let i = 0; i < targets.length; i++) if (--this.remaining[targets[i]!.index]! === 0) this.ready[this.readyCount++] = targets[i]!;
+    nodeEnded(this.plan, this.frontier, node, taken);
     this.active--;
     this.drain();
   }
@@ -432,11 +405,7 @@ export class RunExecution {
 
   checkWaiting(): void {
     if (this.ending || this.active === 0 || this.waiting < this.active || this.state.status === 'waiting') return;
-    const on: { nodeId: string; kind: 'approval' | 'timer'; until: number }[] = [];
-    for (const [nodeId, n] of this.state.nodes) if (n.waitingOn) on.push({ nodeId, ...n.waitingOn });
-    for (const timer of this.state.timers.values()) if (timer.purpose === 'retry') on.push({ nodeId: timer.nodeId, kind: 'timer', until: timer.fireAt });
-    if (this.childWaits !== undefined) for (const [nodeId, waits] of this.childWaits) for (const w of waits) on.push({ ...w, nodeId });
-    this.record({ type: 'run.waiting', runId: this.runId, at: this.now(), on });
+    this.record({ type: 'run.waiting', runId: this.runId, at: this.now(), on: waitsOn(this.state, this.childWaits) });
   }
 
   /** What each sub-flow node's child run waits for (made when a child first waits). */
@@ -461,11 +430,6 @@ export class RunExecution {
 
   leaveWait(): void {
     this.waiting--;
-  }
-
-  /** A durable timer (see durable-sleep.ts). */
-  sleepUntil(attempt: Attempt, at: number, signal: AbortSignal, seq: number): Promise<void> {
-    return durableSleep(this, attempt, at, signal, seq);
   }
 
   requestApproval(attempt: Attempt, request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalOutcome> {
@@ -520,8 +484,7 @@ export class RunExecution {
   }
 
   private finish(): void {
-    const blocked = this.state.blocked || (this.plan.blockingHandlers && blockedByHandler(this.flow, this.state));
-    this.end(blocked ? 'blocked' : 'succeeded', undefined);
+    this.end(finalStatus(this.flow, this.plan, this.state), undefined);
   }
 
   private end(status: FinalRunStatus, error: (ErrorInfo & { nodeId?: string }) | undefined): void {

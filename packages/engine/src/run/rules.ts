@@ -2,11 +2,12 @@ import type { CompiledEdge, CompiledFlow, CompiledNode } from '../compile.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import { assignJson } from '../json-assign.js';
 import { conditionalForm } from '../flow-view.js';
-import { isTerminal, passedOn, type RunState } from './state.js';
+import { passedOn, type RunState } from './state.js';
 
 /**
- * The graph semantics of DESIGN §3.2 and §3.3 as pure functions of the compiled flow and the
- * run state: which edges a finished node takes, and whether a node runs, waits or is skipped.
+ * The edge semantics of DESIGN §3.1 and §3.3 as pure functions of the compiled flow and the
+ * run state: which edges a finished node takes, and what a node's input is. Whether a node runs,
+ * waits or is skipped, and what happens next, is next.ts's.
  *
  * The compiled flow is frozen, and `for…of` over a frozen array takes V8's generic iterator
  * path (an iterator and a result object per element, 6 times slower): the loops that run for
@@ -82,14 +83,6 @@ export function hasFailEdge(node: CompiledNode): boolean {
   return node.outgoing.some((e) => e.condition.kind === 'label' && e.condition.label === 'fail');
 }
 
-export type Readiness = 'wait' | 'run' | 'skip';
-
-/** The join rule (§3.2): with `any`, one taken incoming edge runs the node; with `all`, every one must be. */
-export function joinRuns(join: 'any' | 'all', taken: number, incoming: number): boolean {
-  if (incoming === 0) return true;
-  return join === 'all' ? taken === incoming : taken > 0;
-}
-
 /**
  * JSONata's truth (its $boolean): false, 0, "", null, an empty array or object, and an array
  * of false things are false; `when` and edge expressions follow it, not JavaScript's.
@@ -98,23 +91,6 @@ export function truthy(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(truthy);
   if (typeof value === 'object' && value !== null) return Object.keys(value).length > 0;
   return Boolean(value);
-}
-
-/**
- * A node is decided once every predecessor is terminal; it then runs if at least one incoming
- * edge was taken (join any) or all were (join all), else it is skipped.
- */
-export function readiness(node: CompiledNode, state: RunState): Readiness {
-  const incoming = node.incoming;
-  if (incoming.length === 0) return 'run';
-  let taken = 0;
-  for (let i = 0; i < incoming.length; i++) {
-    const edge = incoming[i]!;
-    const source = state.nodes.get(edge.from);
-    if (source === undefined || !isTerminal(source.status)) return 'wait';
-    if (state.takenEdges.has(edge.index)) taken++;
-  }
-  return joinRuns(node.join, taken, incoming.length) ? 'run' : 'skip';
 }
 
 /** The shallow merge of the outputs behind the taken incoming edges, in edge order (§3.1). */

@@ -26,6 +26,12 @@ export interface NodeState {
   /** Its approval's deadline passed (kept after it ends, so a late decision is told it expired). */
   approvalExpired?: boolean;
   compensation?: 'running' | 'succeeded' | 'failed';
+  /** Its success (a gate's fail_action block_deployment) makes the run end blocked. */
+  blocksRun?: true;
+  /** Attempts made before the run was last retried: its retry policy counts from there. */
+  attemptsBefore?: number;
+  /** The same, per for_each item. */
+  itemAttemptsBefore?: ReadonlyMap<number, number>;
 }
 
 /**
@@ -97,6 +103,12 @@ export class EdgeSet implements Iterable<number> {
     return this;
   }
 
+  delete(edge: number): void {
+    if (this.bits[edge] !== 1) return;
+    this.bits[edge] = 0;
+    this.size--;
+  }
+
   *[Symbol.iterator](): Iterator<number> {
     for (let edge = 0; edge < this.bits.length; edge++) if (this.bits[edge] === 1) yield edge;
   }
@@ -161,6 +173,72 @@ class FoldedState implements RunState {
     if (routed) (this.#routed ??= []).push({ nodeId, after: this.completed.length });
     if (this.#outputs !== undefined) this.#outputs[nodeId] = output;
   }
+
+  /** The run was retried: these nodes' outputs are gone, and `outputs` is made again when next read. */
+  forget(nodeIds: ReadonlySet<string>): void {
+    const completed = this.completed;
+    const kept = completed.filter((id) => !nodeIds.has(id));
+    // A routed failure's place counts the completions before it: count the kept ones instead.
+    this.#routed = this.#routed
+      ?.filter((r) => !nodeIds.has(r.nodeId))
+      .map((r) => ({ nodeId: r.nodeId, after: completed.slice(0, r.after).filter((id) => !nodeIds.has(id)).length }));
+    this.completed = kept;
+    this.#outputs = undefined;
+  }
+}
+
+/** The fold's way to forget outputs: a state it did not make has a plain `outputs` object. */
+function forget(state: RunState, nodeIds: ReadonlySet<string>): void {
+  if (state instanceof FoldedState) return state.forget(nodeIds);
+  state.completed = state.completed.filter((id) => !nodeIds.has(id));
+  for (const id of nodeIds) delete (state.outputs as Record<string, JsonValue>)[id];
+}
+
+/**
+ * run.retried: the listed nodes go back to pending, keeping their attempt count (the next
+ * attempt follows it) and a compensation already made (it is not made again); each counts one
+ * more retry, so that its timers and sub-flow runs are new ones; the run is running again.
+ */
+function retried(state: RunState, nodeIds: readonly string[]): void {
+  const reset = new Set(nodeIds);
+  forget(state, reset);
+  for (const id of reset) {
+    const n = state.nodes.get(id);
+    if (n === undefined) continue;
+    for (const edge of n.taken ?? []) state.takenEdges.delete(edge);
+    // Items that had not succeeded are tried again as new attempts, with new timers and sub-flow runs.
+    for (const item of n.itemAttempts?.keys() ?? []) if (!n.items?.has(item)) countRetry(state, `${id}[${item}]`);
+    countRetry(state, id);
+    if (state.notified.has(id)) state.notified.delete(id);
+    for (const [timerId, timer] of state.timers) if (timer.nodeId === id) state.timers.delete(timerId);
+    Object.assign(n, {
+      status: 'pending',
+      output: undefined,
+      error: undefined,
+      taken: undefined,
+      labels: undefined,
+      skipReason: undefined,
+      startedAt: undefined,
+      finishedAt: undefined,
+      waitingOn: undefined,
+      decisions: undefined,
+      approval: undefined,
+      approvalExpired: undefined,
+      blocksRun: undefined,
+      attemptsBefore: n.attempt,
+      itemAttemptsBefore: n.itemAttempts === undefined ? undefined : new Map(n.itemAttempts),
+    } satisfies Partial<NodeState>);
+  }
+  state.blocked = [...state.nodes.values()].some((n) => n.blocksRun === true);
+  state.status = 'running';
+  state.finishedAt = undefined;
+  state.output = undefined;
+  state.error = undefined;
+}
+
+function countRetry(state: RunState, path: string): void {
+  if (state.retries === NO_ENTRIES) state.retries = new Map();
+  state.retries.set(path, (state.retries.get(path) ?? 0) + 1);
 }
 
 /** The fold's way to `outputs`: a state it did not make (one built by hand) has a plain `outputs` object. */
@@ -212,13 +290,10 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       if (state.status === 'waiting') state.status = 'running';
       break;
     }
-    case 'node.retrying': {
+    case 'node.retrying':
       node(state, event.nodeId).error = event.error;
-      const path = event.item === undefined ? event.nodeId : `${event.nodeId}[${event.item}]`;
-      if (state.retries === NO_ENTRIES) state.retries = new Map();
-      state.retries.set(path, (state.retries.get(path) ?? 0) + 1);
+      countRetry(state, event.item === undefined ? event.nodeId : `${event.nodeId}[${event.item}]`);
       break;
-    }
     case 'node.succeeded': {
       const n = node(state, event.nodeId);
       if (event.item !== undefined) {
@@ -235,7 +310,10 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       n.waitingOn = undefined;
       state.completed.push(event.nodeId);
       produced(state, event.nodeId, passedOn(n), false);
-      if (event.blocked) state.blocked = true;
+      if (event.blocked) {
+        state.blocked = true;
+        n.blocksRun = true;
+      }
       break;
     }
     case 'node.failed': {
@@ -310,6 +388,9 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       if (event.nodeId === undefined) break;
       if (state.notified === NO_MEMBERS) state.notified = new Set();
       state.notified.add(event.nodeId);
+      break;
+    case 'run.retried':
+      retried(state, event.nodes);
       break;
     case 'run.finished':
       state.status = event.status;
