@@ -6,6 +6,7 @@
  * size), so every match is charged to a budget before it runs.
  */
 import { RE2JS } from 're2js';
+import { GantryError } from './errors.js';
 
 /**
  * How many (character × instruction) units of matching count as one evaluation step: about the
@@ -161,6 +162,21 @@ export function regexMatches(pattern: string, text: string, maxSteps: number): b
   const steps = stepsOf(text.length, size);
   if (steps > maxSteps) throw new RegexTooCostly(pattern, steps);
   return re.test(text);
+}
+
+/**
+ * A gate's `matches`: whether `pattern` matches anywhere in `text`, on RE2. A pattern RE2
+ * cannot run fails with EXPRESSION_FAILED, a match that would take more than `maxSteps` with
+ * EXPRESSION_LIMIT, each naming the pattern (validation refuses such a literal pattern earlier).
+ */
+export function matchesPattern(pattern: string, text: string, maxSteps: number): boolean {
+  try {
+    return regexMatches(pattern, text, maxSteps);
+  } catch (error) {
+    if (error instanceof RegexUnsupported) throw new GantryError('EXPRESSION_FAILED', `${error.message}; regular expressions run on a linear-time engine (RE2 syntax)`);
+    if (error instanceof RegexTooCostly) throw new GantryError('EXPRESSION_LIMIT', `${error.message}, more than the ${maxSteps} allowed`);
+    throw error;
+  }
 }
 
 /** The constructor a guarded evaluation's regex literal gets built with: see {@link claimLastRegex}. */

@@ -9,6 +9,7 @@ import type { RunExecution } from './execution.js';
 import { resolveValue } from './expressions.js';
 import type { ExecutorResult } from './interfaces.js';
 import { mapItemOutput } from './node-expressions.js';
+import { oversizeOutput } from '../value-limits.js';
 
 type Item = { readonly value: JsonValue; readonly index: number };
 
@@ -121,6 +122,7 @@ export class Attempts {
 
   private succeededAttempt(current: AttemptContext, result: ExecutorResult): void {
     if (current.done) return;
+    const oversize = oversizeOutput(this.x.core.options.limits, current.node.id, result.output); if (oversize !== undefined) return this.failedAttempt(current, oversize);
     this.release(current);
     const x = this.x;
     if (x.isEnding) return;

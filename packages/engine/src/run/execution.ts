@@ -123,6 +123,7 @@ export class RunExecution {
       params: started.params,
       nodes: this.state.outputs,
       run: { id: this.runId, flow: this.flow.name, started_at: new Date(started.at).toISOString() },
+      limits: this.core.options.limits,
     });
     return item === undefined ? base : Object.assign({}, base, { item: item.value, index: item.index });
   }

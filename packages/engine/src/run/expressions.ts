@@ -2,10 +2,11 @@ import type jsonata from 'jsonata';
 import type { CompiledFlow } from '../compile.js';
 import { GantryError } from '../errors.js';
 import { Evaluation, ExpressionLimitError, loadBuiltins, parseGuarded } from '../expression-guard.js';
-import { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from '../expression-limits.js';
+import type { ExpressionLimits } from '../expression-limits.js';
 import { RegexTooCostly, RegexUnsupported } from '../expression-regex.js';
 import { expressionBody, isExpressionText } from '../expression-text.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
+import { DEFAULT_LIMITS, type EngineLimits } from '../value-limits.js';
 import { valueSize } from '../value-size.js';
 
 /** The names an expression can read besides `$` (DESIGN §2.3), and the caps of its evaluation. */
@@ -16,8 +17,8 @@ export interface Bindings {
   readonly run: { readonly id: string; readonly flow: string; readonly started_at: string };
   readonly item?: JsonValue;
   readonly index?: number;
-  /** The engine's caps on an evaluation. @default DEFAULT_EXPRESSION_LIMITS */
-  readonly limits?: ExpressionLimits;
+  /** The engine's limits, an evaluation's among them (not a name expressions can read). @default DEFAULT_LIMITS */
+  readonly limits?: EngineLimits;
 }
 
 const adHoc = new Map<string, jsonata.Expression>();
@@ -45,7 +46,8 @@ const JSONATA_LIMITS = new Set(['D2014', 'D2015']);
 /** Evaluates one `{% … %}` string; a non-JSON result (undefined, a function) becomes null. */
 export async function evaluateExpression(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): Promise<JsonValue> {
   const expression = parsedExpression(flow, text);
-  const { limits = DEFAULT_EXPRESSION_LIMITS, ...names } = bindings;
+  const { limits: engineLimits = DEFAULT_LIMITS, ...names } = bindings;
+  const limits = engineLimits.expression;
   const evaluation = new Evaluation(limits);
   await loadBuiltins();
   let result: unknown;
