@@ -23,7 +23,7 @@ type Name = (typeof BUILTINS)[number] | 'now';
 
 interface Builtin {
   readonly implementation: (this: Focus, ...args: unknown[]) => unknown;
-  readonly signature?: { readonly definition: string };
+  signature?: { readonly definition: string };
 }
 
 type Focus = { environment: Frame & { timestamp?: Date } };
@@ -41,6 +41,7 @@ export async function loadBuiltins(): Promise<void> {
   // $now is bound to each expression's own clock: it formats the evaluation's timestamp as $fromMillis does.
   entries.push(['now', { implementation: nowOf, signature: found[BUILTINS.length]!.signature! }]);
   originals = Object.fromEntries(entries) as Record<Name, Builtin>;
+  for (const [name, builtin] of GUARDED_BUILTINS) builtin.signature = originals[name].signature;
 }
 
 function nowOf(this: Focus, picture: unknown, timezone: unknown): unknown {
@@ -169,13 +170,8 @@ function guarded(name: Name): Builtin {
     };
     return result instanceof Promise ? result.then(returned) : returned(result);
   }
-  return {
-    implementation,
-    // Read when called: the originals are loaded before the first evaluation.
-    get signature() {
-      return originals![name].signature;
-    },
-  };
+  // Its signature is the original's, set by loadBuiltins before the first evaluation.
+  return { implementation };
 }
 
 /** The guarded built-ins, to bind in each parsed expression's environment. */
