@@ -82,7 +82,7 @@ function expect(ok: boolean, field: string, expected: string, got: unknown): voi
   if (!ok) throw new GantryError('CONFIG_INVALID', `createEngine: expected ${field} to be ${expected}, got ${describe(got)}`);
 }
 
-const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'principals', 'notifier', 'limits'] satisfies readonly (keyof EngineOptions)[];
+const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'limits', 'principals', 'notifier'] satisfies readonly (keyof EngineOptions)[];
 
 /** Merges defaults, validates and freezes the options once (STYLE §7). */
 export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
