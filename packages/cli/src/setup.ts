@@ -5,12 +5,14 @@ import type { Logger } from 'pino';
 import {
   credentialVariable,
   createEngine,
+  DEFAULT_LIMITS,
   GantryError,
   parseConfigText,
   type Clock,
   type Connector,
   type Engine,
   type FlowFunction,
+  type EngineLimitsOptions,
   type GantryConfig,
   type JsonObject,
   type Notifier,
@@ -57,6 +59,30 @@ export interface EngineSetup {
   /** Where notifications go when the configuration names no service. */
   readonly fallbackNotifier: Notifier;
   readonly env: NodeJS.ProcessEnv;
+  /** Triggers this large are accepted whatever `limits.trigger_bytes` says (gantry serve: its webhook body limit). */
+  readonly triggerBytesAtLeast?: number;
+}
+
+/** The configuration's `limits` as the engine's option (sizes in bytes of JSON). */
+export function limitsFromConfig(limits: GantryConfig['limits'], triggerBytesAtLeast = 0): EngineLimitsOptions {
+  const e = limits?.expression ?? {};
+  const expression = {
+    ...(e.max_string ? { maxString: e.max_string } : {}),
+    ...(e.max_array ? { maxArray: e.max_array } : {}),
+    ...(e.max_depth ? { maxDepth: e.max_depth } : {}),
+    ...(e.max_steps ? { maxSteps: e.max_steps } : {}),
+    ...(e.max_built ? { maxBuilt: e.max_built } : {}),
+    ...(e.max_value ? { maxValue: e.max_value } : {}),
+    ...(e.timeout_ms ? { timeoutMs: e.timeout_ms } : {}),
+  };
+  const trigger = Math.max(limits?.trigger_bytes ?? DEFAULT_LIMITS.triggerBytes, triggerBytesAtLeast);
+  return {
+    ...(limits?.node_output_bytes ? { nodeOutputBytes: limits.node_output_bytes } : {}),
+    ...(limits?.agent_reply_bytes ? { agentReplyBytes: limits.agent_reply_bytes } : {}),
+    ...(limits?.connector_answer_bytes ? { connectorAnswerBytes: limits.connector_answer_bytes } : {}),
+    ...(trigger !== DEFAULT_LIMITS.triggerBytes ? { triggerBytes: trigger } : {}),
+    ...(Object.keys(expression).length > 0 ? { expression } : {}),
+  };
 }
 
 /** The engine a configuration describes: built-in executors, functions and connectors, plus its agents. */
@@ -110,6 +136,7 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
     connectors,
     credentials,
     notifier,
+    limits: limitsFromConfig(config.limits, setup.triggerBytesAtLeast),
     ...(config.principals ? { principals: config.principals } : {}),
     ...(config.concurrency ? { concurrency: config.concurrency } : {}),
     ...(setup.clock ? { clock: setup.clock } : {}),

@@ -71,6 +71,25 @@ export interface GantryConfig {
     request_timeout_ms?: number;
   };
   concurrency?: number;
+  /** Size limits and expression caps (DESIGN §11); defaults in the schema. */
+  limits?: LimitsConfig;
+}
+
+/** gantry.config.json `limits`, in the file's spelling. */
+export interface LimitsConfig {
+  node_output_bytes?: number;
+  agent_reply_bytes?: number;
+  connector_answer_bytes?: number;
+  trigger_bytes?: number;
+  expression?: {
+    max_string?: number;
+    max_array?: number;
+    max_depth?: number;
+    max_steps?: number;
+    max_built?: number;
+    max_value?: number;
+    timeout_ms?: number;
+  };
 }
 
 /**

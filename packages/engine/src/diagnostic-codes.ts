@@ -22,6 +22,7 @@ export const DIAGNOSTIC_CODES = {
   HANDLER_UNKNOWN_STAGE: { severity: 'error', doc: 'An error handler\'s stage names no node.' },
   DUPLICATE_HANDLER: { severity: 'error', doc: 'Two error handlers name the same stage.' },
   EXPRESSION_SYNTAX: { severity: 'error', doc: 'A {% … %} expression does not parse as JSONata.' },
+  REGEX_UNSUPPORTED: { severity: 'error', doc: 'A regular expression (a regex literal in an expression, a gate\'s matches value) uses a feature the linear-time engine (RE2 semantics) cannot run: a backreference, a lookahead or lookbehind, …; the message names the pattern and the feature.' },
   EXPRESSION_NOT_WHOLE: { severity: 'warning', doc: 'A string contains {% but is not wholly an expression, so it is taken literally.' },
   UNKNOWN_PARAM: { severity: 'warning', doc: 'An expression reads $params.<name> that the flow does not declare.' },
   UNKNOWN_NODE_REF: { severity: 'warning', doc: 'An expression reads $nodes.<id> for an id that is not in the flow.' },

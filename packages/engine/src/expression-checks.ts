@@ -1,7 +1,9 @@
-import jsonata from 'jsonata';
+import type jsonata from 'jsonata';
 import { describePointer } from './describe.js';
 import type { Finding } from './diagnostics.js';
-import { EXPRESSION_LIMITS, expressionBody, isExpressionText } from './expression-text.js';
+import { parseGuarded, regexLiterals } from './expression-guard.js';
+import { regexProblem } from './expression-regex.js';
+import { expressionBody, isExpressionText } from './expression-text.js';
 import type { FlowView } from './flow-view.js';
 import { joinPointer } from './json-source.js';
 import { didYouMean } from './suggest.js';
@@ -82,7 +84,7 @@ export function expressionFindings(
       if (body.trim() === '') error = { message: 'the expression is empty' };
       else {
         try {
-          parsed.set(text, jsonata(body, EXPRESSION_LIMITS));
+          parsed.set(text, parseGuarded(body));
         } catch (cause) {
           error = cause as JsonataError;
         }
@@ -93,6 +95,16 @@ export function expressionFindings(
       const at = typeof error.position === 'number' ? ` (at character ${error.position} of the expression)` : '';
       findings.push({ code: 'EXPRESSION_SYNTAX', pointer, message: `${where}: the expression does not parse: ${error.message ?? String(error)}${at}` });
       return;
+    }
+    for (const { source, flags, position } of regexLiterals(parsed.get(text)!)) {
+      const problem = regexProblem(source, flags);
+      if (problem !== undefined) {
+        findings.push({
+          code: 'REGEX_UNSUPPORTED',
+          pointer,
+          message: `${where}: the regular expression /${source}/${flags} (at character ${position} of the expression) ${problem}; regular expressions run on a linear-time engine (RE2 syntax)`,
+        });
+      }
     }
     for (const match of text.matchAll(PARAM_REF)) {
       const name = match[1]!;

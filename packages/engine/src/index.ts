@@ -9,6 +9,11 @@ export { loadFlowText, loadFlowFile, compileFlow, subflowResolver, readFailure }
 export type { CompiledFlow, CompiledNode, CompiledEdge, EdgeCondition, ReadonlyGraph } from './compile.js';
 export type { ParsedExpression } from './expression-checks.js';
 export { isExpression, expressionBody } from './expression-text.js';
+export { matchesPattern } from './expression-regex.js';
+export { DEFAULT_EXPRESSION_LIMITS } from './expression-limits.js';
+export type { ExpressionLimits } from './expression-limits.js';
+export { DEFAULT_LIMITS } from './value-limits.js';
+export type { EngineLimits, EngineLimitsOptions } from './value-limits.js';
 export { assignJson } from './json-assign.js';
 export { NODE_TYPES } from './flow-types.js';
 export type {
@@ -91,5 +96,5 @@ export type { PrincipalDirectory, PrincipalNameClash } from './run/approvals.js'
 export { resolveParams, coerceParam } from './run/params.js';
 export { resolveRetry, retryDelayMs } from './run/backoff.js';
 export { validateConfigText, parseConfigText } from './config.js';
-export type { AgentConfig, GantryConfig } from './config.js';
+export type { AgentConfig, GantryConfig, LimitsConfig } from './config.js';
 export { credentialVariable } from './config.js';

@@ -1,5 +1,6 @@
 import { describePointer, showValue } from './describe.js';
 import type { Finding } from './diagnostics.js';
+import { regexProblem } from './expression-regex.js';
 import { isExpression } from './expression-text.js';
 import { conditionalForm, isRecord, type FlowView, type ViewNode } from './flow-view.js';
 
@@ -106,10 +107,9 @@ function conditionalFindings(data: Record<string, unknown>, at: string, where: W
       if (typeof value !== 'string') {
         out.push({ code: 'BAD_VALUE', pointer, message: `${where}: operator "matches" needs a regular expression string, got ${showValue(value)}` });
       } else if (!isExpression(value)) {
-        try {
-          new RegExp(value);
-        } catch (error) {
-          out.push({ code: 'BAD_VALUE', pointer, message: `${where}: "${value}" is not a valid regular expression: ${(error as Error).message}` });
+        const problem = regexProblem(value);
+        if (problem !== undefined) {
+          out.push({ code: 'REGEX_UNSUPPORTED', pointer, message: `${where}: the regular expression /${value}/ ${problem}; regular expressions run on a linear-time engine (RE2 syntax)` });
         }
       }
     }

@@ -1,4 +1,4 @@
-import type { JsonValue } from '@gantry/engine';
+import { DEFAULT_EXPRESSION_LIMITS, matchesPattern, type JsonValue } from '@gantry/engine';
 
 /** Reads `a.b.0.c` from a value; undefined when any step is missing. */
 export function readPath(value: JsonValue | undefined, path: string): JsonValue | undefined {
@@ -37,7 +37,11 @@ function ordered(actual: JsonValue | undefined, expected: JsonValue, test: (c: n
   return false;
 }
 
-/** The gate operators of DESIGN §3.3. A missing metric fails its check; nothing here throws. */
+/**
+ * The gate operators of DESIGN §3.3. A missing metric fails its check. Only `matches` throws: a
+ * pattern the linear-time engine (RE2) cannot run, or a match that would cost more steps than an
+ * expression may take, fails the gate's node with the pattern named.
+ */
 export function compare(actual: JsonValue | undefined, operator: string, expected: JsonValue): boolean {
   // null is how a report says "no value" (an aggregate with no data): missing, so the check fails.
   if (actual === undefined || actual === null) return false;
@@ -63,11 +67,7 @@ export function compare(actual: JsonValue | undefined, operator: string, expecte
       if (typeof actual === 'string') return typeof expected === 'string' && actual.includes(expected);
       return Array.isArray(actual) && actual.some((a) => equal(a, expected));
     case 'matches':
-      try {
-        return typeof actual === 'string' && typeof expected === 'string' && new RegExp(expected).test(actual);
-      } catch {
-        return false;
-      }
+      return typeof actual === 'string' && typeof expected === 'string' && matchesPattern(expected, actual, DEFAULT_EXPRESSION_LIMITS.maxSteps);
     default:
       return false;
   }

@@ -87,7 +87,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
   const flowsFolder = (values.flows as string | undefined) ?? 'flows';
   const p = printer(io);
   const logger = pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret', 'req.headers.authorization'] }, pino.destination(2));
-  const { createServer, loadFlowsFolder } = await import('@gantry/server');
+  const { createServer, loadFlowsFolder, DEFAULT_BODY_LIMIT } = await import('@gantry/server');
   const store = await openStore(loaded, io.cwd, 'write');
   try {
     const engine = await engineFromConfig(loaded, {
@@ -95,6 +95,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       store,
       logger,
       fallbackNotifier: (n) => logger.warn({ runId: n.runId, nodeId: n.nodeId, severity: n.severity }, n.message),
+      triggerBytesAtLeast: config.server?.body_limit_bytes ?? DEFAULT_BODY_LIMIT,
     });
     const flows = await loadFlowsFolder(engine, flowsFolder, io.cwd);
     const envName = (name: string) => credentialVariable(config, name);

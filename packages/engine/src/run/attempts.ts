@@ -9,6 +9,7 @@ import { resolveValue } from './expressions.js';
 import type { ExecutorResult } from './interfaces.js';
 import { mapItemOutput } from './node-expressions.js';
 import type { Attempt, ItemOutcome, NodeOutcomes, RunScope } from './run-scope.js';
+import { oversizeOutput } from '../value-limits.js';
 
 type Item = { readonly value: JsonValue; readonly index: number };
 
@@ -124,6 +125,9 @@ export class Attempts {
 
   private succeededAttempt(current: AttemptContext, result: ExecutorResult): void {
     if (current.done) return;
+    // Outputs are bounded before they are journaled; a store that does not last keeps nothing past the process.
+    const oversize = this.x.core.waitsForJournal ? oversizeOutput(this.x.core.options.limits, current.node.id, result.output) : undefined;
+    if (oversize !== undefined) return this.failedAttempt(current, oversize);
     this.release(current);
     const x = this.x;
     if (x.isEnding) return;

@@ -3,6 +3,7 @@ import { GantryError, isGantryError } from '../errors.js';
 import type { JsonObject } from '../flow-types.js';
 import type { CallSite, EngineCore } from './core.js';
 import { toErrorInfo } from './error-info.js';
+import { oversize } from '../value-limits.js';
 import type { AgentRegistration, AgentReply, Connector, FlowFunction } from './interfaces.js';
 
 /** An agent as the engine keeps it: its registration and its concurrency queue, if limited. */
@@ -12,7 +13,7 @@ export interface AgentEntry {
 }
 
 /** Sends a task to an agent (DESIGN §5 envelope) and normalises its reply. */
-export async function callAgent(entry: AgentEntry | undefined, agent: string, task: string, inputs: JsonObject, site: CallSite): Promise<AgentReply> {
+export async function callAgent(entry: AgentEntry | undefined, agent: string, task: string, inputs: JsonObject, site: CallSite, maxBytes: number): Promise<AgentReply> {
   if (entry === undefined) throw new GantryError('AGENT_NOT_FOUND', `no agent "${agent}" is registered or configured`);
   const { transport } = entry.registration;
   if (transport === undefined) {
@@ -38,6 +39,8 @@ export async function callAgent(entry: AgentEntry | undefined, agent: string, ta
     const info = toErrorInfo(error, 'AGENT_FAILED');
     throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${info.message}`, { retryable: info.retryable, cause: error });
   }
+  const tooLarge = oversize(reply, maxBytes, `the reply of agent "${agent}" task "${task}" (node "${site.nodeId}")`, site.nodeId);
+  if (tooLarge !== undefined) throw tooLarge;
   return normaliseReply(agent, task, reply);
 }
 
@@ -76,6 +79,7 @@ export function callConnector(
   authentication: string | undefined,
   site: CallSite,
   credential: (name: string) => string | undefined,
+  maxBytes: number,
 ): Promise<JsonObject> {
   if (connector === undefined) return Promise.reject(new GantryError('CONNECTOR_NOT_FOUND', `no connector for service "${service}" is registered`));
   return connector.call(action, params, {
@@ -86,6 +90,10 @@ export function callConnector(
     log: site.log,
     credential,
     ...(authentication === undefined ? {} : { authentication }),
+  }).then((answer) => {
+    const tooLarge = oversize(answer, maxBytes, `the answer of connector "${service}" action "${action}" (node "${site.nodeId}")`, site.nodeId);
+    if (tooLarge !== undefined) throw tooLarge;
+    return answer;
   });
 }
 

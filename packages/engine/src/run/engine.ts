@@ -19,6 +19,7 @@ import { missingRegistrations } from './preflight.js';
 import { checkDecision } from './decisions.js';
 import { isTerminal, replay, type RunState } from './state.js';
 import { callAgent, callAgentFlow, callConnector, callFunction, type AgentEntry } from './calls.js';
+import { oversize } from '../value-limits.js';
 import { JOURNAL, MemoryStore, type RunRecord } from './store.js';
 import { SlotMap } from './slot-map.js';
 
@@ -157,6 +158,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const startedAt = resolved.clock.now();
       const runId = startOptions.runId ?? resolved.ids(startedAt);
       const trigger = startOptions.trigger ?? {};
+      // What a durable store journals is bounded; a store that does not last keeps nothing past the process.
+      const tooLarge = immediate ? undefined : oversize(trigger, resolved.limits.triggerBytes, "the run's trigger");
+      if (tooLarge !== undefined) throw tooLarge;
       const execution = new RunExecution(core, compiled, runId);
       // Built field by field rather than with spreads of optional parts: a 10-node run should
       // cost microseconds, and each spread is an object made and thrown away.
@@ -362,11 +366,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     callAgent(agent, task, inputs, site) {
       const entry = agents.get(agent);
       const flow = entry?.registration.flows?.[task];
-      const call = () => (flow === undefined ? callAgent(entry, agent, task, inputs, site) : callAgentFlow(core, agent, task, flow, inputs, site));
+      const call = () => (flow === undefined ? callAgent(entry, agent, task, inputs, site, resolved.limits.agentReplyBytes) : callAgentFlow(core, agent, task, flow, inputs, site));
       return agentTaskListeners.size === 0 ? call() : timeAgentTask(agent, task, site, call);
     },
     callFunction: (name, input, params, site) => callFunction(functions.get(name), name, input, params, site),
-    callConnector: (service, action, params, authentication, site) => callConnector(connectors.get(service), service, action, params, authentication, site, resolved.credentials),
+    callConnector: (service, action, params, authentication, site) => callConnector(connectors.get(service), service, action, params, authentication, site, resolved.credentials, resolved.limits.connectorAnswerBytes),
     async runSubflow(site, path, ref, options): Promise<SubflowOutcome> {
       const base = site.flow.path === undefined ? process.cwd() : dirname(site.flow.path);
       const file = resolve(base, ref);

@@ -118,6 +118,7 @@ export class RunExecution implements RunScope, NodeOutcomes {
       params: started.params,
       nodes: this.state.outputs,
       run: { id: this.runId, flow: this.flow.name, started_at: new Date(started.at).toISOString() },
+      limits: this.core.options.limits,
     });
     return item === undefined ? base : Object.assign({}, base, { item: item.value, index: item.index });
   }

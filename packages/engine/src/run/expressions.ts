@@ -1,10 +1,15 @@
-import jsonata from 'jsonata';
+import type jsonata from 'jsonata';
 import type { CompiledFlow } from '../compile.js';
 import { GantryError } from '../errors.js';
-import { EXPRESSION_LIMITS, expressionBody, isExpressionText } from '../expression-text.js';
+import { Evaluation, ExpressionLimitError, loadBuiltins, parseGuarded } from '../expression-guard.js';
+import type { ExpressionLimits } from '../expression-limits.js';
+import { RegexTooCostly, RegexUnsupported } from '../expression-regex.js';
+import { expressionBody, isExpressionText } from '../expression-text.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
+import { DEFAULT_LIMITS, type EngineLimits } from '../value-limits.js';
+import { valueSize } from '../value-size.js';
 
-/** The names an expression can read besides `$` (DESIGN §2.3). */
+/** The names an expression can read besides `$` (DESIGN §2.3), and the caps of its evaluation. */
 export interface Bindings {
   readonly trigger: JsonValue;
   readonly params: JsonObject;
@@ -12,9 +17,10 @@ export interface Bindings {
   readonly run: { readonly id: string; readonly flow: string; readonly started_at: string };
   readonly item?: JsonValue;
   readonly index?: number;
+  /** The engine's limits, an evaluation's among them (not a name expressions can read). @default DEFAULT_LIMITS */
+  readonly limits?: EngineLimits;
 }
 
-const LIMIT_CODES = new Set(['D1011', 'D1012', 'D2015']);
 const adHoc = new Map<string, jsonata.Expression>();
 
 function parsedExpression(flow: CompiledFlow, text: string): jsonata.Expression {
@@ -24,9 +30,9 @@ function parsedExpression(flow: CompiledFlow, text: string): jsonata.Expression 
   let parsed = adHoc.get(text);
   if (parsed === undefined) {
     try {
-      parsed = jsonata(expressionBody(text), EXPRESSION_LIMITS);
+      parsed = parseGuarded(expressionBody(text));
     } catch (error) {
-      throw new GantryError('EXPRESSION_FAILED', `the expression ${text} does not parse: ${(error as Error).message}`, { cause: error });
+      throw new GantryError('EXPRESSION_FAILED', `the expression ${shorten(text)} does not parse: ${shortMessage(error)}`, { cause: error });
     }
     if (adHoc.size > 1_000) adHoc.clear();
     adHoc.set(text, parsed);
@@ -34,33 +40,62 @@ function parsedExpression(flow: CompiledFlow, text: string): jsonata.Expression 
   return parsed;
 }
 
+/** JSONata's own limit codes: its sequence cap (set per evaluation to the array cap), its range cap. */
+const JSONATA_LIMITS = new Set(['D2014', 'D2015']);
+
 /** Evaluates one `{% … %}` string; a non-JSON result (undefined, a function) becomes null. */
 export async function evaluateExpression(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): Promise<JsonValue> {
   const expression = parsedExpression(flow, text);
+  const { limits: engineLimits = DEFAULT_LIMITS, ...names } = bindings;
+  const limits = engineLimits.expression;
+  const evaluation = new Evaluation(limits);
+  await loadBuiltins();
   let result: unknown;
   try {
-    result = await expression.evaluate(input, bindings as unknown as Record<string, unknown>);
+    result = await expression.evaluate(input, Object.assign(evaluation.binding(), names));
   } catch (error) {
-    const e = error as { code?: string; message?: string; value?: unknown; position?: number };
-    if (e.code !== undefined && LIMIT_CODES.has(e.code)) {
-      const what =
-        e.code === 'D1011'
-          ? `nested deeper than ${EXPRESSION_LIMITS.stack} calls`
-          : e.code === 'D1012'
-            ? `ran longer than ${EXPRESSION_LIMITS.timeout} ms`
-            : `built a sequence longer than ${EXPRESSION_LIMITS.sequence} items`;
-      throw new GantryError('EXPRESSION_LIMIT', `the expression ${shorten(text)} ${what}`, { cause: error });
-    }
-    const at = typeof e.position === 'number' ? ` (at character ${e.position})` : '';
-    throw new GantryError('EXPRESSION_FAILED', `the expression ${shorten(text)} failed: ${e.message ?? String(error)}${at}`, { cause: error });
+    throw evaluationError(text, limits, error);
+  } finally {
+    evaluation.end();
   }
-  return toJson(result);
+  return toJson(text, limits, result);
+}
+
+function evaluationError(text: string, limits: ExpressionLimits, error: unknown): GantryError {
+  const limit = limitOf(error, limits);
+  if (limit !== undefined) return new GantryError('EXPRESSION_LIMIT', `the expression ${shorten(text)} ${limit}`, { cause: error });
+  const e = error as { position?: number };
+  const at = typeof e.position === 'number' ? ` (at character ${e.position})` : '';
+  return new GantryError('EXPRESSION_FAILED', `the expression ${shorten(text)} failed: ${shortMessage(error)}${at}`, { cause: error });
+}
+
+/** Which cap an error says was passed, in words; undefined for any other failure. */
+function limitOf(error: unknown, limits: ExpressionLimits): string | undefined {
+  // $eval wraps the errors of what it evaluates.
+  const e = (error as { code?: string; error?: unknown }).code === 'D3121' ? (error as { error: unknown }).error : error;
+  if (e instanceof ExpressionLimitError) return e.cap;
+  if (e instanceof RegexTooCostly) return `took more than ${limits.maxSteps} steps (${e.message})`;
+  const code = (e as { code?: string }).code;
+  if (code !== undefined && JSONATA_LIMITS.has(code)) return `built an array of more than ${limits.maxArray} items`;
+  // V8's own cap on a string, reached inside one built-in before the step could be checked.
+  if (e instanceof RangeError && /Invalid string length/.test(e.message)) return `built a string of more than ${limits.maxString} characters`;
+  if (e instanceof RangeError && /call stack/.test(e.message)) return `nested deeper than the process's stack allows`;
+  return undefined;
+}
+
+/** The error's message, cut short: JSONata quotes values, and a value may be a megabyte. */
+function shortMessage(error: unknown): string {
+  const message = (error instanceof RegexUnsupported ? error.message : (error as Error).message) ?? String(error);
+  return message.length > 300 ? `${message.slice(0, 297)}…` : message;
 }
 
 /** JSONata returns sequences and undefined; the run history keeps plain JSON. */
-function toJson(value: unknown): JsonValue {
+function toJson(text: string, limits: ExpressionLimits, value: unknown): JsonValue {
   if (value === undefined || typeof value === 'function') return null;
   if (typeof value !== 'object' || value === null) return value as JsonValue;
+  if (valueSize(value, limits.maxValue) > limits.maxValue) {
+    throw new GantryError('EXPRESSION_LIMIT', `the expression ${shorten(text)} built a value larger than ${limits.maxValue} characters as JSON`);
+  }
   return JSON.parse(JSON.stringify(value)) as JsonValue;
 }
 

@@ -9,6 +9,7 @@ import { isRecord } from '../flow-view.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import { evaluateExpression, resolveValue, type Bindings } from './expressions.js';
 import { truthy } from './rules.js';
+import { DEFAULT_LIMITS, oversizeOutput } from '../value-limits.js';
 
 /** The items of a for_each given as an expression: what it gives, which must be an array. */
 export async function evaluateForEach(flow: CompiledFlow, node: CompiledNode, expression: string, input: JsonObject, bindings: Bindings): Promise<JsonValue[]> {
@@ -20,6 +21,8 @@ export async function evaluateForEach(flow: CompiledFlow, node: CompiledNode, ex
 /** A node's output through its `output` mapping, which must give an object. */
 export async function mapNodeOutput(flow: CompiledFlow, node: CompiledNode, mapping: JsonValue, output: JsonObject | JsonValue[], bindings: Bindings): Promise<JsonObject> {
   const mapped = await resolveValue(flow, mapping, output as JsonValue, bindings);
+  const oversize = oversizeOutput(bindings.limits ?? DEFAULT_LIMITS, node.id, mapped);
+  if (oversize !== undefined) throw oversize;
   if (!isRecord(mapped)) {
     throw new GantryError('OUTPUT_INVALID', `node "${node.id}": its output mapping gave ${Array.isArray(mapped) ? 'an array' : JSON.stringify(mapped)}, but a node's output is an object`);
   }
@@ -27,8 +30,11 @@ export async function mapNodeOutput(flow: CompiledFlow, node: CompiledNode, mapp
 }
 
 /** A for_each item's output through the node's `output` mapping: any JSON value (the node's output is the array of them). */
-export function mapItemOutput(flow: CompiledFlow, mapping: JsonValue, output: JsonObject | JsonValue[], bindings: Bindings): Promise<JsonValue> {
-  return resolveValue(flow, mapping, output as JsonValue, bindings);
+export async function mapItemOutput(flow: CompiledFlow, mapping: JsonValue, output: JsonObject | JsonValue[], bindings: Bindings): Promise<JsonValue> {
+  const mapped = await resolveValue(flow, mapping, output as JsonValue, bindings);
+  const oversize = oversizeOutput(bindings.limits ?? DEFAULT_LIMITS, undefined, mapped);
+  if (oversize !== undefined) throw oversize;
+  return mapped;
 }
 
 /** The truth of each expression condition on the node's outgoing edges, by edge index (undefined when it has none). */

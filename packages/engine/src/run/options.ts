@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, FlowFunction } from './interfaces.js';
 import { principalNameClashes, type PrincipalDirectory } from './approvals.js';
 import { MemoryStore, type RunStore } from './store.js';
+import { resolveLimits, type EngineLimits, type EngineLimitsOptions } from '../value-limits.js';
 
 /** A notification from an error handler (DESIGN §3.4). */
 export interface Notification {
@@ -46,6 +47,11 @@ export interface EngineOptions {
   principals?: PrincipalDirectory;
   /** Where error handlers' notifications go. @default the logger, at warn */
   notifier?: Notifier;
+  /**
+   * Size limits of node outputs, agent replies, connector answers and triggers (bytes of JSON),
+   * and what one expression evaluation may do. @default DEFAULT_LIMITS (1 MiB each; see ExpressionLimits)
+   */
+  limits?: EngineLimitsOptions;
 }
 
 export interface ResolvedOptions {
@@ -63,6 +69,7 @@ export interface ResolvedOptions {
   readonly concurrency: number;
   readonly principals: PrincipalDirectory;
   readonly notifier: Notifier | undefined;
+  readonly limits: EngineLimits;
 }
 
 function describe(value: unknown): string {
@@ -75,7 +82,7 @@ function expect(ok: boolean, field: string, expected: string, got: unknown): voi
   if (!ok) throw new GantryError('CONFIG_INVALID', `createEngine: expected ${field} to be ${expected}, got ${describe(got)}`);
 }
 
-const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'principals', 'notifier'] satisfies readonly (keyof EngineOptions)[];
+const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'limits', 'principals', 'notifier'] satisfies readonly (keyof EngineOptions)[];
 
 /** Merges defaults, validates and freezes the options once (STYLE §7). */
 export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
@@ -113,6 +120,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     concurrency,
     principals: options.principals,
     notifier: options.notifier,
+    limits: resolveLimits(options.limits),
   });
 }
 
