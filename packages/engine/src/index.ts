@@ -61,6 +61,7 @@ export type {
   AgentReply,
   AgentTask,
   AgentTaskSample,
+  AgentCallContext,
   AgentTransport,
   AgentRegistration,
   Connector,

@@ -29,14 +29,14 @@ export async function callAgent(entry: AgentEntry | undefined, agent: string, ta
     attempt: site.attempt,
     ...(site.deadline === undefined ? {} : { deadline: new Date(site.deadline).toISOString() }),
   };
-  const call = () => transport.call(envelope, site.signal);
+  const call = () => transport.call(envelope, site.signal, { clock: site.clock });
   let reply: AgentReply;
   try {
     reply = await (entry.queue ? entry.queue.add(call) : call());
   } catch (error) {
     if (isGantryError(error)) throw error;
     const info = toErrorInfo(error, 'AGENT_FAILED');
-    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${info.message}`, { retryable: info.retryable, cause: error });
+    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${info.message}`, { retryable: info.retryable, retryAfterMs: info.retryAfterMs, cause: error });
   }
   return normaliseReply(agent, task, reply);
 }
@@ -84,6 +84,7 @@ export function callConnector(
     trigger: site.trigger,
     idempotencyKey: site.idempotencyKey,
     log: site.log,
+    clock: site.clock,
     credential,
     ...(authentication === undefined ? {} : { authentication }),
   });

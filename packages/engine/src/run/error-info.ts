@@ -6,14 +6,25 @@ import type { ErrorInfo } from './events.js';
 export function toErrorInfo(error: unknown, fallbackCode = 'INTERNAL'): ErrorInfo {
   if (isGantryError(error)) {
     const details = (error as GantryError & { details?: JsonValue }).details;
-    return { code: error.code, message: error.message, retryable: error.retryable, ...(details === undefined ? {} : { details }) };
+    const wait = retryAfterOf(error);
+    return { code: error.code, message: error.message, retryable: error.retryable, ...(wait === undefined ? {} : { retryAfterMs: wait }), ...(details === undefined ? {} : { details }) };
   }
   if (error instanceof Error) {
     const retryable = (error as Error & { retryable?: unknown }).retryable === true;
     const code = typeof (error as Error & { code?: unknown }).code === 'string' ? String((error as Error & { code: string }).code) : fallbackCode;
-    return { code, message: error.message, retryable };
+    const wait = retryAfterOf(error);
+    return { code, message: error.message, retryable, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
   }
   return { code: fallbackCode, message: String(error), retryable: false };
+}
+
+/**
+ * The wait a retryable failure asks for before the next attempt, in whole ms: a finite number ≥ 0
+ * on the error (an agent's own error may say anything), else undefined.
+ */
+function retryAfterOf(error: Error & { retryable?: unknown; retryAfterMs?: unknown }): number | undefined {
+  const wait = error.retryAfterMs;
+  return error.retryable === true && typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? Math.ceil(wait) : undefined;
 }
 
 /** A GantryError carrying plain-data details for the journal (a gate's checks, a child run). */
