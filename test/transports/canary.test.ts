@@ -97,10 +97,11 @@ describe('a canary credential', () => {
       name: 'Canary',
       nodes: [
         { id: 'api', type: 'external_api', data: { service: 'http', action: 'post', url: `${base}/connector`, authentication: 'api_key', body: { a: 1 } } },
-        { id: 'bounced', type: 'external_api', data: { service: 'http', action: 'get', url: `${base}/redirect`, authentication: 'api_key' } },
+        // Retried by the engine (a call is one attempt): the failures pass through node.retrying too.
+        { id: 'bounced', type: 'external_api', data: { service: 'http', action: 'get', url: `${base}/redirect`, authentication: 'api_key' }, retry: { max_attempts: 2, initial_seconds: 0 } },
         { id: 'review', type: 'external_api', data: { service: 'github', action: 'create_comment', repository: 'o/r', issue_number: 1, body: 'hi' } },
         { id: 'metrics', type: 'external_api', data: { service: 'prometheus', action: 'query', query: 'up' } },
-        { id: 'remote', type: 'agent', data: { agent: 'remote', task: 'review' } },
+        { id: 'remote', type: 'agent', data: { agent: 'remote', task: 'review' }, retry: { max_attempts: 2, initial_seconds: 0 } },
         { id: 'remote_again', type: 'agent', data: { agent: 'remote', task: 'review' } },
         { id: 'summary', type: 'agent', data: { agent: 'model', task: 'summarise' } },
         { id: 'scan', type: 'agent', data: { agent: 'scanner', task: 'scan' } },
@@ -122,6 +123,7 @@ describe('a canary credential', () => {
     expect(new Set(failed)).toEqual(new Set(failing));
     const messages = events.filter((e) => e.type === 'node.failed').map((e) => JSON.stringify(e)).join('\n');
     expect(messages).toContain('[REDACTED]');
+    expect(events.filter((e) => e.type === 'node.retrying').map((e) => (e as { nodeId: string }).nodeId).sort()).toEqual(['bounced', 'remote']);
 
     const everything = [
       JSON.stringify(events),

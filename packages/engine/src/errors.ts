@@ -70,6 +70,11 @@ export interface Issue {
 
 export interface GantryErrorOptions {
   retryable?: boolean;
+  /**
+   * How long the other side asked to wait before another attempt (`Retry-After`, a breaker's
+   * reset), in ms: the node's retry waits at least this long, up to its `max_seconds`.
+   */
+  retryAfterMs?: number;
   cause?: unknown;
   nodeId?: string;
   issues?: readonly Issue[];
@@ -82,6 +87,8 @@ export class GantryError extends Error {
   override readonly name = 'GantryError';
   readonly code: ErrorCode;
   readonly retryable: boolean;
+  /** How long the other side asked to wait before another attempt, in ms (see {@link GantryErrorOptions}). */
+  readonly retryAfterMs: number | undefined;
   readonly nodeId: string | undefined;
   readonly issues: readonly Issue[];
   readonly details: JsonValue | undefined;
@@ -90,6 +97,7 @@ export class GantryError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
     this.nodeId = options.nodeId;
     this.issues = options.issues ?? [];
     this.details = options.details;
@@ -102,6 +110,7 @@ export class GantryError extends Error {
       code: this.code,
       message: this.message,
       retryable: this.retryable,
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
       ...(this.nodeId === undefined ? {} : { nodeId: this.nodeId }),
       ...(this.issues.length === 0 ? {} : { issues: this.issues }),
       ...(this.details === undefined ? {} : { details: this.details }),

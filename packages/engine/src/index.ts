@@ -67,6 +67,7 @@ export type {
   AgentReply,
   AgentTask,
   AgentTaskSample,
+  AgentCallContext,
   AgentTransport,
   AgentRegistration,
   Connector,

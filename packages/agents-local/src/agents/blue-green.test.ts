@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { AgentTask, JsonObject } from '@gantry/engine';
+import { systemClock, type AgentTask, type JsonObject } from '@gantry/engine';
 import { buildArtifact } from '../build/artifacts.js';
 import { getDeployment, stopDeployment } from '../deploy/deployments.js';
 import { detach, readProduction } from '../deploy/production.js';
@@ -17,13 +17,14 @@ import { stopAllProcesses } from '../runtime/processes.js';
 import deployer from './deployer.js';
 import devops from './devops-manager.js';
 import incidents from './incident-responder.js';
+import type { Handler } from './common.js';
 
 const previous = process.env.GANTRY_LOCAL_STATE;
 let n = 0;
 const task = (name: string, inputs: JsonObject, run: string): AgentTask => ({ task_id: `${run}.production:${name}:${n++}`, agent: 'a', task: name, inputs, run: { id: `${run}.production`, flow: 'f' }, node: name, attempt: 1 });
 const signal = new AbortController().signal;
-const call = async (handlers: Record<string, (i: JsonObject, t: AgentTask, s: AbortSignal) => Promise<JsonObject>>, name: string, inputs: JsonObject, run: string) =>
-  handlers[name]!(inputs, task(name, inputs, run), signal);
+const call = async (handlers: Record<string, Handler>, name: string, inputs: JsonObject, run: string) =>
+  handlers[name]!(inputs, task(name, inputs, run), signal, { clock: systemClock });
 
 /** Production with v1 as blue and v2 as green, all the traffic on green: the moment before blue is removed. */
 async function greenServesAll(run: string): Promise<{ blue: string; green: string }> {

@@ -1,9 +1,26 @@
-import type { AgentTask, JsonObject, JsonValue } from '@gantry/engine';
+import type { AgentCallContext, AgentTask, Clock, JsonObject, JsonValue } from '@gantry/engine';
 import { ensureRunning } from '../deploy/deployments.js';
 import { changedFiles, commitFiles, openRepository, resolveCommit, type ChangedFile, type Commit, type Repository } from '../source/repository.js';
 
-/** A task handler of the pack, in the module transport's shape. */
-export type Handler = (inputs: JsonObject, task: AgentTask, signal: AbortSignal) => Promise<JsonObject>;
+/**
+ * A task handler of the pack, in the module transport's shape. `context.clock` is the engine's:
+ * a wait that is part of a task (for traffic to judge) runs on it, so a fake clock drives it.
+ */
+export type Handler = (inputs: JsonObject, task: AgentTask, signal: AbortSignal, context: AgentCallContext) => Promise<JsonObject>;
+
+/** Resolves `ms` from now on `clock`, or as soon as `signal` aborts (the caller then sees it aborted). */
+export function pauseOn(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      cancel();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const cancel = clock.at(clock.now() + ms, done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** A failure the flow should see as the task's error (not retried: retrying would not help). */
 export function failed(message: string, result?: JsonObject): JsonObject {

@@ -10,11 +10,13 @@ import { readCounters } from '../deploy/probes.js';
 import { ensureProduction, type ProductionState } from '../deploy/production.js';
 import { trafficWindow, windowStart } from '../deploy/prometheus-text.js';
 import { writeAlertRules, type AlertSpec } from '../monitoring/files.js';
-import { json, number, serviceOf, text, type Handler } from './common.js';
+import { json, number, pauseOn, serviceOf, text, type Handler } from './common.js';
 
 /** Fewer requests than this in a window is too little evidence: the check waits for more traffic. */
 const MIN_REQUESTS = Number(process.env.GANTRY_LOCAL_MIN_REQUESTS ?? 10);
+/** The longest the check waits for that traffic, and how often it reads green's counters meanwhile. */
 const MAX_EXTRA_WAIT_MS = 15_000;
+const READ_EVERY_MS = 250;
 
 /**
  * The window runs from the traffic step's split (update_traffic_split's reading of green's
@@ -22,14 +24,15 @@ const MAX_EXTRA_WAIT_MS = 15_000;
  * histogram's 95th percentile, as PromQL's increase() and histogram_quantile() would compute them.
  * No request at all gives nulls, which the metrics gate fails on.
  */
-const checkDeploymentMetrics: Handler = async (inputs, _task, signal) => {
+const checkDeploymentMetrics: Handler = async (inputs, _task, signal, { clock }) => {
   const state = await ensureProduction();
   const green = await ensureRunning(inputs.deployment_id);
   const start = windowStart(state.baseline?.deployment_id === green.id ? state.baseline : undefined, { pid: green.pid, since: since(green) });
   let window = trafficWindow(start.counters, await readCounters(green.url));
-  const deadline = Date.now() + MAX_EXTRA_WAIT_MS;
-  while (window.requests < MIN_REQUESTS && Date.now() < deadline && !signal.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  // The wait is the task's, so it runs on the engine's clock (a test's fake clock skips it).
+  const deadline = clock.now() + MAX_EXTRA_WAIT_MS;
+  while (window.requests < MIN_REQUESTS && clock.now() < deadline && !signal.aborted) {
+    await pauseOn(clock, READ_EVERY_MS, signal);
     window = trafficWindow(start.counters, await readCounters(green.url));
   }
   const result: JsonObject = {

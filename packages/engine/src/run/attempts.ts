@@ -186,7 +186,7 @@ export class Attempts {
   private retry(node: CompiledNode, input: JsonObject, number: number, item: Item | undefined, error: ErrorInfo, onItem: ((outcome: ItemOutcome) => void) | undefined): void {
     const x = this.x;
     const now = x.now();
-    const retryAt = now + retryDelayMs(x.planOf(node).retry, number, x.core.options.random);
+    const retryAt = now + retryDelayMs(x.planOf(node).retry, number, x.core.options.random, error.retryAfterMs);
     const base = { runId: x.runId, nodeId: node.id, attempt: number, ...(item ? { item: item.index } : {}) };
     x.record({ type: 'node.retrying', at: now, ...base, error, retryAt });
     const timerId = `${x.nodePath(node.id, item?.index)}#retry${number}`;

@@ -26,9 +26,16 @@ export function resolveRetry(policy: RetryPolicy | undefined): ResolvedRetry {
 /**
  * The delay before attempt `attempt + 1`. Jitter is "equal jitter": half the delay is kept and
  * the other half drawn at random, so retries of many runs spread out without collapsing to 0.
+ *
+ * `askedMs` is the wait the failure asked for (an HTTP `Retry-After`, an open circuit breaker's
+ * reset): the delay is at least that, but never more than the policy's ceiling (`max_seconds`,
+ * or `initial_seconds` when larger), so the other side cannot park a node for longer than its
+ * flow allows. Retrying sooner than asked may fail again; waiting longer is the flow's to allow.
  */
-export function retryDelayMs(retry: ResolvedRetry, attempt: number, random: () => number): number {
+export function retryDelayMs(retry: ResolvedRetry, attempt: number, random: () => number, askedMs?: number): number {
+  const ceiling = Math.max(retry.maxMs, retry.initialMs);
   const base = retry.backoff === 'exponential' ? retry.initialMs * 2 ** (attempt - 1) : retry.initialMs;
-  const capped = Math.min(base, Math.max(retry.maxMs, retry.initialMs));
-  return retry.jitter ? capped / 2 + (random() * capped) / 2 : capped;
+  const capped = Math.min(base, ceiling);
+  const delay = retry.jitter ? capped / 2 + (random() * capped) / 2 : capped;
+  return askedMs === undefined ? delay : Math.max(delay, Math.min(askedMs, ceiling));
 }

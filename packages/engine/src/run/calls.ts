@@ -30,14 +30,14 @@ export async function callAgent(entry: AgentEntry | undefined, agent: string, ta
     attempt: site.attempt,
     ...(site.deadline === undefined ? {} : { deadline: new Date(site.deadline).toISOString() }),
   };
-  const call = () => transport.call(envelope, site.signal);
+  const call = () => transport.call(envelope, site.signal, { clock: site.clock });
   let reply: AgentReply;
   try {
     reply = await (entry.queue ? entry.queue.add(call) : call());
   } catch (error) {
     if (isGantryError(error)) throw error;
     const info = toErrorInfo(error, 'AGENT_FAILED');
-    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${info.message}`, { retryable: info.retryable, cause: error });
+    throw new GantryError('AGENT_FAILED', `agent "${agent}" task "${task}" failed: ${info.message}`, { retryable: info.retryable, retryAfterMs: info.retryAfterMs, cause: error });
   }
   const tooLarge = oversize(reply, maxBytes, `the reply of agent "${agent}" task "${task}" (node "${site.nodeId}")`, site.nodeId);
   if (tooLarge !== undefined) throw tooLarge;
@@ -88,6 +88,7 @@ export function callConnector(
     trigger: site.trigger,
     idempotencyKey: site.idempotencyKey,
     log: site.log,
+    clock: site.clock,
     credential,
     ...(authentication === undefined ? {} : { authentication }),
   }).then((answer) => {

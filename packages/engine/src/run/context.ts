@@ -101,7 +101,7 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
 
   private site(): CallSite {
     const { runId, nodeId, attempt, idempotencyKey, deadline, signal, input, log, childPath } = this;
-    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal, input, trigger: this.trigger, log, childPath };
+    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal, clock: this.clock, input, trigger: this.trigger, log, childPath };
   }
 
   callFunction(name: string, input: JsonObject, params: JsonObject): Promise<JsonObject> {

@@ -3,6 +3,7 @@ import type { CompiledFlow } from '../compile.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { RunEvent, RunStartedEvent, RunStatus } from './events.js';
 import type { RunRecord } from './store.js';
+import type { Clock } from './clock.js';
 import type { AgentReply, ExecutorDefinition, SubflowOutcome } from './interfaces.js';
 import type { Notification, ResolvedOptions } from './options.js';
 
@@ -15,6 +16,8 @@ export interface CallSite {
   readonly idempotencyKey: string;
   readonly deadline: number | undefined;
   readonly signal: AbortSignal;
+  /** The engine's clock, handed on to transports and connectors. */
+  readonly clock: Clock;
   /** The attempt's logger (runId, nodeId, attempt bound): functions and connectors log through it. */
   readonly log: Logger;
   /** The node's whole input and the run's trigger, for functions and connectors. */

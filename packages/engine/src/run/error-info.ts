@@ -11,15 +11,27 @@ import type { ErrorInfo } from './events.js';
 export function toErrorInfo(error: unknown, fallbackCode: ErrorCode = 'INTERNAL'): ErrorInfo {
   if (isGantryError(error)) {
     const details = error.details;
-    return { code: error.code, message: error.message, retryable: error.retryable, ...(details === undefined ? {} : { details }) };
+    const wait = retryAfterOf(error);
+    return { code: error.code, message: error.message, retryable: error.retryable, ...(wait === undefined ? {} : { retryAfterMs: wait }), ...(details === undefined ? {} : { details }) };
   }
   if (error instanceof Error) {
     const retryable = (error as Error & { retryable?: unknown }).retryable === true;
     const own = (error as Error & { code?: unknown }).code;
-    if (typeof own === 'string' && isErrorCode(own)) return { code: own, message: error.message, retryable };
-    return { code: fallbackCode, message: error.message, retryable, ...(own === undefined ? {} : { details: { code: String(own) } }) };
+    const wait = retryAfterOf(error);
+    const asked = wait === undefined ? {} : { retryAfterMs: wait };
+    if (typeof own === 'string' && isErrorCode(own)) return { code: own, message: error.message, retryable, ...asked };
+    return { code: fallbackCode, message: error.message, retryable, ...asked, ...(own === undefined ? {} : { details: { code: String(own) } }) };
   }
   return { code: fallbackCode, message: String(error), retryable: false };
+}
+
+/**
+ * The wait a retryable failure asks for before the next attempt, in whole ms: a finite number ≥ 0
+ * on the error (an agent's own error may say anything), else undefined.
+ */
+function retryAfterOf(error: Error & { retryable?: unknown; retryAfterMs?: unknown }): number | undefined {
+  const wait = error.retryAfterMs;
+  return error.retryable === true && typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? Math.ceil(wait) : undefined;
 }
 
 /** A GantryError carrying plain-data details for the journal (a gate's checks, a child run). */

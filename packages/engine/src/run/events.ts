@@ -11,6 +11,8 @@ export interface ErrorInfo {
   readonly code: ErrorCode;
   readonly message: string;
   readonly retryable: boolean;
+  /** How long the other side asked to wait before another attempt (`Retry-After`), in ms. */
+  readonly retryAfterMs?: number;
   readonly details?: JsonValue;
 }
 

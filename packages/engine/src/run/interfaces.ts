@@ -36,9 +36,22 @@ export interface AgentTask {
   readonly deadline?: string;
 }
 
+/** What a transport gets with each task beside its envelope. */
+export interface AgentCallContext {
+  /**
+   * The engine's clock (STYLE §8): the task's deadline, a transport's own timeouts and its waits
+   * (between polls, say) read it, so that a fake clock drives them as it drives the run.
+   */
+  readonly clock: Clock;
+}
+
 export interface AgentTransport {
-  /** Performs the task; a thrown error with `retryable` set is retried by the engine. */
-  call(task: AgentTask, signal: AbortSignal): Promise<AgentReply>;
+  /**
+   * Performs the task, in one attempt: a thrown error with `retryable` set is retried by the
+   * engine, after at least its `retryAfterMs` when it has one (the node's `retry` decides).
+   * `context` is given by the engine; a caller that gives none means the system clock.
+   */
+  call(task: AgentTask, signal: AbortSignal, context?: AgentCallContext): Promise<AgentReply>;
 }
 
 /**
@@ -80,11 +93,16 @@ export interface ConnectorContext {
   readonly trigger?: JsonValue;
   readonly idempotencyKey: string;
   readonly log: Logger;
+  /** The engine's clock: the call's timeouts and waits read it. @default the system clock */
+  readonly clock?: Clock;
   /** A credential's value by the name the flow uses (`authentication`), or undefined. */
   credential(name: string): string | undefined;
 }
 
-/** A service an external_api node calls (DESIGN §2.2): github, slack, http, prometheus, … */
+/**
+ * A service an external_api node calls (DESIGN §2.2): github, slack, http, prometheus, … A call
+ * is one attempt: its error says whether it is retryable (and `retryAfterMs`), the node retries.
+ */
 export interface Connector {
   readonly service: string;
   call(action: string, params: JsonObject, ctx: ConnectorContext & { readonly authentication?: string }): Promise<JsonObject>;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AgentTask } from '@gantry/engine';
+import type { AgentTask, Clock } from '@gantry/engine';
 import type { CallEnv } from '../connectors/http-call.js';
 import type { Outbound } from '../connectors/outbound.js';
 import { assertHeaderSafe, requireCredential, type Credential } from '../connectors/secrets.js';
@@ -22,19 +22,23 @@ export interface AgentCall {
   readonly log: Logger;
   /** The task as sent: with the deadline the call keeps, when it has one. */
   readonly envelope: AgentTask;
+  /** The clock the call runs on (the engine's). */
+  readonly clock: Clock;
   /** A request may take as long as the task has left (read anew for each request of a poll). */
   env(): CallEnv;
 }
 
-export function startAgentCall(task: AgentTask, callerSignal: AbortSignal, setup: AgentCallSetup): AgentCall {
-  const time = taskTime(task, callerSignal, setup.taskTimeoutMs);
+export function startAgentCall(task: AgentTask, callerSignal: AbortSignal, setup: AgentCallSetup, clock: Clock): AgentCall {
   const site = { service: `agent "${task.agent}"`, action: `task "${task.task}"` };
   const credential = setup.authentication === undefined ? undefined : requireCredential(site, { credential: setup.resolveCredential }, setup.authentication);
   if (credential !== undefined) assertHeaderSafe(site, credential);
   const secrets = credential?.secrets ?? [];
+  // After the credential checks, which throw: a timer armed before them would be left behind.
+  const time = taskTime(task, callerSignal, setup.taskTimeoutMs, clock);
   const log = setup.log.child({ agent: task.agent, task: task.task, runId: task.run.id, nodeId: task.node, attempt: task.attempt });
   return {
     time,
+    clock,
     credential,
     secrets,
     log,
@@ -42,12 +46,12 @@ export function startAgentCall(task: AgentTask, callerSignal: AbortSignal, setup
     env: () => ({
       site,
       outbound: setup.outbound,
-      ctx: { signal: time.signal, log },
+      ctx: { signal: time.signal, log, clock },
       secrets,
       code: 'AGENT_FAILED',
       // A moment past the deadline, so that the deadline's own abort tells what happened;
       // without a deadline, the policy's timeout.
-      ...(time.deadline === undefined ? {} : { timeoutMs: Math.max(1, time.deadline - Date.now()) + DEADLINE_GRACE_MS }),
+      ...(time.deadline === undefined ? {} : { timeoutMs: Math.max(1, time.deadline - clock.now()) + DEADLINE_GRACE_MS }),
     }),
   };
 }

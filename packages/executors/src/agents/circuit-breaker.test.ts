@@ -41,14 +41,29 @@ describe('withCircuitBreaker', () => {
     expect(state.calls).toBe(3);
 
     const fast = await rejection(breaker.call(agentTask(), signal()));
-    expect(fast).toMatchObject({ code: 'AGENT_UNAVAILABLE', retryable: true });
+    // The time left until the trial: a node's retry waits for it rather than knock again.
+    expect(fast).toMatchObject({ code: 'AGENT_UNAVAILABLE', retryable: true, retryAfterMs: 10_000 });
     expect(fast.message).toBe(
       `agent "reviewer" is unavailable: its last 3 calls failed (the last: POST http://agent/tasks failed: ECONNREFUSED); the circuit breaker lets a trial call through at ${new Date(clock.now() + 10_000).toISOString()} (circuit_breaker)`,
     );
     expect(state.calls).toBe(3);
     await clock.advance(9_999);
-    await rejection(breaker.call(agentTask(), signal()));
+    expect(await rejection(breaker.call(agentTask(), signal()))).toMatchObject({ code: 'AGENT_UNAVAILABLE', retryAfterMs: 1 });
     expect(state.calls).toBe(3);
+  });
+
+  it('reads the clock each call comes with when it is given none', async () => {
+    const clock = new FakeClock();
+    const { state, transport } = scripted();
+    const breaker = withCircuitBreaker(transport, { failures: 1, resetMs: 60_000 });
+    state.next = 'down';
+    await rejection(breaker.call(agentTask(), signal(), { clock }));
+    expect(await rejection(breaker.call(agentTask(), signal(), { clock }))).toMatchObject({ code: 'AGENT_UNAVAILABLE', retryAfterMs: 60_000 });
+    // A minute of the engine's time, not of the system's: the trial goes through.
+    await clock.advance(60_000);
+    state.next = 'ok';
+    expect(await breaker.call(agentTask(), signal(), { clock })).toEqual({ status: 'succeeded', result: {} });
+    expect(state.calls).toBe(2);
   });
 
   it('lets one trial call through after reset_ms: an answer closes the circuit', async () => {

@@ -9,14 +9,18 @@
  * crashed program. An answer, even `status: "failed"` or a 4xx, shows the agent is there and
  * resets the count; an abort by the caller (a cancellation) counts for nothing.
  *
+ * While open, AGENT_UNAVAILABLE carries the time left until the trial as `retryAfterMs`: a node
+ * whose `retry` allows it waits for the trial rather than spending its attempts on a closed door.
+ * Time is the engine's clock (the call's), unless `clock` is given.
+ *
  * ```
  * closed ──failures in a row──▶ open ──resetMs──▶ half-open ──answer──▶ closed
  *                                  ▲                  │
  *                                  └─────failure──────┘
  * ```
  */
-import { GantryError, systemClock, type AgentTransport, type Clock } from '@gantry/engine';
-import { intOption } from './reply.js';
+import { GantryError, type AgentTransport, type Clock } from '@gantry/engine';
+import { callClock, intOption } from './reply.js';
 
 /** Options of {@link withCircuitBreaker}. */
 export interface CircuitBreakerOptions {
@@ -24,7 +28,7 @@ export interface CircuitBreakerOptions {
   readonly failures?: number;
   /** How long it stays open before a trial call, in ms. @default 30000 */
   readonly resetMs?: number;
-  /** @default the system clock */
+  /** @default the clock each call comes with (the engine's), else the system clock */
   readonly clock?: Clock;
 }
 
@@ -37,32 +41,33 @@ type State =
 export function withCircuitBreaker(transport: AgentTransport, options: CircuitBreakerOptions = {}): AgentTransport {
   const threshold = intOption('withCircuitBreaker', 'failures', options.failures, 5)!;
   const resetMs = intOption('withCircuitBreaker', 'resetMs', options.resetMs, 30_000)!;
-  const clock = options.clock ?? systemClock;
   let state: State = { name: 'closed', failures: 0 };
 
-  const unavailable = (agent: string, s: { failures: number; last: string }, until: number | undefined) =>
+  /** `until`: when the next trial may go (the open circuit's end, or a hung trial's turn). */
+  const unavailable = (agent: string, s: { failures: number; last: string }, until: number, trialUnderWay: boolean, now: number) =>
     new GantryError(
       'AGENT_UNAVAILABLE',
       `agent "${agent}" is unavailable: its last ${s.failures} call${s.failures === 1 ? '' : 's'} failed (the last: ${s.last}); ${
-        until === undefined ? 'a trial call is under way' : `the circuit breaker lets a trial call through at ${new Date(until).toISOString()}`
+        trialUnderWay ? 'a trial call is under way' : `the circuit breaker lets a trial call through at ${new Date(until).toISOString()}`
       } (circuit_breaker)`,
-      { retryable: true },
+      { retryable: true, retryAfterMs: Math.max(0, until - now) },
     );
 
   return {
-    async call(task, signal) {
+    async call(task, signal, context) {
+      const clock = options.clock ?? callClock(context);
       const now = clock.now();
       if (state.name === 'open') {
-        if (now < state.until) throw unavailable(task.agent, state, state.until);
+        if (now < state.until) throw unavailable(task.agent, state, state.until, false, now);
         state = { name: 'half-open', since: now, failures: state.failures, last: state.last };
       } else if (state.name === 'half-open') {
         // A trial that hangs must not close the agent for good: after resetMs another may try.
-        if (now < state.since + resetMs) throw unavailable(task.agent, state, undefined);
+        if (now < state.since + resetMs) throw unavailable(task.agent, state, state.since + resetMs, true, now);
         state = { name: 'half-open', since: now, failures: state.failures, last: state.last };
       }
       const trial = state.name === 'half-open';
       try {
-        const reply = await transport.call(task, signal);
+        const reply = await transport.call(task, signal, context);
         state = { name: 'closed', failures: 0 };
         return reply;
       } catch (error) {

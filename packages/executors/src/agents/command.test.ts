@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GantryError } from '@gantry/engine';
+import { FakeClock, GantryError } from '@gantry/engine';
 import { everythingIn, rejection } from '../connectors/test-kit.js';
 import { commandAgent, type CommandAgentOptions } from './command.js';
 import { agentTask } from './test-kit.js';
@@ -138,6 +138,19 @@ describe('commandAgent', () => {
     const error = await rejection(agent(file, { taskTimeoutMs: 200 }).call(agentTask(), signal()));
     expect(error).toMatchObject({ code: 'AGENT_FAILED', retryable: true });
     expect(error.message).toContain("ran past the agent's 200 ms timeout");
+  });
+
+  it('keeps the agent\'s own timeout on the engine\'s clock', async () => {
+    const clock = new FakeClock();
+    const pidFile = join(dir, 'clocked.pid');
+    const file = program('clocked', `(await import('node:fs')).writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => console.log('{}'), 10_000);`);
+    const call = rejection(agent(file, { taskTimeoutMs: 600_000 }).call(agentTask(), signal(), { clock }));
+    await expect.poll(() => existsSync(pidFile), { timeout: 5_000 }).toBe(true);
+    // Ten minutes of the engine's time pass in a moment of real time.
+    await clock.advance(600_000);
+    const error = await call;
+    expect(error).toMatchObject({ code: 'AGENT_FAILED', retryable: true });
+    expect(error.message).toContain("ran past the agent's 600000 ms timeout");
   });
 
   it('stops a program that prints more than maxOutputBytes', async () => {

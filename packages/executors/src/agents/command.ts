@@ -20,7 +20,7 @@ import { GantryError, type AgentTransport } from '@gantry/engine';
 import { describeValue } from '../connectors/params.js';
 import { excerpt } from '../connectors/http-call.js';
 import { safeCause, scrubText } from '../connectors/secrets.js';
-import { intOption, scrubReply, silentLog, stringOption, taskName, taskTime, toReply } from './reply.js';
+import { callClock, intOption, scrubReply, silentLog, stringOption, taskName, taskTime, toReply } from './reply.js';
 
 /** Options of {@link commandAgent}. */
 export interface CommandAgentOptions {
@@ -86,8 +86,9 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
   const shown = [command, ...args].join(' ');
 
   return {
-    call(task, callerSignal) {
-      const time = taskTime(task, callerSignal, taskTimeoutMs);
+    call(task, callerSignal, context) {
+      const clock = callClock(context);
+      const time = taskTime(task, callerSignal, taskTimeoutMs, clock);
       const what = `${taskName(task)} (${shown})`;
       const scrub = (text: string) => scrubText(text, secrets);
       return new Promise((resolve, reject) => {
@@ -95,7 +96,7 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
           time.dispose();
           return reject(time.signal.reason);
         }
-        const started = performance.now();
+        const started = clock.now();
         // Its own process group, so that a shell script's children are stopped with it.
         const child = spawn(command, args, {
           cwd: options.cwd,
@@ -125,6 +126,8 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
           signalGroup('SIGTERM');
           // The whole group at the end of the grace, even when the program has exited by then: a
           // process it started that ignores SIGTERM (and holds no pipe of ours) would outlive it.
+          // In real time, not on the run's clock: the grace is the operating system's process's,
+          // and a fake clock that is never advanced must not leave a program running.
           setTimeout(() => {
             signalGroup('SIGKILL');
             if (child.pid !== undefined) running.delete(child.pid);
@@ -139,7 +142,7 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
           if (stopping === undefined && child.pid !== undefined) running.delete(child.pid);
           time.signal.removeEventListener('abort', onAbort);
           time.dispose();
-          log.debug({ agent: task.agent, task: task.task, runId: task.run.id, nodeId: task.node, command, durationMs: Math.round(performance.now() - started) }, 'command agent finished');
+          log.debug({ agent: task.agent, task: task.task, runId: task.run.id, nodeId: task.node, command, durationMs: clock.now() - started }, 'command agent finished');
           outcome();
         };
 

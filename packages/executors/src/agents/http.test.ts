@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { GantryError } from '@gantry/engine';
-import { everythingIn, json, loopbackPerTest, rejection } from '../connectors/test-kit.js';
+import { FakeClock, GantryError } from '@gantry/engine';
+import { everythingIn, json, loopbackPerTest, rejection, until } from '../connectors/test-kit.js';
 import { httpAgent, type HttpAgentOptions } from './http.js';
 import { agentTask } from './test-kit.js';
 
 const CANARY = 'canary-3f9a8d21-http-agent-token';
 const serve = loopbackPerTest();
 const signal = () => new AbortController().signal;
-const agent = (url: string, options: Partial<HttpAgentOptions> = {}) => httpAgent({ url, retryBaseMs: 1, pollIntervalMs: 10, ...options });
+const agent = (url: string, options: Partial<HttpAgentOptions> = {}) => httpAgent({ url, pollIntervalMs: 10, ...options });
 
 describe('httpAgent', () => {
   it('POSTs the task envelope with its Idempotency-Key, deadline and bearer credential', async () => {
@@ -109,9 +109,9 @@ describe('httpAgent', () => {
     expect(error.message).toBe('agent "reviewer" task "code_review" ran past the agent\'s 150 ms timeout (timeout_ms)');
   });
 
-  it('makes a 4xx final and a 5xx retryable, after the policy\'s own retries of the keyed POST', async () => {
+  it('makes one attempt: a 4xx is final, a 5xx retryable with the wait its Retry-After asks for', async () => {
     let status = 422;
-    const s = await serve((_req, res) => json(res, status, { status: 'failed', error: { message: `refused with ${status}` } }));
+    const s = await serve((_req, res) => json(res, status, { status: 'failed', error: { message: `refused with ${status}` } }, status === 503 ? { 'retry-after': '2' } : {}));
     const refused = await rejection(agent(s.url).call(agentTask(), signal()));
     expect(refused).toMatchObject({ code: 'AGENT_FAILED', retryable: false });
     expect(refused.message).toContain('agent "reviewer" task "code_review": POST');
@@ -120,9 +120,53 @@ describe('httpAgent', () => {
 
     status = 503;
     const down = await rejection(agent(s.url, { maxAttempts: 3 }).call(agentTask(), signal()));
-    expect(down).toMatchObject({ code: 'AGENT_FAILED', retryable: true });
-    expect(s.received).toHaveLength(4);
-    expect(new Set(s.received.slice(1).map((r) => r.headers['idempotency-key']))).toEqual(new Set(['run-1:review']));
+    expect(down).toMatchObject({ code: 'AGENT_FAILED', retryable: true, retryAfterMs: 2_000 });
+    expect(s.received).toHaveLength(2);
+  });
+
+  it('waits between polls on the engine\'s clock, as Retry-After asks up to maxRetryAfterMs', async () => {
+    const clock = new FakeClock();
+    let polls = 0;
+    const s = await serve((req, res) => {
+      if (req.method === 'POST') return json(res, 202, { status: 'accepted' }, { location: '/tasks/7', 'retry-after': '3600' });
+      polls += 1;
+      if (polls === 1) return json(res, 200, { status: 'running' });
+      json(res, 200, { status: 'succeeded', result: { done: true } });
+    });
+    const call = agent(s.url, { pollIntervalMs: 1_000, maxRetryAfterMs: 60_000 }).call(agentTask(), signal(), { clock });
+    // An hour asked for, a minute granted, on the clock: nothing happens before it says so.
+    await until(() => clock.next === clock.now() + 60_000, 'the wait before the first poll');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await clock.advance(59_999);
+    expect(s.received).toHaveLength(1);
+    await clock.advance(1);
+    await until(() => clock.next === clock.now() + 1_000, 'the wait before the second poll');
+    expect(s.received).toHaveLength(2);
+    await clock.advance(1_000);
+    expect(await call).toEqual({ status: 'succeeded', result: { done: true } });
+    expect(s.received.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /', 'GET /tasks/7', 'GET /tasks/7']);
+  });
+
+  it('keeps the agent\'s own timeout, and a node\'s deadline, on the engine\'s clock', async () => {
+    const clock = new FakeClock();
+    const hung = await serve(() => {});
+    const timedOut = rejection(agent(hung.url, { taskTimeoutMs: 60_000 }).call(agentTask(), signal(), { clock }));
+    await until(() => hung.received.length === 1, 'the POST');
+    expect(JSON.parse(hung.received[0]!.body).deadline).toBe(new Date(clock.now() + 60_000).toISOString());
+    await clock.advance(60_000);
+    expect(await timedOut).toMatchObject({ code: 'AGENT_FAILED', retryable: true, message: 'agent "reviewer" task "code_review" ran past the agent\'s 60000 ms timeout (timeout_ms)' });
+
+    const pending = await serve((_req, res) => json(res, 202, {}, { location: '/t/1' }));
+    const deadline = new Date(clock.now() + 2_500).toISOString();
+    const late = rejection(agent(pending.url, { pollIntervalMs: 1_000 }).call(agentTask({ deadline }), signal(), { clock }));
+    for (let request = 1; request <= 2; request++) {
+      await until(() => clock.next === clock.now() + 1_000 && pending.received.length === request, `the wait after request ${request}`);
+      await clock.advance(1_000);
+    }
+    const error = await late;
+    expect(error).toMatchObject({ code: 'AGENT_FAILED', retryable: true });
+    expect(error.message).toContain('was still running at its deadline');
+    expect(pending.received).toHaveLength(3);
   });
 
   it('trusts its configured url, but checks a status URL on another origin', async () => {

@@ -11,14 +11,19 @@
  *         202 / 200 { status: "running" }         →  poll again (Retry-After is honoured)
  *         200 reply                               →  done
  * ```
+ *
+ * A call is one attempt: a failed POST or poll (an error status, the network, the deadline) ends
+ * it with an error that says whether it is retryable and, after a `Retry-After`, how long to
+ * wait; the node's `retry` sends the task again, with the same `Idempotency-Key`, so that the
+ * service answers with the task it already has. The waits between polls run on the engine's clock.
  */
 import type { Logger } from 'pino';
 import { credentialVariable, GantryError, type AgentReply, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
-import { isJsonMediaType, parseJsonBody, pause, retryAfterMs, send, statusFailure, type CallEnv, type IncomingAnswer, type OutgoingRequest } from '../connectors/http-call.js';
+import { isJsonMediaType, parseJsonBody, pause, send, statusFailure, type CallEnv, type IncomingAnswer, type OutgoingRequest } from '../connectors/http-call.js';
 import { createOutbound, pickOutbound, resolveOutbound, type OutboundOptions } from '../connectors/outbound.js';
 import { isJsonObject } from '../connectors/params.js';
 import { startAgentCall } from './agent-call.js';
-import { intOption, scrubReply, silentLog, stringOption, taskName, toReply, urlOption } from './reply.js';
+import { callClock, intOption, scrubReply, silentLog, stringOption, taskName, toReply, urlOption } from './reply.js';
 
 /** Options of {@link httpAgent}; the outbound policy's too (its `timeoutMs` bounds each request when the task has no deadline). */
 export interface HttpAgentOptions extends OutboundOptions {
@@ -28,7 +33,7 @@ export interface HttpAgentOptions extends OutboundOptions {
   readonly authentication?: string;
   /** Resolves a credential name to its value. @default the environment variable named like it in upper case */
   readonly credential?: (name: string) => string | undefined;
-  /** Between two polls of an accepted (202) task, unless the service sends Retry-After. @default 1000 */
+  /** Between two polls of an accepted (202) task, unless the service sends Retry-After (at most `maxRetryAfterMs`). @default 1000 */
   readonly pollIntervalMs?: number;
   /** A task's longest time when its node has no timeout (`timeout_ms`); a timeout is retryable. @default none */
   readonly taskTimeoutMs?: number;
@@ -50,8 +55,9 @@ export function httpAgent(options: HttpAgentOptions): AgentTransport {
   const setup = { outbound, taskTimeoutMs, authentication, resolveCredential, log: options.log ?? silentLog };
 
   return {
-    async call(task, callerSignal) {
-      const { time, credential, secrets, envelope, env } = startAgentCall(task, callerSignal, setup);
+    async call(task, callerSignal, context) {
+      const clock = callClock(context);
+      const { time, credential, secrets, envelope, env } = startAgentCall(task, callerSignal, setup, clock);
       const headersFor = (target: URL): Record<string, string> => ({
         accept: 'application/json',
         'user-agent': 'gantry',
@@ -75,11 +81,11 @@ export function httpAgent(options: HttpAgentOptions): AgentTransport {
           // A status answer that names no new URL is polled where it was.
           const statusUrl = pending ? pollTarget(task, answer, body, polling) : undefined;
           if (statusUrl === undefined) return scrubReply(finalReply(env(), task, answer, body), secrets);
-          const wait = retryAfterMs(answer.headers['retry-after'], Date.now()) ?? pollIntervalMs;
-          if (time.deadline !== undefined && Date.now() + wait >= time.deadline) {
+          const wait = answer.retryAfterMs ?? pollIntervalMs;
+          if (time.deadline !== undefined && clock.now() + wait >= time.deadline) {
             throw new GantryError('AGENT_FAILED', `${taskName(task)} was still running at its deadline (${new Date(time.deadline).toISOString()})`, { retryable: true });
           }
-          await pause(wait, time.signal);
+          await pause(clock, wait, time.signal);
           polling = statusUrl;
           const poll: OutgoingRequest = { method: 'GET', url: statusUrl, target: `${statusUrl.origin}${statusUrl.pathname}`, headers: headersFor(statusUrl) };
           answer = await send(env(), poll);

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { everythingIn, json, loopbackPerTest, rejection, type Received } from '../connectors/test-kit.js';
+import { FakeClock } from '@gantry/engine';
+import { everythingIn, json, loopbackPerTest, rejection, until, type Received } from '../connectors/test-kit.js';
 import { llmAgent, systemPrompt, type LlmAgentOptions } from './llm.js';
 import { agentTask } from './test-kit.js';
 
@@ -28,7 +29,7 @@ function openai(answer: (req: Received, res: ServerResponse) => void) {
   });
 }
 
-const agent = (base: string, options: Partial<LlmAgentOptions> = {}) => llmAgent({ baseUrl: `${base}/v1`, model: 'llama3.2', retryBaseMs: 1, ...options });
+const agent = (base: string, options: Partial<LlmAgentOptions> = {}) => llmAgent({ baseUrl: `${base}/v1`, model: 'llama3.2', ...options });
 
 describe('llmAgent', () => {
   it('asks the model with the role as system prompt and the envelope as user message, for a JSON object', async () => {
@@ -83,16 +84,22 @@ describe('llmAgent', () => {
     expect(s.received).toHaveLength(1);
   });
 
-  it('retries an overloaded server within the call, then leaves it to the engine', async () => {
-    let calls = 0;
-    const s = await openai((_req, res) => (calls++ < 1 ? json(res, 503, { error: 'overloaded' }) : json(res, 200, completion('{"ok": 1}'))));
-    expect(await agent(s.url).call(agentTask(), signal())).toEqual({ status: 'succeeded', result: { ok: 1 } });
-    expect(s.received).toHaveLength(2);
+  it('makes one attempt: a rate limit is retryable, with the wait its Retry-After asks for', async () => {
+    const s = await openai((_req, res) => json(res, 429, { error: { message: 'rate limited' } }, { 'retry-after': '20' }));
+    const error = await rejection(agent(s.url, { maxAttempts: 3 }).call(agentTask(), signal()));
+    expect(error).toMatchObject({ code: 'AGENT_FAILED', retryable: true, retryAfterMs: 20_000 });
+    expect(error.message).toContain('rate limited');
+    expect(s.received).toHaveLength(1);
+  });
 
-    const down = await openai((_req, res) => json(res, 429, { error: { message: 'rate limited' } }, { 'retry-after': '0' }));
-    const error = await rejection(agent(down.url, { maxAttempts: 2 }).call(agentTask(), signal()));
-    expect(error).toMatchObject({ code: 'AGENT_FAILED', retryable: true });
-    expect(down.received).toHaveLength(2);
+  it('times a task out on the engine\'s clock', async () => {
+    const clock = new FakeClock();
+    const s = await openai(() => {});
+    const call = rejection(agent(s.url).call(agentTask(), signal(), { clock }));
+    await until(() => s.received.length === 1, 'the request');
+    // The default timeout_ms of an llm agent: two minutes of the engine's time.
+    await clock.advance(120_000);
+    expect(await call).toMatchObject({ code: 'AGENT_FAILED', retryable: true, message: expect.stringContaining("ran past the agent's 120000 ms timeout") });
   });
 
   it('fails an answer that is no chat completion', async () => {

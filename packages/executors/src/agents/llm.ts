@@ -8,7 +8,8 @@
  * - an object whose `status` is "succeeded" or "failed" is a reply; any other object the result;
  * - an answer that is not a JSON object (prose, a cut-off answer, an array) fails as a retryable
  *   AGENT_FAILED: sampling may do better on the node's next attempt, if its `retry` allows one;
- * - HTTP 4xx (a wrong model name, a bad key) is not retryable; 408, 429, 5xx and timeouts are.
+ * - HTTP 4xx (a wrong model name, a bad key) is not retryable; 408, 429, 5xx and timeouts are,
+ *   with the wait a `Retry-After` asks for (a rate limit's) carried for the node's retry.
  */
 import type { Logger } from 'pino';
 import { credentialVariable, GantryError, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
@@ -16,7 +17,7 @@ import { excerpt, parseJsonBody, send, statusFailure } from '../connectors/http-
 import { createOutbound, pickOutbound, resolveOutbound, type OutboundOptions } from '../connectors/outbound.js';
 import { isJsonObject } from '../connectors/params.js';
 import { startAgentCall } from './agent-call.js';
-import { intOption, scrubReply, silentLog, stringOption, taskName, toReply, urlOption } from './reply.js';
+import { callClock, intOption, scrubReply, silentLog, stringOption, taskName, toReply, urlOption } from './reply.js';
 
 /** Options of {@link llmAgent}; the outbound policy's too. */
 export interface LlmAgentOptions extends OutboundOptions {
@@ -58,8 +59,8 @@ export function llmAgent(options: LlmAgentOptions): AgentTransport {
   const setup = { outbound, taskTimeoutMs, authentication, resolveCredential, log: options.log ?? silentLog };
 
   return {
-    async call(task, callerSignal) {
-      const call = startAgentCall(task, callerSignal, setup);
+    async call(task, callerSignal, context) {
+      const call = startAgentCall(task, callerSignal, setup, callClock(context));
       const { time, credential, secrets, envelope, log: taskLog } = call;
       const env = call.env();
       const what = taskName(task);
@@ -72,7 +73,7 @@ export function llmAgent(options: LlmAgentOptions): AgentTransport {
             'content-type': 'application/json',
             accept: 'application/json',
             'user-agent': 'gantry',
-            // A completion has no side effect, and the key lets the policy retry a 5xx or a 429.
+            // The task id, the same on the node's every attempt: a gateway that deduplicates can.
             'idempotency-key': task.task_id,
             ...(credential === undefined ? {} : { authorization: `Bearer ${credential.value}` }),
           },

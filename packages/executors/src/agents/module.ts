@@ -1,7 +1,13 @@
-import { GantryError, type AgentReply, type AgentTask, type AgentTransport, type JsonObject } from '@gantry/engine';
+import { GantryError, type AgentCallContext, type AgentReply, type AgentTask, type AgentTransport, type JsonObject } from '@gantry/engine';
+import { callClock } from './reply.js';
 
-/** A task handler of a module agent: the task's inputs in, a result (or a full reply) out. */
-export type TaskHandler = (inputs: JsonObject, task: AgentTask, signal: AbortSignal) => unknown;
+/**
+ * A task handler of a module agent: the task's inputs in, a result (or a full reply) out.
+ * `context.clock` is the engine's: a handler that waits or times something reads it, so that a
+ * fake clock drives it too. A thrown error with `retryable` (and `retryAfterMs`) is retried by the
+ * node's `retry`; a handler makes one attempt.
+ */
+export type TaskHandler = (inputs: JsonObject, task: AgentTask, signal: AbortSignal, context: AgentCallContext) => unknown;
 
 /** A module agent: one handler for every task, or one handler per task name. */
 export type ModuleAgent = TaskHandler | Readonly<Record<string, TaskHandler>>;
@@ -18,13 +24,13 @@ function isReply(value: unknown): value is AgentReply {
  */
 export function moduleAgent(agent: ModuleAgent, name = 'module agent'): AgentTransport {
   return {
-    async call(task, signal) {
+    async call(task, signal, context) {
       const handler = typeof agent === 'function' ? agent : agent[task.task];
       if (typeof handler !== 'function') {
         const known = typeof agent === 'function' ? [] : Object.keys(agent);
         throw new GantryError('AGENT_FAILED', `${name} "${task.agent}" has no task "${task.task}" (it has ${known.join(', ') || 'none'})`);
       }
-      const value = await handler(task.inputs, task, signal);
+      const value = await handler(task.inputs, task, signal, { clock: callClock(context) });
       if (isReply(value)) return value;
       if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
         throw new GantryError('AGENT_FAILED', `${name} "${task.agent}" task "${task.task}" returned ${Array.isArray(value) ? 'an array' : typeof value}, not an object`);

@@ -3,7 +3,7 @@
  * into the engine's `{ status, result, metrics?, error? }`, and the task's own deadline.
  */
 import { pino, type Logger } from 'pino';
-import { GantryError, type AgentReply, type AgentTask, type JsonObject } from '@gantry/engine';
+import { GantryError, systemClock, type AgentCallContext, type AgentReply, type AgentTask, type Clock, type JsonObject } from '@gantry/engine';
 import { describeValue, isJsonObject } from '../connectors/params.js';
 import { scrubJson } from '../connectors/secrets.js';
 
@@ -65,18 +65,24 @@ export interface TaskTime {
 /** How long past the deadline a request's own timer waits, so that the deadline's abort speaks first. */
 export const DEADLINE_GRACE_MS = 1000;
 
-export function taskTime(task: AgentTask, signal: AbortSignal, taskTimeoutMs: number | undefined, now = Date.now()): TaskTime {
+/** The agent's own timeout runs on `clock`: in real time on the system clock, in a test's time on a fake one. */
+export function taskTime(task: AgentTask, signal: AbortSignal, taskTimeoutMs: number | undefined, clock: Clock): TaskTime {
   const node = task.deadline === undefined ? Number.NaN : Date.parse(task.deadline);
   if (!Number.isNaN(node)) return { deadline: node, signal, dispose: () => {} };
   if (taskTimeoutMs === undefined) return { deadline: undefined, signal, dispose: () => {} };
   const own = new AbortController();
-  const timer = setTimeout(
-    () => own.abort(new GantryError('AGENT_FAILED', `${taskName(task)} ran past the agent's ${taskTimeoutMs} ms timeout (timeout_ms)`, { retryable: true })),
-    taskTimeoutMs,
+  const deadline = clock.now() + taskTimeoutMs;
+  const cancel = clock.at(deadline, () =>
+    own.abort(new GantryError('AGENT_FAILED', `${taskName(task)} ran past the agent's ${taskTimeoutMs} ms timeout (timeout_ms)`, { retryable: true })),
   );
-  return { deadline: now + taskTimeoutMs, signal: AbortSignal.any([signal, own.signal]), dispose: () => clearTimeout(timer) };
+  return { deadline, signal: AbortSignal.any([signal, own.signal]), dispose: cancel };
 }
 
+
+/** The clock a transport's call runs on: the engine's, or the system clock for a caller that gives none. */
+export function callClock(context: AgentCallContext | undefined): Clock {
+  return context?.clock ?? systemClock;
+}
 
 /** A logger that writes nothing: the default when a transport is given none. */
 export const silentLog: Logger = pino({ level: 'silent' });

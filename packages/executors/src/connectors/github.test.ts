@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JsonObject } from '@gantry/engine';
+import { FakeClock, type JsonObject } from '@gantry/engine';
 import { githubConnector } from './github.js';
 import { everythingIn, json, rejection, loopbackPerTest, testContext, type Respond } from './test-kit.js';
 
@@ -179,11 +179,21 @@ describe('githubConnector', () => {
     answer = [403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-remaining': '0' }];
     expect(await call()).toMatchObject({ retryable: true });
     answer = [403, { message: 'You have exceeded a secondary rate limit' }, { 'retry-after': '60' }];
-    expect(await call()).toMatchObject({ retryable: true });
+    expect(await call()).toMatchObject({ retryable: true, retryAfterMs: 30_000 });
     answer = [502, { message: 'Server Error' }, {}];
     error = await call();
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
     expect(error.message).toContain('HTTP 502');
+  });
+
+  it('waits for a spent rate limit to reset, as GitHub\'s x-ratelimit-reset says on the engine\'s clock', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const reset = String(Date.UTC(2026, 0, 1, 0, 0, 20) / 1000);
+    const s = await serve((_req, res) => json(res, 403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }));
+    const { ctx } = testContext({ credentials: { github_token: 'ghp_default' }, clock });
+    const error = await rejection(githubConnector({ baseUrl: s.url }).call('create_comment', { repository: 'o/r', issue_number: 1, body: 'x' }, ctx));
+    expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true, retryAfterMs: 20_000 });
+    expect(s.received).toHaveLength(1);
   });
 
   it('times out an API that does not answer', async () => {

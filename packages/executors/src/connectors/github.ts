@@ -4,7 +4,7 @@
  * (`repository`, `pull_request`, `number`), which is what a flow triggered by GitHub has at hand.
  */
 import type { Connector, JsonObject, JsonValue } from '@gantry/engine';
-import { isRetryableStatus, parseJsonBody, send, statusFailure, type OutgoingRequest } from './http-call.js';
+import { clockOf, isRetryableStatus, parseJsonBody, send, statusFailure, type CallEnv, type IncomingAnswer, type OutgoingRequest } from './http-call.js';
 import type { OutboundOptions } from './outbound.js';
 import {
   asPositiveInteger,
@@ -100,7 +100,7 @@ export function githubConnector(options: GithubConnectorOptions = {}): Connector
       if (answer.status < 200 || answer.status > 299) {
         // A spent rate limit is a 403 (or 429) that a later attempt gets past.
         const limited = answer.status === 403 && (answer.headers['x-ratelimit-remaining'] === '0' || 'retry-after' in answer.headers);
-        throw statusFailure(env, answer, { detail: githubMessage(answer.text), retryable: limited || isRetryableStatus(answer.status) });
+        throw statusFailure(env, limited ? withRateLimitWait(env, answer) : answer, { detail: githubMessage(answer.text), retryable: limited || isRetryableStatus(answer.status) });
       }
       const body = parseJsonBody(env, answer);
       const picked: JsonObject = { status: answer.status };
@@ -111,6 +111,17 @@ export function githubConnector(options: GithubConnectorOptions = {}): Connector
       return scrubJson(picked, credential.secrets);
     },
   };
+}
+
+/**
+ * GitHub's primary rate limit says when it resets (`x-ratelimit-reset`, epoch seconds) rather than
+ * sending Retry-After: the wait until then is what the node's retry should honour.
+ */
+function withRateLimitWait(env: Pick<CallEnv, 'ctx' | 'outbound'>, answer: IncomingAnswer): IncomingAnswer {
+  const reset = Number(answer.headers['x-ratelimit-reset']);
+  if (answer.retryAfterMs !== undefined || !Number.isSafeInteger(reset) || reset <= 0) return answer;
+  const wait = Math.max(0, reset * 1000 - clockOf(env).now());
+  return { ...answer, retryAfterMs: Math.min(wait, env.outbound.policy.maxRetryAfterMs) };
 }
 
 function planReview(site: CallSite, params: JsonObject): Plan {

@@ -1,12 +1,14 @@
 /**
  * One HTTP call under the outbound policy (`outbound.ts`), on undici: the total deadline, the
- * caller's abort signal, the response size cap, retries with full jitter that honour
- * `Retry-After`, and redirects checked hop by hop are enforced here once. Every way a call can
- * fail becomes a `GantryError` that says whether a retry could help. Callers decide what a status
- * means.
+ * caller's abort signal, the response size cap, and redirects checked hop by hop are enforced
+ * here once. A call is one attempt at the other side (Temporal's rule: the engine owns retries):
+ * every way it can fail becomes a `GantryError` that says whether a retry could help, and how
+ * long the other side asked to wait (`Retry-After`, as `retryAfterMs`); the node's `retry`
+ * decides. The one retry made here is of a connection that could not be opened, when nothing
+ * reached the other side. Callers decide what a status means. Time is the caller's clock.
  */
 import { request, type Dispatcher } from 'undici';
-import { GantryError, type ConnectorContext, type JsonValue } from '@gantry/engine';
+import { GantryError, systemClock, type Clock, type ConnectorContext, type JsonValue } from '@gantry/engine';
 import type { Outbound, OutboundPolicy } from './outbound.js';
 import type { CallSite } from './params.js';
 import { safeCause, scrubText } from './secrets.js';
@@ -29,6 +31,11 @@ export interface IncomingAnswer {
   readonly text: string;
   /** The request that got this answer: the one sent, or the last redirect's. */
   readonly request: OutgoingRequest;
+  /**
+   * The wait its `Retry-After` asks for (seconds, or an HTTP date read on the caller's clock when
+   * the answer came), in ms, at most the policy's `maxRetryAfterMs`; undefined without one.
+   */
+  readonly retryAfterMs: number | undefined;
 }
 
 /** The code of the errors a call throws: a connector's, or an agent transport's. */
@@ -38,7 +45,8 @@ export type FailureCode = 'CONNECTOR_FAILED' | 'AGENT_FAILED';
 export interface CallEnv {
   readonly site: CallSite;
   readonly outbound: Outbound;
-  readonly ctx: Pick<ConnectorContext, 'signal' | 'log'>;
+  /** The caller's signal, log and clock (the system clock when it has none). */
+  readonly ctx: Pick<ConnectorContext, 'signal' | 'log' | 'clock'>;
   readonly secrets: readonly string[];
   /** @default "CONNECTOR_FAILED" */
   readonly code?: FailureCode;
@@ -54,16 +62,26 @@ class Stop extends Error {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-/** Methods HTTP defines as idempotent: repeating one does no more than sending it once. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+/**
+ * Failures to open a connection: no byte of the request left this machine, so trying again
+ * cannot repeat an effect, whatever the method. A refused connection, an unreachable network, a
+ * DNS lookup that may succeed later, a connect timeout.
+ */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** The caller's clock, or the system clock for a caller that has none. */
+export function clockOf(env: Pick<CallEnv, 'ctx'>): Clock {
+  return env.ctx.clock ?? systemClock;
+}
 
 /**
- * Sends `req` and reads the whole answer within the policy: retried (network errors, 408, 429,
- * 5xx) when repeating it is harmless, redirects followed. The last answer is returned, whatever
- * its status; failures to get one throw.
+ * Sends `req` and reads the whole answer within the policy, following redirects. The answer is
+ * returned whatever its status; failing to get one throws. A connection that could not be opened
+ * is tried again (up to `maxAttempts`, with full jitter, within the deadline); nothing else is.
  */
 export async function send(env: CallEnv, req: OutgoingRequest): Promise<IncomingAnswer> {
   const { ctx } = env;
+  const clock = clockOf(env);
   const policy = env.outbound.policy;
   const timeoutMs = env.timeoutMs ?? policy.timeoutMs;
   if (ctx.signal.aborted) throw aborted(env, describe(env, req));
@@ -71,54 +89,46 @@ export async function send(env: CallEnv, req: OutgoingRequest): Promise<Incoming
   const stop = new AbortController();
   const onAbort = () => stop.abort(new Stop('caller'));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => stop.abort(new Stop('timeout')), timeoutMs);
-  const deadline = performance.now() + timeoutMs;
+  // On the clock: in real time on the system clock (a hung socket still times out), in a test's
+  // time on a fake one.
+  const deadline = clock.now() + timeoutMs;
+  const cancelTimer = clock.at(deadline, () => stop.abort(new Stop('timeout')));
   let current = req;
   let redirects = 0;
   try {
     for (let attempt = 1; ; ) {
-      let answer: IncomingAnswer | undefined;
-      let failure: GantryError | undefined;
+      let answer: IncomingAnswer;
       try {
         answer = await exchange(env, current, stop);
       } catch (error) {
-        failure = classify(env, current, error, stop.signal.reason, timeoutMs);
-      }
-      if (answer !== undefined) {
-        const next = redirectOf(env, answer, redirects);
-        if (next !== undefined) {
-          current = next;
-          redirects += 1;
-          continue;
+        const failure = classify(env, current, error, stop.signal.reason, timeoutMs);
+        const wait = !stop.signal.aborted && attempt < policy.maxAttempts && notConnected(error) ? connectDelay(policy, attempt) : undefined;
+        if (wait === undefined || clock.now() + wait >= deadline) throw failure;
+        ctx.log.debug({ ...fields(env, current), attempt, error: failure.message, delayMs: Math.round(wait) }, 'outbound call retrying');
+        try {
+          await pause(clock, wait, stop.signal);
+        } catch (reason) {
+          throw classify(env, current, reason, stop.signal.reason, timeoutMs);
         }
+        attempt += 1;
+        continue;
       }
-      const retryable = failure !== undefined ? failure.retryable && !stop.signal.aborted : isRetryableStatus(answer!.status);
-      const wait = retryable && attempt < policy.maxAttempts && repeatable(current) ? waitBefore(policy, attempt, answer) : undefined;
-      if (wait === undefined || performance.now() + wait >= deadline) {
-        if (failure !== undefined) throw failure;
-        return answer!;
-      }
-      ctx.log.debug(
-        { ...fields(env, current), attempt, status: answer?.status, error: failure?.message, delayMs: Math.round(wait) },
-        'outbound call retrying',
-      );
-      try {
-        await pause(wait, stop.signal);
-      } catch (error) {
-        throw classify(env, current, error, stop.signal.reason, timeoutMs);
-      }
-      attempt += 1;
+      const next = redirectOf(env, answer, redirects);
+      if (next === undefined) return answer;
+      current = next;
+      redirects += 1;
     }
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
     ctx.signal.removeEventListener('abort', onAbort);
   }
 }
 
 /** One request and its whole answer, read within the size cap. */
 async function exchange(env: CallEnv, req: OutgoingRequest, stop: AbortController): Promise<IncomingAnswer> {
-  const { maxResponseBytes } = env.outbound.policy;
-  const started = performance.now();
+  const { maxResponseBytes, maxRetryAfterMs } = env.outbound.policy;
+  const clock = clockOf(env);
+  const started = clock.now();
   try {
     const res = await request(req.url, {
       method: req.method as Dispatcher.HttpMethod,
@@ -152,11 +162,12 @@ async function exchange(env: CallEnv, req: OutgoingRequest, stop: AbortControlle
       mediaType: mediaType.trim().toLowerCase(),
       text: decode(Buffer.concat(chunks, size), parameters),
       request: req,
+      retryAfterMs: cap(retryAfterMs(headers['retry-after'], clock.now()), maxRetryAfterMs),
     };
-    env.ctx.log.debug({ ...fields(env, req), status: answer.status, durationMs: elapsed(started) }, 'outbound call');
+    env.ctx.log.debug({ ...fields(env, req), status: answer.status, durationMs: clock.now() - started }, 'outbound call');
     return answer;
   } catch (error) {
-    env.ctx.log.debug({ ...fields(env, req), durationMs: elapsed(started), error: scrubText(String((error as Error)?.message ?? error), env.secrets) }, 'outbound call failed');
+    env.ctx.log.debug({ ...fields(env, req), durationMs: clock.now() - started, error: scrubText(String((error as Error)?.message ?? error), env.secrets) }, 'outbound call failed');
     throw error;
   }
 }
@@ -194,17 +205,19 @@ function redirectOf(env: CallEnv, answer: IncomingAnswer, count: number): Outgoi
   return next;
 }
 
-/** A request a retry cannot turn into two effects: an idempotent method, or one carrying an Idempotency-Key. */
-function repeatable(req: OutgoingRequest): boolean {
-  return IDEMPOTENT.has(req.method) || Object.keys(req.headers).some((name) => name.toLowerCase() === 'idempotency-key');
+/** Full jitter before connect attempt n + 1: a random wait below min(retryMaxMs, retryBaseMs · 2ⁿ⁻¹). */
+function connectDelay(policy: OutboundPolicy, attempt: number): number {
+  return policy.random() * Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** (attempt - 1));
 }
 
-/** The wait before the next attempt: the answer's Retry-After when it gives one, else full jitter. */
-function waitBefore(policy: OutboundPolicy, attempt: number, answer: IncomingAnswer | undefined): number | undefined {
-  const asked = retryAfterMs(answer?.headers['retry-after'], Date.now());
-  if (asked !== undefined) return asked <= policy.maxRetryAfterMs ? asked : undefined;
-  const ceiling = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** (attempt - 1));
-  return policy.random() * ceiling;
+/** Whether a failure came before any byte of the request was sent (see {@link NOT_CONNECTED}). */
+function notConnected(error: unknown): boolean {
+  const code = errorCodeOf(error);
+  return code !== undefined && NOT_CONNECTED.has(code);
+}
+
+function cap(ms: number | undefined, max: number): number | undefined {
+  return ms === undefined ? undefined : Math.min(ms, max);
 }
 
 /** `Retry-After` in ms: delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or malformed. */
@@ -216,18 +229,18 @@ export function retryAfterMs(value: string | undefined, now: number): number | u
   return Number.isNaN(at) || !/[a-z]/i.test(text) ? undefined : Math.max(0, at - now);
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves `ms` from now on `clock`, or rejects with the signal's reason once it aborts. */
+export function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const onAbort = () => {
-      clearTimeout(timer);
+      cancel();
       reject(signal.reason);
     };
-    const timer = setTimeout(() => {
+    const cancel = clock.at(clock.now() + ms, () => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    });
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -253,10 +266,11 @@ export function statusFailure(
 ): GantryError {
   const expected = options.expected === undefined ? '' : ` (expected ${options.expected})`;
   const retryAfter = answer.headers['retry-after'] === undefined ? '' : ` (Retry-After: ${excerpt(answer.headers['retry-after'], env.secrets, 40)})`;
+  const retryable = options.retryable ?? isRetryableStatus(answer.status);
   return new GantryError(
     env.code ?? 'CONNECTOR_FAILED',
     `${describe(env, answer.request)} answered HTTP ${answer.status}${expected}${retryAfter}: ${excerpt(options.detail ?? answer.text, env.secrets)}`,
-    { retryable: options.retryable ?? isRetryableStatus(answer.status) },
+    { retryable, ...(retryable && answer.retryAfterMs !== undefined ? { retryAfterMs: answer.retryAfterMs } : {}) },
   );
 }
 
@@ -355,6 +369,3 @@ function decode(bytes: Buffer, parameters: string[]): string {
   }
 }
 
-function elapsed(started: number): number {
-  return Math.round(performance.now() - started);
-}

@@ -1,16 +1,18 @@
 /**
- * The outbound policy as every connector sees it, against loopback servers: retries with full
- * jitter, Retry-After, idempotency, the total deadline, redirects, and the address guard.
+ * The outbound policy as every connector sees it, against loopback servers: one attempt per call
+ * (the wait a Retry-After asks for carried on the error), connect retries on the caller's clock,
+ * the total deadline, redirects, and the address guard.
  */
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '@gantry/engine';
 import { githubConnector } from './github.js';
 import { httpConnector, type HttpConnectorOptions } from './http.js';
 import { retryAfterMs } from './http-call.js';
 import { OUTBOUND_DEFAULTS, resolveOutbound } from './outbound.js';
-import { json, loopbackPerTest, rejection, testContext } from './test-kit.js';
+import { closedPort, json, loopbackPerTest, rejection, testContext, until } from './test-kit.js';
 
 const serve = loopbackPerTest();
-const http = (options: HttpConnectorOptions = {}) => httpConnector({ allow: ['127.0.0.1'], retryBaseMs: 1, ...options });
+const http = (options: HttpConnectorOptions = {}) => httpConnector({ allow: ['127.0.0.1'], ...options });
 
 /** Answers the statuses in turn (the last one from then on), with optional headers per answer. */
 function sequence(...answers: [number, Record<string, string>?][]) {
@@ -21,106 +23,98 @@ function sequence(...answers: [number, Record<string, string>?][]) {
   });
 }
 
-describe('outbound retries', () => {
-  it('retries a GET after a 503 and a 502 and returns the answer that succeeded', async () => {
-    const s = await sequence([503], [502], [200]);
-    const out = await http().call('get', { url: `${s.url}/x` }, testContext().ctx);
-    expect(out).toMatchObject({ status: 200 });
-    expect(s.received).toHaveLength(3);
-  });
-
-  it('waits a full-jitter delay: random × min(retryMaxMs, retryBaseMs × 2^(n−1))', async () => {
-    const s = await sequence([500], [500], [500], [200]);
-    const { ctx, logText } = testContext();
-    await http({ maxAttempts: 4, retryBaseMs: 40, retryMaxMs: 100, random: () => 0.5 }).call('get', { url: s.url }, ctx);
-    const delays = logText().split('\n').filter((l) => l.includes('outbound call retrying')).map((l) => (JSON.parse(l) as { delayMs: number }).delayMs);
-    expect(delays).toEqual([20, 40, 50]);
-  });
-
-  it('gives up after maxAttempts with the last answer\'s failure, retryable for the engine', async () => {
-    const s = await sequence([503]);
-    const error = await rejection(http({ maxAttempts: 2 }).call('get', { url: s.url }, testContext().ctx));
+describe('one attempt per call: the engine owns retries', () => {
+  it('reports a 503 at once as retryable: the server sees one request', async () => {
+    const s = await sequence([503], [200]);
+    const error = await rejection(http().call('get', { url: `${s.url}/x` }, testContext().ctx));
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
     expect(error.message).toContain('answered HTTP 503');
-    expect(s.received).toHaveLength(2);
-  });
-
-  it('does not retry a 4xx other than 408 and 429', async () => {
-    const s = await sequence([404], [200]);
-    const error = await rejection(http().call('get', { url: s.url }, testContext().ctx));
-    expect(error).toMatchObject({ retryable: false });
     expect(s.received).toHaveLength(1);
   });
 
-  it('retries a dropped connection', async () => {
+  it('reports a 4xx other than 408 and 429 as final', async () => {
+    const s = await sequence([404, { 'retry-after': '3' }], [200]);
+    const error = await rejection(http().call('get', { url: s.url }, testContext().ctx));
+    expect(error).toMatchObject({ retryable: false });
+    // A wait is carried only where a retry may follow.
+    expect(error.retryAfterMs).toBeUndefined();
+    expect(s.received).toHaveLength(1);
+  });
+
+  it('reports a dropped connection at once as retryable: the request may have reached the other side', async () => {
     let calls = 0;
-    const s = await serve((req, res) => {
+    const s = await serve((_req, res) => {
       if (calls++ === 0) return void res.socket?.destroy();
       json(res, 200, { ok: true });
     });
-    expect(await http().call('get', { url: s.url }, testContext().ctx)).toMatchObject({ status: 200 });
-    expect(s.received).toHaveLength(2);
-  });
-
-  it('retries a POST only because it carries an Idempotency-Key', async () => {
-    const withKey = await sequence([503], [201]);
-    const out = await http().call('post', { url: withKey.url, body: { a: 1 } }, testContext({ idempotencyKey: 'run-7/deploy' }).ctx);
-    expect(out).toMatchObject({ status: 201 });
-    expect(withKey.received.map((r) => r.headers['idempotency-key'])).toEqual(['run-7/deploy', 'run-7/deploy']);
-    expect(withKey.received.map((r) => r.body)).toEqual(['{"a":1}', '{"a":1}']);
-
-    // GitHub's API takes no idempotency key: a failed POST is sent once, and the engine decides.
-    const github = await sequence([502], [201]);
-    const { ctx } = testContext({ credentials: { github_token: 'ghp_x' } });
-    const error = await rejection(githubConnector({ baseUrl: github.url, retryBaseMs: 1 }).call('create_comment', { repository: 'o/r', issue_number: 1, body: 'hi' }, ctx));
+    const error = await rejection(http().call('post', { url: s.url, body: { a: 1 } }, testContext().ctx));
     expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
-    expect(github.received).toHaveLength(1);
-  });
-
-  it('honours Retry-After in seconds', async () => {
-    const s = await sequence([429, { 'retry-after': '1' }], [200]);
-    const started = Date.now();
-    const out = await http({ retryBaseMs: 5_000, random: () => 0.99 }).call('get', { url: s.url }, testContext().ctx);
-    const elapsed = Date.now() - started;
-    expect(out).toMatchObject({ status: 200 });
-    expect(elapsed).toBeGreaterThanOrEqual(950);
-    expect(elapsed).toBeLessThan(3_000);
-  });
-
-  it('honours Retry-After as an HTTP date', async () => {
-    const s = await sequence([503, { 'retry-after': new Date(Date.now() - 5_000).toUTCString() }], [200]);
-    const { ctx, logText } = testContext();
-    expect(await http().call('get', { url: s.url }, ctx)).toMatchObject({ status: 200 });
-    expect(logText()).toContain('"delayMs":0');
-  });
-
-  it('leaves a Retry-After longer than maxRetryAfterMs to the engine, saying what the service asked', async () => {
-    const s = await sequence([429, { 'retry-after': '120' }], [200]);
-    const started = Date.now();
-    const error = await rejection(http().call('get', { url: s.url }, testContext().ctx));
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
-    expect(error.message).toMatch(/answered HTTP 429 .*\(Retry-After: 120\)/);
     expect(s.received).toHaveLength(1);
   });
 
-  it('does not start a wait that would end past the total deadline', async () => {
-    const s = await sequence([503, { 'retry-after': '2' }], [200]);
-    const started = Date.now();
-    const error = await rejection(http({ timeoutMs: 500 }).call('get', { url: s.url }, testContext().ctx));
-    expect(Date.now() - started).toBeLessThan(400);
-    expect(error).toMatchObject({ retryable: true });
-    expect(s.received).toHaveLength(1);
+  it('carries the wait a Retry-After asks for (seconds) as retryAfterMs, at most maxRetryAfterMs', async () => {
+    const s = await sequence([429, { 'retry-after': '2' }], [503, { 'retry-after': '120' }], [503, { 'retry-after': '120' }], [503, { 'retry-after': 'soon' }]);
+    const call = (options: HttpConnectorOptions = {}) => rejection(http(options).call('get', { url: s.url }, testContext().ctx));
+    const asked = await call();
+    expect(asked).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true, retryAfterMs: 2_000 });
+    expect(asked.message).toMatch(/answered HTTP 429 .*\(Retry-After: 2\)/);
+    expect(await call()).toMatchObject({ retryAfterMs: 30_000 });
+    expect(await call({ maxRetryAfterMs: 300_000 })).toMatchObject({ retryAfterMs: 120_000 });
+    expect((await call()).retryAfterMs).toBeUndefined();
+    expect(s.received).toHaveLength(4);
   });
 
-  it('stops waiting between attempts when the caller aborts', async () => {
-    const s = await sequence([503, { 'retry-after': '5' }], [200]);
+  it('reads a Retry-After date on the caller\'s clock', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const s = await sequence([503, { 'retry-after': 'Thu, 01 Jan 2026 00:00:10 GMT' }]);
+    const error = await rejection(http().call('get', { url: s.url }, testContext({ clock }).ctx));
+    expect(error).toMatchObject({ retryable: true, retryAfterMs: 10_000 });
+  });
+
+  it('tries a refused connection again, any method, with full jitter on the caller\'s clock', async () => {
+    const clock = new FakeClock();
+    const port = await closedPort();
+    const { ctx, logText } = testContext({ clock });
+    const retries = () => logText().split('\n').filter((l) => l.includes('outbound call retrying')).map((l) => (JSON.parse(l) as { delayMs: number }).delayMs);
+    const call = rejection(http({ maxAttempts: 3, retryBaseMs: 40, retryMaxMs: 100, random: () => 0.5 }).call('post', { url: `http://127.0.0.1:${port}/`, body: {} }, ctx));
+    await until(() => retries().length === 1, 'the first connect retry');
+    // The wait is on the clock: real time passing does not end it.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(retries()).toEqual([20]);
+    await clock.advance(20);
+    await until(() => retries().length === 2, 'the second connect retry');
+    await clock.advance(40);
+    const error = await call;
+    expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
+    expect(error.message).toContain('ECONNREFUSED');
+    expect(retries()).toEqual([20, 40]);
+  });
+
+  it('stops waiting between connect attempts when the caller aborts', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
-    const started = Date.now();
-    const error = await rejection(http().call('get', { url: s.url }, testContext({ signal: controller.signal }).ctx));
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(error.message).toContain('aborted by the caller');
+    const port = await closedPort();
+    const { ctx, logText } = testContext({ clock: new FakeClock(), signal: controller.signal });
+    const call = rejection(http({ maxAttempts: 3 }).call('get', { url: `http://127.0.0.1:${port}/` }, ctx));
+    await until(() => logText().includes('outbound call retrying'), 'a connect retry');
+    controller.abort();
+    expect((await call).message).toContain('aborted by the caller');
+  });
+
+  it('times a hung server out on the caller\'s clock', async () => {
+    const clock = new FakeClock();
+    const s = await serve(() => {});
+    const call = rejection(http({ timeoutMs: 5_000 }).call('get', { url: s.url }, testContext({ clock }).ctx));
+    await until(() => s.received.length === 1, 'the request');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await clock.advance(4_999);
+    let settled = false;
+    void call.then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    const error = await call;
+    expect(error).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
+    expect(error.message).toContain('timed out after 5000 ms');
   });
 
   it('reads Retry-After values', () => {

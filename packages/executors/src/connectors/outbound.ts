@@ -13,26 +13,28 @@ import { describeValue } from './params.js';
 
 /** Options of the outbound policy; every connector and the http and llm transports take them. */
 export interface OutboundOptions {
-  /** Total time for one call — every attempt, the waits between them and redirects — in ms. @default 30000 */
+  /** Total time for one call — its connect attempts, the waits between them and redirects — in ms, on the caller's clock. @default 30000 */
   readonly timeoutMs?: number;
-  /** Time to open a connection (TCP and TLS), in ms; a connect timeout is retried. @default 10000 */
+  /** Time to open a connection (TCP and TLS), in ms (undici's own timer, in real time). @default 10000 */
   readonly connectTimeoutMs?: number;
   /** Largest answer body accepted, in bytes; a larger one aborts the call (RESPONSE_TOO_LARGE). @default 10485760 (10 MiB) */
   readonly maxResponseBytes?: number;
   /**
-   * Attempts of one call, the first included: network errors, 408, 429 and 5xx are retried when
-   * the method is idempotent (GET, HEAD, OPTIONS, PUT, DELETE) or the request carries an
-   * `Idempotency-Key` header; 1 turns retries off. @default 3
+   * Attempts to open a connection, the first included, when none could be opened (refused,
+   * unreachable, a DNS lookup to try again, a connect timeout): nothing reached the other side, so
+   * any method is tried again. Every other failure — an error status, a dropped connection, a
+   * timeout — ends the call with an error that says whether it is retryable, and the node's
+   * `retry` decides. 1 turns the connect retries off. @default 3
    */
   readonly maxAttempts?: number;
-  /** Full jitter: before retry n, a random wait in [0, min(retryMaxMs, retryBaseMs · 2^(n−1))) ms. @default 250 */
+  /** Full jitter: before connect attempt n + 1, a random wait in [0, min(retryMaxMs, retryBaseMs · 2^(n−1))) ms. @default 250 */
   readonly retryBaseMs?: number;
   /** @default 5000 */
   readonly retryMaxMs?: number;
   /**
-   * The longest `Retry-After` (seconds or an HTTP date) waited for within a call. A longer one,
-   * or one past the call's deadline, ends the call with a retryable error, for the node's own
-   * retry policy to take over. @default 30000
+   * The longest wait a `Retry-After` (seconds or an HTTP date) can ask for: a failure carries the
+   * asked wait, up to this, as `retryAfterMs` for the node's retry (which waits at least that
+   * long, up to its `max_seconds`), and an http agent's poll waits at most this long. @default 30000
    */
   readonly maxRetryAfterMs?: number;
   /** Redirects followed (each target checked like the first); 0 returns 3xx answers as they are. @default 5 */
@@ -44,7 +46,7 @@ export interface OutboundOptions {
    * `*.suffix` patterns, IP addresses and CIDR ranges (`10.0.0.0/8`). @default []
    */
   readonly allow?: readonly string[];
-  /** Randomness for the jitter, in [0, 1). @default Math.random */
+  /** Randomness for the connect retries' jitter, in [0, 1). @default Math.random */
   readonly random?: () => number;
 }
 

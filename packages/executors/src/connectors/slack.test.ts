@@ -66,7 +66,7 @@ describe('slackConnector with a bot token', () => {
     });
     const connector = slackConnector({ baseUrl: s.url });
     const { ctx } = tokenContext();
-    expect(await rejection(connector.call('send_notification', { channel: 'C1', text: 'x' }, ctx))).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
+    expect(await rejection(connector.call('send_notification', { channel: 'C1', text: 'x' }, ctx))).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true, retryAfterMs: 1_000 });
     status = 503;
     expect(await rejection(connector.call('send_notification', { channel: 'C1', text: 'x' }, ctx))).toMatchObject({ code: 'CONNECTOR_FAILED', retryable: true });
   });

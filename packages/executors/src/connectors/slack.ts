@@ -161,8 +161,10 @@ async function postWithToken(env: CallEnv, baseUrl: string, credential: Credenti
     const error = typeof body.error === 'string' ? excerpt(body.error, env.secrets, 80) : 'no error given';
     const metadata = isJsonObject(body.response_metadata) ? body.response_metadata.messages : undefined;
     const details = Array.isArray(metadata) ? `: ${excerpt(metadata.filter((m) => typeof m === 'string').join('; '), env.secrets)}` : '';
+    const retryable = RETRYABLE_SLACK_ERRORS.has(error);
     throw new GantryError('CONNECTOR_FAILED', `slack ${env.site.action}: Slack refused the message to ${message.channel}: ${error}${details}`, {
-      retryable: RETRYABLE_SLACK_ERRORS.has(error),
+      retryable,
+      ...(retryable && answer.retryAfterMs !== undefined ? { retryAfterMs: answer.retryAfterMs } : {}),
     });
   }
   const channel = typeof body.channel === 'string' ? body.channel : message.channel;

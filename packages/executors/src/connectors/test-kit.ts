@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
-import type { ConnectorContext } from '@gantry/engine';
+import type { Clock, ConnectorContext } from '@gantry/engine';
 
 /** One request as the server saw it. */
 export interface Received {
@@ -68,6 +68,8 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 
 export interface TestContextOptions {
   readonly credentials?: Readonly<Record<string, string>>;
+  /** @default none (the system clock) */
+  readonly clock?: Clock;
   readonly authentication?: string;
   readonly signal?: AbortSignal;
   readonly idempotencyKey?: string;
@@ -85,17 +87,36 @@ export function testContext(options: TestContextOptions = {}): { ctx: TestConnec
     idempotencyKey: options.idempotencyKey ?? 'run-1/node-a',
     log: log.child({ runId: 'run-1', nodeId: 'node-a', attempt: 1 }),
     credential: (name) => (Object.hasOwn(credentials, name) ? credentials[name] : undefined),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.authentication === undefined ? {} : { authentication: options.authentication }),
   };
   return { ctx, logText: () => lines.join('') };
 }
 
+/** Resolves once `condition` holds, checked every few real milliseconds; fails after `timeoutMs`. */
+export async function until(condition: () => boolean, what = 'the condition', timeoutMs = 5_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A loopback port nothing listens on: a connection to it is refused. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** What a promise rejected with; fails when it resolved. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; retryable?: boolean }> {
+export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; retryable?: boolean; retryAfterMs?: number }> {
   try {
     await promise;
   } catch (error) {
-    return error as Error & { code?: string; retryable?: boolean };
+    return error as Error & { code?: string; retryable?: boolean; retryAfterMs?: number };
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
