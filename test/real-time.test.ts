@@ -22,6 +22,14 @@ const PACK_RECORDS = 'a record of the real world the pack runs (processes, proxy
 
 const ALLOWED: Record<string, { readonly uses: Partial<Record<Read, number>>; readonly why: string }> = {
   'packages/engine/src/run/clock.ts': { uses: { 'Date.now(': 2, 'setTimeout(': 2 }, why: 'the system clock itself' },
+  'packages/engine/src/expression-evaluation.ts': {
+    uses: { 'performance.now(': 4 },
+    why: "an evaluation's own work time, the last-resort bound on a runaway expression: the processor time it takes, whatever the run's clock says",
+  },
+  'packages/engine/src/expression-builtins.ts': {
+    uses: { 'new Date()': 1 },
+    why: "JSONata stamps each evaluation with the real time for $now() and $millis(); this is the fallback where it has not (expressions read the wall clock, not the run's)",
+  },
   'packages/executors/src/agents/command.ts': {
     uses: { 'setTimeout(': 1 },
     why: 'SIGKILL after the grace: an operating-system process is stopped in real time, or a fake clock never advanced would leave it running',
