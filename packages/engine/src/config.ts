@@ -61,6 +61,7 @@ export interface GantryConfig {
   store?: { path?: string };
   server?: { port?: number; host?: string; body_limit_bytes?: number };
   concurrency?: number;
+  crash_loop?: { limit?: number; survival_ms?: number };
 }
 
 /**

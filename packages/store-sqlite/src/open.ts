@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { GantryError } from '@gantry/engine';
 import { inspectStoreFile, invalid, sqliteOpenError, type FileKind } from './file-check.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
-import { createSchema, missingTables } from './schema.js';
+import { createSchema, migrate, missingTables } from './schema.js';
 import { SqliteStore, type StoreMode } from './sqlite-store.js';
 
 /** How to open a store. */
@@ -70,6 +70,7 @@ function openForWriting(file: string, options: ResolvedOptions): SqliteStore {
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       if (kind !== 'gantry') createSchema(db);
+      else migrate(db);
       return new SqliteStore(db, file, 'write', lock);
     } catch (error) {
       db.close();

@@ -52,6 +52,8 @@ export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
         const options = { json: values.json === true, approveAs: (values['approve-as'] as string[] | undefined) ?? [], storeFile: relative(io.cwd, storePath(loaded, io.cwd)) };
         code = mostUrgent(code, await watchRun(engine, run, io, options, [...before, ...history.filter((e) => belongsTo(e, run.id))]));
       }
+      // Every run has finished or waits: carrying them on did not crash this process.
+      engine.close();
       return code;
     } finally {
       hear();

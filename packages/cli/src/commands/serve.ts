@@ -114,10 +114,13 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
     p.out(`listening on ${address.url}`);
     const signal = await stopSignal(() => {
       p.err('gantry serve: stopped at once (second signal); runs in progress carry on at the next start');
+      // Stopped on purpose: the runs it carried on did not crash it.
+      engine.close();
       process.exit(EXIT.failed);
     });
     p.out(`${signal}: stopping — answering the requests in progress`);
     await server.close();
+    engine.close();
     return EXIT.succeeded;
   } finally {
     store.close();

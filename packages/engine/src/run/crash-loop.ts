@@ -135,7 +135,7 @@ export class CrashGuard {
     const last = host.store.resumptions(runId);
     const crashes = last === undefined || facts.progress > last.progress ? 0 : last.count;
     if (crashes >= host.limit) {
-      host.logger.error({ runId, crashes, running: facts.running }, crashLoopMessage(runId, crashes, facts.running));
+      host.logger.error({ code: 'CRASH_LOOP', runId, crashes, running: facts.running }, crashLoopMessage(runId, crashes, facts.running));
       host.setAside(runId, facts, crashes);
       host.store.setResumptions(runId, undefined);
       return host.resume(runId);
