@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { GantryError } from '@gantry/engine';
+import { isPermissionError, readOnly } from './read-only.js';
 
 /** What a lock file says about the process that owns the store. */
 export interface LockOwner {
@@ -38,7 +40,7 @@ export function acquireWriteLock(dbPath: string): WriteLock {
   const path = `${dbPath}.lock`;
   const owner: LockOwner = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), token: randomUUID() };
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (create(path, owner)) return hold(path, owner);
+    if (create(dbPath, path, owner)) return hold(path, owner);
     const found = readLock(path);
     if (found === undefined) continue; // released meanwhile
     const state = ownerState(found);
@@ -48,12 +50,13 @@ export function acquireWriteLock(dbPath: string): WriteLock {
   throw new GantryError('STORE_LOCKED', `run store ${dbPath} is contended: several processes are taking its lock ${path} at once. Try again.`);
 }
 
-function create(path: string, owner: LockOwner): boolean {
+function create(dbPath: string, path: string, owner: LockOwner): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o644);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if (isPermissionError(error)) throw readOnly(dbPath, `its folder ${dirname(path)}`, (error as NodeJS.ErrnoException).code, error);
     throw new GantryError('STORE_LOCKED', `cannot create the lock file ${path}: ${(error as Error).message}`, { cause: error });
   }
   try {

@@ -289,11 +289,11 @@ export class SqliteStore implements RunStore {
     }
   }
 
-  /** A GantryError for what the caller can act on; other SQLite errors (disk full, I/O) pass as they are. */
+  /** A GantryError for what the caller can act on (a damaged or read-only file); other SQLite errors (disk full, I/O) pass as they are. */
   private failure(error: unknown): unknown {
     if (error instanceof GantryError) return error;
     const code = sqliteCode(error);
-    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return sqliteOpenError(this.path, error);
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_READONLY')) return sqliteOpenError(this.path, error);
     return error;
   }
 }
