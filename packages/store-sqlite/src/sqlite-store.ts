@@ -279,6 +279,12 @@ export class SqliteStore implements RunStore {
   private writable(method: string): void {
     this.usable();
     if (this.mode === 'read') throw new GantryError('USAGE', `${method}: run store ${this.path} was opened read-only (mode 'read')`);
+    if (this.lock?.lost) {
+      throw new GantryError(
+        'STORE_LOCKED',
+        `${method}: run store ${this.path} was taken over by another process (this one's lock ${this.lock.path} is no longer its own: was this process stopped or frozen for long?); it writes nothing more to it`,
+      );
+    }
   }
 
   private read<T>(query: () => T): T {
