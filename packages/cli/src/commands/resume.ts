@@ -11,7 +11,8 @@ export const resumeHelp = `Usage: gantry resume [runId] [--approve-as principalâ
 
 Continues stored runs from their journals: one run, or every unfinished one. Nodes that
 succeeded do not run again; nodes that had started run again with the same idempotency key;
-timers and approval deadlines keep their times.
+timers and approval deadlines keep their times. A run whose resumption crashed the process 3
+times in a row (crash_loop in the configuration) is ended failed with CRASH_LOOP instead.
 
 Options:
   --approve-as name  approve every approval as this principal (repeatable, in order)

@@ -13,8 +13,9 @@ export const serveHelp = `Usage: gantry serve [--flows dir] [--port n] [--host h
 Serves the flows of a folder over HTTP. Each webhook node's endpoint starts one run per accepted
 request (answered 202 once the run is stored; a repeated X-GitHub-Delivery is answered 200 with
 the run it started). Approvers decide over the API, operators read /metrics. Unfinished runs of
-the store are resumed first. Ctrl-C or SIGTERM stops it: requests in progress are answered, runs
-in progress carry on at the next start.
+the store are resumed first; one that crashed the process 3 times in a row (crash_loop in the
+configuration) is ended failed with CRASH_LOOP instead. Ctrl-C or SIGTERM stops it: requests in
+progress are answered, runs in progress carry on at the next start.
 
 Options:
   --flows dir        the folder of flow files (default: ./flows)
