@@ -90,12 +90,11 @@ function create(dbPath: string, path: string, owner: LockOwner): boolean {
 }
 
 function hold(dbPath: string, path: string, owner: LockOwner): WriteLock {
-  let lost = false;
   // The heartbeat: the lock's time says its owner still runs, to a process that cannot check its pid.
   const heartbeat = setInterval(() => {
     try {
       if (readLock(dbPath, path)?.owner?.token !== owner.token) {
-        lost = true;
+        lock.lost = true;
         clearInterval(heartbeat);
         return;
       }
@@ -106,12 +105,10 @@ function hold(dbPath: string, path: string, owner: LockOwner): WriteLock {
     }
   }, HEARTBEAT_MS);
   heartbeat.unref();
-  const lock: WriteLock = {
+  const lock: { -readonly [K in keyof WriteLock]: WriteLock[K] } = {
     path,
     owner,
-    get lost() {
-      return lost;
-    },
+    lost: false,
     release() {
       if (!held.delete(lock)) return;
       clearInterval(heartbeat);
