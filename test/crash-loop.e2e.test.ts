@@ -152,7 +152,7 @@ describe('a run that crashes the process whenever it is carried on', () => {
     let up: Start | undefined;
     for (let start = 1; start <= 6 && up === undefined; start++) {
       // Lives long enough after listening for a held suspect to be let go and to kill it.
-      const s = await serve(dir, SURVIVAL_MS * 3);
+      const s = await serve(dir, SURVIVAL_MS * 5);
       if (s.ended === undefined) up = s;
       else deaths.push(`${s.ended.signal ?? s.ended.code}${s.url ? ' after listening' : ''}`);
     }
