@@ -38,7 +38,7 @@ describe('gantry serve: start and stop', () => {
     let closed: Promise<void> | undefined;
     expect(await answered).toBe(202);
     await closed;
-    expect(store.getRun('gh-slow-1')).toBeDefined();
+    expect(store.getRun('delivery-slow-1')).toBeDefined();
     await expect(call(url, 'GET', '/health')).rejects.toThrow(/ECONNREFUSED/);
   });
 
@@ -52,7 +52,7 @@ describe('gantry serve: start and stop', () => {
     try {
       const conflict = await deliver(url, '/other', '{"ref":"x"}', { delivery: 'shared' });
       expect(conflict.status).toBe(409);
-      expect(conflict.body.error).toEqual({ code: 'DELIVERY_CONFLICT', message: 'delivery shared started a run of "Deploy" already (run gh-shared), not of "Other"' });
+      expect(conflict.body.error).toEqual({ code: 'DELIVERY_CONFLICT', message: 'delivery shared started a run of "Deploy" already (run delivery-shared), not of "Other"' });
     } finally {
       await second.close();
     }

@@ -85,27 +85,27 @@ describe('gantry serve killed with SIGKILL', () => {
     // Killed mid-run: the run and its start are on disk, its end is not.
     const killed = openSqliteStore(join(dir, '.gantry', 'gantry.db'), { mode: 'read' });
     try {
-      expect(killed.getRun('gh-kill-1')?.status).toBe('running');
-      expect(killed.events('gh-kill-1')[0]?.type).toBe('run.started');
+      expect(killed.getRun('delivery-kill-1')?.status).toBe('running');
+      expect(killed.events('delivery-kill-1')[0]?.type).toBe('run.started');
     } finally {
       killed.close();
     }
 
     const second = await startServe();
     try {
-      const done = await until('the run finishes after the restart', () => asPrincipal(second.url, TOKENS.alice, 'GET', '/runs/gh-kill-1'), (a) => a.status === 200 && a.body.status !== 'running' && a.body.status !== 'waiting', 15_000);
+      const done = await until('the run finishes after the restart', () => asPrincipal(second.url, TOKENS.alice, 'GET', '/runs/delivery-kill-1'), (a) => a.status === 200 && a.body.status !== 'running' && a.body.status !== 'waiting', 15_000);
       expect(done.body.status).toBe('succeeded');
       expect(done.body.nodes.map((n: { status: string }) => n.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
       // The repeated delivery answers with the run, after the restart too.
       const repeat = await deliver(second.url, '/deploy/webhook', payload, { delivery: 'kill-1' });
       expect(repeat.status).toBe(200);
-      expect(repeat.body).toMatchObject({ run_id: 'gh-kill-1', status: 'succeeded', duplicate: true });
+      expect(repeat.body).toMatchObject({ run_id: 'delivery-kill-1', status: 'succeeded', duplicate: true });
       const runs = await asPrincipal(second.url, TOKENS.alice, 'GET', '/runs');
-      expect(runs.body.runs.map((r: { run_id: string }) => r.run_id)).toEqual(['gh-kill-1']);
+      expect(runs.body.runs.map((r: { run_id: string }) => r.run_id)).toEqual(['delivery-kill-1']);
       // deploy ran once; build at most twice (killed mid-task, then run again with the same key).
       const effects = readFileSync(join(dir, 'effects.log'), 'utf8').trim().split('\n');
-      expect(effects.filter((l) => l.startsWith('deploy '))).toEqual(['deploy gh-kill-1:deploy']);
-      expect(new Set(effects.filter((l) => l.startsWith('build ')))).toEqual(new Set(['build gh-kill-1:build']));
+      expect(effects.filter((l) => l.startsWith('deploy '))).toEqual(['deploy delivery-kill-1:deploy']);
+      expect(new Set(effects.filter((l) => l.startsWith('build ')))).toEqual(new Set(['build delivery-kill-1:build']));
     } finally {
       second.process.kill('SIGTERM');
       await exited(second.process);

@@ -5,7 +5,7 @@ import { sign } from '@octokit/webhooks-methods';
 import { compileFlow, createEngine, isGantryError } from '@gantry/engine';
 import { builtinExecutors } from '@gantry/executors';
 import { createServer } from '@gantry/server';
-import { DEPLOY_FLOW, SECRET, TOKENS, asPrincipal, call, deliver, serve, type Served } from './harness.js';
+import { DEPLOY_FLOW, SECRET, TOKENS, asPrincipal, call, deliver, serve, sha256, type Served } from './harness.js';
 
 let served: Served | undefined;
 afterEach(async () => {
@@ -30,10 +30,10 @@ describe('gantry serve: webhooks', () => {
       const payload = example(event);
       const answer = await deliver(url, '/deploy/webhook', payload, { event, delivery: `d-${i}` });
       expect(answer.status, `${event}: ${JSON.stringify(answer.body)}`).toBe(202);
-      expect(answer.body).toMatchObject({ run_id: `gh-d-${i}`, flow: 'Deploy', url: `/runs/gh-d-${i}` });
-      expect(answer.headers.location).toBe(`/runs/gh-d-${i}`);
+      expect(answer.body).toMatchObject({ run_id: `delivery-d-${i}`, flow: 'Deploy', url: `/runs/delivery-d-${i}` });
+      expect(answer.headers.location).toBe(`/runs/delivery-d-${i}`);
       // Durable when answered: the run and its run.started are in the store already.
-      const stored = store.events(`gh-d-${i}`);
+      const stored = store.events(`delivery-d-${i}`);
       expect(stored[0]).toMatchObject({ type: 'run.started', trigger: JSON.parse(payload), initiator: JSON.parse(payload).sender.login });
     }
     expect(store.listRuns()).toHaveLength(EVENTS.length);
@@ -71,7 +71,7 @@ describe('gantry serve: webhooks', () => {
     expect(store.listRuns()).toEqual([]);
     // The original, unchanged, is accepted.
     expect((await deliver(url, '/deploy/webhook', payload, { signature, delivery: 'good' })).status).toBe(202);
-    expect(store.listRuns().map((r) => r.runId)).toEqual(['gh-good']);
+    expect(store.listRuns().map((r) => r.runId)).toEqual(['delivery-good']);
   });
 
   it('makes one run of the same delivery sent 20 times at once, and answers a repeat with that run, from another server on the store too', async () => {
@@ -80,11 +80,11 @@ describe('gantry serve: webhooks', () => {
     const payload = example('push');
     const answers = await Promise.all(Array.from({ length: 20 }, () => deliver(url, '/deploy/webhook', payload, { delivery: '72d3162e-cc78-11e3-81ab-4c9367dc0958' })));
     const runIds = new Set(answers.map((a) => a.body.run_id));
-    expect(runIds).toEqual(new Set(['gh-72d3162e-cc78-11e3-81ab-4c9367dc0958']));
+    expect(runIds).toEqual(new Set(['delivery-72d3162e-cc78-11e3-81ab-4c9367dc0958']));
     expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
     expect(answers.filter((a) => a.status === 200 && a.body.duplicate === true)).toHaveLength(19);
     expect(store.listRuns()).toHaveLength(1);
-    expect(store.events('gh-72d3162e-cc78-11e3-81ab-4c9367dc0958').filter((e) => e.type === 'run.started')).toHaveLength(1);
+    expect(store.events('delivery-72d3162e-cc78-11e3-81ab-4c9367dc0958').filter((e) => e.type === 'run.started')).toHaveLength(1);
 
     // A second server on the same store (as after a restart) finds the run by its delivery id.
     const again = createServer({ engine, flows: [compileFlow(DEPLOY_FLOW)], resume: false });
@@ -92,7 +92,7 @@ describe('gantry serve: webhooks', () => {
     try {
       const repeat = await deliver(url2, '/deploy/webhook', payload, { delivery: '72d3162e-cc78-11e3-81ab-4c9367dc0958' });
       expect(repeat.status).toBe(200);
-      expect(repeat.body).toMatchObject({ run_id: 'gh-72d3162e-cc78-11e3-81ab-4c9367dc0958', duplicate: true });
+      expect(repeat.body).toMatchObject({ run_id: 'delivery-72d3162e-cc78-11e3-81ab-4c9367dc0958', duplicate: true });
     } finally {
       await again.close();
     }
@@ -146,16 +146,17 @@ describe('gantry serve: webhooks', () => {
     expect((await deliver(url, '/deploy/webhook/', payload)).status).toBe(202);
   });
 
-  it('answers GitHub\'s ping without starting a run, and refuses a malformed delivery id', async () => {
+  it('answers GitHub\'s ping without starting a run, and names the run of an odd delivery id by its hash', async () => {
     served = await serve();
     const { url, store } = served;
     const ping = await deliver(url, '/deploy/webhook', example('ping'), { event: 'ping', delivery: 'ping-1' });
     expect(ping.status).toBe(200);
     expect(ping.body).toMatchObject({ ok: true, event: 'ping' });
-    const bad = await deliver(url, '/deploy/webhook', example('push'), { delivery: '../../etc/passwd' });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/X-GitHub-Delivery must be/);
     expect(store.listRuns()).toEqual([]);
+    const odd = await deliver(url, '/deploy/webhook', example('push'), { delivery: '../../etc/passwd' });
+    expect(odd.status).toBe(202);
+    expect(odd.body.run_id).toBe(`delivery-h${sha256('../../etc/passwd').slice(0, 32)}`);
+    expect((await deliver(url, '/deploy/webhook', example('push'), { delivery: '../../etc/passwd' })).body).toMatchObject({ run_id: odd.body.run_id, duplicate: true });
   });
 
   it('checks a bearer token for other credentials (github_token), and an open endpoint takes anyone', async () => {

@@ -139,11 +139,17 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
     limits: limitsFromConfig(config.limits, setup.triggerBytesAtLeast),
     ...(config.principals ? { principals: config.principals } : {}),
     ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+    ...(config.crash_loop ? { crashLoop: crashLoopOptions(config.crash_loop) } : {}),
     ...(setup.clock ? { clock: setup.clock } : {}),
     ...(setup.logger ? { logger: setup.logger } : {}),
     ...(setup.store ? { store: setup.store } : {}),
   });
   return engine;
+}
+
+/** The configuration's crash_loop as the engine's crashLoop option. */
+function crashLoopOptions(spec: NonNullable<GantryConfig['crash_loop']>): { limit?: number; survivalMs?: number } {
+  return { ...(spec.limit === undefined ? {} : { limit: spec.limit }), ...(spec.survival_ms === undefined ? {} : { survivalMs: spec.survival_ms }) };
 }
 
 /** A configured connector's options: its base URL, timeout and default credential. */

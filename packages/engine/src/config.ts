@@ -73,6 +73,7 @@ export interface GantryConfig {
   concurrency?: number;
   /** Size limits and expression caps (DESIGN §11); defaults in the schema. */
   limits?: LimitsConfig;
+  crash_loop?: { limit?: number; survival_ms?: number };
 }
 
 /** gantry.config.json `limits`, in the file's spelling. */

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   VALUE_TOO_LARGE: 'A node output, an agent reply, a connector answer or a run\'s trigger is larger (as serialised JSON) than its configured limit; the message names which, the node, the size and the limit.',
   OUTPUT_INVALID: 'A node\'s output (after its output mapping) is not a JSON object.',
   CANCELLED: 'The run was cancelled; every running executor was aborted.',
+  CRASH_LOOP: 'Carrying the run on crashed the process several times in a row (the `crashLoop` limit, 3 by default), so it was ended failed instead of being resumed again; the message names the nodes that were running and how many crashes were counted.',
   RUN_NOT_FOUND: 'No run has that id.',
   STORE_FAILED: 'The run store could not write (disk full, an I/O error): the runs of that write stop, since what is not in their journal cannot be trusted.',
   RUN_FINISHED: 'The run has finished already: it cannot be cancelled (HTTP 409).',
@@ -50,6 +51,7 @@ export const ERROR_CODES = {
   STORE_CONFLICT: 'A store write contradicts what is recorded (a second completion of one node, a run id that exists); nothing of that write was recorded.',
   STORE_LOCKED: 'Another process owns the run store for writing; the message names its pid and host, and read-only commands still work meanwhile.',
   STORE_INVALID: 'The run store file is not one Gantry can use (not SQLite, truncated, damaged, another program\'s database or a newer schema); it was left untouched.',
+  STORE_READ_ONLY: 'The run store\'s file or folder cannot be written (permissions, a read-only mount); the message names the path and what to do, and nothing was left behind. Read-only commands still work where the file can be read.',
   INTERNAL: 'A bug in Gantry: please report it with the stack trace.',
 } as const satisfies Record<string, string>;
 

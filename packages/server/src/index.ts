@@ -12,4 +12,4 @@ export type { HttpErrorCode } from './http-errors.js';
 export { METRIC_NAMES } from './metrics.js';
 export { signatureMatches, isSignatureScheme } from './webhook-auth.js';
 export type { PrincipalTokens } from './principals.js';
-export { DELIVERY_RUN_PREFIX } from './webhooks.js';
+export { DELIVERY_RUN_PREFIX, deliveryRunId } from './webhooks.js';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CompiledFlow, Engine, JsonValue, RunStatus } from '@gantry/engine';
 import { GantryError } from '@gantry/engine';
@@ -77,9 +78,19 @@ interface Started {
   readonly created: boolean;
 }
 
-/** Delivery ids become run ids: `gh-` + the id, so that a repeat finds the run, after a restart too. */
-export const DELIVERY_RUN_PREFIX = 'gh-';
-const DELIVERY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/**
+ * Delivery ids become run ids, so that a repeat finds the run, after a restart too: `delivery-`
+ * and the id when it is 1 to 100 letters, digits, `_` or `-`, else `delivery-h` and the first 32
+ * hex digits of its SHA-256. Never a `.`, which names a sub-flow's run (`<run>.<node>`): a sender
+ * cannot name a run ahead that a later run would take for its child (DESIGN §11).
+ */
+export const DELIVERY_RUN_PREFIX = 'delivery-';
+const PLAIN_DELIVERY = /^[A-Za-z0-9_-]{1,100}$/;
+
+export function deliveryRunId(delivery: string): string {
+  if (PLAIN_DELIVERY.test(delivery)) return `${DELIVERY_RUN_PREFIX}${delivery}`;
+  return `${DELIVERY_RUN_PREFIX}h${createHash('sha256').update(delivery).digest('hex').slice(0, 32)}`;
+}
 
 export interface WebhookDeps {
   readonly engine: Engine;
@@ -95,7 +106,7 @@ export interface WebhookDeps {
  * headers say of authentication (401: no signature, no or a wrong bearer token), content type
  * (415), declared size (413) and room for the body (503); then, as the body streams, its size
  * (413) and room (503) again and its HMAC; after the last byte the signature (401), the JSON
- * depth (400) and syntax (400), the delivery id (400), and the run is started. The answer (202
+ * depth (400) and syntax (400), and the run is started (a delivery id names it: see deliveryRunId). The answer (202
  * with the new run, 200 with the run a repeated delivery started) is sent once the run and its
  * run.started are committed to the store. Nothing is stored or parsed before authentication.
  */
@@ -110,16 +121,13 @@ export function webhookHandler(route: WebhookRoute, deps: WebhookDeps): Handler 
 
     const deliveryHeader = req.headers['x-github-delivery'];
     const delivery = Array.isArray(deliveryHeader) ? deliveryHeader[0] : deliveryHeader;
-    if (delivery !== undefined && !DELIVERY_ID.test(delivery)) {
-      throw httpError('BAD_REQUEST', `X-GitHub-Delivery must be 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit, got ${JSON.stringify(delivery.slice(0, 140))}`);
-    }
     if (req.headers['x-github-event'] === 'ping') {
       // GitHub's first delivery to a new hook: it says the hook works, it asks for no run.
       sendJson(res, 200, { ok: true, event: 'ping', flow: route.flow.name });
       return;
     }
     const trigger = (hasBody ? body : Object.fromEntries(url.searchParams)) as JsonValue;
-    const runId = delivery === undefined ? undefined : `${DELIVERY_RUN_PREFIX}${delivery}`;
+    const runId = delivery === undefined ? undefined : deliveryRunId(delivery);
     const started = await startOnce(trigger, runId);
     const answer = { run_id: started.runId, flow: route.flow.name, status: started.status, url: `/runs/${encodeURIComponent(started.runId)}`, ...(started.created ? {} : { duplicate: true }) };
     if (started.created) logger.info({ runId: started.runId, flow: route.flow.name, delivery, endpoint: route.endpoint }, 'webhook accepted: run started');

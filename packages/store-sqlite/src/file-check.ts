@@ -7,6 +7,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { GantryError } from '@gantry/engine';
+import { canWriteBeside, readOnly, unreadableLog } from './read-only.js';
 import { APPLICATION_ID, SCHEMA_VERSION } from './schema.js';
 
 /** What a file is: absent, empty (nothing to lose: it may be initialised), or a Gantry store. */
@@ -87,7 +88,8 @@ function factsFromSqlite(path: string, size: number): Facts {
       schemaObjects: db.prepare<[], number>('SELECT count(*) FROM sqlite_schema').pluck().get() ?? 0,
     };
   } catch (error) {
-    throw sqliteOpenError(path, error);
+    // A log with commits, beside a folder this user may not write: SQLite cannot make its -shm.
+    throw canWriteBeside(path) ? sqliteOpenError(path, error) : unreadableLog(path, error);
   } finally {
     db?.close();
   }
@@ -112,6 +114,7 @@ function classify(path: string, facts: Facts): FileKind {
 export function sqliteOpenError(path: string, error: unknown): GantryError {
   if (error instanceof GantryError) return error;
   const code = String((error as { code?: unknown }).code ?? '');
+  if (code.startsWith('SQLITE_READONLY')) return readOnly(path, code === 'SQLITE_READONLY_DIRECTORY' ? 'its folder' : 'the file', undefined, error);
   if (code === 'SQLITE_NOTADB') return invalid(path, 'is not an SQLite database', error);
   if (code.startsWith('SQLITE_CORRUPT')) return invalid(path, 'is damaged (SQLite reports a malformed database: truncated or overwritten?)', error);
   return invalid(path, `cannot be opened (${(error as Error).message ?? code})`, error);

@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { GantryError } from '@gantry/engine';
 import { inspectStoreFile, invalid, sqliteOpenError, type FileKind } from './file-check.js';
 import { acquireWriteLock, type WriteLock } from './lock.js';
-import { createSchema, missingTables } from './schema.js';
+import { canWriteBeside, isPermissionError, readOnly, snapshot, unreadableLog, writeProblem } from './read-only.js';
+import { createSchema, migrate, missingTables } from './schema.js';
 import { SqliteStore, type StoreMode } from './sqlite-store.js';
 
 /** How to open a store. */
@@ -56,7 +57,16 @@ function resolveOptions(options: SqliteStoreOptions): ResolvedOptions {
 }
 
 function openForWriting(file: string, options: ResolvedOptions): SqliteStore {
-  mkdirSync(dirname(file), { recursive: true });
+  // Refused before anything is made: SQLite would open a read-only file read-only without a word,
+  // then fail on the first write and leave its -wal and -shm files behind.
+  const problem = writeProblem(file);
+  if (problem !== undefined) throw problem;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (error) {
+    if (isPermissionError(error)) throw readOnly(file, `its folder ${dirname(file)}`, (error as NodeJS.ErrnoException).code, error);
+    throw error;
+  }
   const lock: WriteLock = acquireWriteLock(file);
   try {
     // Checked under the lock: no other Gantry writer can change the file meanwhile.
@@ -70,6 +80,7 @@ function openForWriting(file: string, options: ResolvedOptions): SqliteStore {
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       if (kind !== 'gantry') createSchema(db);
+      else migrate(db);
       return new SqliteStore(db, file, 'write', lock);
     } catch (error) {
       db.close();
@@ -89,13 +100,35 @@ function openForReading(file: string, options: ResolvedOptions): SqliteStore {
     createSchema(db);
     return new SqliteStore(db, file, 'read', undefined);
   }
-  const db = connect(file, kind, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs });
+  // SQLite reads a WAL store through -wal and -shm files beside it, which it creates when they are
+  // missing: where this user may not write (or should not leave files), a snapshot is read instead,
+  // unless the log holds commits that the file alone does not have.
+  const logged = (sizeOf(`${file}-wal`) ?? 0) > 0;
+  const beside = canWriteBeside(file);
+  let db: Database.Database;
+  if (!logged && !beside) db = snapshot(file);
+  else {
+    try {
+      db = connect(file, kind, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs });
+    } catch (error) {
+      throw beside ? error : unreadableLog(file, error);
+    }
+  }
   try {
     checkTables(file, db);
     return new SqliteStore(db, file, 'read', undefined);
   } catch (error) {
     db.close();
+    if (!(error instanceof GantryError) && !beside) throw unreadableLog(file, error);
     throw error instanceof GantryError ? error : sqliteOpenError(file, error);
+  }
+}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
   }
 }
 

@@ -11,10 +11,19 @@ export const APPLICATION_ID = 0x474e5452;
  * version was written by a newer Gantry and is refused rather than misread. When the schema
  * changes, this goes up by one and a migration from the previous version is added here.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** The tables a Gantry run store has; a file with Gantry's application id but not these is damaged. */
 export const TABLES = ['runs', 'events', 'completions'] as const;
+
+// Version 2: the crash-loop count of each run being resumed (RunStore.resumptions).
+const RESUMPTIONS_SQL = `
+CREATE TABLE resumptions (
+  run_id   TEXT PRIMARY KEY REFERENCES runs (run_id),
+  count    INTEGER NOT NULL,
+  progress INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
 
 // STRICT tables: a value of the wrong type is an error, not silently stored. Times are epoch
 // milliseconds from the engine's clock, REAL so that a fake clock's fractions are kept, not refused.
@@ -52,13 +61,26 @@ CREATE TABLE completions (
   seq       INTEGER NOT NULL,
   PRIMARY KEY (run_id, node_path)
 ) STRICT, WITHOUT ROWID;
-`;
+${RESUMPTIONS_SQL}`;
 
 /** Creates Gantry's tables and stamps the header, in one transaction (a crash leaves an empty file). */
 export function createSchema(db: Database.Database): void {
   db.transaction(() => {
     db.exec(SCHEMA_SQL);
     db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/**
+ * Brings a store of an older schema version up to this one, in one transaction (a crash leaves
+ * it as it was). Version 1 had no resumptions table.
+ */
+export function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version >= SCHEMA_VERSION) return;
+  db.transaction(() => {
+    if (version < 2) db.exec(RESUMPTIONS_SQL);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

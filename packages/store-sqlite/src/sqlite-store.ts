@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { GantryError, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore } from '@gantry/engine';
+import { GantryError, type ResumptionCount, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore } from '@gantry/engine';
 import { sqliteOpenError } from './file-check.js';
 import type { WriteLock } from './lock.js';
 
@@ -41,6 +41,17 @@ function prepare(db: Database.Database) {
   };
 }
 
+/** The crash-loop counts' statements: prepared on first use (a store of schema version 1 read in read mode has no such table). */
+function prepareResumptions(db: Database.Database) {
+  const present = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'resumptions'").get() !== undefined;
+  if (!present) return undefined;
+  return {
+    get: db.prepare<[string], { count: number; progress: number }>('SELECT count, progress FROM resumptions WHERE run_id = ?'),
+    set: db.prepare<[string, number, number]>('INSERT INTO resumptions (run_id, count, progress) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET count = excluded.count, progress = excluded.progress'),
+    forget: db.prepare<[string]>('DELETE FROM resumptions WHERE run_id = ?'),
+  };
+}
+
 /**
  * A durable {@link RunStore} on one SQLite file (DESIGN §3.6). Open it with `openSqliteStore`.
  *
@@ -70,6 +81,7 @@ export class SqliteStore implements RunStore {
   private readonly appendBatch: (events: readonly RunEvent[], seqs: Map<string, number>) => void;
   private readonly createBatch: (record: RunRecord, events: readonly RunEvent[], seqs: Map<string, number>) => void;
   private closed = false;
+  private counts: ReturnType<typeof prepareResumptions> | null = null;
 
   /** @internal Use `openSqliteStore`: it validates the file and takes the lock first. */
   constructor(db: Database.Database, path: string, mode: StoreMode, lock: WriteLock | undefined) {
@@ -226,6 +238,31 @@ export class SqliteStore implements RunStore {
     return rows.map(toRecord);
   }
 
+  /** A run's crash-loop count (the engine's, before each resumption); undefined when none is kept. */
+  resumptions(runId: string): ResumptionCount | undefined {
+    this.usable();
+    const row = this.read(() => this.countStatements()?.get.get(runId));
+    return row === undefined ? undefined : { count: row.count, progress: row.progress };
+  }
+
+  /** Records a run's crash-loop count, committed before it returns; undefined forgets it. */
+  setResumptions(runId: string, count: ResumptionCount | undefined): void {
+    this.writable('setResumptions');
+    try {
+      const statements = this.countStatements()!;
+      if (count === undefined) statements.forget.run(runId);
+      else statements.set.run(runId, count.count, count.progress);
+    } catch (error) {
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new GantryError('RUN_NOT_FOUND', `cannot count a resumption of run ${runId}: no such run in ${this.path}`);
+      throw this.failure(error);
+    }
+  }
+
+  private countStatements(): ReturnType<typeof prepareResumptions> {
+    if (this.counts === null) this.counts = prepareResumptions(this.db);
+    return this.counts;
+  }
+
   /** Resolves at once: every write is durable when its method returns. */
   flush(): Promise<void> {
     return Promise.resolve();
@@ -249,6 +286,12 @@ export class SqliteStore implements RunStore {
   private writable(method: string): void {
     this.usable();
     if (this.mode === 'read') throw new GantryError('USAGE', `${method}: run store ${this.path} was opened read-only (mode 'read')`);
+    if (this.lock?.lost) {
+      throw new GantryError(
+        'STORE_LOCKED',
+        `${method}: run store ${this.path} was taken over by another process (this one's lock ${this.lock.path} is no longer its own: was this process stopped or frozen for long?); it writes nothing more to it`,
+      );
+    }
   }
 
   private read<T>(query: () => T): T {
@@ -259,11 +302,11 @@ export class SqliteStore implements RunStore {
     }
   }
 
-  /** A GantryError for what the caller can act on; other SQLite errors (disk full, I/O) pass as they are. */
+  /** A GantryError for what the caller can act on (a damaged or read-only file); other SQLite errors (disk full, I/O) pass as they are. */
   private failure(error: unknown): unknown {
     if (error instanceof GantryError) return error;
     const code = sqliteCode(error);
-    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return sqliteOpenError(this.path, error);
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_READONLY')) return sqliteOpenError(this.path, error);
     return error;
   }
 }

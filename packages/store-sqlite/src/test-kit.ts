@@ -55,6 +55,13 @@ export function nodeFailed(runId: string, nodeId: string, extra: { item?: number
   return { type: 'node.failed', runId, at: 1_003, nodeId, attempt: 1, error: { code: 'AGENT_FAILED', message: 'no', retryable: false }, ...(extra.item === undefined ? {} : { item: extra.item }) };
 }
 
+/** How a child runs: as another user, or through `prefix sh -c "script && exec node …"`. */
+export interface ChildOptions {
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly shell?: { readonly prefix: readonly string[]; readonly script: string };
+}
+
 export interface ChildResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -68,14 +75,23 @@ export interface ChildResult {
  * dist/) and `out(value)`, which prints one JSON line; `args` are in `args`.
  * `onLine` hears each line of output as it comes (to act while the child still runs).
  */
-export function runChild(body: string, args: readonly string[] = [], onLine?: (line: string, child: { pid: number; stdin: NodeJS.WritableStream }) => void): Promise<ChildResult> {
+export function runChild(
+  body: string,
+  args: readonly string[] = [],
+  onLine?: (line: string, child: { pid: number; stdin: NodeJS.WritableStream }) => void,
+  how: ChildOptions = {},
+): Promise<ChildResult> {
   if (!existsSync(DIST)) throw new Error(`${DIST} is missing: build first (npx tsc -b at the repository root)`);
   const script = `import { openSqliteStore } from ${JSON.stringify(pathToFileURL(DIST).href)};
 const out = (value) => process.stdout.write(JSON.stringify(value) + '\\n');
 const args = process.argv.slice(1);
 ${body}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, '--', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const node = [process.execPath, '--input-type=module', '-e', script, '--', ...args];
+    // Under `how.shell`, the command is "$@" (so that a mount can be made before it runs).
+    const [command, ...rest] = how.shell === undefined ? node : [...how.shell.prefix, 'sh', '-c', `${how.shell.script} && exec "$@"`, 'sh', ...node];
+    const ids = how.uid === undefined ? {} : { uid: how.uid, gid: how.gid ?? how.uid };
+    const child = spawn(command!, rest, { stdio: ['pipe', 'pipe', 'pipe'], ...ids });
     let stdout = '';
     let stderr = '';
     let pending = '';

@@ -11,7 +11,8 @@ export const resumeHelp = `Usage: gantry resume [runId] [--approve-as principalâ
 
 Continues stored runs from their journals: one run, or every unfinished one. Nodes that
 succeeded do not run again; nodes that had started run again with the same idempotency key;
-timers and approval deadlines keep their times.
+timers and approval deadlines keep their times. A run whose resumption crashed the process 3
+times in a row (crash_loop in the configuration) is ended failed with CRASH_LOOP instead.
 
 Options:
   --approve-as name  approve every approval as this principal (repeatable, in order)
@@ -52,6 +53,8 @@ export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
         const options = { json: values.json === true, approveAs: (values['approve-as'] as string[] | undefined) ?? [], storeFile: relative(io.cwd, storePath(loaded, io.cwd)) };
         code = mostUrgent(code, await watchRun(engine, run, io, options, [...before, ...history.filter((e) => belongsTo(e, run.id))]));
       }
+      // Every run has finished or waits: carrying them on did not crash this process.
+      engine.close();
       return code;
     } finally {
       hear();

@@ -14,8 +14,9 @@ export const serveHelp = `Usage: gantry serve [--flows dir] [--port n] [--host h
 Serves the flows of a folder over HTTP. Each webhook node's endpoint starts one run per accepted
 request (answered 202 once the run is stored; a repeated X-GitHub-Delivery is answered 200 with
 the run it started). Approvers decide over the API, operators read /metrics. Unfinished runs of
-the store are resumed first. Ctrl-C or SIGTERM stops it: requests in progress are answered, runs
-in progress carry on at the next start.
+the store are resumed first; one that crashed the process 3 times in a row (crash_loop in the
+configuration) is ended failed with CRASH_LOOP instead. Ctrl-C or SIGTERM stops it: requests in
+progress are answered, runs in progress carry on at the next start.
 
 Options:
   --flows dir        the folder of flow files (default: ./flows)
@@ -128,10 +129,13 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
     p.out(`listening on ${address.url}`);
     const signal = await stopSignal(() => {
       p.err('gantry serve: stopped at once (second signal); runs in progress carry on at the next start');
+      // Stopped on purpose: the runs it carried on did not crash it.
+      engine.close();
       process.exit(EXIT.failed);
     });
     p.out(`${signal}: stopping — answering the requests in progress`);
     await server.close();
+    engine.close();
     return EXIT.succeeded;
   } finally {
     store.close();

@@ -7,9 +7,9 @@ import type { JsonObject, JsonValue, Writable } from '../flow-types.js';
 import { compileFlow, loadFlowFile, loadFlowText } from '../load.js';
 import type { Decision } from './approval-waits.js';
 import type { CallSite, EngineCore } from './core.js';
-import type { RunEvent, RunEventOf, RunEventType, RunRetriedEvent } from './events.js';
 import { RETRYABLE_STATUSES, retryPlan } from './next.js';
 import { didYouMean } from '../suggest.js';
+import type { ErrorInfo, FinalRunStatus, RunEvent, RunEventOf, RunEventType, RunRetriedEvent } from './events.js';
 import { RunExecution, type RunStart } from './execution.js';
 import { RunHandle, type Run, type StartOptions } from './run-handle.js';
 import type { AgentRegistration, AgentReply, AgentTaskSample, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
@@ -20,6 +20,7 @@ import { checkDecision } from './decisions.js';
 import { isTerminal, replay, type RunState } from './state.js';
 import { callAgent, callAgentFlow, callConnector, callFunction, type AgentEntry } from './calls.js';
 import { oversize } from '../value-limits.js';
+import { countsResumptions, crashLoopMessage, CrashGuard, type TreeFacts } from './crash-loop.js';
 import { JOURNAL, MemoryStore, type RunRecord } from './store.js';
 import { SlotMap } from './slot-map.js';
 
@@ -58,6 +59,13 @@ export interface Engine {
   on<T extends RunEventType | 'event'>(type: T, listener: Listener<T>): () => void;
   /** Hears every agent task as it ends (its duration and outcome), for metrics; returns the unsubscribe. */
   onAgentTask(listener: (sample: AgentTaskSample) => void): () => void;
+  /**
+   * Says the process is stopping in good order (`gantry serve` on SIGTERM): the runs it carries
+   * on stay unfinished in the store, to go on at the next start, and the resumptions this engine
+   * counted are taken back, since they did not crash the process (`crashLoop`). Runs are not
+   * stopped; a process that dies never calls this.
+   */
+  close(): void;
   readonly options: ResolvedOptions;
 }
 
@@ -92,6 +100,25 @@ export function createEngine(options: EngineOptions = {}): Engine {
    * replaced (a subclass, a spy) when the engine was made; a spy set on it later sees nothing.
    */
   const memory = resolved.store instanceof MemoryStore && resolved.store.append === MemoryStore.prototype.append ? resolved.store : undefined;
+
+  // Resumptions are counted when the store keeps counts and the guard is on (crashLoop).
+  const guard =
+    resolved.crashLoop.limit !== Infinity && countsResumptions(resolved.store)
+      ? new CrashGuard({
+          store: resolved.store,
+          clock: resolved.clock,
+          limit: resolved.crashLoop.limit,
+          survivalMs: resolved.crashLoop.survivalMs,
+          logger: resolved.logger,
+          stored: (runId) => storedRun(runId),
+          resume: (runId) => resumeRun(runId),
+          setAside,
+          decide: (runId, nodeId, decision) => engine.decide(runId, nodeId, decision),
+          cancel: (runId) => engine.cancel(runId),
+        })
+      : undefined;
+  /** The default ids never hold a ".", which separates a sub-flow's run from its parent's. */
+  const customIds = options.ids !== undefined;
 
   // A flow checked against the registries is not checked again until something is registered.
   let registryVersion = 0;
@@ -157,6 +184,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const params = resolveParams(compiled, startOptions.params);
       const startedAt = resolved.clock.now();
       const runId = startOptions.runId ?? resolved.ids(startedAt);
+      const parent = startOptions.parent;
+      if ((startOptions.runId !== undefined || customIds) && parent === undefined) checkRunId(runId);
       const trigger = startOptions.trigger ?? {};
       // What a durable store journals is bounded; a store that does not last keeps nothing past the process.
       const tooLarge = immediate ? undefined : oversize(trigger, resolved.limits.triggerBytes, "the run's trigger");
@@ -166,7 +195,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // cost microseconds, and each spread is an object made and thrown away.
       const record: Writable<RunRecord> = { runId, flowName: compiled.name, flowHash: compiled.hash, flowText: compiled.text, startedAt, status: 'running' };
       if (compiled.path) record.flowSource = compiled.path;
-      const parent = startOptions.parent;
       if (parent) record.parentRunId = parent.runId;
       if (!live.add(runId, execution)) throw new GantryError('STORE_CONFLICT', `run ${runId} is running already; a run id is used once`);
       const initiator = startOptions.initiator ?? initiatorOf(trigger);
@@ -181,12 +209,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return execution === undefined ? undefined : handle(execution);
     },
     resume(runId) {
+      const carryOn = (id: string) => (guard === undefined ? resumeRun(id) : guard.resume(id));
       if (runId !== undefined) {
-        const run = live.has(runId) ? handle(live.get(runId)!) : resumeRun(runId);
+        const run = live.has(runId) ? handle(live.get(runId)!) : carryOn(runId);
         return [run];
       }
       const unfinished = resolved.store.listRuns({ status: ['running', 'waiting'], parentRunId: null }).filter((r) => !live.has(r.runId));
-      return unfinished.reverse().map((r) => resumeRun(r.runId));
+      return unfinished.reverse().map((r) => carryOn(r.runId));
+    },
+    close() {
+      guard?.close();
     },
     retry(runId, options = {}) {
       const running = live.get(runId);
@@ -252,18 +284,44 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   /** Ends a stored unfinished run as cancelled, in its journal, with its sub-flow runs. */
   function cancelStored(runId: string): void {
+    endStored(runId, 'cancelled', undefined);
+    for (const child of resolved.store.listRuns({ parentRunId: runId, status: ['running', 'waiting'] })) {
+      if (!live.has(child.runId)) cancelStored(child.runId);
+    }
+  }
+
+  /**
+   * Ends a stored unfinished run (not live here) in its journal: with an error, the nodes that
+   * were running fail with it; every other unfinished node is skipped (aborted).
+   */
+  function endStored(runId: string, status: FinalRunStatus, error: ErrorInfo | undefined): RunEvent[] {
     const { state, flow } = storedRun(runId);
     if (state.finishedAt !== undefined) throw new GantryError('RUN_FINISHED', `run ${runId} has finished already (${state.status})`);
     const at = resolved.clock.now();
     const events: RunEvent[] = [];
+    let failedNode: string | undefined;
     for (const node of flow.nodes.values()) {
-      if (!isTerminal(state.nodes.get(node.id)?.status)) events.push({ type: 'node.skipped', runId, at, nodeId: node.id, attempt: 0, reason: 'aborted' });
+      const n = state.nodes.get(node.id);
+      if (isTerminal(n?.status)) continue;
+      if (error !== undefined && n?.status === 'running') {
+        events.push({ type: 'node.failed', runId, at, nodeId: node.id, attempt: n.attempt, error });
+        failedNode ??= node.id;
+      } else events.push({ type: 'node.skipped', runId, at, nodeId: node.id, attempt: 0, reason: 'aborted' });
     }
-    events.push({ type: 'run.finished', runId, at, status: 'cancelled' });
+    const finished: Writable<RunEventOf<'run.finished'>> = { type: 'run.finished', runId, at, status };
+    if (error !== undefined) finished.error = failedNode === undefined ? error : { ...error, nodeId: failedNode };
+    events.push(finished);
     resolved.store.append(events);
-    resolved.store.setStatus(runId, 'cancelled', at);
-    for (const child of resolved.store.listRuns({ parentRunId: runId, status: ['running', 'waiting'] })) {
-      if (!live.has(child.runId)) cancelStored(child.runId);
+    resolved.store.setStatus(runId, status, at);
+    return events;
+  }
+
+  /** Ends a run that keeps crashing the process, with its unfinished sub-flow runs, failed (CRASH_LOOP). */
+  function setAside(runId: string, facts: TreeFacts, crashes: number): void {
+    const error: ErrorInfo = { code: 'CRASH_LOOP', message: crashLoopMessage(runId, crashes, facts.running), retryable: false };
+    for (const id of facts.unfinished) {
+      if (live.has(id)) continue;
+      for (const event of endStored(id, 'failed', error)) tell(event);
     }
   }
 
@@ -382,9 +440,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       const childId = `${site.runId}.${path}`;
       const params = options.inheritParams ? declaredParams(await load, { ...live.get(site.runId)?.state.started?.params, ...options.params }) : options.params;
-      // After a restart the child run may exist already: resume it (or read how it ended).
+      // After a restart the child run may exist already: resume it (or read how it ended), if it
+      // is this run's child. A run of another origin under that id is not adopted (DESIGN §11).
+      const existing = live.get(childId);
+      const record = existing === undefined ? resolved.store.getRun(childId) : undefined;
+      if (existing !== undefined || record !== undefined) {
+        const parentOf = existing === undefined ? record!.parentRunId : existing.state.started?.parent?.runId;
+        if (parentOf !== site.runId) {
+          throw new GantryError(
+            'STORE_CONFLICT',
+            `sub-flow ${ref}: a run ${childId} exists already and is not a sub-flow run of ${site.runId} (${parentOf === undefined ? 'it is a top-level run' : `its parent is ${parentOf}`}); it was left as it is`,
+          );
+        }
+      }
       const child =
-        (live.has(childId) ? handle(live.get(childId)!) : resolved.store.getRun(childId) ? resumeRun(childId) : undefined) ??
+        (existing !== undefined ? handle(existing) : record !== undefined ? resumeRun(childId) : undefined) ??
         (await engine.start(await load, {
           params,
           trigger: options.trigger,
@@ -429,6 +499,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     limit: queue === undefined ? (fn) => fn() : (fn) => queue.add(fn),
     statusChanged(runId, status, finishedAt) {
       resolved.store.setStatus(runId, status, finishedAt);
+      if (guard?.watching) guard.statusChanged(runId, status);
     },
     released(runId) {
       live.delete(runId);
@@ -454,6 +525,16 @@ function notRetryable(runId: string, status: string): GantryError {
 
 function isCompiled(flow: CompiledFlow | object): flow is CompiledFlow {
   return typeof (flow as CompiledFlow).hash === 'string' && (flow as CompiledFlow).nodes instanceof Map;
+}
+
+/**
+ * A top-level run id: a non-empty string without ".", which separates a sub-flow's run from its
+ * parent's (`<run>.<node>`), so that no run can be named ahead as another run's child.
+ */
+function checkRunId(runId: unknown): void {
+  if (typeof runId !== 'string' || runId === '' || runId.includes('.')) {
+    throw new GantryError('USAGE', `expected a run id to be a non-empty string without "." (it separates a sub-flow's run from its parent's), got ${JSON.stringify(runId)}`);
+  }
 }
 
 /** GitHub webhooks name who caused them: that person may not approve the deployment. */

@@ -52,6 +52,22 @@ export interface EngineOptions {
    * and what one expression evaluation may do. @default DEFAULT_LIMITS (1 MiB each; see ExpressionLimits)
    */
   limits?: EngineLimitsOptions;
+  /**
+   * The crash-loop guard (DESIGN §11), on when the store keeps counts (`resumptions`): a run whose
+   * resumption crashed the process `limit` times in a row is ended `failed` with CRASH_LOOP
+   * instead of being resumed again. A resumption is taken back when the process lives
+   * `survivalMs` after it (or `engine.close()` is called), and the count restarts when the run
+   * makes progress. `limit: Infinity` turns the guard off.
+   * @default { limit: 3, survivalMs: 30000 }
+   */
+  crashLoop?: CrashLoopOptions;
+}
+
+export interface CrashLoopOptions {
+  /** Crashes in a row before a run is set aside: an integer ≥ 1, or Infinity (never). @default 3 */
+  limit?: number;
+  /** How long a process must live after resuming a run for that resumption not to count as a crash. @default 30000 */
+  survivalMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -70,6 +86,7 @@ export interface ResolvedOptions {
   readonly principals: PrincipalDirectory;
   readonly notifier: Notifier | undefined;
   readonly limits: EngineLimits;
+  readonly crashLoop: Readonly<Required<CrashLoopOptions>>;
 }
 
 function describe(value: unknown): string {
@@ -82,7 +99,7 @@ function expect(ok: boolean, field: string, expected: string, got: unknown): voi
   if (!ok) throw new GantryError('CONFIG_INVALID', `createEngine: expected ${field} to be ${expected}, got ${describe(got)}`);
 }
 
-const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'limits', 'principals', 'notifier'] satisfies readonly (keyof EngineOptions)[];
+const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'limits', 'principals', 'crashLoop', 'notifier'] satisfies readonly (keyof EngineOptions)[];
 
 /** Merges defaults, validates and freezes the options once (STYLE §7). */
 export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
@@ -106,6 +123,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   for (const key of ['credentials', 'ids', 'random', 'notifier'] as const) {
     expect(options[key] === undefined || typeof options[key] === 'function', key, 'a function', options[key]);
   }
+  const crashLoop = resolveCrashLoop(options.crashLoop);
   return Object.freeze({
     executors: options.executors ?? [],
     functions: options.functions ?? {},
@@ -121,7 +139,19 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     principals: options.principals,
     notifier: options.notifier,
     limits: resolveLimits(options.limits),
+    crashLoop,
   });
+}
+
+function resolveCrashLoop(options: CrashLoopOptions | undefined): Readonly<Required<CrashLoopOptions>> {
+  expect(options === undefined || (typeof options === 'object' && options !== null && !Array.isArray(options)), 'crashLoop', 'an object', options);
+  for (const key of Object.keys(options ?? {})) {
+    if (key !== 'limit' && key !== 'survivalMs') throw new GantryError('CONFIG_INVALID', `createEngine: unknown crashLoop option "${key}"${didYouMean(key, ['limit', 'survivalMs'])} (expected limit, survivalMs)`);
+  }
+  const { limit = 3, survivalMs = 30_000 } = options ?? {};
+  expect(limit === Infinity || (Number.isInteger(limit) && limit >= 1), 'crashLoop.limit', 'an integer ≥ 1 (or Infinity)', limit);
+  expect(Number.isInteger(survivalMs) && survivalMs >= 1, 'crashLoop.survivalMs', 'an integer ≥ 1 (milliseconds)', survivalMs);
+  return Object.freeze({ limit, survivalMs });
 }
 
 /**

@@ -62,6 +62,22 @@ export interface RunStore {
    */
   readonly durable?: boolean;
   close?(): void;
+  /**
+   * The crash-loop count of a run (optional, with `setResumptions`): what was last recorded by
+   * `setResumptions`, or undefined. An engine whose store has both counts resumptions, so that a
+   * run whose resumption keeps killing the process is set aside (`crashLoop` engine option).
+   */
+  resumptions?(runId: string): ResumptionCount | undefined;
+  /** Records a run's crash-loop count, durably before returning; undefined forgets it. */
+  setResumptions?(runId: string, count: ResumptionCount | undefined): void;
+}
+
+/** A run's crash-loop count, as the engine records it before each resumption. */
+export interface ResumptionCount {
+  /** Resumptions in a row that the process may not have survived. */
+  readonly count: number;
+  /** How far the run (with its sub-flow runs) had come when it was last counted: see `crashLoop`. */
+  readonly progress: number;
 }
 
 export interface MemoryStoreOptions {
@@ -93,6 +109,7 @@ export class MemoryStore implements RunStore {
   private readonly finished: string[] = [];
   private oldest = 0;
   private readonly keepFinished: number;
+  private readonly counts = new Map<string, ResumptionCount>();
 
   constructor(options: MemoryStoreOptions = {}) {
     const keep = options.keepFinished ?? 1000;
@@ -155,6 +172,15 @@ export class MemoryStore implements RunStore {
 
   getRun(runId: string): RunRecord | undefined {
     return this.runs.get(runId)?.record;
+  }
+
+  resumptions(runId: string): ResumptionCount | undefined {
+    return this.counts.get(runId);
+  }
+
+  setResumptions(runId: string, count: ResumptionCount | undefined): void {
+    if (count === undefined) this.counts.delete(runId);
+    else this.counts.set(runId, { count: count.count, progress: count.progress });
   }
 
   events(runId: string): readonly RunEvent[] {
