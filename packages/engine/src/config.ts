@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
-import { compareDiagnostics, type Diagnostic } from './diagnostics.js';
-import { JsonSource, splitPointer } from './json-source.js';
+import type { Diagnostic } from './diagnostics.js';
+import { checkJsonText } from './json-document.js';
+import { splitPointer } from './json-source.js';
 import { SCHEMA_DIR } from './schemas.js';
-import { schemaFindings } from './schema-findings.js';
 import { GantryError } from './errors.js';
 
 /** One agent of gantry.config.json: its transport and that transport's settings (DESIGN §5). */
@@ -71,7 +69,7 @@ export function credentialVariable(config: GantryConfig | undefined, name: strin
   return config?.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
 }
 
-let validator: ValidateFunction | undefined;
+let configSchema: object | undefined;
 
 /** `agents.reviewer.module`, or `the configuration` for the whole file. */
 function describeConfigPointer(_document: unknown, pointer: string): string {
@@ -81,22 +79,9 @@ function describeConfigPointer(_document: unknown, pointer: string): string {
 
 /** Validates a configuration file's text with the same diagnostics as flows: code, pointer, line:col. */
 export function validateConfigText(text: string): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
-  const source = new JsonSource(text);
-  const parsed = source.parse();
-  if (!parsed.ok) {
-    const diagnostics = parsed.problems.map((p) => ({ code: 'JSON_SYNTAX' as const, severity: DIAGNOSTIC_CODES.JSON_SYNTAX.severity, pointer: '', line: p.line, column: p.column, message: p.message }));
-    return { ok: false, diagnostics, config: undefined };
-  }
-  validator ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }).compile(
-    JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object,
-  );
-  const ok = validator(parsed.value) === true;
-  const diagnostics = ok
-    ? []
-    : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer)
-        .map((f) => ({ code: f.code, severity: DIAGNOSTIC_CODES[f.code].severity, pointer: f.pointer, ...source.locate(f.pointer, f.atKey ?? false), message: f.message }))
-        .sort(compareDiagnostics);
-  return { ok, diagnostics, config: ok ? (parsed.value as GantryConfig) : undefined };
+  configSchema ??= JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object;
+  const { ok, value, diagnostics } = checkJsonText(text, configSchema, { describe: describeConfigPointer });
+  return { ok, diagnostics: [...diagnostics], config: ok ? (value as GantryConfig) : undefined };
 }
 
 /** Validates a configuration file's text or throws CONFIG_INVALID listing every problem. */
