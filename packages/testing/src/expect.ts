@@ -101,7 +101,8 @@ function checkNode(id: string, expected: NodeExpectation, node: NodeRecord | und
     failures.push({ key: '/skip_reason', message: `${subject} ${node?.status === 'skipped' ? `was skipped for ${node.skipReason}` : whatBecameOf(node)}, expected to be skipped for ${expected.skip_reason}` });
   }
   if (expected.labels !== undefined && mismatch(expected.labels, node?.labels ?? []) !== undefined) {
-    failures.push({ key: '/labels', message: `${subject} selected the labels ${show(node?.labels ?? [])}, expected ${show(expected.labels)}` });
+    const selected = node?.status === 'succeeded' ? `selected the labels ${show(node.labels ?? [])}` : `${whatBecameOf(node)}, so it selected no label`;
+    failures.push({ key: '/labels', message: `${subject} ${selected}; expected ${show(expected.labels)}` });
   }
   const partial = (key: 'input' | 'output', expectedValue: JsonValue | undefined, actual: unknown) => {
     if (expectedValue === undefined) return;

@@ -39,11 +39,15 @@ export function formatReport(report: TestReport, style: ReportStyle = PLAIN): st
   if (failed.length > 0) lines.push('', s.bold('Failures'));
   failed.forEach(({ file, test }, i) => {
     lines.push('', s.red(`${i + 1}) ${file.path} › ${test.name}`));
+    // A node's history is shown once per test, under the first failure it explains.
+    const shown = new Set<string>();
     for (const failure of test.failures) {
       lines.push(`   ${s.bold(failure.expectation)} ${s.dim(`(${file.path}:${failure.line}:${failure.column})`)}`);
       lines.push(`     ${indent(failure.message, '     ')}`);
       for (const detail of failure.details ?? []) lines.push(s.dim(`     ${detail}`));
-      if (failure.history !== undefined && failure.node !== undefined) {
+      const key = failure.node === undefined ? '' : `${failure.node.run} ${failure.node.id}`;
+      if (failure.history !== undefined && failure.node !== undefined && !shown.has(key)) {
+        shown.add(key);
         lines.push(`     history of node "${failure.node.id}"${failure.node.run ? ` in sub-flow run ${failure.node.run}` : ''}:`);
         for (const entry of failure.history) lines.push(s.dim(`       ${entry}`));
       }
