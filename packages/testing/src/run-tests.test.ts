@@ -1,21 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runTestFile } from './run-tests.js';
+import { temporaryFolders } from './test-kit.js';
 
-const folders: string[] = [];
-afterEach(() => {
-  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
-});
-
-/** A folder of files (objects are written as JSON). */
-function folder(files: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gantry-testing-'));
-  folders.push(dir);
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content, null, 2));
-  return dir;
-}
+const folder = temporaryFolders();
 
 const FLOW = {
   name: 'Deploy',

@@ -1,17 +1,13 @@
 import { didYouMean, ERROR_CODES, type DocumentFinding } from '@gantry/engine';
 import type { TestDiagnosticCode } from './codes.js';
 import { pointer } from './pointers.js';
-import type { AgentScripts, CallPattern, CallReplyScript, ConnectorScripts, Expectations, FunctionScripts, TestCase, TestFile } from './test-file.js';
+import type { CallPattern, CallReplyScript, Expectations, RunSetup, TestCase, TestFile } from './test-file.js';
 
 export type TestFinding = DocumentFinding<TestDiagnosticCode>;
 
 /** A place scripts and approvals are given: the file itself, then each test. */
-export interface Scope {
+export interface Scope extends RunSetup {
   readonly at: string;
-  readonly agents?: AgentScripts;
-  readonly connectors?: ConnectorScripts;
-  readonly functions?: FunctionScripts;
-  readonly approvals?: TestFile['approvals'];
 }
 
 export function scopes(file: TestFile): Scope[] {

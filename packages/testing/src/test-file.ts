@@ -1,33 +1,30 @@
 import type { FinalRunStatus, JsonObject, JsonValue } from '@gantry/engine';
 
+/** What a file gives every test, and a test may override: the run's input, the scripts, the approvals. */
+export interface RunSetup {
+  readonly params?: JsonObject;
+  readonly trigger?: JsonValue;
+  readonly initiator?: string;
+  readonly agents?: AgentScripts;
+  readonly connectors?: ConnectorScripts;
+  readonly functions?: FunctionScripts;
+  readonly approvals?: readonly Approval[];
+}
+
 /** A flow test file as `schemas/flow-test.schema.json` describes it. */
-export interface TestFile {
+export interface TestFile extends RunSetup {
   readonly flow: string;
   readonly description?: string;
   readonly config?: string;
   readonly use?: { readonly agents?: readonly string[]; readonly functions?: readonly string[] };
   readonly principals?: Readonly<Record<string, { readonly roles: readonly string[]; readonly aliases?: readonly string[] }>>;
-  readonly params?: JsonObject;
-  readonly trigger?: JsonValue;
-  readonly initiator?: string;
-  readonly agents?: AgentScripts;
-  readonly connectors?: ConnectorScripts;
-  readonly functions?: FunctionScripts;
-  readonly approvals?: readonly Approval[];
   readonly tests: readonly TestCase[];
 }
 
 /** One test: one run of the flow. What it gives overrides the file's. */
-export interface TestCase {
+export interface TestCase extends RunSetup {
   readonly name: string;
   readonly description?: string;
-  readonly params?: JsonObject;
-  readonly trigger?: JsonValue;
-  readonly initiator?: string;
-  readonly agents?: AgentScripts;
-  readonly connectors?: ConnectorScripts;
-  readonly functions?: FunctionScripts;
-  readonly approvals?: readonly Approval[];
   readonly expect: Expectations;
 }
 
