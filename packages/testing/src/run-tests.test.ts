@@ -116,8 +116,31 @@ describe('a flow test on the fake clock', () => {
       approvals: [{ node: 'approve', principal: 'mallory', decision: 'approve' }],
       expect: { status: 'rolled_back', error: { code: 'APPROVAL_TIMEOUT' } },
     });
-    expect(test.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^approval #0 \(mallory to approve approve\) was refused: .*mallory/)]);
+    expect(test.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^approvals\[0\] \(mallory approves approve\) was refused: .*mallory/)]);
     expect(test.run.status).toBe('rolled_back');
+  });
+
+  it('drops a decision still pending when its node has ended (the other approver rejected first)', async () => {
+    // The rejection is caught by an error edge and the run goes on waiting: bob's decision would come while it runs.
+    const flow = {
+      name: 'Approve',
+      nodes: [
+        { id: 'approve', type: 'human_approval', data: { approvers: ['lead'], timeout: 3600 } },
+        { id: 'cool_down', type: 'wait', data: { seconds: 600 } },
+      ],
+      edges: [{ from: 'approve', to: 'cool_down', condition: 'error' }],
+    };
+    const dir = folder({
+      'approve.json': flow,
+      'approve.test.json': {
+        flow: 'approve.json',
+        principals: { alice: { roles: ['lead'] }, bob: { roles: ['lead'] } },
+        approvals: [{ node: 'approve', principal: 'alice', decision: 'reject' }, { node: 'approve', principal: 'bob', decision: 'approve', after_seconds: 60 }],
+        tests: [{ name: 't', expect: { status: 'succeeded', nodes: { approve: { status: 'failed' } }, elapsed_seconds: 600 } }],
+      },
+    });
+    const result = await runTestFile('approve.test.json', { cwd: dir });
+    expect(result.tests[0]!.failures).toEqual([]);
   });
 
   it('reports a run that cannot start (a param of the wrong type) as a failure, not a crash', async () => {

@@ -22,7 +22,8 @@ import { describeCall, type CallRecord } from './calls.js';
 import type { LoadedTestFile } from './load.js';
 import { Observer } from './observe.js';
 import { caseScripts, type Script } from './scripts.js';
-import type { AgentReplyScript, Approval, CallReplyScript, TestCase, TestFile } from './test-file.js';
+import { giveApprovals } from './approvals.js';
+import type { AgentReplyScript, CallReplyScript, TestCase, TestFile } from './test-file.js';
 
 /** The tested run's id: fixed, so that reports (and the messages in them) read the same every time. */
 export const TEST_RUN_ID = 'test';
@@ -97,7 +98,7 @@ export async function buildWorld(loaded: LoadedTestFile, test: TestCase, display
         const call = record({ kind: 'agent', name, operation: task.task, payload: task.inputs, node: task.node, run: observer.pathOf(task.run.id), attempt: task.attempt });
         if (real !== undefined) return real.call(task, signal);
         const script = tasks?.get(task.task);
-        if (script === undefined || script === 'flow') throw unscripted(call, noScript('agent', name, task.task, loaded.taskFlows.get(name)?.get(task.task), display), 'AGENT_FAILED');
+        if (script === undefined || script === 'flow') throw unscripted(call, noScript(name, task.task, loaded.taskFlows.get(name)?.get(task.task), display), 'AGENT_FAILED');
         const taken = script.take(task.inputs);
         if ('none' in taken) throw unscripted(call, taken.none, 'AGENT_FAILED');
         await later(clock, taken.reply.after_seconds, signal);
@@ -165,9 +166,9 @@ function agentReply(reply: AgentReplyScript): AgentReply {
   return { status: 'succeeded', result: reply.result!, ...(reply.metrics ? { metrics: reply.metrics } : {}) };
 }
 
-function noScript(kind: 'agent', name: string, task: string, flow: string | undefined, display: (file: string) => string): string {
+function noScript(name: string, task: string, flow: string | undefined, display: (file: string) => string): string {
   const hint = flow === undefined ? '' : `, or write "flow" there to run ${display(flow)}, which the configuration maps it to`;
-  return `the test scripts no reply for it (add one under ${kind}s.${name}.${task}${hint})`;
+  return `the test scripts no reply for it (add one under agents.${name}.${task}${hint})`;
 }
 
 /** Resolves after `seconds` of the fake clock, or rejects when the call is aborted first. */
@@ -245,40 +246,3 @@ function flowTaskCall(event: RunEvent, observer: Observer, flows: ReadonlyMap<st
   const attempt = parent?.nodes.get(nodeId)?.attempts ?? 1;
   return { kind: 'agent', name: agent, operation: task, payload: event.params, node: nodeId, run: parent!.path, attempt, at, ...(event.flow.source ? { flow: display(event.flow.source) } : {}) };
 }
-
-/**
- * Gives the test's decisions: each to the first request of its node for which its principal
- * has not decided yet, `after_seconds` after the request. A decision the engine refuses (a
- * principal without the role, the initiator) fails the test; one that would come after the
- * node has ended is moot and dropped.
- */
-function giveApprovals(engine: Engine, clock: FakeClock, observer: Observer, approvals: readonly Approval[], problems: Problem[]): void {
-  const given = new Set<number>();
-  const pending = new Map<string, (() => void)[]>();
-  engine.on('approval.requested', (request) => {
-    const principals = new Set<string>();
-    const key = `${request.runId} ${request.nodeId}`;
-    approvals.forEach((approval, i) => {
-      if (given.has(i) || approval.node !== request.nodeId || principals.has(approval.principal)) return;
-      given.add(i);
-      principals.add(approval.principal);
-      const cancel = clock.at(request.at + (approval.after_seconds ?? 0) * 1000, () => {
-        try {
-          engine.decide(request.runId, request.nodeId, { principal: approval.principal, decision: approval.decision, ...(approval.comment ? { comment: approval.comment } : {}), channel: 'test' });
-        } catch (error) {
-          const what = `approval #${i} (${approval.principal} to ${approval.decision} ${approval.node})`;
-          problems.push({ kind: 'refused', message: `${what} was refused: ${(error as Error).message}`, run: observer.pathOf(request.runId), node: request.nodeId });
-        }
-      });
-      pending.set(key, [...(pending.get(key) ?? []), cancel]);
-    });
-  });
-  const settle = (event: RunEvent) => {
-    if (!('nodeId' in event) || event.nodeId === undefined || ('item' in event && event.item !== undefined)) return;
-    const key = `${event.runId} ${event.nodeId}`;
-    for (const cancel of pending.get(key) ?? []) cancel();
-    pending.delete(key);
-  };
-  for (const type of ['node.succeeded', 'node.failed', 'node.skipped'] as const) engine.on(type, settle);
-}
-
