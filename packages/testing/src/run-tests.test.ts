@@ -143,6 +143,27 @@ describe('a flow test on the fake clock', () => {
     expect(result.tests[0]!.failures).toEqual([]);
   });
 
+  it('moves time only when no file read is in flight: a sub-flow loaded from disk starts before a timer beside it fires', async () => {
+    const child = { name: 'Child', nodes: [{ id: 'work', type: 'agent', data: { agent: 'worker', task: 'work' } }] };
+    const parent = {
+      name: 'Parent',
+      nodes: [
+        { id: 'child', type: 'subflow', data: { flow: 'child.json' } },
+        { id: 'tick', type: 'wait', data: { seconds: 1 } },
+      ],
+    };
+    const dir = folder({
+      'child.json': child,
+      'parent.json': parent,
+      'parent.test.json': { flow: 'parent.json', agents: { worker: { work: { result: {} } } }, tests: [{ name: 't', expect: { status: 'succeeded', elapsed_seconds: 1 } }] },
+    });
+    for (let i = 0; i < 5; i++) {
+      const result = await runTestFile('parent.test.json', { cwd: dir });
+      expect(result.tests[0]!.failures).toEqual([]);
+      expect(result.tests[0]!.calls.map((c) => [c.name, c.run, c.at])).toEqual([['worker', 'child', 0]]);
+    }
+  });
+
   it('reports a run that cannot start (a param of the wrong type) as a failure, not a crash', async () => {
     const { test } = await run({ params: { bake: 'long' }, expect: {} });
     expect(test.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^the run could not start: .*bake/)]);
