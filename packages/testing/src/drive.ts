@@ -50,13 +50,22 @@ async function quiet(limitMs: number): Promise<void> {
   const until = Date.now() + limitMs;
   for (let calm = 0; calm < 3; ) {
     await new Promise((resolve) => setImmediate(resolve));
-    if (Date.now() < until && process.getActiveResourcesInfo().some((r) => r.startsWith('FSReq'))) {
+    if (Date.now() < until && fileWorkInFlight(process.getActiveResourcesInfo())) {
       calm = 0;
       await new Promise((resolve) => setTimeout(resolve, 1));
     } else {
       calm++;
     }
   }
+}
+
+/**
+ * Whether the process is reading or writing a file: a request in flight (`FSReq…`), or the close
+ * that ends `readFile` (`CloseReq`, `FileHandleCloseReq`), which comes after the data is read and
+ * before the read resolves.
+ */
+export function fileWorkInFlight(resources: readonly string[]): boolean {
+  return resources.some((r) => r.startsWith('FSReq') || r === 'CloseReq' || r === 'FileHandleCloseReq');
 }
 
 function running(observer: Observer): string {
