@@ -38,4 +38,3 @@ export function giveApprovals(engine: Engine, clock: FakeClock, observer: Observ
   };
   for (const type of ['node.succeeded', 'node.failed', 'node.skipped'] as const) engine.on(type, settle);
 }
-

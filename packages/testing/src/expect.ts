@@ -148,4 +148,3 @@ function within(path: string, base: string): boolean {
 function pointerOf(path: string): string {
   return path.replace(/\[(\d+)\]/g, '.$1').split('.').slice(1).map((s) => pointer(s)).join('');
 }
-

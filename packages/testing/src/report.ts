@@ -68,4 +68,3 @@ export function summary(report: TestReport, s: ReportStyle = PLAIN): string {
 function indent(text: string, prefix: string): string {
   return text.split('\n').join(`\n${prefix}`);
 }
-
