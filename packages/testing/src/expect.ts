@@ -78,7 +78,7 @@ export function checkExpectations(expect: Expectations, at: string, run: RunReco
   }
   for (const [path, inner] of Object.entries(expect.subflows ?? {})) {
     const full = run.path === '' ? path : `${run.path}.${path}`;
-    const child = observed.runs.get([...observed.runs.keys()].find((id) => observed.runs.get(id)!.path === full) ?? '');
+    const child = [...observed.runs.values()].find((r) => r.path === full);
     const subAt = `${at}${pointer('subflows', path)}`;
     if (child === undefined) {
       const children = [...observed.runs.values()].filter((r) => r.parent?.runId === run.runId).map((r) => (run.path === '' ? r.path : r.path.slice(run.path.length + 1)));
