@@ -88,6 +88,36 @@ describe('the README examples', () => {
     }
   });
 
+  it('runs the flow test of "Testing flows" through the CLI, with the report, the sentence and the diagnostic the README quotes', () => {
+    const files = [...README.matchAll(/<!-- example: (?:first-flow|flow-test) (\S+) -->\n```\w*\n([\s\S]*?)```/g)];
+    expect(files.map((m) => m[1])).toEqual(['hello.json', 'greeter.mjs', 'gantry.config.json', 'hello.test.json']);
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-readme-test-'));
+    for (const [, name, text] of files) writeFileSync(join(dir, name!), text!);
+    const gantry = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const section = README.slice(README.indexOf('## Testing flows'), README.indexOf('## Embedding the engine'));
+    try {
+      const shown = /```\n\$ gantry test hello\.test\.json\n([\s\S]*?)```/.exec(section)![1]!;
+      const run = gantry('test', 'hello.test.json');
+      expect(run.stdout).toBe(shown);
+      expect(run.status).toBe(0);
+
+      // The sentence for an unscripted call, and the diagnostic for a typo, as the README quotes them.
+      const test = JSON.parse(readFileSync(join(dir, 'hello.test.json'), 'utf8')) as { agents?: unknown; tests: { expect: { ran?: string[] } }[] };
+      const sentence = /names it — `([^`]+)`/.exec(section.replace(/\n/g, ' '))![1]!;
+      writeFileSync(join(dir, 'unscripted.test.json'), JSON.stringify({ ...test, agents: {}, tests: [test.tests[0]] }));
+      const unscripted = gantry('test', 'unscripted.test.json');
+      expect(unscripted.status).toBe(1);
+      expect(unscripted.stdout).toContain(`     ${sentence}\n`);
+      const diagnostic = /\(`(UNKNOWN_NODE no node "gret"[^`]+)`\)/.exec(section)![1]!;
+      writeFileSync(join(dir, 'typo.test.json'), JSON.stringify({ ...test, tests: [{ ...test.tests[0], expect: { ran: ['gret'] } }] }));
+      const typo = gantry('test', 'typo.test.json');
+      expect(typo.status).toBe(2);
+      expect(typo.stdout).toContain(` error ${diagnostic}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs the embedding example as a program', () => {
     const [{ code }] = examples('embed') as [{ code: string }];
     const dir = mkdtempSync(join(ROOT, 'test', '.readme-'));

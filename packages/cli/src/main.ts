@@ -7,6 +7,7 @@ import { resumeCommand, resumeHelp } from './commands/resume.js';
 import { approveCommand, approveHelp, cancelCommand, cancelHelp, rejectCommand, rejectHelp } from './commands/decide.js';
 import { validateCommand, validateHelp } from './commands/validate.js';
 import { serveCommand, serveHelp } from './commands/serve.js';
+import { testCommand, testHelp } from './commands/test.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printer, processIo, type Io } from './io.js';
 
@@ -50,6 +51,7 @@ const COMMANDS: Record<string, Command> = {
   reject: { summary: "reject a stored run's waiting approval", help: rejectHelp, run: rejectCommand },
   cancel: { summary: 'cancel a stored run', help: cancelHelp, run: cancelCommand },
   serve: { summary: 'serve webhooks, the approvals and runs API, and metrics over HTTP', help: serveHelp, run: serveCommand },
+  test: { summary: 'run flow tests on a fake clock against scripted agents and connectors', help: testHelp, run: testCommand },
 };
 
 function version(): string {

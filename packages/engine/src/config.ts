@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
-import { compareDiagnostics, type Diagnostic } from './diagnostics.js';
-import { JsonSource, joinPointer, splitPointer } from './json-source.js';
+import type { Diagnostic } from './diagnostics.js';
+import { checkJsonText, type DocumentFinding } from './json-document.js';
+import { joinPointer, splitPointer } from './json-source.js';
 import { principalNameClashes } from './run/approvals.js';
 import { SCHEMA_DIR } from './schemas.js';
-import { schemaFindings } from './schema-findings.js';
 import { GantryError } from './errors.js';
 
 /** One agent of gantry.config.json: its transport and that transport's settings (DESIGN §5). */
@@ -101,7 +99,7 @@ export function credentialVariable(config: GantryConfig | undefined, name: strin
   return config?.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
 }
 
-let validator: ValidateFunction | undefined;
+let configSchema: object | undefined;
 
 /** `agents.reviewer.module`, or `the configuration` for the whole file. */
 function describeConfigPointer(_document: unknown, pointer: string): string {
@@ -111,31 +109,20 @@ function describeConfigPointer(_document: unknown, pointer: string): string {
 
 /** Validates a configuration file's text with the same diagnostics as flows: code, pointer, line:col. */
 export function validateConfigText(text: string): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
-  const source = new JsonSource(text);
-  const parsed = source.parse();
-  if (!parsed.ok) {
-    const diagnostics = parsed.problems.map((p) => ({ code: 'JSON_SYNTAX' as const, severity: DIAGNOSTIC_CODES.JSON_SYNTAX.severity, pointer: '', line: p.line, column: p.column, message: p.message }));
-    return { ok: false, diagnostics, config: undefined };
-  }
-  validator ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }).compile(
-    JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object,
-  );
-  const valid = validator(parsed.value) === true;
-  const diagnostics = valid
-    ? clashDiagnostics(parsed.value as GantryConfig, source)
-    : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer)
-        .map((f) => ({ code: f.code, severity: DIAGNOSTIC_CODES[f.code].severity, pointer: f.pointer, ...source.locate(f.pointer, f.atKey ?? false), message: f.message }))
-        .sort(compareDiagnostics);
-  const ok = diagnostics.length === 0;
-  return { ok, diagnostics, config: ok ? (parsed.value as GantryConfig) : undefined };
+  configSchema ??= JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object;
+  const { ok, value, diagnostics } = checkJsonText(text, configSchema, { describe: describeConfigPointer, check: (document) => clashFindings(document as GantryConfig) });
+  return { ok, diagnostics: [...diagnostics], config: ok ? (value as GantryConfig) : undefined };
 }
 
 /** Principal names and aliases that name two principals ignoring case (BAD_VALUE), at the later of the two. */
-function clashDiagnostics(config: GantryConfig, source: JsonSource): Diagnostic[] {
-  return principalNameClashes(config.principals).map(({ path, message }) => {
-    const pointer = path.reduce<string>(joinPointer, '/principals');
-    return { code: 'BAD_VALUE' as const, severity: DIAGNOSTIC_CODES.BAD_VALUE.severity, pointer, ...source.locate(pointer, path.length === 1), message };
-  });
+function clashFindings(config: GantryConfig): DocumentFinding<'BAD_VALUE'>[] {
+  return principalNameClashes(config.principals).map(({ path, message }) => ({
+    code: 'BAD_VALUE' as const,
+    severity: 'error' as const,
+    pointer: path.reduce<string>(joinPointer, '/principals'),
+    message,
+    atKey: path.length === 1,
+  }));
 }
 
 /** Validates a configuration file's text or throws CONFIG_INVALID listing every problem. */

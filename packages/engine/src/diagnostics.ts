@@ -22,8 +22,8 @@ export interface Finding {
 }
 
 
-/** Errors first, then by position, so output reads top to bottom. */
-export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+/** Errors first, then by position, so output reads top to bottom (any file's diagnostics, whatever its codes). */
+export function compareDiagnostics(a: Omit<Diagnostic, 'code'> & { code: string }, b: Omit<Diagnostic, 'code'> & { code: string }): number {
   if (a.severity !== b.severity) return a.severity === 'error' ? -1 : 1;
   return a.line - b.line || a.column - b.column || a.pointer.localeCompare(b.pointer) || a.code.localeCompare(b.code);
 }

@@ -5,6 +5,8 @@ export type { DiagnosticCode, Severity } from './diagnostic-codes.js';
 export type { Diagnostic } from './diagnostics.js';
 export { validateFlowText, validateFlowDocument } from './validate.js';
 export type { ValidateOptions, ValidationResult } from './validate.js';
+export { checkJsonText } from './json-document.js';
+export type { DocumentFinding, DocumentDiagnostic, JsonDocumentOptions, JsonDocumentResult } from './json-document.js';
 export { loadFlowText, loadFlowFile, compileFlow, subflowResolver, readFailure } from './load.js';
 export type { CompiledFlow, CompiledNode, CompiledEdge, EdgeCondition, ReadonlyGraph } from './compile.js';
 export type { ParsedExpression } from './expression-checks.js';
