@@ -16,7 +16,7 @@ async function runFlow(file: string, faults: WorldFaults = {}, params = {}, trig
   const events: RunEvent[] = [];
   engine.on('event', (e) => events.push(e));
   engine.on('approval.requested', (e) => {
-    for (const principal of e.approvers) engine.decide(e.runId, e.nodeId, { principal, decision: 'approve' });
+    for (const principal of e.approvers) void engine.decide(e.runId, e.nodeId, { principal, decision: 'approve' });
   });
   const run = await engine.start(await engine.loadFlow(join(FLOWS, file)), { params, trigger });
   let result: RunResult | undefined;

@@ -92,7 +92,7 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     p.crash();
     hang.clear();
     const clockB = new FakeClock(clockA.now() + 5_000);
-    const [resumed] = p.after(clockB).resume('r1');
+    const [resumed] = await p.after(clockB).resume('r1');
     await settle(clockB);
     expect((await resumed!.finished).status).toBe('succeeded');
     expect(p.calls.map((c) => c.task)).toEqual(['build', 'deploy', 'deploy', 'verify']);
@@ -116,7 +116,7 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     p.crash();
     hang.clear();
     const clockB = new FakeClock(clockA.now() + 5_000);
-    const [resumed] = p.after(clockB).resume('rf');
+    const [resumed] = await p.after(clockB).resume('rf');
     const result = await resumed!.finished;
     expect(result.status).toBe('succeeded');
     expect(p.calls.map((c) => c.task)).toEqual(['build', 'deploy', 'deploy', 'announce']);
@@ -135,7 +135,7 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     p.crash();
     const startedAt = p.journal.events('r2')[0]!.at;
     const clockB = new FakeClock(clockA.now() + 60_000);
-    const [run] = p.after(clockB).resume('r2');
+    const [run] = await p.after(clockB).resume('r2');
     await clockB.advance(139_000);
     expect(p.calls.map((c) => c.task)).toEqual(['shift']);
     await clockB.advance(1_000);
@@ -158,14 +158,14 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     const run = await a.start(flow, { runId: 'r3' });
     await settle(clockA);
     expect(run.status()).toBe('waiting');
-    a.decide('r3', 'ok', { principal: 'tech-lead', decision: 'approve', channel: 'cli' });
+    await a.decide('r3', 'ok', { principal: 'tech-lead', decision: 'approve', channel: 'cli' });
     p.crash();
     const clockB = new FakeClock(clockA.now() + 60_000);
     const other = p.after(clockB);
-    other.decide('r3', 'ok', { principal: 'product-manager', decision: 'approve', channel: 'cli' });
-    expect(() => other.decide('r3', 'ok', { principal: 'product-manager', decision: 'approve' })).toThrow(expect.objectContaining({ code: 'APPROVAL_ALREADY_DECIDED' }));
-    expect(() => other.decide('r3', 'ok', { principal: 'mallory', decision: 'approve' })).toThrow(expect.objectContaining({ code: 'APPROVAL_FORBIDDEN' }));
-    const [resumed] = p.after(clockB).resume('r3');
+    await other.decide('r3', 'ok', { principal: 'product-manager', decision: 'approve', channel: 'cli' });
+    await expect(other.decide('r3', 'ok', { principal: 'product-manager', decision: 'approve' })).rejects.toThrow(expect.objectContaining({ code: 'APPROVAL_ALREADY_DECIDED' }));
+    await expect(other.decide('r3', 'ok', { principal: 'mallory', decision: 'approve' })).rejects.toThrow(expect.objectContaining({ code: 'APPROVAL_FORBIDDEN' }));
+    const [resumed] = await p.after(clockB).resume('r3');
     await settle(clockB);
     expect((await resumed!.finished).status).toBe('succeeded');
     expect(p.calls.map((c) => c.task)).toEqual(['stage', 'ship']);
@@ -181,8 +181,8 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     await settle(clockA);
     p.crash();
     const clockB = new FakeClock(clockA.now() + 3_600_000);
-    expect(() => p.after(clockB).decide('r4', 'ok', { principal: 'tech-lead', decision: 'approve' })).toThrow(expect.objectContaining({ code: 'APPROVAL_EXPIRED' }));
-    const [run] = p.after(clockB).resume('r4');
+    await expect(p.after(clockB).decide('r4', 'ok', { principal: 'tech-lead', decision: 'approve' })).rejects.toThrow(expect.objectContaining({ code: 'APPROVAL_EXPIRED' }));
+    const [run] = await p.after(clockB).resume('r4');
     await clockB.advance(0);
     const result = await run!.finished;
     expect(result.status).toBe('failed');
@@ -209,7 +209,7 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     dying.crashed = true;
     stuck = false;
     const clockB = new FakeClock(clockA.now() + 1);
-    const [run] = make(journal, clockB).resume('r5');
+    const [run] = await make(journal, clockB).resume('r5');
     await settle(clockB);
     const result = await run!.finished;
     expect(result.status).toBe('succeeded');
@@ -247,7 +247,7 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     dying.crashed = true;
     stall = false;
     const clockB = new FakeClock(clockA.now() + 1);
-    const [run] = make(journal, clockB).resume('r6');
+    const [run] = await make(journal, clockB).resume('r6');
     await settle(clockB);
     expect((await run!.finished).status).toBe('rolled_back');
     expect(calls).toEqual(['a', 'b', 'c', 'undo_b', 'undo_b', 'undo_a']);
@@ -259,15 +259,15 @@ describe('resume after a crash (DESIGN §3.6)', () => {
     const done = await p.before(clock).start({ name: 'x', nodes: [step('build')] }, { runId: 'r7' });
     await settle(clock);
     expect((await done.finished).status).toBe('succeeded');
-    const [again] = p.after(clock).resume('r7');
+    const [again] = await p.after(clock).resume('r7');
     expect((await again!.finished).status).toBe('succeeded');
     await p.before(clock).start({ name: 'y', nodes: [step('deploy')] }, { runId: 'r8' });
     await settle(clock);
     p.crash();
-    p.after(clock).cancel('r8');
+    await p.after(clock).cancel('r8');
     expect(p.journal.getRun('r8')?.status).toBe('cancelled');
     expect(p.journal.events('r8').at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled' });
-    expect(() => p.after(clock).resume('nope')).toThrow(GantryError);
+    await expect(p.after(clock).resume('nope')).rejects.toThrow(GantryError);
   });
 });
 

@@ -54,7 +54,7 @@ describe('retry of a finished run', () => {
     expect((await first.finished).status).toBe('failed');
 
     w.broken.clear();
-    const again = engine.retry('r1', { by: 'alice' });
+    const again = await engine.retry('r1', { by: 'alice' });
     const result = await again.finished;
     expect(result.status).toBe('succeeded');
     expect(w.calls).toEqual([
@@ -96,10 +96,10 @@ describe('retry of a finished run', () => {
     expect((await (await engine.start(flow, { runId: 'r2' })).finished).status).toBe('rolled_back');
     expect(undone).toEqual(['undo_a']);
     // Still broken: it fails and rolls back again, but a was undone already.
-    expect((await engine.retry('r2').finished).status).toBe('rolled_back');
+    expect((await (await engine.retry('r2')).finished).status).toBe('rolled_back');
     expect(undone).toEqual(['undo_a']);
     w.broken.clear();
-    expect((await engine.retry('r2').finished).status).toBe('succeeded');
+    expect((await (await engine.retry('r2')).finished).status).toBe('succeeded');
     expect(w.calls.filter((c) => c.task === 'b').map((c) => c.attempt)).toEqual([1, 2, 3]);
     expect(w.calls.filter((c) => c.task === 'a').length).toBe(1);
   });
@@ -115,7 +115,7 @@ describe('retry of a finished run', () => {
     run.cancel();
     expect((await run.finished).status).toBe('cancelled');
     w.hanging.clear();
-    const again = engine.retry('r3');
+    const again = await engine.retry('r3');
     expect((await again.finished).status).toBe('succeeded');
     expect(again.state().nodes.get('b')).toMatchObject({ status: 'succeeded', attempt: 2 });
   });
@@ -127,7 +127,7 @@ describe('retry of a finished run', () => {
     w.broken.add('c');
     await (await engine.start({ name: 'three', nodes: [step('a'), step('b'), step('c')], edges: chain('a', 'b', 'c') }, { runId: 'r4' })).finished;
     w.broken.clear();
-    expect((await engine.retry('r4', { from: 'a' }).finished).status).toBe('succeeded');
+    expect((await (await engine.retry('r4', { from: 'a' })).finished).status).toBe('succeeded');
     expect(w.calls.map((c) => `${c.task}${c.attempt}`)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'c2']);
     expect(store.events('r4').find((e) => e.type === 'run.retried')).toMatchObject({ from: 'a', nodes: ['a', 'b', 'c'] });
   });
@@ -143,7 +143,7 @@ describe('retry of a finished run', () => {
     const run = await engine.start(flow, { runId: 'r5' });
     await clock.runAll();
     expect((await run.finished).status).toBe('failed');
-    const again = engine.retry('r5');
+    const again = await engine.retry('r5');
     await clock.runAll();
     expect((await again.finished).status).toBe('failed');
     expect(w.calls.map((c) => c.attempt)).toEqual([1, 2, 3, 4]);
@@ -154,27 +154,24 @@ describe('retry of a finished run', () => {
     const store = new MemoryStore();
     const clock = new FakeClock();
     const engine = engineOn(store, w, clock);
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return `${(error as GantryError).code}: ${(error as Error).message}`;
-      }
-      return 'accepted';
-    };
+    const code = (fn: () => Promise<unknown>) =>
+      fn().then(
+        () => 'accepted',
+        (error: GantryError) => `${error.code}: ${error.message}`,
+      );
     await (await engine.start({ name: 'fine', nodes: [step('a')], edges: [] }, { runId: 'ok' })).finished;
-    expect(code(() => engine.retry('ok'))).toBe('RUN_NOT_RETRYABLE: run ok is succeeded: only a failed, rolled-back or cancelled run can be retried');
+    expect(await code(() => engine.retry('ok'))).toBe('RUN_NOT_RETRYABLE: run ok is succeeded: only a failed, rolled-back or cancelled run can be retried');
     const waiting = await engine.start(
       { name: 'gate', nodes: [{ id: 'approve', type: 'human_approval', data: { approvers: ['lead'], timeout: 60 } }], edges: [] },
       { runId: 'waits' },
     );
     await clock.advance(0);
-    expect(code(() => engine.retry('waits'))).toBe('RUN_NOT_RETRYABLE: run waits is waiting: only a failed, rolled-back or cancelled run can be retried');
+    expect(await code(() => engine.retry('waits'))).toBe('RUN_NOT_RETRYABLE: run waits is waiting: only a failed, rolled-back or cancelled run can be retried');
     waiting.cancel();
     w.broken.add('a');
     await (await engine.start({ name: 'three', nodes: [step('a'), step('b')], edges: chain('a', 'b') }, { runId: 'bad' })).finished;
-    expect(code(() => engine.retry('bad', { from: 'bb' }))).toBe('USAGE: run bad\'s flow "three" has no node "bb" — did you mean "b"?');
-    expect(code(() => engine.retry('nope'))).toMatch(/^RUN_NOT_FOUND/);
+    expect(await code(() => engine.retry('bad', { from: 'bb' }))).toBe('USAGE: run bad\'s flow "three" has no node "bb" — did you mean "b"?');
+    expect(await code(() => engine.retry('nope'))).toMatch(/^RUN_NOT_FOUND/);
     expect(store.events('bad').some((e) => e.type === 'run.retried')).toBe(false);
   });
 
@@ -188,9 +185,9 @@ describe('retry of a finished run', () => {
     w.broken.add('inner');
     const parent = await engine.loadFlow(join(folder, 'parent.json'));
     expect((await (await engine.start(parent, { runId: 'p' })).finished).status).toBe('failed');
-    expect(code(engine, 'p.sub')).toBe('RUN_NOT_RETRYABLE');
+    expect(await code(engine, 'p.sub')).toBe('RUN_NOT_RETRYABLE');
     w.broken.clear();
-    expect((await engine.retry('p').finished).status).toBe('succeeded');
+    expect((await (await engine.retry('p')).finished).status).toBe('succeeded');
     expect(store.getRun('p.sub')?.status).toBe('failed');
     expect(store.getRun('p.sub~2')?.status).toBe('succeeded');
   });
@@ -207,7 +204,7 @@ describe('retry of a finished run', () => {
     // Another process, after the fix.
     w.broken.clear();
     store = openSqliteStore(path);
-    const again = engineOn(store, w).retry('db');
+    const again = await engineOn(store, w).retry('db');
     expect(store.getRun('db')?.status).toBe('running');
     expect(store.getRun('db')?.finishedAt).toBeUndefined();
     expect((await again.finished).status).toBe('succeeded');
@@ -223,11 +220,9 @@ describe('retry of a finished run', () => {
   });
 });
 
-function code(engine: Engine, runId: string): string {
-  try {
-    engine.retry(runId);
-    return 'accepted';
-  } catch (error) {
-    return (error as GantryError).code;
-  }
+function code(engine: Engine, runId: string): Promise<string> {
+  return engine.retry(runId).then(
+    () => 'accepted',
+    (error: GantryError) => error.code,
+  );
 }

@@ -215,7 +215,7 @@ const engine = createEngine({
 let run;
 let how;
 if (args.mode === 'resume' && store.getRun(RUN_ID) !== undefined) {
-  [run] = engine.resume(RUN_ID);
+  [run] = await engine.resume(RUN_ID);
   how = 'resumed';
 } else {
   run = await engine.start(built.flow, { runId: RUN_ID });

@@ -26,7 +26,7 @@ const store = openSqliteStore(resolve('.gantry/gantry.db'));
 const engine = await engineFromConfig(loadConfig(undefined, process.cwd()), { clock, store, env: process.env, fallbackNotifier: () => {} });
 const stop = skipWhenIdle(engine, clock);
 engine.on('approval.requested', (event) => {
-  for (const principal of ['tech-lead', 'product-manager']) engine.decide(event.runId, event.nodeId, { principal, decision: 'approve', channel: 'cli' });
+  for (const principal of ['tech-lead', 'product-manager']) void engine.decide(event.runId, event.nodeId, { principal, decision: 'approve', channel: 'cli' });
 });
 
 const started = Date.now();

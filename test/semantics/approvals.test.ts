@@ -88,7 +88,7 @@ async function checkApproval(row: ApprovalRow): Promise<void> {
     } as const;
     let refused: unknown;
     try {
-      if (step.viaEngine) h.engine.decide(run.id, step.node ?? 'approve', decision);
+      if (step.viaEngine) await h.engine.decide(run.id, step.node ?? 'approve', decision);
       else run.decide(step.node ?? 'approve', decision);
     } catch (error) {
       refused = error;

@@ -34,7 +34,7 @@ async function checkCancel(row: CancelRow): Promise<void> {
   const signals = [...h.calls.map((c) => c.signal), ...extra];
   expect(signals.length, 'executors running when cancelled').toBe(row.signals);
   expect(signals.some((s) => s.aborted)).toBe(false);
-  if (row.viaEngine) h.engine.cancel(run.id);
+  if (row.viaEngine) await h.engine.cancel(run.id);
   else run.cancel();
   const result = await finish(h.clock, run);
   expect(result.status).toBe('cancelled');
@@ -199,7 +199,7 @@ describe('DESIGN §3.4 cancellation', () => {
     const done = await h.run(flow([probe('a')]));
     done.run.cancel();
     expect(done.run.status()).toBe('succeeded');
-    expect(() => h.engine.cancel(done.run.id)).toThrow(expect.objectContaining({ code: 'RUN_FINISHED' }));
+    await expect(h.engine.cancel(done.run.id)).rejects.toThrow(expect.objectContaining({ code: 'RUN_FINISHED' }));
 
     const run = await h.start(flow([probe('b', { hang: true })]));
     await h.clock.advance(10);

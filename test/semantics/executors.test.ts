@@ -659,7 +659,7 @@ describe('executor subflow', () => {
     try {
       expect(run.status()).toBe('waiting');
     } finally {
-      h.engine.decide(`${run.id}.sub`, 'ok', { principal: 'lead', decision: 'approve' });
+      await h.engine.decide(`${run.id}.sub`, 'ok', { principal: 'lead', decision: 'approve' });
       expect((await finish(h.clock, run)).status).toBe('succeeded');
     }
   });

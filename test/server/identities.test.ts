@@ -32,14 +32,10 @@ describe('gantry serve: who decides, whatever the case of a name', () => {
     expect(served.store.events(runId).filter((e) => e.type === 'approval.decided')).toEqual([]);
     // Another principal, then a second decision by one already recorded under another spelling.
     expect((await decide(TOKENS.bob)).status).toBe(200);
-    const again = (() => {
-      try {
-        served.engine.decide(runId, 'approval', { principal: 'BOB', decision: 'approve', channel: 'cli' });
-      } catch (error) {
-        return (error as { code: string }).code;
-      }
-      return 'accepted';
-    })();
+    const again = await served.engine.decide(runId, 'approval', { principal: 'BOB', decision: 'approve', channel: 'cli' }).then(
+      () => 'accepted',
+      (error: { code: string }) => error.code,
+    );
     expect(again).toBe('APPROVAL_ALREADY_DECIDED');
     expect((await decide(TOKENS.carol)).body.approval).toBe('approved');
   });

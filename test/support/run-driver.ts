@@ -154,12 +154,12 @@ function engineFor(flow: BuiltFlow, clock: FakeClock, setup: RunSetup, rec: Reco
     const decide = () => {
       const node = engine.run(e.runId)?.state().nodes.get(e.nodeId);
       if (node !== undefined && node.attempt !== e.attempt && node.status === 'waiting') return;
-      try {
-        engine.decide(e.runId, e.nodeId, { principal: APPROVER, decision: spec.reject ? 'reject' : 'approve' });
-      } catch (error) {
-        if (error instanceof GantryError) rec.refusals.push({ nodeId: e.nodeId, attempt: e.attempt, at: clock.now(), code: error.code });
+      // Decided now; a refusal is heard when the promise settles, at the same fake time.
+      const at = clock.now();
+      engine.decide(e.runId, e.nodeId, { principal: APPROVER, decision: spec.reject ? 'reject' : 'approve' }).catch((error: unknown) => {
+        if (error instanceof GantryError) rec.refusals.push({ nodeId: e.nodeId, attempt: e.attempt, at, code: error.code });
         else rec.escaped.push(error);
-      }
+      });
     };
     // decideAfter 0: decided by this listener, while the request is being emitted.
     if (spec.decideAfter === 0) decide();
@@ -280,7 +280,7 @@ export async function runFlowWithCrash(flow: BuiltFlow, setup: RunSetup, commits
   rec.events.length = 0;
   rec.events.push(...before);
   const engineB = engineFor(flow, second, setup, rec, { store: journal });
-  const [runB] = engineB.resume(RUN_ID);
+  const [runB] = await engineB.resume(RUN_ID);
   if (cancelled) runB!.cancel();
   else if (setup.cancelAt !== undefined && CLOCK_START + setup.cancelAt > second.now()) {
     second.at(CLOCK_START + setup.cancelAt, () => {

@@ -52,12 +52,12 @@ export async function watchRun(engine: Engine, run: Run, io: Io, options: WatchO
   const exitWaiting = new Promise<'waiting'>((resolveWaiting) => {
     const onApproval = (event: ApprovalRequestedEvent) => {
       for (const principal of approveAs) {
-        try {
-          engine.decide(event.runId, event.nodeId, { principal, decision: 'approve', channel: 'cli' });
-        } catch (error) {
-          if (!isGantryError(error) || error.code === 'APPROVAL_NOT_WAITING') continue;
+        // Decided here and now, in order; a refusal is told when the promise settles.
+        engine.decide(event.runId, event.nodeId, { principal, decision: 'approve', channel: 'cli' }).catch((error: unknown) => {
+          if (!isGantryError(error)) throw error;
+          if (error.code === 'APPROVAL_NOT_WAITING') return;
           if (!json) p.err(p.errStyle.yellow(`--approve-as ${principal}: ${error.message}`));
-        }
+        });
       }
       if (!canAsk) return;
       prompts = prompts.then(async () => {

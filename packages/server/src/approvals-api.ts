@@ -42,15 +42,15 @@ export function decisionHandler({ engine, principalOf, bodies }: ApprovalsApiDep
     const body = parseDecision(await receiveBody(req, bodies, { limit: API_BODY_LIMIT, limitName: 'the decision API\'s fixed limit' }));
     const runId = params.id!;
     const nodeId = params.node!;
-    const record = getRecord(engine, runId);
+    const record = await getRecord(engine, runId);
     if (!nodesOf(engine, record).some((n) => n.id === nodeId)) throw httpError('NODE_NOT_FOUND', `the flow "${record.flowName}" of run ${runId} has no node "${nodeId}"`);
-    // Journalled (and durable) before decide returns.
-    engine.decide(runId, nodeId, { principal, ...body, channel: 'api' });
+    // Journalled, and durable once decide resolves.
+    await engine.decide(runId, nodeId, { principal, ...body, channel: 'api' });
     engine.options.logger.info({ runId, nodeId, principal, decision: body.decision }, 'approval decided over the API');
     // The run acts on the decision in the turns that follow (a rejection fails it): let it, so
     // that run_status says what the decision did rather than what was before it.
     await new Promise((resolve) => setImmediate(resolve));
-    const state = runState(engine, runId);
+    const state = await runState(engine, runId);
     const node = state.nodes.get(nodeId);
     const decisions = node?.decisions ?? [];
     const approval = node?.approval;

@@ -122,8 +122,17 @@ export function createMetrics(engine: Engine): ServerMetrics {
         break;
       case 'run.finished': {
         const flow = runs.get(e.runId)?.flow ?? engine.run(e.runId)?.flow;
-        runsTotal.inc({ flow: flow?.name ?? engine.options.store.getRun(e.runId)?.flowName ?? 'unknown', status: e.status });
         runs.delete(e.runId);
+        if (flow !== undefined) {
+          runsTotal.inc({ flow: flow.name, status: e.status });
+          break;
+        }
+        // A run ended in the store from here (cancelled, set aside): its flow is read from the store.
+        const status = e.status;
+        Promise.resolve(engine.options.store.getRun(e.runId)).then(
+          (record) => runsTotal.inc({ flow: record?.flowName ?? 'unknown', status }),
+          () => runsTotal.inc({ flow: 'unknown', status }),
+        );
         break;
       }
       default:

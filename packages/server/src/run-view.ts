@@ -6,8 +6,8 @@ export type NodeList = readonly { readonly id: string; readonly type: string }[]
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** A run's state: the live run's when this process runs it, else rebuilt from its journal. */
-export function runState(engine: Engine, runId: string): RunState {
-  return (engine.run(runId)?.state() as RunState | undefined) ?? replay(runId, engine.options.store.events(runId));
+export async function runState(engine: Engine, runId: string): Promise<RunState> {
+  return (engine.run(runId)?.state() as RunState | undefined) ?? replay(runId, await engine.options.store.events(runId));
 }
 
 /**

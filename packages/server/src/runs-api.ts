@@ -14,15 +14,15 @@ export interface RunsApiDeps {
   readonly cancelWaitMs?: number;
 }
 
-export function getRecord(engine: Engine, runId: string): RunRecord {
-  const record = engine.options.store.getRun(runId);
+export async function getRecord(engine: Engine, runId: string): Promise<RunRecord> {
+  const record = await engine.options.store.getRun(runId);
   if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId}; GET /runs lists them`);
   return record;
 }
 
 /** GET /runs?status=waiting,running&limit=50: runs, newest first. */
 export function listRunsHandler({ engine, principalOf }: RunsApiDeps): Handler {
-  return ({ req, res, url }) => {
+  return async ({ req, res, url }) => {
     principalOf(req);
     const statusParam = url.searchParams.get('status');
     const statuses = statusParam === null ? undefined : statusParam.split(',').map((s) => s.trim());
@@ -32,29 +32,32 @@ export function listRunsHandler({ engine, principalOf }: RunsApiDeps): Handler {
     const limitParam = url.searchParams.get('limit');
     const limit = limitParam === null ? 50 : Number(limitParam);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw httpError('BAD_REQUEST', `limit must be a whole number from 1 to 1000, got "${limitParam}"`);
-    const records = engine.options.store.listRuns({ ...(statuses ? { status: statuses as RunStatus[] } : {}), limit });
+    const records = await engine.options.store.listRuns({ ...(statuses ? { status: statuses as RunStatus[] } : {}), limit });
     sendJson(res, 200, { runs: records.map(runSummary) });
   };
 }
 
 /** GET /runs/:id: status, a per-node timeline, pending approvals (its sub-flow runs' too); `?events=true` adds the journal. */
 export function getRunHandler({ engine, principalOf }: RunsApiDeps): Handler {
-  return ({ req, res, params, url }) => {
+  return async ({ req, res, params, url }) => {
     principalOf(req);
-    const record = getRecord(engine, params.id!);
-    const state = runState(engine, record.runId);
+    const record = await getRecord(engine, params.id!);
+    const state = await runState(engine, record.runId);
     const view = runView(record, state, nodesOf(engine, record));
-    view.pending_approvals.push(...childApprovals(engine, record.runId, 0));
-    const events = url.searchParams.get('events') === 'true' ? { events: engine.options.store.events(record.runId) } : {};
+    view.pending_approvals.push(...(await childApprovals(engine, record.runId, 0)));
+    const events = url.searchParams.get('events') === 'true' ? { events: await engine.options.store.events(record.runId) } : {};
     sendJson(res, 200, { ...view, ...events });
   };
 }
 
 /** The approvals unfinished sub-flow runs wait for: a parent waits on them (at most 8 levels down). */
-function childApprovals(engine: Engine, runId: string, depth: number): ReturnType<typeof pendingApprovals> {
+async function childApprovals(engine: Engine, runId: string, depth: number): Promise<ReturnType<typeof pendingApprovals>> {
   if (depth >= 8) return [];
-  const children = engine.options.store.listRuns({ parentRunId: runId, status: ['running', 'waiting'] });
-  return children.flatMap((child) => [...pendingApprovals(child.runId, runState(engine, child.runId)), ...childApprovals(engine, child.runId, depth + 1)]);
+  const approvals: ReturnType<typeof pendingApprovals> = [];
+  for (const child of await engine.options.store.listRuns({ parentRunId: runId, status: ['running', 'waiting'] })) {
+    approvals.push(...pendingApprovals(child.runId, await runState(engine, child.runId)), ...(await childApprovals(engine, child.runId, depth + 1)));
+  }
+  return approvals;
 }
 
 /**
@@ -64,11 +67,11 @@ function childApprovals(engine: Engine, runId: string, depth: number): ReturnTyp
 export function cancelRunHandler({ engine, principalOf, cancelWaitMs = 2000 }: RunsApiDeps): Handler {
   return async ({ req, res, params }) => {
     const principal = principalOf(req);
-    const record = getRecord(engine, params.id!);
+    const record = await getRecord(engine, params.id!);
     const live = engine.run(record.runId);
-    engine.cancel(record.runId);
+    await engine.cancel(record.runId);
     engine.options.logger.info({ runId: record.runId, principal }, 'run cancelled over the API');
-    let status: RunStatus = engine.options.store.getRun(record.runId)?.status ?? 'cancelled';
+    let status: RunStatus = (await engine.options.store.getRun(record.runId))?.status ?? 'cancelled';
     if (live !== undefined) {
       let timer: NodeJS.Timeout | undefined;
       const waited = await Promise.race([live.finished.then((r) => r.status), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), cancelWaitMs)))]);

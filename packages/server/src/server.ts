@@ -78,9 +78,9 @@ export function createServer(options: ServerOptions): GantryServer {
   const api = 'the server';
   const add = (method: string, pattern: string, handler: Handler, owner = api) => router.add({ method, pattern, handler, owner, reserved: owner === api });
 
-  add('GET', '/health', ({ res }) => {
+  add('GET', '/health', async ({ res }) => {
     try {
-      store.getRun('health-check');
+      await store.getRun('health-check');
     } catch (error) {
       logger.error({ err: error }, 'health check: the run store cannot be read');
       sendJson(res, 503, { status: 'unavailable', error: { code: 'STORE_FAILED', message: 'the run store cannot be read' } });
@@ -169,16 +169,13 @@ export function createServer(options: ServerOptions): GantryServer {
   const connections = capConnections(http, o.connectionLimit, o.headersTimeoutMs);
   let resumed: string[] = [];
 
-  function resumeUnfinished(): string[] {
-    const ids = store
-      .listRuns({ status: ['running', 'waiting'], parentRunId: null })
-      .map((r) => r.runId)
-      .reverse();
+  async function resumeUnfinished(): Promise<string[]> {
+    const ids = (await store.listRuns({ status: ['running', 'waiting'], parentRunId: null })).map((r) => r.runId).reverse();
     const done: string[] = [];
     for (const runId of ids) {
       if (engine.run(runId) !== undefined) continue;
       try {
-        engine.resume(runId);
+        await engine.resume(runId);
         done.push(runId);
       } catch (error) {
         logger.error({ err: error, runId }, `run ${runId} could not be resumed; it stays in the store as it was`);
@@ -198,7 +195,7 @@ export function createServer(options: ServerOptions): GantryServer {
 
   return {
     async listen(port = 8080, host = '127.0.0.1') {
-      if (o.resume) resumed = resumeUnfinished();
+      if (o.resume) resumed = await resumeUnfinished();
       await new Promise<void>((resolve, reject) => {
         const onError = (error: Error) => reject(error);
         http.once('error', onError);

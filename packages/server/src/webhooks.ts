@@ -148,17 +148,20 @@ export function webhookHandler(route: WebhookRoute, deps: WebhookDeps): Handler 
         return { ...s, created: false };
       });
     }
-    const record = store.getRun(runId);
-    if (record !== undefined) {
-      // By name, not by version: a repeat after the flow's file has changed still finds its run.
-      if (record.flowName !== route.flow.name) return Promise.reject(conflict(record.flowName, runId));
-      return Promise.resolve({ runId, flow: record.flowName, status: engine.run(runId)?.status() ?? record.status, created: false });
-    }
-    const starting = start(trigger, runId);
+    // Registered before anything is awaited: a repeat arriving meanwhile shares this start.
+    const starting = startOrFind(trigger, runId);
     deps.inflight.set(runId, starting);
     const forget = () => deps.inflight.delete(runId);
     starting.then(forget, forget);
     return starting;
+  }
+
+  async function startOrFind(trigger: JsonValue, runId: string): Promise<Started> {
+    const record = await store.getRun(runId);
+    if (record === undefined) return start(trigger, runId);
+    // By name, not by version: a repeat after the flow's file has changed still finds its run.
+    if (record.flowName !== route.flow.name) throw conflict(record.flowName, runId);
+    return { runId, flow: record.flowName, status: engine.run(runId)?.status() ?? record.status, created: false };
   }
 
   async function start(trigger: JsonValue, runId: string | undefined): Promise<Started> {
@@ -167,13 +170,11 @@ export function webhookHandler(route: WebhookRoute, deps: WebhookDeps): Handler 
       const run = await engine.start(route.flow, { trigger, ...(runId === undefined ? {} : { runId }) });
       return { runId: run.id, flow: route.flow.name, status: run.status(), created: true };
     } catch (error) {
-      if (error instanceof GantryError && error.code === 'STORE_CONFLICT' && runId !== undefined && store.getRun(runId) !== undefined) {
-        // Started meanwhile by a request this process did not see start (never expected, but safe).
-        const record = store.getRun(runId)!;
-        if (record.flowName !== route.flow.name) throw conflict(record.flowName, runId);
-        return { runId, flow: record.flowName, status: record.status, created: false };
-      }
-      throw error;
+      const record = error instanceof GantryError && error.code === 'STORE_CONFLICT' && runId !== undefined ? await store.getRun(runId) : undefined;
+      if (record === undefined) throw error;
+      // Started meanwhile by a request this process did not see: another peer on the same store.
+      if (record.flowName !== route.flow.name) throw conflict(record.flowName, runId!);
+      return { runId: runId!, flow: record.flowName, status: record.status, created: false };
     }
   }
 }

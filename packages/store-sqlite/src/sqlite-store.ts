@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { GantryError, type ResumptionCount, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore } from '@gantry/engine';
+import { GantryError, type CommitOutcome, type JournalBatch, type ResumptionCount, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore } from '@gantry/engine';
 import { sqliteOpenError } from './file-check.js';
 import type { WriteLock } from './lock.js';
 
@@ -29,6 +29,7 @@ function prepare(db: Database.Database) {
       'UPDATE runs SET status = @status, finished_at = coalesce(@finishedAt, finished_at) WHERE run_id = @runId AND (status IS NOT @status OR finished_at IS NOT coalesce(@finishedAt, finished_at))',
     ),
     getRun: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE run_id = ?'),
+    runExists: db.prepare<[string], number>('SELECT 1 FROM runs WHERE run_id = ?').pluck(),
     listRuns: db.prepare<[number], RunRow>('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?'),
     listByStatus: db.prepare<[string, number], RunRow>('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC, rowid DESC LIMIT ?'),
     lastSeq: db.prepare<[string], number>('SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?').pluck(),
@@ -80,6 +81,7 @@ export class SqliteStore implements RunStore {
   private readonly lastSeq = new Map<string, number>();
   private readonly appendBatch: (events: readonly RunEvent[], seqs: Map<string, number>) => void;
   private readonly createBatch: (record: RunRecord, events: readonly RunEvent[], seqs: Map<string, number>) => void;
+  private readonly commitBatch: (batch: JournalBatch, seqs: Map<string, number>, conflicts: Set<string>) => void;
   private closed = false;
   private counts: ReturnType<typeof prepareResumptions> | null = null;
 
@@ -97,6 +99,41 @@ export class SqliteStore implements RunStore {
       this.insertRun(record);
       for (const event of events) this.appendOne(event, seqs, events.length);
     }).immediate;
+    this.commitBatch = db.transaction((batch: JournalBatch, seqs: Map<string, number>, conflicts: Set<string>) => {
+      const size = batch.events.length;
+      for (const { record, events } of batch.created) {
+        // A run id that exists is another process's run: nothing of this one is written.
+        if (this.statements.runExists.get(record.runId) !== undefined) {
+          conflicts.add(record.runId);
+          continue;
+        }
+        this.insertRun(record);
+        for (const event of events) this.appendOne(event, seqs, size);
+      }
+      for (const event of batch.events) if (!conflicts.has(event.runId)) this.appendOne(event, seqs, size);
+      for (const { runId, status, finishedAt } of batch.statuses) {
+        if (!conflicts.has(runId)) this.statements.setStatus.run({ status, finishedAt: finishedAt ?? null, runId });
+      }
+    }).immediate;
+  }
+
+  /**
+   * Writes the engine's batch in one transaction: the runs created (a run id that exists is
+   * reported as a conflict, and nothing of that run written), the events, the statuses. One sync
+   * of the log for all the runs and requests of the batch.
+   */
+  commit(batch: JournalBatch): CommitOutcome {
+    this.writable('commit');
+    const seqs = new Map<string, number>();
+    const conflicts = new Set<string>();
+    try {
+      this.commitBatch(batch, seqs, conflicts);
+    } catch (error) {
+      throw this.failure(error);
+    }
+    for (const [runId, seq] of seqs) this.lastSeq.set(runId, seq);
+    for (const event of batch.events) if (event.type === 'run.finished') this.lastSeq.delete(event.runId);
+    return conflicts.size === 0 ? {} : { conflicts: [...conflicts] };
   }
 
   /** Records a new run with its first events, in one transaction; a run id that exists is refused with STORE_CONFLICT. */

@@ -20,12 +20,11 @@ export function giveApprovals(engine: Engine, clock: FakeClock, observer: Observ
       given.add(i);
       principals.add(approval.principal);
       const cancel = clock.at(request.at + (approval.after_seconds ?? 0) * 1000, () => {
-        try {
-          engine.decide(request.runId, request.nodeId, { principal: approval.principal, decision: approval.decision, ...(approval.comment ? { comment: approval.comment } : {}), channel: 'test' });
-        } catch (error) {
+        const decision = { principal: approval.principal, decision: approval.decision, ...(approval.comment ? { comment: approval.comment } : {}), channel: 'test' };
+        engine.decide(request.runId, request.nodeId, decision).catch((error: unknown) => {
           const what = `approvals[${i}] (${approval.principal} ${approval.decision}s ${approval.node})`;
           problems.push({ kind: 'refused', message: `${what} was refused: ${(error as Error).message}`, run: observer.pathOf(request.runId), node: request.nodeId });
-        }
+        });
       });
       pending.set(key, [...(pending.get(key) ?? []), cancel]);
     });

@@ -29,7 +29,7 @@ function decideCommand(verb: 'approve' | 'reject') {
     const store = await openStore(loaded, io.cwd, 'write');
     try {
       const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
-      engine.decide(runId, nodeId, {
+      await engine.decide(runId, nodeId, {
         principal: values.as,
         decision: verb,
         channel: 'cli',
@@ -59,7 +59,7 @@ export async function cancelCommand(argv: string[], io: Io): Promise<ExitCode> {
   const store = await openStore(loaded, io.cwd, 'write');
   try {
     const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
-    engine.cancel(positionals[0]!);
+    await engine.cancel(positionals[0]!);
     printer(io).out(`cancelled run ${positionals[0]}`);
     return EXIT.succeeded;
   } finally {

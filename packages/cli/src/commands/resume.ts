@@ -41,7 +41,7 @@ export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
       // Each run's journal as it was before resuming: what resuming adds is heard as it happens.
       const ids = positionals[0] === undefined ? store.listRuns({ status: ['running', 'waiting'], parentRunId: null }).map((r) => r.runId) : [positionals[0]];
       const stored = new Map(ids.map((id) => [id, store.events(id)]));
-      const runs = engine.resume(positionals[0]);
+      const runs = await engine.resume(positionals[0]);
       const p = printer(io);
       if (runs.length === 0) {
         if (values.json !== true) p.out('nothing to resume: every stored run has finished');

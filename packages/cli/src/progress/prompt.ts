@@ -34,7 +34,7 @@ async function ask(rl: ReturnType<typeof createInterface>, engine: Engine, event
       }
       const comment = (await rl.question('  comment (optional): ')).trim();
       try {
-        engine.decide(event.runId, event.nodeId, {
+        await engine.decide(event.runId, event.nodeId, {
           principal,
           decision: answer.startsWith('a') ? 'approve' : 'reject',
           channel: 'prompt',

@@ -32,7 +32,9 @@ export interface EngineCore {
   readonly options: ResolvedOptions;
   executor(type: string): ExecutorDefinition<never> | undefined;
   /** Creates a run in the store with its run.started, in one commit (a run is never found without its start); tells the listeners. */
-  created(record: RunRecord, event: RunStartedEvent): void;
+  created(record: RunRecord, event: RunStartedEvent): Promise<void> | undefined;
+  /** Resolves once everything recorded so far is durable (at once for a store that does not last). */
+  durable(): Promise<void>;
   /**
    * Appends to the run's journal and tells the listeners. `run` keeps what the engine needs to
    * write its events without looking the run up each time.

@@ -117,7 +117,7 @@ describe('the crash-loop guard', () => {
     expect(p0.store.dead).toBe(true);
     for (let crash = 1; crash <= 3; crash++) {
       const p = w.boot();
-      const [resumed] = p.engine.resume();
+      const [resumed] = await p.engine.resume();
       expect(resumed?.id).toBe(run.id);
       // Counted before anything ran again.
       expect(w.journal.resumptions(run.id)?.count).toBe(crash);
@@ -128,7 +128,7 @@ describe('the crash-loop guard', () => {
     const last = w.boot();
     const heard: RunEvent[] = [];
     last.engine.on('event', (e) => heard.push(e));
-    const [setAside] = last.engine.resume();
+    const [setAside] = await last.engine.resume();
     const result = await setAside!.finished;
     await last.clock.advance(0);
     expect(last.calls).toEqual([]);
@@ -142,7 +142,7 @@ describe('the crash-loop guard', () => {
     expect(heard.map((e) => e.type)).toEqual(['node.failed', 'run.finished']);
     expect(w.journal.resumptions(run.id)).toBeUndefined();
     // Set aside for good: a later start finds nothing to resume.
-    expect(w.boot().engine.resume()).toEqual([]);
+    expect(await w.boot().engine.resume()).toEqual([]);
   });
 
   it('takes the limit from crashLoop.limit, and counts nothing with Infinity', async () => {
@@ -151,7 +151,7 @@ describe('the crash-loop guard', () => {
     const run = await p0.engine.start(flow('killer', 'crash'));
     await p0.clock.advance(0);
     await w.boot({ limit: 1, survivalMs: SURVIVAL_MS }).clock.advance(0);
-    w.boot({ limit: 1, survivalMs: SURVIVAL_MS }).engine.resume();
+    await w.boot({ limit: 1, survivalMs: SURVIVAL_MS }).engine.resume();
     await w.boot({ limit: 1 }).clock.advance(0);
     expect(w.journal.getRun(run.id)?.status).toBe('running');
     const off = world();
@@ -160,7 +160,7 @@ describe('the crash-loop guard', () => {
     await q0.clock.advance(0);
     for (let i = 0; i < 5; i++) {
       const p = off.boot({ limit: Infinity });
-      p.engine.resume();
+      await p.engine.resume();
       await p.clock.advance(0);
       expect(off.journal.resumptions(other.id)).toBeUndefined();
     }
@@ -173,10 +173,10 @@ describe('the crash-loop guard', () => {
     const run = await p0.engine.start(flow('killer', 'crash'));
     await p0.clock.advance(0);
     const p1 = w.boot({ limit: 1 });
-    p1.engine.resume();
+    await p1.engine.resume();
     await p1.clock.advance(0);
     expect(p1.store.dead).toBe(true);
-    const [ended] = w.boot({ limit: 1 }).engine.resume();
+    const [ended] = await w.boot({ limit: 1 }).engine.resume();
     expect((await ended!.finished).error?.message).toMatch(/crashed the process 1 time in a row/);
     expect(w.journal.getRun(run.id)?.status).toBe('failed');
   });
@@ -189,12 +189,12 @@ describe('the crash-loop guard', () => {
     // Each process gets one node further, then dies: six crashes, never three without progress.
     for (let i = 0; i < 6; i++) {
       const p = w.boot();
-      p.engine.resume();
+      await p.engine.resume();
       await p.clock.advance(0);
       expect(w.journal.resumptions(run.id)?.count).toBe(1);
     }
     const p = w.boot();
-    const [done] = p.engine.resume();
+    const [done] = await p.engine.resume();
     await p.clock.advance(0);
     expect((await done!.finished).status).toBe('succeeded');
     expect(w.journal.resumptions(run.id)).toBeUndefined();
@@ -207,7 +207,7 @@ describe('the crash-loop guard', () => {
     await p0.clock.advance(0);
     for (let i = 0; i < 5; i++) {
       const p = w.boot();
-      p.engine.resume();
+      await p.engine.resume();
       await p.clock.advance(SURVIVAL_MS - 1);
       expect(w.journal.resumptions(run.id)?.count).toBe(1);
       await p.clock.advance(1);
@@ -215,7 +215,7 @@ describe('the crash-loop guard', () => {
     }
     for (let i = 0; i < 5; i++) {
       const p = w.boot();
-      p.engine.resume();
+      await p.engine.resume();
       await p.clock.advance(0);
       p.engine.close();
       expect(w.journal.resumptions(run.id)).toBeUndefined();
@@ -231,7 +231,7 @@ describe('the crash-loop guard', () => {
     expect(run.status()).toBe('waiting');
     for (let i = 0; i < 5; i++) {
       const p = w.boot();
-      const [resumed] = p.engine.resume();
+      const [resumed] = await p.engine.resume();
       await p.clock.advance(0);
       expect(resumed!.status()).toBe('waiting');
       expect(w.journal.resumptions(run.id)).toBeUndefined();
@@ -239,14 +239,14 @@ describe('the crash-loop guard', () => {
     // Approved from another process: the decision is due work, so the next resumption counts.
     const p1 = w.boot();
     p1.engine.decide(run.id, 'n1', { principal: 'lead', decision: 'approve' });
-    p1.engine.resume();
+    await p1.engine.resume();
     expect(w.journal.resumptions(run.id)?.count).toBe(1);
     await p1.clock.advance(0);
     expect(run.status()).toBe('waiting');
     // The process dies while the run waits for its timer, which is due when the next one starts:
     // that resumption runs the next node at once, so it counts (from 1: the approval was progress).
     const p2 = w.boot(undefined, 61_000);
-    p2.engine.resume();
+    await p2.engine.resume();
     expect(w.journal.resumptions(run.id)?.count).toBe(1);
     await p2.clock.advance(0);
     expect(p2.calls).toEqual(['n2', 'n3']);
@@ -264,7 +264,7 @@ describe('the crash-loop guard', () => {
 
     // Both are carried on and counted; the culprit kills the process.
     const p1 = w.boot();
-    expect(p1.engine.resume().map((r) => r.id)).toEqual([innocent.id, culprit.id]);
+    expect((await p1.engine.resume()).map((r) => r.id)).toEqual([innocent.id, culprit.id]);
     await p1.clock.advance(0);
     expect(p1.store.dead).toBe(true);
     expect([w.journal.resumptions(innocent.id)?.count, w.journal.resumptions(culprit.id)?.count]).toEqual([1, 1]);
@@ -272,7 +272,7 @@ describe('the crash-loop guard', () => {
     // Both are suspects: one at a time. The innocent one lives survivalMs alone, which takes that
     // resumption back; then the culprit goes, and kills the process.
     const p2 = w.boot();
-    const [first, held] = p2.engine.resume();
+    const [first, held] = await p2.engine.resume();
     await p2.clock.advance(0);
     expect(p2.calls).toEqual(['n1']);
     expect(held!.status()).toBe('running');
@@ -286,7 +286,7 @@ describe('the crash-loop guard', () => {
 
     // Again one at a time, in the order asked: the innocent one lives, the culprit kills again.
     const p3 = w.boot();
-    p3.engine.resume();
+    await p3.engine.resume();
     await p3.clock.advance(0);
     expect(p3.calls).toEqual(['n1']);
     await p3.clock.advance(SURVIVAL_MS);
@@ -296,7 +296,7 @@ describe('the crash-loop guard', () => {
 
     // The culprit is set aside; the innocent run goes on probation alone and lives.
     const p4 = w.boot();
-    const runs = p4.engine.resume();
+    const runs = await p4.engine.resume();
     await p4.clock.advance(SURVIVAL_MS);
     expect(p4.store.dead).toBe(false);
     expect(w.journal.getRun(culprit.id)?.status).toBe('failed');
@@ -317,12 +317,12 @@ describe('the crash-loop guard', () => {
     expect(w.journal.getRun(child)?.parentRunId).toBe(run.id);
     for (let crash = 1; crash <= 3; crash++) {
       const p = w.boot();
-      p.engine.resume();
+      await p.engine.resume();
       await until(p.clock, () => p.store.dead);
       expect(p.calls).toEqual(['first', 'n1']);
     }
     const last = w.boot();
-    const [ended] = last.engine.resume();
+    const [ended] = await last.engine.resume();
     const result = await ended!.finished;
     expect(result.error?.code).toBe('CRASH_LOOP');
     expect(result.error?.message).toContain(`crashed the process 3 times in a row (running: nodes "first", "n1" (sub-flow run ${child}))`);
@@ -341,7 +341,7 @@ describe('the crash-loop guard', () => {
     for (let i = 0; i < 5; i++) {
       const before = w.journal.events(`${run.id}.first`).length;
       const p = w.boot();
-      p.engine.resume();
+      await p.engine.resume();
       await until(p.clock, () => w.journal.events(`${run.id}.first`).filter((e) => e.type === 'node.succeeded').length > i + 1);
       expect(w.journal.events(`${run.id}.first`).length).toBeGreaterThan(before);
       expect(w.journal.resumptions(run.id)?.count).toBe(1);
@@ -357,7 +357,7 @@ describe('the crash-loop guard', () => {
     await p0.clock.advance(0);
     for (const id of [a.id, b.id]) w.journal.setResumptions(id, { count: 1, progress: 0 });
     const p1 = w.boot();
-    const [, held] = p1.engine.resume();
+    const [, held] = await p1.engine.resume();
     expect(p1.engine.run(held!.id)).toBeUndefined();
     held!.cancel();
     expect((await held!.finished).status).toBe('cancelled');

@@ -49,25 +49,25 @@ export interface TreeFacts {
 }
 
 /** Reads a run's tree from the store (the root's journal is given: it has just been read). */
-export function inspectTree(store: RunStore, runId: string, state: RunState, events: readonly RunEvent[], now: number): TreeFacts {
+export async function inspectTree(store: RunStore, runId: string, state: RunState, events: readonly RunEvent[], now: number): Promise<TreeFacts> {
   let progress = 0;
   let settled = true;
   const running: string[] = [];
   const unfinished: string[] = [];
-  const visit = (id: string, s: RunState, journal: readonly RunEvent[], root: boolean) => {
+  const visit = async (id: string, s: RunState, journal: readonly RunEvent[], root: boolean): Promise<void> => {
     for (const event of journal) if (PROGRESS.has(event.type)) progress++;
     if (s.finishedAt === undefined) {
       for (const [nodeId, n] of s.nodes) if (n.status === 'running') running.push(root ? `"${nodeId}"` : `"${nodeId}" (sub-flow run ${id})`);
       const last = journal[journal.length - 1];
       if (!(s.status === 'waiting' && last?.type === 'run.waiting' && last.on.every((w) => w.until > now))) settled = false;
     }
-    for (const child of store.listRuns({ parentRunId: id })) {
-      const childEvents = store.events(child.runId);
-      visit(child.runId, replay(child.runId, childEvents), childEvents, false);
+    for (const child of await store.listRuns({ parentRunId: id })) {
+      const childEvents = await store.events(child.runId);
+      await visit(child.runId, replay(child.runId, childEvents), childEvents, false);
     }
     if (s.finishedAt === undefined) unfinished.push(id);
   };
-  visit(runId, state, events, true);
+  await visit(runId, state, events, true);
   return { progress, settled, running, unfinished };
 }
 
@@ -97,14 +97,14 @@ export interface GuardHost {
   readonly limit: number;
   readonly survivalMs: number;
   readonly logger: Logger;
-  /** The stored run: its flow, state and journal (throws RUN_NOT_FOUND). */
-  stored(runId: string): { flow: CompiledFlow; state: RunState; events: readonly RunEvent[] };
+  /** The stored run: its flow, state and journal (rejects RUN_NOT_FOUND). */
+  stored(runId: string): Promise<{ flow: CompiledFlow; state: RunState; events: readonly RunEvent[] }>;
   /** Carries a stored run on from its journal, uncounted. */
-  resume(runId: string): Run;
+  resume(runId: string): Promise<Run>;
   /** Ends the tree's unfinished runs failed with CRASH_LOOP. */
-  setAside(runId: string, facts: TreeFacts, crashes: number): void;
-  decide(runId: string, nodeId: string, decision: Decision): void;
-  cancel(runId: string): void;
+  setAside(runId: string, facts: TreeFacts, crashes: number): Promise<void>;
+  decide(runId: string, nodeId: string, decision: Decision): Promise<void>;
+  cancel(runId: string): Promise<void>;
 }
 
 interface Counted {
@@ -125,30 +125,30 @@ export class CrashGuard {
 
   constructor(private readonly host: GuardHost) {}
 
-  resume(runId: string): Run {
+  async resume(runId: string): Promise<Run> {
     const held = this.held.get(runId);
     if (held !== undefined) return held;
     const host = this.host;
-    const { flow, state, events } = host.stored(runId);
+    const { flow, state, events } = await host.stored(runId);
     if (state.finishedAt !== undefined) return host.resume(runId);
-    const facts = inspectTree(host.store, runId, state, events, host.clock.now());
-    const last = host.store.resumptions(runId);
+    const facts = await inspectTree(host.store, runId, state, events, host.clock.now());
+    const last = await host.store.resumptions(runId);
     const crashes = last === undefined || facts.progress > last.progress ? 0 : last.count;
     if (crashes >= host.limit) {
       host.logger.error({ code: 'CRASH_LOOP', runId, crashes, running: facts.running }, crashLoopMessage(runId, crashes, facts.running));
-      host.setAside(runId, facts, crashes);
-      host.store.setResumptions(runId, undefined);
+      await host.setAside(runId, facts, crashes);
+      await host.store.setResumptions(runId, undefined);
       return host.resume(runId);
     }
     if (facts.settled) return host.resume(runId);
     if (crashes > 0 && this.probation !== undefined && !this.closed) {
-      const run = new HeldRun(runId, flow, crashes, host, () => this.release(runId));
+      const run = new HeldRun(runId, flow, state, crashes, host, () => this.release(runId));
       this.held.set(runId, run);
       host.logger.warn({ runId, crashes }, `run ${runId} was being carried on when the process died ${crashes === 1 ? 'once' : `${crashes} times`}: it waits until run ${this.probation} has been carried on safely`);
       return run;
     }
     const count = { count: crashes + 1, progress: facts.progress };
-    host.store.setResumptions(runId, count);
+    await host.store.setResumptions(runId, count);
     const disarm = host.clock.at(host.clock.now() + host.survivalMs, () => this.clear(runId, true));
     this.counted.set(runId, { count, disarm });
     this.watching = true;
@@ -177,10 +177,12 @@ export class CrashGuard {
     this.watching = this.counted.size > 0;
     counted.disarm();
     const { count, progress } = counted.count;
+    const unwritten = (error: unknown) => this.host.logger.error({ err: error, runId }, `the crash-loop count of run ${runId} could not be updated`);
     try {
-      this.host.store.setResumptions(runId, uncount && count > 1 ? { count: count - 1, progress } : undefined);
+      const written = this.host.store.setResumptions(runId, uncount && count > 1 ? { count: count - 1, progress } : undefined);
+      if (written instanceof Promise) written.catch(unwritten);
     } catch (error) {
-      this.host.logger.error({ err: error, runId }, `the crash-loop count of run ${runId} could not be updated`);
+      unwritten(error);
     }
     if (this.probation === runId) this.next();
   }
@@ -199,12 +201,13 @@ export class CrashGuard {
     const held = this.held.get(runId);
     if (held === undefined) return;
     this.held.delete(runId);
-    try {
-      held.attach(this.resume(runId));
-    } catch (error) {
-      this.host.logger.error({ err: error, runId }, `run ${runId} could not be resumed; it stays in the store as it was`);
-      held.failed(error);
-    }
+    this.resume(runId).then(
+      (run) => held.attach(run),
+      (error: unknown) => {
+        this.host.logger.error({ err: error, runId }, `run ${runId} could not be resumed; it stays in the store as it was`);
+        held.failed(error);
+      },
+    );
   }
 }
 
@@ -217,6 +220,8 @@ class HeldRun implements Run {
   constructor(
     readonly id: string,
     readonly flow: CompiledFlow,
+    /** Its state as its journal had built it when it was held back. */
+    private readonly heldState: RunState,
     readonly crashes: number,
     private readonly host: GuardHost,
     private readonly releaseNow: () => void,
@@ -235,11 +240,11 @@ class HeldRun implements Run {
   }
 
   status(): RunStatus {
-    return this.run?.status() ?? this.host.store.getRun(this.id)?.status ?? 'running';
+    return this.run?.status() ?? this.heldState.status;
   }
 
   state(): Readonly<RunState> {
-    return this.run?.state() ?? this.host.stored(this.id).state;
+    return this.run?.state() ?? this.heldState;
   }
 
   waitingApprovals(): { nodeId: string; approvers: readonly string[]; deadline: number }[] {
@@ -248,13 +253,12 @@ class HeldRun implements Run {
 
   decide(nodeId: string, decision: Decision): void {
     if (this.run !== undefined) return this.run.decide(nodeId, decision);
-    this.host.decide(this.id, nodeId, decision);
+    this.host.decide(this.id, nodeId, decision).catch((error: unknown) => this.host.logger.error({ err: error, runId: this.id, nodeId }, `the decision on "${nodeId}" of run ${this.id}, held back, was not recorded`));
   }
 
   cancel(): void {
     if (this.run !== undefined) return this.run.cancel();
-    this.host.cancel(this.id);
-    // Cancelled in the store: carrying it on now just reads how it ended.
-    this.releaseNow();
+    // Cancelled in the store: carrying it on then just reads how it ended.
+    this.host.cancel(this.id).then(this.releaseNow, (error: unknown) => this.host.logger.error({ err: error, runId: this.id }, `run ${this.id}, held back, could not be cancelled`));
   }
 }

@@ -9,7 +9,7 @@ import type { Decision } from './approval-waits.js';
 import type { CallSite, EngineCore } from './core.js';
 import { RETRYABLE_STATUSES, retryPlan } from './next.js';
 import { didYouMean } from '../suggest.js';
-import type { ErrorInfo, FinalRunStatus, RunEvent, RunEventOf, RunEventType, RunRetriedEvent } from './events.js';
+import type { ErrorInfo, FinalRunStatus, RunEvent, RunEventOf, RunEventType, RunRetriedEvent, RunStatus } from './events.js';
 import { RunExecution, type RunStart } from './execution.js';
 import { RunHandle, type Run, type StartOptions } from './run-handle.js';
 import type { AgentRegistration, AgentReply, AgentTaskSample, AgentTransport, Connector, ExecutorDefinition, FlowFunction, SubflowOutcome } from './interfaces.js';
@@ -22,6 +22,7 @@ import { callAgent, callAgentFlow, callConnector, callFunction, type AgentEntry 
 import { oversize } from '../value-limits.js';
 import { countsResumptions, crashLoopMessage, CrashGuard, type TreeFacts } from './crash-loop.js';
 import { JOURNAL, MemoryStore, type RunRecord } from './store.js';
+import { JournalWriter } from './journal-writer.js';
 import { SlotMap } from './slot-map.js';
 
 type Listener<T extends RunEventType | 'event'> = (event: T extends RunEventType ? RunEventOf<T> : RunEvent) => void;
@@ -42,7 +43,7 @@ export interface Engine {
    * Rebuilds runs from the store's journals and carries them on (DESIGN §3.6): one run, or every
    * unfinished top-level run (sub-flow runs are resumed by their parents).
    */
-  resume(runId?: string): Run[];
+  resume(runId?: string): Promise<Run[]>;
   /**
    * Retries a finished run from where it failed (DESIGN §12): a failed, rolled-back or cancelled
    * top-level run carries on in its own journal; the nodes whose failure ended it (or `from`) and
@@ -50,11 +51,17 @@ export interface Engine {
    * other node keeps its output, and a compensation already made is not made again. Refuses with
    * RUN_NOT_RETRYABLE a run that is running, waiting, succeeded or blocked, or a sub-flow's run.
    */
-  retry(runId: string, options?: RetryOptions): Run;
-  /** Decides an approval of a live run, or of a stored one (from another process): journalled either way. */
-  decide(runId: string, nodeId: string, decision: Decision): void;
-  /** Cancels a live run, or a stored unfinished one (and its sub-flow runs). */
-  cancel(runId: string): void;
+  retry(runId: string, options?: RetryOptions): Promise<Run>;
+  /**
+   * Decides an approval of a live run, or of a stored one (from another process): journalled
+   * either way, and durable when the promise resolves; a refusal rejects with the code an API
+   * maps to its status (409, 403, 410).
+   */
+  decide(runId: string, nodeId: string, decision: Decision): Promise<void>;
+  /** Cancels a live run, or a stored unfinished one (and its sub-flow runs); durable when it resolves. */
+  cancel(runId: string): Promise<void>;
+  /** Resolves once everything the engine's runs recorded so far is durable in the store. */
+  flush(): Promise<void>;
   /** Listens to one event type, or to every event with 'event'. */
   on<T extends RunEventType | 'event'>(type: T, listener: Listener<T>): () => void;
   /** Hears every agent task as it ends (its duration and outcome), for metrics; returns the unsubscribe. */
@@ -91,10 +98,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const emitter = new EventEmitter();
   const queue = resolved.concurrency === Infinity ? undefined : new PQueue({ concurrency: resolved.concurrency });
   const flowsByPath = new Map<string, Promise<CompiledFlow>>();
-  let pending: RunEvent[] = [];
-  let flushQueued = false;
   /** A store that does not last has no commit to share: each event goes in as it is recorded. */
   const immediate = resolved.store.durable === false;
+  const writer = immediate
+    ? undefined
+    : new JournalWriter(resolved.store, {
+        failed(runIds, error) {
+          for (const runId of runIds) live.get(runId)?.journalFailed(error);
+        },
+        conflicted(runId, error) {
+          live.get(runId)?.journalFailed(error);
+        },
+        unheard(error) {
+          resolved.logger.error({ err: error }, 'the run store could not write; the runs concerned were stopped');
+        },
+      });
   /**
    * The built-in memory store: the engine pushes to a run's journal itself, unless its append was
    * replaced (a subclass, a spy) when the engine was made; a spy set on it later sees nothing.
@@ -201,29 +219,36 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const started: Writable<RunStart> = { flow: execution.flowRef, params, trigger };
       if (initiator) started.initiator = initiator;
       if (parent) started.parent = parent;
-      execution.start(started, record);
+      const created = execution.start(started, record);
+      // Durable before it is acknowledged (a webhook is answered once this resolves).
+      if (created !== undefined) await created;
       return handle(execution);
     },
     run(runId) {
       const execution = live.get(runId);
       return execution === undefined ? undefined : handle(execution);
     },
-    resume(runId) {
+    async resume(runId) {
       const carryOn = (id: string) => (guard === undefined ? resumeRun(id) : guard.resume(id));
       if (runId !== undefined) {
-        const run = live.has(runId) ? handle(live.get(runId)!) : carryOn(runId);
+        const run = live.has(runId) ? handle(live.get(runId)!) : await carryOn(runId);
         return [run];
       }
-      const unfinished = resolved.store.listRuns({ status: ['running', 'waiting'], parentRunId: null }).filter((r) => !live.has(r.runId));
-      return unfinished.reverse().map((r) => carryOn(r.runId));
+      const unfinished = (await resolved.store.listRuns({ status: ['running', 'waiting'], parentRunId: null })).filter((r) => !live.has(r.runId));
+      const runs: Run[] = [];
+      for (const r of unfinished.reverse()) if (!live.has(r.runId)) runs.push(await carryOn(r.runId));
+      return runs;
+    },
+    flush() {
+      return writer?.durable() ?? RESOLVED;
     },
     close() {
       guard?.close();
     },
-    retry(runId, options = {}) {
+    async retry(runId, options = {}) {
       const running = live.get(runId);
       if (running !== undefined) throw notRetryable(runId, running.state.status);
-      const { record, flow, state } = storedRun(runId);
+      const { record, flow, state } = await storedRun(runId);
       if (record.parentRunId !== undefined) {
         throw new GantryError('RUN_NOT_RETRYABLE', `run ${runId} is a sub-flow's run of ${record.parentRunId}: retry that run, which runs this flow again`);
       }
@@ -235,21 +260,26 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const event: Writable<RunRetriedEvent> = { type: 'run.retried', runId, at: resolved.clock.now(), nodes: retryPlan(flow, state, from) };
       if (from !== undefined) event.from = from;
       if (by !== undefined) event.by = by;
-      resolved.store.append([event]);
-      resolved.store.setStatus(runId, 'running');
+      await journal([event], [{ runId, status: 'running' }]);
       tell(event);
       return resumeRun(runId);
     },
-    decide(runId, nodeId, decision) {
+    async decide(runId, nodeId, decision) {
       const execution = live.get(runId);
-      if (execution !== undefined) return execution.decideApproval(nodeId, decision);
-      const { state, flow } = storedRun(runId);
-      resolved.store.append([checkDecision(state, flow, nodeId, decision, resolved.principals, resolved.clock.now())]);
+      if (execution !== undefined) {
+        execution.decideApproval(nodeId, decision);
+        return writer?.durable();
+      }
+      const { state, flow } = await storedRun(runId);
+      await journal([checkDecision(state, flow, nodeId, decision, resolved.principals, resolved.clock.now())], []);
     },
-    cancel(runId) {
+    async cancel(runId) {
       const execution = live.get(runId);
-      if (execution !== undefined) return execution.cancel();
-      cancelStored(runId);
+      if (execution !== undefined) {
+        execution.cancel();
+        return writer?.durable();
+      }
+      await cancelStored(runId);
     },
     onAgentTask(listener) {
       agentTaskListeners.add(listener);
@@ -266,27 +296,46 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   /** A stored run, its flow (the version it started with) and its state rebuilt from the journal. */
-  function storedRun(runId: string): { record: RunRecord; flow: CompiledFlow; state: RunState; events: readonly RunEvent[] } {
-    const record = resolved.store.getRun(runId);
+  async function storedRun(runId: string): Promise<{ record: RunRecord; flow: CompiledFlow; state: RunState; events: readonly RunEvent[] }> {
+    const record = await resolved.store.getRun(runId);
     if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store`);
     const flow = loadFlowText(record.flowText, { nodeTypes: customTypes(), source: record.flowSource ?? record.flowName, ...(record.flowSource ? { path: record.flowSource } : {}) });
-    const events = resolved.store.events(runId);
+    const events = await resolved.store.events(runId);
     return { record, flow, state: replay(runId, events), events };
   }
 
-  function resumeRun(runId: string): Run {
-    const { flow, events } = storedRun(runId);
+  async function resumeRun(runId: string): Promise<Run> {
+    const { flow, events } = await storedRun(runId);
+    // Read while another call resumed it (two requests at once): carry on with that one.
+    const already = live.get(runId);
+    if (already !== undefined) return handle(already);
     const execution = new RunExecution(core, flow, runId);
     live.set(runId, execution);
     execution.resume(events);
     return handle(execution);
   }
 
+  /**
+   * Writes events of runs this engine does not carry on (a stored run decided, cancelled or
+   * retried from here), with their listing statuses, and resolves once they are durable.
+   */
+  async function journal(events: readonly RunEvent[], statuses: readonly { runId: string; status: RunStatus; finishedAt?: number }[]): Promise<void> {
+    if (writer === undefined) {
+      await resolved.store.append(events);
+      for (const { runId, status, finishedAt } of statuses) await resolved.store.setStatus(runId, status, finishedAt);
+      return;
+    }
+    for (const event of events) writer.append(event);
+    for (const { runId, status, finishedAt } of statuses) writer.status(runId, status, finishedAt);
+    writer.flush();
+    await writer.durable();
+  }
+
   /** Ends a stored unfinished run as cancelled, in its journal, with its sub-flow runs. */
-  function cancelStored(runId: string): void {
-    endStored(runId, 'cancelled', undefined);
-    for (const child of resolved.store.listRuns({ parentRunId: runId, status: ['running', 'waiting'] })) {
-      if (!live.has(child.runId)) cancelStored(child.runId);
+  async function cancelStored(runId: string): Promise<void> {
+    await endStored(runId, 'cancelled', undefined);
+    for (const child of await resolved.store.listRuns({ parentRunId: runId, status: ['running', 'waiting'] })) {
+      if (!live.has(child.runId)) await cancelStored(child.runId);
     }
   }
 
@@ -294,8 +343,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
    * Ends a stored unfinished run (not live here) in its journal: with an error, the nodes that
    * were running fail with it; every other unfinished node is skipped (aborted).
    */
-  function endStored(runId: string, status: FinalRunStatus, error: ErrorInfo | undefined): RunEvent[] {
-    const { state, flow } = storedRun(runId);
+  async function endStored(runId: string, status: FinalRunStatus, error: ErrorInfo | undefined): Promise<RunEvent[]> {
+    const { state, flow } = await storedRun(runId);
     if (state.finishedAt !== undefined) throw new GantryError('RUN_FINISHED', `run ${runId} has finished already (${state.status})`);
     const at = resolved.clock.now();
     const events: RunEvent[] = [];
@@ -311,17 +360,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const finished: Writable<RunEventOf<'run.finished'>> = { type: 'run.finished', runId, at, status };
     if (error !== undefined) finished.error = failedNode === undefined ? error : { ...error, nodeId: failedNode };
     events.push(finished);
-    resolved.store.append(events);
-    resolved.store.setStatus(runId, status, at);
+    await journal(events, [{ runId, status, finishedAt: at }]);
     return events;
   }
 
   /** Ends a run that keeps crashing the process, with its unfinished sub-flow runs, failed (CRASH_LOOP). */
-  function setAside(runId: string, facts: TreeFacts, crashes: number): void {
+  async function setAside(runId: string, facts: TreeFacts, crashes: number): Promise<void> {
     const error: ErrorInfo = { code: 'CRASH_LOOP', message: crashLoopMessage(runId, crashes, facts.running), retryable: false };
     for (const id of facts.unfinished) {
       if (live.has(id)) continue;
-      for (const event of endStored(id, 'failed', error)) tell(event);
+      for (const event of await endStored(id, 'failed', error)) tell(event);
     }
   }
 
@@ -333,28 +381,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function handle(execution: RunExecution): Run {
     return new RunHandle(execution);
-  }
-
-  function flush(): void {
-    flushQueued = false;
-    if (pending.length === 0) return;
-    const events = pending;
-    pending = [];
-    try {
-      resolved.store.append(events);
-    } catch (error) {
-      // What is not in the journal cannot be trusted: the runs of this write stop here.
-      for (const runId of new Set(events.map((e) => e.runId))) live.get(runId)?.journalFailed(error);
-      throw error;
-    }
-  }
-
-  function flushLater(): void {
-    try {
-      flush();
-    } catch (error) {
-      resolved.logger.error({ err: error }, 'the run store could not write; the runs concerned were stopped');
-    }
   }
 
   function tell(event: RunEvent): void {
@@ -387,16 +413,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // literal with a getter a dictionary, and this object is read for every event and attempt.
     listened: false,
     created(record, event) {
+      if (writer !== undefined) {
+        // In the open batch, after the tick's earlier events: the journal keeps their order.
+        const created = writer.create(record, [event]);
+        tell(event);
+        return created;
+      }
       try {
-        // The tick's earlier events go first: the journal keeps their order.
-        flush();
         resolved.store.createRun(record, [event]);
       } catch (error) {
         live.get(record.runId)?.journalFailed(error);
         throw error;
       }
       tell(event);
+      return undefined;
     },
+    durable: () => writer?.durable() ?? RESOLVED,
     record(event, run) {
       if (immediate) {
         // No batch to keep, no flush to queue.
@@ -409,15 +441,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
         }
       } else {
         // Events of one tick go to the store together: parallel branches share a write.
-        pending.push(event);
-        if (!flushQueued) {
-          flushQueued = true;
-          // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
-          void RESOLVED.then(flushLater);
-        }
+        writer!.append(event);
         // What a caller is told has happened (a decision taken, a run waiting or finished) is
-        // durable before the call returns; the rest is written at the end of the tick.
-        if (FLUSH_AT_ONCE.has(event.type)) flush();
+        // committed at once; the rest at the end of the tick.
+        if (FLUSH_AT_ONCE.has(event.type)) writer!.flush();
       }
       tell(event);
     },
@@ -443,7 +470,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // After a restart the child run may exist already: resume it (or read how it ended), if it
       // is this run's child. A run of another origin under that id is not adopted (DESIGN §11).
       const existing = live.get(childId);
-      const record = existing === undefined ? resolved.store.getRun(childId) : undefined;
+      const record = existing === undefined ? await resolved.store.getRun(childId) : undefined;
       if (existing !== undefined || record !== undefined) {
         const parentOf = existing === undefined ? record!.parentRunId : existing.state.started?.parent?.runId;
         if (parentOf !== site.runId) {
@@ -454,7 +481,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         }
       }
       const child =
-        (existing !== undefined ? handle(existing) : record !== undefined ? resumeRun(childId) : undefined) ??
+        (existing !== undefined ? handle(existing) : record !== undefined ? await resumeRun(childId) : undefined) ??
         (await engine.start(await load, {
           params,
           trigger: options.trigger,
@@ -491,14 +518,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (resolved.notifier) return resolved.notifier(notification);
       resolved.logger.warn({ notification }, notification.message);
     },
-    // The flush of this tick was queued when its first event was recorded, so a callback queued
-    // now runs after it: microtasks run in order. A store that does not last has nothing to wait for.
-    afterJournal: resolved.store.durable === false ? (fn) => fn() : (fn) => RESOLVED.then(fn),
+    // Once the open batch (with this attempt's node.started) is committed. A store that does not
+    // last has nothing to wait for.
+    afterJournal: writer === undefined ? (fn) => fn() : (fn) => writer.durable().then(fn),
     waitsForJournal: resolved.store.durable !== false,
     limited: queue !== undefined,
     limit: queue === undefined ? (fn) => fn() : (fn) => queue.add(fn),
     statusChanged(runId, status, finishedAt) {
-      resolved.store.setStatus(runId, status, finishedAt);
+      if (writer === undefined) void resolved.store.setStatus(runId, status, finishedAt);
+      else writer.status(runId, status, finishedAt);
       if (guard?.watching) guard.statusChanged(runId, status);
     },
     released(runId) {

@@ -171,13 +171,16 @@ export class RunExecution implements RunScope, NodeOutcomes {
     return this.plan.flowRef;
   }
 
-  /** Starts a new run: its record and run.started are created in one commit. */
-  start(started: RunStart, record: RunRecord): void {
+  /**
+   * Starts a new run: its record and run.started are created in one commit, which the start
+   * nodes' executors wait for. Returns that commit, with a store that lasts.
+   */
+  start(started: RunStart, record: RunRecord): Promise<void> | undefined {
     const event: RunStartedEvent = { type: 'run.started', runId: this.runId, at: record.startedAt, flow: started.flow, params: started.params, trigger: started.trigger };
     if (started.initiator !== undefined) (event as Writable<RunStartedEvent>).initiator = started.initiator;
     if (started.parent !== undefined) (event as Writable<RunStartedEvent>).parent = started.parent;
     applyEvent(this.state, event);
-    this.core.created(record, event);
+    const created = this.core.created(record, event);
     for (const node of this.plan.startNodes) this.frontier.enqueue(node);
     this.instant = record.startedAt;
     try {
@@ -185,6 +188,7 @@ export class RunExecution implements RunScope, NodeOutcomes {
     } finally {
       this.instant = undefined;
     }
+    return created;
   }
 
   /**
@@ -472,9 +476,8 @@ export class RunExecution implements RunScope, NodeOutcomes {
     this.attempts.abortAll(new GantryError('STORE_FAILED', 'the run store could not write'));
     this.approvalWaits?.abandon();
     this.release();
-    const info = toErrorInfo(error, 'STORE_FAILED');
     this.resolved = true;
-    this.resolveFinished({ runId: this.runId, status: 'failed', output: undefined, error: { ...info, message: `the run's journal could not be written: ${info.message}` } });
+    this.resolveFinished(storeFailure(this.runId, error));
   }
 
   cancel(): void {
@@ -500,7 +503,13 @@ export class RunExecution implements RunScope, NodeOutcomes {
     if (this.resolved) return;
     this.resolved = true;
     this.release();
-    this.resolveFinished({ runId: this.runId, status, output, error });
+    const result: RunResult = { runId: this.runId, status, output, error };
+    // Whoever awaits the end is told once the end is durable (at once, for a store that does not last).
+    if (!this.core.waitsForJournal) return this.resolveFinished(result);
+    this.core.durable().then(
+      () => this.resolveFinished(result),
+      (failure: unknown) => this.resolveFinished(storeFailure(this.runId, failure)),
+    );
   }
 
   /** The engine lets go of the run; so does the run of its journal, which a handle kept by a caller would otherwise hold. */
@@ -518,4 +527,10 @@ export class RunExecution implements RunScope, NodeOutcomes {
     }
     return output;
   }
+}
+
+/** How a run ends whose journal could not be written: failed, with what the store said. */
+function storeFailure(runId: string, error: unknown): RunResult {
+  const info = toErrorInfo(error, 'STORE_FAILED');
+  return { runId, status: 'failed', output: undefined, error: { ...info, message: `the run's journal could not be written: ${info.message}` } };
 }

@@ -34,23 +34,64 @@ export function matchesFilter(record: RunRecord, filter: RunFilter): boolean {
   return true;
 }
 
+/** A value now, or a promise of it: the SQLite and memory stores answer at once, Postgres later. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** A run to create, with its first events (run.started), in a batch. */
+export interface CreatedRun {
+  readonly record: RunRecord;
+  readonly events: readonly RunEvent[];
+}
+
+/**
+ * One commit of the engine's journal writer: runs to create, then events of any runs in order,
+ * then statuses for listing. Everything in it is durable together when `commit` resolves.
+ */
+export interface JournalBatch {
+  readonly created: readonly CreatedRun[];
+  readonly events: readonly RunEvent[];
+  readonly statuses: readonly StatusChange[];
+}
+
+export interface StatusChange {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly finishedAt?: number;
+}
+
+/** What a commit refused without failing the rest of its batch. */
+export interface CommitOutcome {
+  /**
+   * Runs of `created` whose id existed already (another process made it: a webhook delivery
+   * repeated to another peer). Nothing of such a run was written, its events neither.
+   */
+  readonly conflicts?: readonly string[];
+}
+
 /**
  * A run store: a journal of events per run, appended before a state change is acknowledged.
- * Small on purpose, so that a SQLite store and a Postgres store can follow the same contract.
+ * Small on purpose, so that a SQLite store and a Postgres store follow the same contract; every
+ * method may answer at once (SQLite, memory) or with a promise (Postgres).
  */
 export interface RunStore {
   /**
    * Records a new run with its first events (run.started), in one commit: a run is never found
-   * without its start. Refuses a run id that exists.
+   * without its start. Refuses a run id that exists (STORE_CONFLICT).
    */
-  createRun(record: RunRecord, events?: readonly RunEvent[]): void;
+  createRun(record: RunRecord, events?: readonly RunEvent[]): Awaitable<void>;
   /** Appends events (of one or several runs) to their runs' journals, in order. */
-  append(events: readonly RunEvent[]): void;
+  append(events: readonly RunEvent[]): Awaitable<void>;
+  /**
+   * Writes a batch in one commit (group commit: the creations of concurrent requests and the
+   * steps of every run, one sync for all). Optional: without it the engine calls createRun,
+   * append and setStatus in turn. A run id that exists is reported in `conflicts`, not thrown.
+   */
+  commit?(batch: JournalBatch): Awaitable<CommitOutcome | void>;
   /** Marks a run's status (for listing); the journal stays the source of truth. */
-  setStatus(runId: string, status: RunStatus, finishedAt?: number): void;
-  getRun(runId: string): RunRecord | undefined;
-  events(runId: string): readonly RunEvent[];
-  listRuns(filter?: RunFilter): RunRecord[];
+  setStatus(runId: string, status: RunStatus, finishedAt?: number): Awaitable<void>;
+  getRun(runId: string): Awaitable<RunRecord | undefined>;
+  events(runId: string): Awaitable<readonly RunEvent[]>;
+  listRuns(filter?: RunFilter): Awaitable<RunRecord[]>;
   /** Resolves once everything appended so far is durable. */
   flush?(): Promise<void>;
   /**
@@ -58,18 +99,18 @@ export interface RunStore {
    * are appended together (parallel branches share a commit) and executors start only once their
    * node.started is written (an effect is never made by an attempt the journal does not know
    * of). A store that says `false` has nothing to wait for: it gets each event as it is
-   * recorded, one append each. @default true
+   * recorded, one append each, and must answer at once. @default true
    */
   readonly durable?: boolean;
-  close?(): void;
+  close?(): Awaitable<void>;
   /**
    * The crash-loop count of a run (optional, with `setResumptions`): what was last recorded by
    * `setResumptions`, or undefined. An engine whose store has both counts resumptions, so that a
    * run whose resumption keeps killing the process is set aside (`crashLoop` engine option).
    */
-  resumptions?(runId: string): ResumptionCount | undefined;
+  resumptions?(runId: string): Awaitable<ResumptionCount | undefined>;
   /** Records a run's crash-loop count, durably before returning; undefined forgets it. */
-  setResumptions?(runId: string, count: ResumptionCount | undefined): void;
+  setResumptions?(runId: string, count: ResumptionCount | undefined): Awaitable<void>;
 }
 
 /** A run's crash-loop count, as the engine records it before each resumption. */

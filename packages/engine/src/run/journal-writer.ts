@@ -1,0 +1,212 @@
+/**
+ * The engine's writer of journals to a store that lasts (SQLite, Postgres). What every run
+ * records goes into the open batch: runs created, events, statuses. A batch is committed at the
+ * end of the tick in which its first entry came, or at once for what a caller is told has
+ * happened; while a commit is under way (a store that answers with a promise), the next batch
+ * fills and is committed as one when it returns. So concurrent runs and requests share a commit
+ * (group commit: one sync for many), and an idle store adds no wait.
+ *
+ * Effects wait for durability: `durable()` resolves once everything recorded so far is
+ * committed, and an executor starts only then (an effect is never made by an attempt the journal
+ * does not know of).
+ */
+import { GantryError, isGantryError } from '../errors.js';
+import type { RunEvent, RunStatus } from './events.js';
+import type { CommitOutcome, CreatedRun, JournalBatch, RunRecord, RunStore, StatusChange } from './store.js';
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A batch nobody waited for must not end the process with an unhandled rejection.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+interface Creation extends CreatedRun {
+  readonly done: Deferred;
+}
+
+/** What the writer tells its engine. */
+export interface JournalHost {
+  /** The store could not write these runs' events: they stop, since what is not in their journal cannot be trusted. */
+  failed(runIds: ReadonlySet<string>, error: unknown): void;
+  /** A run's id existed already in the store (another process created it): that run stops, nothing of it written. */
+  conflicted(runId: string, error: GantryError): void;
+  /** A commit failed with nobody to tell (a tick's events): logged. */
+  unheard(error: unknown): void;
+}
+
+const RESOLVED = Promise.resolve();
+
+export class JournalWriter {
+  private created: Creation[] = [];
+  private events: RunEvent[] = [];
+  private statuses: StatusChange[] = [];
+  /** Resolves when the open batch is committed; made when the batch gets its first entry. */
+  private open: Deferred | undefined;
+  /** A commit at the end of this tick is queued. */
+  private queued = false;
+  /** A commit is under way (a store that answers with a promise): the open batch goes when it returns. */
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly host: JournalHost,
+  ) {}
+
+  /** Creates a run with its first events in the open batch; resolves when it is durable, rejects STORE_CONFLICT if its id existed. */
+  create(record: RunRecord, events: readonly RunEvent[]): Promise<void> {
+    const done = deferred();
+    this.created.push({ record, events, done });
+    this.entered();
+    return done.promise;
+  }
+
+  append(event: RunEvent): void {
+    this.events.push(event);
+    this.entered();
+  }
+
+  status(runId: string, status: RunStatus, finishedAt: number | undefined): void {
+    this.statuses.push(finishedAt === undefined ? { runId, status } : { runId, status, finishedAt });
+    this.entered();
+  }
+
+  /** Resolves once everything recorded so far is committed (rejects if that commit failed). */
+  durable(): Promise<void> {
+    if (this.open !== undefined) return this.open.promise;
+    return this.inFlight ?? RESOLVED;
+  }
+
+  /**
+   * Commits the open batch now (or as soon as the commit under way returns). With a store that
+   * answers at once, a failure is thrown to the caller too: the one who asked for this change is
+   * told, besides the runs it stopped.
+   */
+  flush(): void {
+    if (this.inFlight !== undefined || this.open === undefined) return;
+    const batch: JournalBatch & { readonly created: readonly Creation[] } = { created: this.created, events: this.events, statuses: this.statuses };
+    const done = this.open;
+    this.created = [];
+    this.events = [];
+    this.statuses = [];
+    this.open = undefined;
+    let result: CommitOutcome | void | Promise<CommitOutcome | void>;
+    try {
+      result = this.write(batch);
+    } catch (error) {
+      this.fail(batch, done, error);
+      throw error;
+    }
+    if (!(result instanceof Promise)) return this.settle(batch, done, result);
+    this.inFlight = result.then(
+      (outcome) => this.settle(batch, done, outcome),
+      (error) => this.fail(batch, done, error),
+    );
+    void this.inFlight.finally(() => {
+      this.inFlight = undefined;
+      // What came while the commit was under way goes as one batch.
+      if (this.open !== undefined) this.flushHeard();
+    });
+  }
+
+  private entered(): void {
+    if (this.open === undefined) this.open = deferred();
+    if (this.queued) return;
+    this.queued = true;
+    // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
+    void RESOLVED.then(() => {
+      this.queued = false;
+      this.flushHeard();
+    });
+  }
+
+  /** A flush whose failure has nobody to throw to: the runs concerned stop, and it is logged. */
+  private flushHeard(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      this.host.unheard(error);
+    }
+  }
+
+  private write(batch: JournalBatch): CommitOutcome | void | Promise<CommitOutcome | void> {
+    if (this.store.commit !== undefined) return this.store.commit(batch);
+    return writeInTurn(this.store, batch);
+  }
+
+  private settle(batch: JournalBatch & { readonly created: readonly Creation[] }, done: Deferred, outcome: CommitOutcome | void): void {
+    const conflicts = new Set(outcome?.conflicts ?? []);
+    for (const creation of batch.created) {
+      const { runId } = creation.record;
+      if (!conflicts.has(runId)) {
+        creation.done.resolve();
+        continue;
+      }
+      const error = new GantryError('STORE_CONFLICT', `run ${runId} exists already in the store; a run id is used once`);
+      this.host.conflicted(runId, error);
+      creation.done.reject(error);
+    }
+    done.resolve();
+  }
+
+  private fail(batch: JournalBatch & { readonly created: readonly Creation[] }, done: Deferred, error: unknown): void {
+    const runIds = new Set<string>();
+    for (const creation of batch.created) {
+      runIds.add(creation.record.runId);
+      creation.done.reject(error);
+    }
+    for (const event of batch.events) runIds.add(event.runId);
+    this.host.failed(runIds, error);
+    done.reject(error);
+  }
+}
+
+/**
+ * A batch for a store without `commit`: each creation (a taken id is a conflict, not a failure),
+ * then the events of the runs that exist, then the statuses — at once if the store answers at
+ * once, else one after the other.
+ */
+function writeInTurn(store: RunStore, batch: JournalBatch): CommitOutcome | Promise<CommitOutcome> {
+  const conflicts: string[] = [];
+  const steps: (() => unknown)[] = [];
+  for (const { record, events } of batch.created) {
+    steps.push(() => {
+      try {
+        const made = store.createRun(record, events);
+        return made instanceof Promise ? made.catch((error: unknown) => conflictOr(error, record.runId, conflicts)) : made;
+      } catch (error) {
+        return conflictOr(error, record.runId, conflicts);
+      }
+    });
+  }
+  steps.push(() => {
+    const events = conflicts.length === 0 ? batch.events : batch.events.filter((e) => !conflicts.includes(e.runId));
+    return events.length === 0 ? undefined : store.append(events);
+  });
+  for (const { runId, status, finishedAt } of batch.statuses) steps.push(() => store.setStatus(runId, status, finishedAt));
+  for (let i = 0; i < steps.length; i++) {
+    const result = steps[i]!();
+    if (result instanceof Promise) return result.then(() => inTurn(steps, i + 1)).then(() => ({ conflicts }));
+  }
+  return { conflicts };
+}
+
+async function inTurn(steps: readonly (() => unknown)[], from: number): Promise<void> {
+  for (let i = from; i < steps.length; i++) await steps[i]!();
+}
+
+function conflictOr(error: unknown, runId: string, conflicts: string[]): void {
+  if (isGantryError(error, 'STORE_CONFLICT')) conflicts.push(runId);
+  else throw error;
+}
