@@ -1,0 +1,44 @@
+import { useSignal } from '@preact/signals';
+import { ApiError, postJson, runPath } from './api';
+import { announce } from './clock-signal';
+import { Dialog } from './dialog';
+
+/** Cancelling a run, once confirmed: every running step is aborted, nothing further starts. */
+export function CancelDialog({ runId, onClose }: { runId: string; onClose: (result?: string) => void }) {
+  const busy = useSignal(false);
+  const error = useSignal<string | undefined>(undefined);
+  const cancel = async () => {
+    busy.value = true;
+    error.value = undefined;
+    try {
+      const answer = await postJson<{ status: string; cancelled_by: string }>(`${runPath(runId)}/cancel`, {});
+      const result = answer.status === 'cancelled' ? `Run ${runId} was cancelled by ${answer.cancelled_by}.` : `Run ${runId} is stopping (${answer.status}).`;
+      announce(result);
+      onClose(result);
+    } catch (e) {
+      error.value = e instanceof ApiError ? e.message : `The server could not be reached: ${String(e)}`;
+    } finally {
+      busy.value = false;
+    }
+  };
+  return (
+    <Dialog id="cancel" title="Cancel this run?" onClose={() => onClose()}>
+      <p>
+        Every step that runs is stopped, nothing further starts, and the run ends <strong>cancelled</strong>.
+      </p>
+      {error.value ? (
+        <p class="error" role="alert">
+          {error.value}
+        </p>
+      ) : null}
+      <div class="buttons">
+        <button type="button" class="danger" disabled={busy.value} onClick={() => void cancel()}>
+          Cancel the run
+        </button>
+        <button type="button" onClick={() => onClose()}>
+          Keep it running
+        </button>
+      </div>
+    </Dialog>
+  );
+}
