@@ -1,17 +1,26 @@
 // Builds the web UI into dist/app: index.html and content-hashed assets, served by `gantry serve`
-// under /ui. Run by the workspace's build (`npx pnpm build`) after tsc has checked the sources.
+// under /ui. Run by the workspace's build, test and gantry scripts after tsc has checked the
+// sources; it does nothing when dist/app is newer than every source (--force builds anyway).
 // `node build.mjs --watch` rebuilds on every change.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import * as esbuild from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, 'dist', 'app');
 const assets = join(out, 'assets');
 const watch = process.argv.includes('--watch');
+
+/** Whether dist/app was built after the last change to the sources and to this script. */
+function upToDate() {
+  const page = join(out, 'index.html');
+  if (!existsSync(page)) return false;
+  const built = statSync(page).mtimeMs;
+  const newest = (dir) => Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+  return built > Math.max(newest(join(here, 'src')), statSync(fileURLToPath(import.meta.url)).mtimeMs, statSync(join(here, 'package.json')).mtimeMs);
+}
 
 /** index.html with the hashed names; %GANTRY_BASE% stays for the server to fill in (the base path). */
 function writePage(metafile) {
@@ -50,6 +59,8 @@ const options = {
   logLevel: 'warning',
 };
 
+if (!watch && !process.argv.includes('--force') && upToDate()) process.exit(0);
+const esbuild = await import('esbuild');
 // Emptied first: the hashed files of earlier builds do not pile up.
 rmSync(out, { recursive: true, force: true });
 mkdirSync(assets, { recursive: true });

@@ -64,8 +64,8 @@ export function defaultUiDir(): string | undefined {
  */
 export function normalizeBasePath(value: unknown): string {
   if (value === undefined || value === '' || value === '/') return '';
-  if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/.test(value)) {
-    throw new GantryError('CONFIG_INVALID', `createServer: expected basePath to be a path such as "/gantry" (letters, digits, . _ ~ - between slashes), got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/.test(value) || value.split('/').some((s) => s === '.' || s === '..')) {
+    throw new GantryError('CONFIG_INVALID', `createServer: expected basePath to be a path such as "/gantry" (letters, digits, . _ ~ - between slashes, no . or .. segment), got ${JSON.stringify(value)}`);
   }
   return value.endsWith('/') ? value.slice(0, -1) : value;
 }
