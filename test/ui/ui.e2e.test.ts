@@ -161,7 +161,10 @@ describe.skipIf(chromium.path === undefined)('the web UI in Chromium', () => {
       '75:succeeded',
       '100:succeeded',
     ]);
-    expect(await bar.getByText(/p95_latency_ms [\d.]+ \(limit: at most 500\) — within the limit/).count()).toBe(5);
+    // Each step's readings against the gate's limits: two metrics, five steps, all within.
+    expect(await bar.getByRole('columnheader').allTextContents()).toEqual(['Step', 'Outcome', 'Took', 'error_rate_percent', 'p95_latency_ms']);
+    expect(await bar.locator('td.reading.ok').count()).toBe(10);
+    expect(await bar.locator('td.reading.bad').count()).toBe(0);
     await alice.locator('[data-run-status="succeeded"]').waitFor({ timeout: 60_000 });
     expect(await bar.locator('[data-summary]').textContent()).toBe('At 100 %: every step passed its checks.');
     await bar.screenshot({ path: join(shots, 'traffic-bar.png') });
@@ -192,7 +195,9 @@ describe.skipIf(chromium.path === undefined)('the web UI in Chromium', () => {
     expect(await bar.locator('[data-status]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}:${e.getAttribute('data-status')}`))).toEqual(['10:rolled_back', '25:pending', '50:pending', '75:pending', '100:pending']);
     await expect.poll(() => bar.locator('[data-summary]').textContent()).toMatch(/^Stopped at 10 %: p95_latency_ms [\d.]+ \(limit: at most 500\); rolled back: the traffic went back\.$/);
     expect(await bar.locator('[data-rollback="succeeded"]').count()).toBe(1);
-    expect(await bar.getByText(/error_rate_percent 0 \(limit: at most 1\) — within the limit/).count()).toBe(1);
+    const [errorRate, p95] = await bar.locator('tbody tr').first().locator('td.reading').allTextContents();
+    expect(errorRate).toMatch(/^ 0 \(limit: at most 1\) within the limit$/);
+    expect(p95).toMatch(/^ [\d.]+ \(limit: at most 500\) outside the limit$/);
     expect(await alice.getByRole('region', { name: 'What went wrong' }).textContent()).toContain('Rolled back at production_deployment');
     expect(await state(alice, 'production_deployment')).toBe('compensated');
     expect(await state(alice, 'monitoring_setup')).toBe('skipped');

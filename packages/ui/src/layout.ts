@@ -44,7 +44,7 @@ export function layoutGraph(graph: RunGraph): Layout {
   const cached = cache.get(graph.hash);
   if (cached !== undefined) return cached;
   const g = new dagre.graphlib.Graph({ multigraph: true });
-  const big = graph.nodes.length > 150;
+  const big = graph.nodes.length > 300;
   // network-simplex ranks best but grows fast; a large flow takes the quicker longest-path.
   g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 52, edgesep: 14, marginx: 16, marginy: 16, ranker: big ? 'longest-path' : 'network-simplex' });
   for (const n of graph.nodes) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });

@@ -33,8 +33,10 @@ function Header({ tree, onCancel }: { tree: RunTree; onCancel: () => void }) {
   void root.rev.value;
   const view = root.view.value;
   const fold = root.fold;
+  void tree.version.value;
   const status = fold.seq > 0 ? fold.status : (view?.status ?? 'running');
-  const human = (view?.pending_approvals.length ?? 0) > 0;
+  // From the journals when they are in (an approval waiting anywhere in the tree), else the server's view.
+  const human = fold.seq > 0 ? [...tree.runs.values()].some((m) => [...m.fold.nodes.values()].some((n) => n.status === 'waiting' && n.waitKind === 'approval')) : (view?.pending_approvals.length ?? 0) > 0;
   const look = runLook(status, human);
   const started = fold.startedAt ?? (view ? Date.parse(view.started_at) : undefined);
   const t = fold.finishedAt ?? now.value;

@@ -69,8 +69,72 @@ export function TrafficBar({ iterations: it, title, onOpenRun }: { iterations: I
           {it.rollbackAt ? ` at ${clock(it.rollbackAt)}` : ''}: the traffic switch's compensation sends all traffic back.
         </p>
       ) : null}
-      <IterationList iterations={it} onOpenRun={onOpenRun} heading={false} />
+      <StepsTable iterations={it} onOpenRun={onOpenRun} />
     </section>
+  );
+}
+
+/** The steps of a shift, one row each: how it ended, how long it took, each reading against its limit. */
+function StepsTable({ iterations: it, onOpenRun }: { iterations: Iterations; onOpenRun: (runId: string) => void }) {
+  const metrics = [...new Set(it.steps.flatMap((s) => s.readings.map((r) => r.metric)))];
+  return (
+    <div class="table-wrap">
+      <table class="steps">
+        <caption class="sr-only">Each traffic step: its outcome and its readings against the gate's limits</caption>
+        <thead>
+          <tr>
+            <th scope="col">Step</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Took</th>
+            {metrics.map((m) => (
+              <th scope="col" key={m}>
+                {m}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {it.steps.map((step) => {
+            const look = stepLook(step);
+            return (
+              <tr key={step.index} data-iteration={step.index}>
+                <th scope="row">
+                  {step.runId ? (
+                    <button type="button" class="link" onClick={() => onOpenRun(step.runId!)} aria-label={`Open the run of ${itemText(step, it.percent)}`}>
+                      {itemText(step, it.percent)}
+                    </button>
+                  ) : (
+                    itemText(step, it.percent)
+                  )}
+                </th>
+                <td>
+                  <span class={`status tone-${look.tone}`}>
+                    <Icon name={look.icon} />
+                    {look.label}
+                  </span>
+                </td>
+                <td>{step.startedAt === undefined ? '–' : duration((step.finishedAt ?? Date.now()) - step.startedAt)}</td>
+                {metrics.map((m) => {
+                  const r = step.readings.find((x) => x.metric === m);
+                  return (
+                    <td key={m} class={r === undefined ? undefined : r.passed ? 'reading ok' : 'reading bad'}>
+                      {r === undefined ? (
+                        '–'
+                      ) : (
+                        <>
+                          <Icon name={r.passed ? 'check' : 'cross'} /> {JSON.stringify(r.actual)} <span class="limit">(limit: {OPERATORS[r.operator] ?? r.operator} {JSON.stringify(r.limit)})</span>
+                          <span class="sr-only"> {r.passed ? 'within the limit' : 'outside the limit'}</span>
+                        </>
+                      )}
+                    </td>
+                  );
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
