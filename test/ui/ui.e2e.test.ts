@@ -83,7 +83,6 @@ describe.skipIf(chromium.path === undefined)('the web UI in Chromium', () => {
     // Edges: the gate's pass taken, drawn apart from those not yet decided.
     expect(await alice.locator('[data-edge="2"]').getAttribute('data-taken')).toBe('taken');
     expect(await alice.locator('[data-edge="6"]').getAttribute('data-taken')).toBe('open');
-    await alice.screenshot({ path: join(shots, 'run-waiting.png') });
     await axe(alice, 'a run waiting for approval');
 
     await alice.locator('[data-node="build_pipeline"]').click();
@@ -152,6 +151,12 @@ describe.skipIf(chromium.path === undefined)('the web UI in Chromium', () => {
     await decide(bob, 'Ship it.');
     await expect.poll(() => bob.locator('.flash').textContent()).toBe('You approved production_approval: it is approved.');
     const bar = alice.locator('[data-traffic="gradual_traffic_switch"]');
+    await bar.locator('[data-step="25"][data-status="succeeded"]').waitFor({ timeout: 60_000 });
+    // The keyboard reaches the running deployment: the graph brings it into view, Enter opens it.
+    await alice.locator('[data-node="production_deployment"]').focus();
+    await alice.keyboard.press('Enter');
+    await alice.getByRole('complementary').getByRole('button', { name: 'Open Production Blue-Green Deployment here' }).waitFor();
+    await alice.screenshot({ path: join(shots, 'run-running.png'), fullPage: true });
     await bar.locator('[data-step="50"][data-status="succeeded"]').waitFor({ timeout: 60_000 });
     await bar.locator('[data-step="100"][data-status="succeeded"]').waitFor({ timeout: 60_000 });
     expect(await bar.locator('[data-status]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-step')}:${e.getAttribute('data-status')}`))).toEqual([

@@ -57,7 +57,27 @@ export function stateDetail(state: DisplayState, n: NodeFold | undefined, node: 
 
 const short = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-function NodeBox({ tree, model, node, x, y, selected, onSelect, ended }: { tree: RunTree; model: RunModel; node: GraphNode; x: number; y: number; selected: boolean; onSelect: (id: string) => void; ended: boolean }) {
+function NodeBox({
+  tree,
+  model,
+  node,
+  x,
+  y,
+  selected,
+  onSelect,
+  onFocus,
+  ended,
+}: {
+  tree: RunTree;
+  model: RunModel;
+  node: GraphNode;
+  x: number;
+  y: number;
+  selected: boolean;
+  onSelect: (id: string) => void;
+  onFocus: (id: string) => void;
+  ended: boolean;
+}) {
   void model.nodeRev(node.id).value;
   const via = useComputed(() => (node.type === 'subflow' || node.type === 'agent' ? viaChildren(tree, model.id, node.id) : undefined));
   const n = model.fold.nodes.get(node.id);
@@ -79,6 +99,7 @@ function NodeBox({ tree, model, node, x, y, selected, onSelect, ended }: { tree:
       data-node={node.id}
       data-state={state}
       onClick={() => onSelect(node.id)}
+      onFocus={() => onFocus(node.id)}
       onKeyDown={(e) => {
         if (e.key === 'Enter' || e.key === ' ') {
           e.preventDefault();
@@ -196,6 +217,17 @@ export function GraphView({ tree, model, selected, onSelect }: { tree: RunTree; 
     const k = clamp(v.k * factor, 0.05, 3);
     view.value = { k, x: cx - ((cx - v.x) * k) / v.k, y: cy - ((cy - v.y) * k) / v.k };
   };
+  /** Brings a node into view when the keyboard reaches it outside the box. */
+  const reveal = (id: string) => {
+    const v = view.value;
+    const p = layout?.nodes.get(id);
+    if (v === undefined || p === undefined) return;
+    const { w, h } = size.value;
+    const [sx, sy] = [v.x + p.x * v.k, v.y + p.y * v.k];
+    const [mx, my] = [(NODE_WIDTH / 2) * v.k + 8, (NODE_HEIGHT / 2) * v.k + 8];
+    if (sx >= mx && sx <= w - mx && sy >= my && sy <= h - my) return;
+    view.value = { ...v, x: w / 2 - p.x * v.k, y: h / 2 - p.y * v.k };
+  };
   const pan = (dx: number, dy: number) => {
     const v = view.value;
     if (v !== undefined) view.value = { ...v, x: v.x + dx, y: v.y + dy };
@@ -299,7 +331,7 @@ export function GraphView({ tree, model, selected, onSelect }: { tree: RunTree; 
             <g class="nodes">
               {graph.nodes.map((node) => {
                 const p = layout.nodes.get(node.id)!;
-                return <NodeBox key={node.id} tree={tree} model={model} node={node} x={p.x} y={p.y} selected={selected === node.id} onSelect={onSelect} ended={ended.value} />;
+                return <NodeBox key={node.id} tree={tree} model={model} node={node} x={p.x} y={p.y} selected={selected === node.id} onSelect={onSelect} onFocus={reveal} ended={ended.value} />;
               })}
             </g>
           </g>
