@@ -97,7 +97,10 @@ describe.skipIf(chromium.path === undefined)('the web UI in Chromium', () => {
     await expect.poll(() => panel.locator('[data-why]').textContent()).toBe('Why: waits for a human decision: each of tech-lead and product-manager must approve (none so far)');
 
     // The same nodes as a table, the attempts on a timeline, the journal.
-    await alice.getByRole('tab', { name: 'Table' }).click();
+    // The tabs by keyboard: the arrows move from one to the next.
+    await alice.getByRole('tab', { name: 'Graph' }).focus();
+    await alice.keyboard.press('ArrowRight');
+    await expect.poll(() => alice.getByRole('tab', { name: 'Table' }).getAttribute('aria-selected')).toBe('true');
     const table = alice.getByRole('table', { name: /nodes of Complete Deployment Pipeline/ });
     expect(await table.locator('tbody tr').count()).toBe(10);
     expect(await table.locator('[data-row="production_approval"]').textContent()).toContain('waiting for approval');

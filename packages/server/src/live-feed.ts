@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Engine, RunEvent, RunRecord } from '@gantry/engine';
 import { formatCursor, type Cursor } from './run-cursor.js';
-import { runRow } from './run-details.js';
+import { FINAL, runRow } from './run-details.js';
 import type { SseStream } from './sse.js';
 
 /**
@@ -39,7 +39,6 @@ export interface LiveFeedOptions {
   readonly throttleMs: number;
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled']);
 /** Events after which a run's line in the list may read differently. */
 const LIST_TYPES = new Set(['run.started', 'run.waiting', 'run.finished', 'approval.requested', 'approval.decided', 'node.started', 'timer.fired']);
 const RING = 500;

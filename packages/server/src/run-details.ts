@@ -1,5 +1,5 @@
 import { eligibleRoles, type Engine, type PrincipalDirectory, type RunRecord, type RunState } from '@gantry/engine';
-import { explainRun, type ChildRun } from './run-explain.js';
+import { explainRun, list, type ChildRun } from './run-explain.js';
 import { graphOf } from './run-graph.js';
 import { pendingApprovals, runState, runSummary, type runView } from './run-view.js';
 import { DELIVERY_RUN_PREFIX } from './webhooks.js';
@@ -12,8 +12,8 @@ import { DELIVERY_RUN_PREFIX } from './webhooks.js';
 
 type PendingApproval = ReturnType<typeof pendingApprovals>[number];
 
-const FINAL = new Set(['succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled']);
-const list = (items: readonly string[]) => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+/** The statuses a run ends in. */
+export const FINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled']);
 
 function directoryOf(engine: Engine): PrincipalDirectory {
   return engine.options.principals as PrincipalDirectory;
@@ -52,13 +52,15 @@ function waitingFor(engine: Engine, record: RunRecord, state: RunState) {
   }));
 }
 
-/** The started event never changes: kept for the runs that are listed again and again. */
-const startCache = new Map<string, RunState['started']>();
+/** The started event never changes: kept, per store, for the runs that are listed again and again. */
+const startCaches = new WeakMap<object, Map<string, RunState['started']>>();
 const START_CACHE_SIZE = 2000;
 
 function startOf(engine: Engine, record: RunRecord): RunState['started'] {
   const live = engine.run(record.runId)?.state() as RunState | undefined;
   if (live?.started) return live.started;
+  let startCache = startCaches.get(engine.options.store);
+  if (startCache === undefined) startCaches.set(engine.options.store, (startCache = new Map()));
   let started = startCache.get(record.runId);
   if (started === undefined) {
     const first = engine.options.store.events(record.runId)[0];

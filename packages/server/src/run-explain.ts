@@ -17,7 +17,8 @@ export interface ChildRun {
 
 const TERMINAL = new Set(['succeeded', 'failed', 'skipped']);
 
-const list = (items: readonly string[]): string => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+/** "a, b and c" */
+export const list = (items: readonly string[]): string => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function statusWords(n: NodeState | undefined): string {

@@ -1,4 +1,4 @@
-import type { Engine, JsonValue, RunRecord } from '@gantry/engine';
+import type { JsonValue, RunRecord } from '@gantry/engine';
 import { sendJson } from './http.js';
 import type { Handler } from './router.js';
 import { getRecord, type RunsApiDeps } from './runs-api.js';
@@ -155,7 +155,7 @@ export function graphOf(record: RunRecord): RunGraph {
 export function runGraphHandler({ engine, principalOf }: Pick<RunsApiDeps, 'engine' | 'principalOf'>): Handler {
   return ({ req, res, params }) => {
     principalOf(req);
-    const record = getRecord(engine as Engine, params.id!);
+    const record = getRecord(engine, params.id!);
     const etag = `"${record.flowHash}"`;
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, { etag, 'cache-control': 'private, no-cache' });

@@ -1,26 +1,18 @@
-import { useSignal } from '@preact/signals';
-import { ApiError, postJson, runPath } from './api';
+import { postJson, runPath } from './api';
 import { announce } from './clock-signal';
 import { Dialog } from './dialog';
+import { useRequest } from './request-state';
 
 /** Cancelling a run, once confirmed: every running step is aborted, nothing further starts. */
 export function CancelDialog({ runId, onClose }: { runId: string; onClose: (result?: string) => void }) {
-  const busy = useSignal(false);
-  const error = useSignal<string | undefined>(undefined);
-  const cancel = async () => {
-    busy.value = true;
-    error.value = undefined;
-    try {
+  const { busy, error, run } = useRequest();
+  const cancel = () =>
+    run(async () => {
       const answer = await postJson<{ status: string; cancelled_by: string }>(`${runPath(runId)}/cancel`, {});
       const result = answer.status === 'cancelled' ? `Run ${runId} was cancelled by ${answer.cancelled_by}.` : `Run ${runId} is stopping (${answer.status}).`;
       announce(result);
       onClose(result);
-    } catch (e) {
-      error.value = e instanceof ApiError ? e.message : `The server could not be reached: ${String(e)}`;
-    } finally {
-      busy.value = false;
-    }
-  };
+    });
   return (
     <Dialog id="cancel" title="Cancel this run?" onClose={() => onClose()}>
       <p>

@@ -1,10 +1,10 @@
-import { useSignal } from '@preact/signals';
 import { Fragment } from 'preact';
-import { ApiError, postJson, runPath, session } from './api';
+import { postJson, runPath, session } from './api';
 import { announce } from './clock-signal';
 import { dateTime, list } from './format';
 import { Dialog } from './dialog';
 import { Icon } from './icons';
+import { useRequest } from './request-state';
 import { whoMayDecide } from './runs-page';
 import type { RunTree } from './run-tree';
 import type { JsonValue, PendingApproval } from './wire';
@@ -24,16 +24,13 @@ function triggerFacts(trigger: JsonValue | undefined): [string, string][] {
  * waiting, 410 expired) is shown as the server's sentence; the page never decides on its own.
  */
 export function DecideDialog({ tree, approval, onClose }: { tree: RunTree; approval: PendingApproval; onClose: (result?: string) => void }) {
-  const busy = useSignal(false);
-  const error = useSignal<string | undefined>(undefined);
+  const { busy, error, run: request } = useRequest();
   const root = tree.model(tree.root);
   const run = tree.model(approval.run_id);
   const facts = triggerFacts(root.fold.trigger);
-  const decide = async (decision: 'approve' | 'reject', form: HTMLFormElement) => {
-    busy.value = true;
-    error.value = undefined;
-    const comment = (form.elements.namedItem('comment') as HTMLTextAreaElement).value.trim();
-    try {
+  const decide = (decision: 'approve' | 'reject', form: HTMLFormElement) =>
+    request(async () => {
+      const comment = (form.elements.namedItem('comment') as HTMLTextAreaElement).value.trim();
       const answer = await postJson<{ approval: string; decisions: unknown[] }>(`${runPath(approval.run_id)}/nodes/${encodeURIComponent(approval.node)}/decision`, {
         decision,
         ...(comment ? { comment } : {}),
@@ -43,12 +40,7 @@ export function DecideDialog({ tree, approval, onClose }: { tree: RunTree; appro
       tree.refreshViewSoon(tree.root, 0);
       if (approval.run_id !== tree.root) tree.refreshViewSoon(approval.run_id, 0);
       onClose(result);
-    } catch (e) {
-      error.value = e instanceof ApiError ? e.message : `The server could not be reached: ${String(e)}`;
-    } finally {
-      busy.value = false;
-    }
-  };
+    });
   return (
     <Dialog id="decide" title={`Decide on ${approval.node}`} onClose={() => onClose()}>
       <form

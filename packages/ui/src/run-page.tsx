@@ -265,7 +265,20 @@ export function RunPage({ runId }: { runId: string }) {
       <Failure tree={tree} onShow={(node) => setQuery({ run: undefined, node })} />
       <Traffic tree={tree} onOpenRun={openRun} />
       <Trail tree={tree} focus={focus} onOpenRun={openRun} />
-      <div class="tabs" role="tablist" aria-label="Views of the run">
+      <div
+        class="tabs"
+        role="tablist"
+        aria-label="Views of the run"
+        onKeyDown={(e) => {
+          // Arrows move between the tabs (the inactive ones are out of the Tab order).
+          const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+          if (step === 0) return;
+          e.preventDefault();
+          const next = TABS[(TABS.findIndex(([t]) => t === tab) + step + TABS.length) % TABS.length]![0];
+          setQuery({ tab: next === 'graph' ? undefined : next });
+          requestAnimationFrame(() => document.getElementById(`tab-${next}`)?.focus());
+        }}
+      >
         {TABS.map(([id, label]) => (
           <button key={id} type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id ? 'true' : 'false'} aria-controls={`panel-${id}`} tabIndex={tab === id ? 0 : -1} onClick={() => setQuery({ tab: id === 'graph' ? undefined : id })}>
             {label}

@@ -72,13 +72,16 @@ export function RunsPage() {
     };
     let lastId: string | undefined;
     const matches = (r: RunRow) => r.parent_run_id === undefined && (!status || r.status === status) && (!flow || r.flow === flow);
+    // At once, and again once the stream is open (nothing between is missed): a stream that
+    // cannot open at all must not leave the page empty.
+    void load();
     const follower = follow({
       url: url('/events'),
       headers: () => authHeaders(),
       position: () => lastId,
       onFrame: (frame) => {
         if (frame.event === 'hello') {
-          // Not resumed: what changed while away is read afresh.
+          // Not resumed (a first connection too): what changed meanwhile is read afresh.
           if (!(JSON.parse(frame.data) as { resumed: boolean }).resumed) void load();
           return;
         }

@@ -1,13 +1,12 @@
-import { useSignal } from '@preact/signals';
-import { ApiError, signIn } from './api';
+import { signIn } from './api';
+import { useRequest } from './request-state';
 
 /**
  * Signing in: a principal's API token (one of the configuration's `principals`). It is checked
  * by the server and kept in this tab's sessionStorage only.
  */
 export function SignIn() {
-  const error = useSignal<string | undefined>(undefined);
-  const busy = useSignal(false);
+  const { busy, error, run } = useRequest();
   const submit = async (event: Event) => {
     event.preventDefault();
     const input = (event.currentTarget as HTMLFormElement).elements.namedItem('token') as HTMLInputElement;
@@ -17,16 +16,8 @@ export function SignIn() {
       input.focus();
       return;
     }
-    busy.value = true;
-    error.value = undefined;
-    try {
-      await signIn(token);
-    } catch (e) {
-      error.value = e instanceof ApiError ? e.message : `The server could not be reached: ${String(e)}`;
-      input.select();
-    } finally {
-      busy.value = false;
-    }
+    await run(() => signIn(token).then(() => undefined));
+    if (error.value !== undefined) input.select();
   };
   return (
     <section class="sign-in" aria-labelledby="sign-in-title">
