@@ -1,6 +1,7 @@
 /**
  * @gantry/server: `gantry serve` as a library (DESIGN §7) — webhook triggers with GitHub
- * signatures, the approvals and runs API, Prometheus metrics and a health check, on node:http.
+ * signatures, the approvals and runs API, Prometheus metrics and a health check, and the web UI
+ * with its live streams (DESIGN §10), on node:http.
  */
 export { createServer } from './server.js';
 export type { GantryServer, ServerAddress, ServedWebhook } from './server.js';
@@ -13,3 +14,5 @@ export { METRIC_NAMES } from './metrics.js';
 export { signatureMatches, isSignatureScheme } from './webhook-auth.js';
 export type { PrincipalTokens } from './principals.js';
 export { DELIVERY_RUN_PREFIX, deliveryRunId } from './webhooks.js';
+export { CONTENT_SECURITY_POLICY } from './ui-files.js';
+export type { RunGraph, GraphNode, GraphEdge } from './run-graph.js';

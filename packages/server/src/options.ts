@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { GantryError, principalNameClashes, type CompiledFlow, type Engine } from '@gantry/engine';
 import type { PrincipalTokens } from './principals.js';
+import { defaultUiDir, normalizeBasePath } from './ui-files.js';
 
 /** Options of {@link createServer}; every field but `engine` has a documented default. */
 export interface ServerOptions {
@@ -35,6 +36,12 @@ export interface ServerOptions {
   readonly resume?: boolean;
   /** How long close() lets requests in progress finish before it drops their connections, in ms. @default 10000 */
   readonly closeGraceMs?: number;
+  /** The path prefix a reverse proxy serves Gantry under (`/gantry`): requests are answered with it or without it, and the web UI's links carry it. @default '' (none) */
+  readonly basePath?: string;
+  /** The web UI under /ui: the folder of its built files, or false for no UI. @default the files built in @gantry/ui */
+  readonly ui?: { readonly dir?: string } | false;
+  /** How often the live streams (GET /runs/:id/events, GET /events) send a heartbeat, in ms. @default 15000 */
+  readonly heartbeatMs?: number;
 }
 
 export interface ResolvedServerOptions {
@@ -52,6 +59,10 @@ export interface ResolvedServerOptions {
   readonly logger: Logger;
   readonly resume: boolean;
   readonly closeGraceMs: number;
+  readonly basePath: string;
+  /** undefined: no UI; a dir of undefined: @gantry/ui is not installed. */
+  readonly ui: { readonly dir: string | undefined } | undefined;
+  readonly heartbeatMs: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 25 * 1024 * 1024;
@@ -101,6 +112,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   for (const key of ['credentials', 'describeCredential'] as const) {
     expect(options[key] === undefined || typeof options[key] === 'function', key, 'a function', options[key]);
   }
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  expect(Number.isInteger(heartbeatMs) && heartbeatMs >= 10, 'heartbeatMs', 'an integer ≥ 10', heartbeatMs);
+  const ui = options.ui ?? {};
+  expect(ui === false || (typeof ui === 'object' && ui !== null && (ui.dir === undefined || typeof ui.dir === 'string')), 'ui', 'false or { dir?: string }', ui);
   const principals = options.principals ?? (engine.options.principals as PrincipalTokens | undefined);
   expect(principals === undefined || (typeof principals === 'object' && principals !== null && !Array.isArray(principals)), 'principals', 'an object', principals);
   const clash = principalNameClashes(principals)[0];
@@ -117,5 +132,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     logger: options.logger ?? engine.options.logger,
     resume: options.resume ?? true,
     closeGraceMs,
+    basePath: normalizeBasePath(options.basePath),
+    ui: ui === false ? undefined : { dir: ui.dir ?? defaultUiDir() },
+    heartbeatMs,
   });
 }

@@ -2,7 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { GantryError, type Engine, type RunRecord, type RunStatus } from '@gantry/engine';
 import { httpError, sendJson } from './http.js';
 import type { Handler } from './router.js';
-import { nodesOf, pendingApprovals, runState, runSummary, runView } from './run-view.js';
+import { nodesOf, runState, runSummary, runView } from './run-view.js';
+import { childApprovals, runRow, withDetails } from './run-details.js';
+import { flowNames, listQuery, listRecords } from './runs-list.js';
 
 const STATUSES: readonly RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled'];
 
@@ -12,6 +14,8 @@ export interface RunsApiDeps {
   readonly principalOf: (req: IncomingMessage) => string;
   /** How long POST /runs/:id/cancel waits for a live run to stop before answering 202. @default 2000 */
   readonly cancelWaitMs?: number;
+  /** The names of the flows the server serves, offered as the list's flow filter. @default [] */
+  readonly flowNames?: readonly string[];
 }
 
 export async function getRecord(engine: Engine, runId: string): Promise<RunRecord> {
@@ -20,8 +24,9 @@ export async function getRecord(engine: Engine, runId: string): Promise<RunRecor
   return record;
 }
 
-/** GET /runs?status=waiting,running&limit=50: runs, newest first. */
-export function listRunsHandler({ engine, principalOf }: RunsApiDeps): Handler {
+/** GET /runs?status=waiting,running&limit=50: runs, newest first; `flow`, `top_level` and `details` (runs-list.ts) narrow and widen it. */
+export function listRunsHandler(deps: RunsApiDeps): Handler {
+  const { engine, principalOf } = deps;
   return async ({ req, res, url }) => {
     principalOf(req);
     const statusParam = url.searchParams.get('status');
@@ -32,32 +37,26 @@ export function listRunsHandler({ engine, principalOf }: RunsApiDeps): Handler {
     const limitParam = url.searchParams.get('limit');
     const limit = limitParam === null ? 50 : Number(limitParam);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw httpError('BAD_REQUEST', `limit must be a whole number from 1 to 1000, got "${limitParam}"`);
-    const records = await engine.options.store.listRuns({ ...(statuses ? { status: statuses as RunStatus[] } : {}), limit });
-    sendJson(res, 200, { runs: records.map(runSummary) });
+    const query = listQuery(url);
+    const records = await listRecords(engine.options.store, { ...(statuses ? { status: statuses as RunStatus[] } : {}), limit }, query);
+    if (!query.details) return sendJson(res, 200, { runs: records.map(runSummary) });
+    const runs = [];
+    for (const r of records) runs.push(await runRow(engine, r));
+    sendJson(res, 200, { runs, flows: flowNames(deps.flowNames ?? [], records) });
   };
 }
 
 /** GET /runs/:id: status, a per-node timeline, pending approvals (its sub-flow runs' too); `?events=true` adds the journal. */
 export function getRunHandler({ engine, principalOf }: RunsApiDeps): Handler {
   return async ({ req, res, params, url }) => {
-    principalOf(req);
+    const principal = principalOf(req);
     const record = await getRecord(engine, params.id!);
     const state = await runState(engine, record.runId);
     const view = runView(record, state, nodesOf(engine, record));
     view.pending_approvals.push(...(await childApprovals(engine, record.runId, 0)));
     const events = url.searchParams.get('events') === 'true' ? { events: await engine.options.store.events(record.runId) } : {};
-    sendJson(res, 200, { ...view, ...events });
+    sendJson(res, 200, { ...(await withDetails(engine, record, state, principal, view)), ...events });
   };
-}
-
-/** The approvals unfinished sub-flow runs wait for: a parent waits on them (at most 8 levels down). */
-async function childApprovals(engine: Engine, runId: string, depth: number): Promise<ReturnType<typeof pendingApprovals>> {
-  if (depth >= 8) return [];
-  const approvals: ReturnType<typeof pendingApprovals> = [];
-  for (const child of await engine.options.store.listRuns({ parentRunId: runId, status: ['running', 'waiting'] })) {
-    approvals.push(...pendingApprovals(child.runId, await runState(engine, child.runId)), ...(await childApprovals(engine, child.runId, depth + 1)));
-  }
-  return approvals;
 }
 
 /**

@@ -12,6 +12,8 @@ import { resolveServerOptions, type ServerOptions } from './options.js';
 import { principalResolver } from './principals.js';
 import { Router, type Handler } from './router.js';
 import { describeNode, webhookHandler, webhookRoutes, type WebhookDeps } from './webhooks.js';
+import { mountUi, refuseUiEndpoints } from './ui-mount.js';
+import { isUiPath, UI_PATH, withoutBasePath } from './ui-files.js';
 
 /**
  * The request target as a URL. Origin-form (`/runs?x=1`) is read as a path even when it starts
@@ -93,16 +95,18 @@ export function createServer(options: ServerOptions): GantryServer {
     res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store', ...closeIfUnread(res) });
     res.end(text);
   });
-  add('GET', '/runs', listRunsHandler({ engine, principalOf }));
+  add('GET', '/runs', listRunsHandler({ engine, principalOf, flowNames: o.flows.map((f) => f.name) }));
   add('GET', '/runs/:id', getRunHandler({ engine, principalOf }));
   add('POST', '/runs/:id/cancel', cancelRunHandler({ engine, principalOf }));
   const bodies: BodyPolicy = { budget: new ByteBudget(o.bufferedBytesLimit), jsonDepthLimit: o.jsonDepthLimit };
   add('POST', '/runs/:id/nodes/:node/decision', decisionHandler({ engine, principalOf, bodies }));
+  const ui = mountUi(o, add, principalOf);
 
   const deps: WebhookDeps = { engine, bodyLimitBytes: o.bodyLimitBytes, bodies, logger, inflight: new Map() };
   const routes = webhookRoutes(o.flows, o.credentials, o.describeCredential);
   // A flow the server would start on every request must be runnable here: refused now, not per request.
   for (const flow of new Set(routes.map((r) => r.flow))) engine.check(flow);
+  refuseUiEndpoints(ui, routes);
   for (const route of routes) add(route.method, route.endpoint, webhookHandler(route, deps), describeNode(route.flow, route.nodeId));
   const webhooks: ServedWebhook[] = routes.map((r) => ({
     method: r.method,
@@ -134,7 +138,11 @@ export function createServer(options: ServerOptions): GantryServer {
     res.on('close', observe);
     const answer = async () => {
       if (closing !== undefined) throw httpError('SERVER_CLOSING', 'the server is shutting down; try again in a moment', { connection: 'close', 'retry-after': '5' });
-      const url = requestUrl(req.url ?? '/');
+      const url = withoutBasePath(requestUrl(req.url ?? '/'), o.basePath);
+      if (ui.files !== undefined && isUiPath(url.pathname)) {
+        endpoint = UI_PATH;
+        return ui.files.serve(req, res, url);
+      }
       const match = router.match(method, url.pathname);
       if (match === undefined) throw httpError('NOT_FOUND', `nothing at ${url.pathname}: the server answers /runs, /metrics, /health and its webhooks' endpoints`);
       if ('allowed' in match) throw httpError('METHOD_NOT_ALLOWED', `${url.pathname} takes ${match.allowed.join(', ')}, not ${method}`, { allow: match.allowed.join(', ') });
@@ -211,6 +219,8 @@ export function createServer(options: ServerOptions): GantryServer {
     close() {
       closing ??= new Promise<void>((resolve) => {
         metrics.dispose();
+        // Open streams would hold close() for its whole grace period.
+        ui.feed.close();
         if (!http.listening) return resolve();
         const force = setTimeout(() => http.closeAllConnections(), o.closeGraceMs);
         force.unref();

@@ -33,6 +33,8 @@ HTTP:
   POST /runs/:id/nodes/:node/decision     {"decision":"approve"|"reject","comment":"…"}
   POST /runs/:id/cancel                   these four take Authorization: Bearer <a principal's token>
   GET  /metrics  ·  GET /health           Prometheus metrics; liveness (each GET also takes HEAD)
+  GET  /ui                                the web UI: runs, a run's graph and timeline, approvals
+                                          (sign in with a principal's token)
 
 Exit status: 0 stopped by a signal, 1 the server failed, 2 invalid flow, configuration or usage.`;
 
@@ -86,6 +88,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
   const port = parsePort(values.port as string | undefined, config.server?.port);
   const host = (values.host as string | undefined) ?? config.server?.host ?? '127.0.0.1';
   const flowsFolder = (values.flows as string | undefined) ?? 'flows';
+  // server.base_path is in the configuration's schema; the engine's GantryConfig type does not name it.
+  const basePath = ((config.server as { base_path?: string } | undefined)?.base_path ?? '').replace(/\/$/, '');
   const p = printer(io);
   const logger = pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret', 'req.headers.authorization'] }, pino.destination(2));
   const { createServer, loadFlowsFolder, DEFAULT_BODY_LIMIT } = await import('@gantry/server');
@@ -107,6 +111,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       describeCredential: (name) => `the environment variable ${envName(name)}`,
       ...(config.principals ? { principals: config.principals } : {}),
       ...serverLimits(config.server),
+      basePath,
       logger,
     });
     let address;
@@ -126,6 +131,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       p.out(`  ${w.method} ${w.endpoint} → ${w.flow} (node ${w.node}; ${auth})`);
     }
     if (server.resumed.length > 0) p.out(`resumed ${server.resumed.length} unfinished run${server.resumed.length === 1 ? '' : 's'}`);
+    p.out(`web UI at ${address.url}${basePath}/ui/ (sign in with a principal's token)`);
     p.out(`listening on ${address.url}`);
     const signal = await stopSignal(() => {
       p.err('gantry serve: stopped at once (second signal); runs in progress carry on at the next start');

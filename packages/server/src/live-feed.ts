@@ -1,0 +1,312 @@
+import { randomBytes } from 'node:crypto';
+import type { Engine, RunEvent, RunRecord } from '@gantry/engine';
+import { formatCursor, type Cursor } from './run-cursor.js';
+import { FINAL, runRow, type RunRow } from './run-details.js';
+import type { SseStream } from './sse.js';
+
+/**
+ * What the live streams follow (DESIGN §10): the engine's events say *that* a journal grew; the
+ * store says *what* it holds, so a frame's events and its id are exactly the journal's, whoever
+ * wrote them. Nothing listens to the engine while no stream is open.
+ */
+
+/** A run's journal from `from` (its events are seq from+1 on). */
+export interface JournalBatch {
+  readonly run: string;
+  readonly from: number;
+  readonly events: readonly RunEvent[];
+}
+
+interface RunReader {
+  readonly stream: SseStream;
+  readonly cursor: Cursor;
+}
+
+interface Tree {
+  readonly root: string;
+  /** The root and every sub-flow run under it. */
+  readonly members: Set<string>;
+  readonly readers: Set<RunReader>;
+  readonly dirty: Set<string>;
+  timer: (() => void) | undefined;
+  lastFlush: number;
+  /** A flush is reading the store: the next waits for it, so that frames keep their order. */
+  flushing: boolean;
+}
+
+export interface LiveFeedOptions {
+  /** How often a comment keeps idle streams open; also when journals are compared with the store for writes this process did not make. @default 15000 */
+  readonly heartbeatMs: number;
+  /** Within this long after a stream's frame, the next waits, so that a burst of events costs one read of the journal. @default 50 */
+  readonly throttleMs: number;
+}
+
+/** Events after which a run's line in the list may read differently. */
+const LIST_TYPES = new Set(['run.started', 'run.waiting', 'run.finished', 'approval.requested', 'approval.decided', 'node.started', 'timer.fired']);
+const RING = 500;
+/** A run's line is read again at most this often: a run of many nodes changes the list less than its graph. */
+const LIST_THROTTLE_MS = 100;
+
+/** Sub-flow runs, children before grandchildren, oldest first (at most 16 levels down). */
+async function descendants(engine: Engine, root: string): Promise<string[]> {
+  const found: string[] = [];
+  let level = [root];
+  for (let depth = 0; depth < 16 && level.length > 0; depth++) {
+    const next: string[] = [];
+    for (const id of level) next.push(...(await engine.options.store.listRuns({ parentRunId: id })).reverse().map((r) => r.runId));
+    level = next;
+    found.push(...level);
+  }
+  return found;
+}
+
+export class LiveFeed {
+  readonly boot = randomBytes(4).toString('hex');
+  private unsubscribe: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly trees = new Map<string, Tree>();
+  private readonly memberOf = new Map<string, Tree[]>();
+  private readonly listReaders = new Set<SseStream>();
+  private readonly ring: { id: number; row: RunRow }[] = [];
+  private seq = 0;
+  /** The first list frame since the engine has been listened to without a break: older ids cannot be resumed. */
+  private listeningSince = 0;
+  private readonly listDirty = new Set<string>();
+  private listTimer: (() => void) | undefined;
+  private readonly rootOf = new Map<string, string>();
+  private lastListFlush = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: LiveFeedOptions,
+  ) {}
+
+  /** The tree's journals after `cursor`, advancing it. */
+  async backlog(root: string, cursor: Cursor, known?: Iterable<string>): Promise<JournalBatch[]> {
+    const members = known ?? [root, ...(await descendants(this.engine, root))];
+    const batches: JournalBatch[] = [];
+    for (const run of members) {
+      const events = await this.engine.options.store.events(run);
+      const from = Math.min(cursor.get(run) ?? 0, events.length);
+      if (events.length > from) batches.push({ run, from, events: events.slice(from) });
+      cursor.set(run, events.length);
+    }
+    return batches;
+  }
+
+  /** Whether the run and every run under it have ended, so that nothing more will come. */
+  async finished(root: string): Promise<boolean> {
+    return FINAL.has((await this.engine.options.store.getRun(root))?.status ?? 'running');
+  }
+
+  /** Follows a run and its sub-flow runs from `cursor`: the backlog now, then each change. */
+  async followRun(root: string, stream: SseStream, cursor: Cursor): Promise<void> {
+    // Listened to before the backlog is read: what is written meanwhile marks the tree dirty.
+    this.listen();
+    let tree = this.trees.get(root);
+    if (tree === undefined) {
+      const members = [root, ...(await descendants(this.engine, root))];
+      tree = this.trees.get(root) ?? { root, members: new Set(members), readers: new Set(), dirty: new Set(), timer: undefined, lastFlush: 0, flushing: false };
+      this.trees.set(root, tree);
+      for (const m of tree.members) this.addMember(tree, m);
+    }
+    const reader = { stream, cursor };
+    for (const batch of await this.backlog(root, cursor, tree.members)) stream.send({ id: formatCursor(root, cursor), event: 'journal', data: batch });
+    if (await this.finished(root)) {
+      await this.endStream(stream, root);
+      if (tree.readers.size === 0) this.dropTree(tree);
+      this.quietDown();
+      return;
+    }
+    // The tree may have been let go while the store was read (its last reader left).
+    if (this.trees.get(root) !== tree) {
+      this.trees.set(root, tree);
+      for (const m of tree.members) this.addMember(tree, m);
+    }
+    tree.readers.add(reader);
+    // What was written between the backlog's read and now goes out with the next flush.
+    for (const m of tree.members) tree.dirty.add(m);
+    this.schedule(tree);
+    const t = tree;
+    stream.onClose(() => {
+      t.readers.delete(reader);
+      if (t.readers.size === 0) this.dropTree(t);
+      this.quietDown();
+    });
+  }
+
+  /**
+   * Follows the runs list: each change of a run's line. From `lastId` when every change since is
+   * still here (`resumed: true` in the hello frame); otherwise the reader must read the list again.
+   */
+  followRuns(stream: SseStream, lastId: string | undefined): void {
+    this.listen();
+    const [boot, n] = (lastId ?? '').split('-');
+    const at = Number(n);
+    const oldest = this.ring[0]?.id ?? this.seq + 1;
+    const resumed = boot === this.boot && Number.isInteger(at) && at >= this.listeningSince && at >= oldest - 1;
+    stream.send({ event: 'hello', data: { heartbeat_ms: this.options.heartbeatMs, resumed } });
+    if (resumed) for (const entry of this.ring) if (entry.id > at) stream.send({ id: `${this.boot}-${entry.id}`, event: 'run', data: entry.row });
+    this.listReaders.add(stream);
+    stream.onClose(() => {
+      this.listReaders.delete(stream);
+      this.quietDown();
+    });
+  }
+
+  /** Ends every stream (the server is closing). */
+  close(): void {
+    for (const tree of [...this.trees.values()]) for (const r of [...tree.readers]) r.stream.end();
+    for (const s of [...this.listReaders]) s.end();
+    this.quietDown();
+  }
+
+  private async endStream(stream: SseStream, root: string): Promise<void> {
+    const status = (await this.engine.options.store.getRun(root))?.status ?? 'unknown';
+    stream.send({ event: 'end', data: { run_id: root, status } });
+    stream.end();
+  }
+
+  private addMember(tree: Tree, runId: string): void {
+    tree.members.add(runId);
+    const trees = this.memberOf.get(runId);
+    if (trees === undefined) this.memberOf.set(runId, [tree]);
+    else if (!trees.includes(tree)) trees.push(tree);
+  }
+
+  private dropTree(tree: Tree): void {
+    tree.timer?.();
+    this.trees.delete(tree.root);
+    for (const m of tree.members) {
+      const rest = (this.memberOf.get(m) ?? []).filter((t) => t !== tree);
+      if (rest.length === 0) this.memberOf.delete(m);
+      else this.memberOf.set(m, rest);
+    }
+  }
+
+  private listen(): void {
+    if (this.unsubscribe !== undefined) return;
+    this.listeningSince = this.seq + 1;
+    this.unsubscribe = this.engine.on('event', (event) => this.onEvent(event));
+    this.heartbeat = setInterval(() => void this.beat(), this.options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Stops listening to the engine once no stream is open: a server nobody watches pays nothing. */
+  private quietDown(): void {
+    if (this.trees.size > 0 || this.listReaders.size > 0 || this.unsubscribe === undefined) return;
+    this.unsubscribe();
+    this.unsubscribe = undefined;
+    clearInterval(this.heartbeat);
+    this.listTimer?.();
+    this.listTimer = undefined;
+    this.listDirty.clear();
+  }
+
+  private onEvent(event: RunEvent): void {
+    if (event.type === 'run.started' && event.parent !== undefined) {
+      for (const tree of this.memberOf.get(event.parent.runId) ?? []) this.addMember(tree, event.runId);
+    }
+    for (const tree of this.memberOf.get(event.runId) ?? []) {
+      tree.dirty.add(event.runId);
+      this.schedule(tree);
+    }
+    if (this.listReaders.size > 0 && LIST_TYPES.has(event.type)) {
+      this.rootIdOf(event).then(
+        (root) => {
+          if (root === undefined || this.listReaders.size === 0) return;
+          this.listDirty.add(root);
+          this.listTimer ??= this.later(this.lastListFlush + LIST_THROTTLE_MS - Date.now(), () => void this.flushList());
+        },
+        () => {},
+      );
+    }
+  }
+
+  /** setImmediate, or a timer when the last frame was less than `ms` ago; returns a cancel. */
+  private later(wait: number, fn: () => void): () => void {
+    if (wait <= 0) {
+      const handle = setImmediate(fn);
+      return () => clearImmediate(handle);
+    }
+    const handle = setTimeout(fn, wait);
+    return () => clearTimeout(handle);
+  }
+
+  private schedule(tree: Tree): void {
+    if (tree.timer !== undefined) return;
+    // By the next turn the engine has written this tick's events (it flushes in a microtask).
+    tree.timer = this.later(tree.lastFlush + this.options.throttleMs - Date.now(), () => void this.flush(tree));
+  }
+
+  private async flush(tree: Tree): Promise<void> {
+    tree.timer = undefined;
+    if (tree.flushing) return this.schedule(tree);
+    tree.flushing = true;
+    try {
+      await this.flushNow(tree);
+    } catch {
+      // The store could not be read: the heartbeat tries again.
+    } finally {
+      tree.flushing = false;
+    }
+  }
+
+  private async flushNow(tree: Tree): Promise<void> {
+    tree.lastFlush = Date.now();
+    const dirty = [...tree.dirty];
+    tree.dirty.clear();
+    for (const run of dirty) {
+      const events = await this.engine.options.store.events(run);
+      for (const reader of tree.readers) {
+        const from = reader.cursor.get(run) ?? 0;
+        if (events.length <= from) continue;
+        reader.cursor.set(run, events.length);
+        reader.stream.send({ id: formatCursor(tree.root, reader.cursor), event: 'journal', data: { run, from, events: events.slice(from) } });
+      }
+    }
+    if (dirty.includes(tree.root) && (await this.finished(tree.root))) {
+      for (const reader of [...tree.readers]) await this.endStream(reader.stream, tree.root);
+    }
+  }
+
+  /** Every heartbeat: a comment on each stream, and journals compared with the store (writes another process made). */
+  private async beat(): Promise<void> {
+    for (const s of this.listReaders) s.comment('heartbeat');
+    for (const tree of [...this.trees.values()]) {
+      for (const r of tree.readers) r.stream.comment('heartbeat');
+      for (const m of [...tree.members]) {
+        const record = await Promise.resolve(this.engine.options.store.getRun(m)).catch(() => undefined);
+        if (!FINAL.has(record?.status ?? 'running')) tree.dirty.add(m);
+      }
+      if (tree.dirty.size > 0) this.schedule(tree);
+    }
+  }
+
+  private async rootIdOf(event: RunEvent): Promise<string | undefined> {
+    const known = this.rootOf.get(event.runId);
+    if (known !== undefined) return known;
+    let record: RunRecord | undefined = await this.engine.options.store.getRun(event.runId);
+    for (let depth = 0; record?.parentRunId !== undefined && depth < 16; depth++) record = await this.engine.options.store.getRun(record.parentRunId);
+    if (record === undefined) return undefined;
+    if (this.rootOf.size >= 5000) this.rootOf.clear();
+    this.rootOf.set(event.runId, record.runId);
+    return record.runId;
+  }
+
+  private async flushList(): Promise<void> {
+    this.listTimer = undefined;
+    this.lastListFlush = Date.now();
+    const dirty = [...this.listDirty];
+    this.listDirty.clear();
+    for (const root of dirty) {
+      const record = await Promise.resolve(this.engine.options.store.getRun(root)).catch(() => undefined);
+      if (record === undefined) continue;
+      const row = await runRow(this.engine, record);
+      const entry = { id: ++this.seq, row };
+      this.ring.push(entry);
+      if (this.ring.length > RING) this.ring.shift();
+      for (const s of this.listReaders) s.send({ id: `${this.boot}-${entry.id}`, event: 'run', data: entry.row });
+    }
+  }
+}
