@@ -8,6 +8,7 @@ import type { Io } from '../io.js';
 import { readFlowText } from '../flow-files.js';
 import { engineFromConfig, loadConfig, type LoadedConfig } from '../setup.js';
 import { openStore, storePath } from '../store.js';
+import { wrap } from '../progress/render.js';
 import { watchRun } from '../watch.js';
 
 export const runHelp = `Usage: gantry run <flow> [--param k=v…] [--input trigger.json] [--config f] [--approve-as principal…] [--json]
@@ -99,7 +100,10 @@ async function runWith(store: RunStore, loaded: LoadedConfig, file: string, valu
   if (loaded.isDefault && !json) {
     // With the local pack a run leaves a deployment's evidence on disk: say where.
     const { localSummary } = await import('@gantry/agents-local');
-    for (const line of localSummary(run.id, io.cwd)) io.out.write(`${line}\n`);
+    for (const line of localSummary(run.id, io.cwd)) {
+      // Its lines are "  label         text": wrapped, the text stays in its column.
+      for (const part of wrap(line.trimStart(), 80, line.length - line.trimStart().length, 16)) io.out.write(`${part}\n`);
+    }
   }
   return code;
 }
