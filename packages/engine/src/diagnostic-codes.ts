@@ -21,6 +21,7 @@ export const DIAGNOSTIC_CODES = {
   MIXED_CONDITIONS: { severity: 'error', doc: 'A conditional mixes the gate form (metric/operator/value) and the router form (if/then).' },
   HANDLER_UNKNOWN_STAGE: { severity: 'error', doc: 'An error handler\'s stage names no node.' },
   DUPLICATE_HANDLER: { severity: 'error', doc: 'Two error handlers name the same stage.' },
+  DUPLICATE_AGENT: { severity: 'error', doc: 'A parallel node lists the same agent twice; its results are keyed by agent, so one would hide the other.' },
   EXPRESSION_SYNTAX: { severity: 'error', doc: 'A {% … %} expression does not parse as JSONata.' },
   EXPRESSION_NOT_WHOLE: { severity: 'warning', doc: 'A string contains {% but is not wholly an expression, so it is taken literally.' },
   UNKNOWN_PARAM: { severity: 'warning', doc: 'An expression reads $params.<name> that the flow does not declare.' },
