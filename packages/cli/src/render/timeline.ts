@@ -115,7 +115,8 @@ class Timeline {
     if (row.checks) this.put(inner, `checks  ${formatChecks(row.checks, s)}`);
     for (const d of n?.decisions ?? []) this.put(inner, `${d.decision === 'approve' ? 'approved' : 'rejected'} by ${d.principal} at ${when(d.at)} via ${d.channel}${d.comment ? `: ${d.comment}` : ''}`);
     if (n?.status === 'waiting' && n.waitingOn) this.put(inner, `waiting for ${n.waitingOn.kind === 'approval' ? 'a decision' : 'a timer'} until ${when(n.waitingOn.until)}`);
-    if (n?.error !== undefined && !(row.checks && n.error.code === 'GATE_FAILED')) this.put(inner, s.red(`error   ${errorText(n.error, run.record.runId)}`));
+    // A failed attempt that was retried says its error in the attempts below.
+    if (n?.status === 'failed' && n.error !== undefined && !(row.checks && n.error.code === 'GATE_FAILED')) this.put(inner, s.red(`error   ${errorText(n.error, run.record.runId)}`));
     if (worthListing(attempts)) this.attempts(inner, attempts);
     if (n?.compensation) this.put(inner, `compensation ${n.compensation}${compensationError(run.events, row.id)}`);
     if (row.items !== undefined) await this.items(run, row, inner, depth);
@@ -153,11 +154,10 @@ class Timeline {
   private attempts(at: number, attempts: readonly Attempt[]): void {
     this.put(at, 'attempts');
     for (const a of attempts) {
-      const took = a.endedAt === undefined ? '' : ` ${duration(a.endedAt - a.startedAt)}`;
-      const error = a.error ? `: ${a.error.code}: ${a.error.message}` : '';
-      const outcome =
-        a.outcome === 'retried' ? `failed${error}; retried at ${clockTime(a.retryAt!)}` : a.outcome === 'interrupted' ? 'interrupted (the process stopped; run again on resume)' : a.outcome === 'failed' ? `failed${error}` : a.outcome;
+      const took = a.endedAt === undefined ? '' : `  ${duration(a.endedAt - a.startedAt)}`;
+      const outcome = a.outcome === 'retried' ? `failed, retried at ${clockTime(a.retryAt!)}` : a.outcome === 'interrupted' ? 'interrupted: the process stopped, and it ran again on resume' : a.outcome;
       this.put(at + 2, `${a.number}  ${when(a.startedAt)}${took}  ${outcome}`);
+      if (a.error) this.put(at + 5, `${a.error.code}: ${a.error.message}`);
     }
   }
 
