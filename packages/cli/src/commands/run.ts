@@ -13,8 +13,10 @@ import { watchRun } from '../watch.js';
 
 export const runHelp = `Usage: gantry run <flow> [--param k=v…] [--input trigger.json] [--config f] [--approve-as principal…] [--json]
 
-Runs a flow and shows every node's progress. Waits for timers; asks for approvals at the
-terminal (or takes them from --approve-as).
+Runs a flow and shows every node's progress, and under a node the sub-flow run it started, at
+any depth (a for_each as its items). Without a terminal, one line per finished node of every
+depth. Waits for timers; asks for approvals at the terminal (or takes them from --approve-as).
+A failure is summed up by what failed at the bottom, then where.
 
 Options:
   --param k=v        a run parameter (repeatable); JSON values are parsed: --param steps=[10,100]

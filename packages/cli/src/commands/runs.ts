@@ -63,8 +63,11 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
 
 export const showHelp = `Usage: gantry show <runId> [--json] [--config f]
 
-A run's timeline: for each node its start, end, duration, attempts, input and output in short,
-the decisions taken on it (who, when, how) and its errors; then its sub-flow runs.
+A run's timeline: its status and, for a failure, what failed at the bottom and where; its params;
+then for each node its start, duration, attempts (each with its time and error), input and output
+(short values in full, long ones cut with their size), a router's labels, a gate's readings
+against their limits, the decisions taken on it and its error; under a node, the sub-flow runs it
+started, nested, and a for_each node's items.
 
 Options:
   --json       print the run's record and journal as JSON

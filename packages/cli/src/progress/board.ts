@@ -46,8 +46,8 @@ export interface Line {
 
 const LINE_WORTHY = new Set(['node.succeeded', 'node.failed', 'node.skipped', 'node.retrying', 'approval.requested', 'approval.decided', 'compensation.succeeded', 'compensation.failed']);
 
-/** Node types that a restart resumes rather than runs again: nothing was retried. */
-const RESUMED_IN_PLACE = new Set(['human_approval', 'wait']);
+/** Node types that a restart resumes where they were (an approval, a timer): a later attempt number says nothing was retried. */
+export const RESUMED_IN_PLACE: ReadonlySet<string> = new Set(['human_approval', 'wait']);
 
 /** What the terminal shows of one run (the top run or a sub-flow's): one row per node, in flow order. */
 export class Board {

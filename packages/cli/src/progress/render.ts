@@ -2,13 +2,10 @@ import { failurePath, rootCause } from '@gantry/engine';
 import { formatChecks, type Check } from '../render/checks.js';
 import { formatValue } from '../render/values.js';
 import type { Style } from '../style.js';
-import { duration, isFinished, type Board, type ItemRow, type Row, type RowState } from './board.js';
+import { duration, isFinished, RESUMED_IN_PLACE, type Board, type ItemRow, type Row, type RowState } from './board.js';
 import type { RunTree } from './tree.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
-/** Node types whose restart resumes them where they were: a later attempt number says nothing. */
-const RESUMED_IN_PLACE = new Set(['human_approval', 'wait']);
 
 function icon(state: RowState, s: Style, frame: number): string {
   switch (state) {

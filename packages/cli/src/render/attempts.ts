@@ -1,4 +1,5 @@
 import type { ErrorInfo, RunEvent } from '@gantry/engine';
+import { RESUMED_IN_PLACE } from '../progress/board.js';
 
 /** One attempt of a node (or of one of its for_each items), as its journal tells it. */
 export interface Attempt {
@@ -10,8 +11,6 @@ export interface Attempt {
   retryAt?: number;
 }
 
-/** Node types that a restart resumes where they were (an approval, a timer): a later node.started is not a new attempt. */
-const RESUMED_IN_PLACE = new Set(['human_approval', 'wait']);
 
 /**
  * The attempts of a node from its run's journal: each start, how it ended (succeeded, failed,

@@ -63,37 +63,42 @@ function inline(value: unknown, limit: number): string | undefined {
   return text.length <= limit ? text : undefined;
 }
 
-/** A value cut to about `width`: nested values shortened first, then entries left off. */
+/** A value cut to `width`: nested values shortened first, then the last entries left off, counted. */
 function cut(value: unknown, width: number): string {
   if (Array.isArray(value)) {
-    const parts: string[] = [];
-    let used = 2;
-    for (const [i, item] of value.entries()) {
-      const text = inline(item, Math.min(24, width - used)) ?? short(item);
-      if (used + text.length + 2 > width - (i < value.length - 1 ? 12 : 0)) break;
-      used += text.length + 2;
-      parts.push(text);
-    }
-    const left = value.length - parts.length;
-    return `[${[...parts, ...(left > 0 ? [`… ${value.length} items`] : [])].join(', ')}]`;
+    const parts = fitting(value.length, 2, width, (i, room) => [inline(value[i], Math.min(24, room)), short(value[i])]);
+    if (parts.length === 0) return short(value);
+    return `[${[...parts, ...(parts.length < value.length ? [`… ${value.length - parts.length} more`] : [])].join(', ')}]`;
   }
   if (isPlainObject(value)) {
     const keys = Object.keys(value);
-    const parts: string[] = [];
-    let used = 4;
-    for (const [i, key] of keys.entries()) {
-      // Room is kept for "… n more" while keys remain after this one.
-      const room = width - (i < keys.length - 1 ? 10 : 0) - used - 2;
-      const whole = inline(value[key], Math.min(32, room - key.length - 2));
-      const part = [whole, short(value[key])].map((v) => (v === undefined ? undefined : `${keyText(key)}: ${v}`)).find((p) => p !== undefined && p.length <= room);
-      if (part === undefined) break;
-      used += part.length + 2;
-      parts.push(part);
-    }
-    const left = keys.length - parts.length;
-    return `{ ${[...parts, ...(left > 0 ? [`… ${left} more`] : [])].join(', ')} }`;
+    const parts = fitting(keys.length, 4, width, (i, room) => {
+      const name = `${keyText(keys[i]!)}: `;
+      return [inline(value[keys[i]!], Math.min(40, room - name.length)), short(value[keys[i]!])].map((v) => (v === undefined ? undefined : `${name}${v}`));
+    });
+    if (parts.length === 0) return short(value);
+    return `{ ${[...parts, ...(parts.length < keys.length ? [`… ${keys.length - parts.length} more`] : [])].join(', ')} }`;
   }
   return clipScalar(value, width);
+}
+
+/**
+ * The entries that fit in `width` in order, each in the first of its forms that fits, room kept
+ * for ", … n more" while entries remain after it. `frame` is what the brackets take.
+ */
+function fitting(count: number, frame: number, width: number, forms: (i: number, room: number) => (string | undefined)[]): string[] {
+  const parts: string[] = [];
+  let used = frame;
+  for (let i = 0; i < count; i++) {
+    const separator = i > 0 ? 2 : 0;
+    const tail = i < count - 1 ? `, … ${count - i - 1} more`.length : 0;
+    const room = width - used - separator - tail;
+    const part = forms(i, room).find((p): p is string => p !== undefined && p.length <= room);
+    if (part === undefined) break;
+    used += separator + part.length;
+    parts.push(part);
+  }
+  return parts;
 }
 
 /** A string or number cut to `width`, a string's quotes kept: `"/tmp/ecli-fau…"`. */
