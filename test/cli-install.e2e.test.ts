@@ -73,9 +73,11 @@ describe('pnpm gantry in the clone', () => {
     const project = (name: string) => {
       mkdirSync(join(root, 'packages', name, 'src'), { recursive: true });
       mkdirSync(join(root, 'packages', name, 'dist'), { recursive: true });
-      writeFileSync(join(root, 'packages', name, 'tsconfig.json'), JSON.stringify({ compilerOptions: { tsBuildInfoFile: 'dist/.tsbuildinfo' } }));
+      writeFileSync(join(root, 'packages', name, 'tsconfig.json'), JSON.stringify({ compilerOptions: { tsBuildInfoFile: 'dist/.tsbuildinfo' }, exclude: ['src/**/*.test.ts', 'src/**/test-kit.ts'] }));
+      mkdirSync(join(root, 'packages', name, 'src', 'deep'));
       writeFileSync(join(root, 'packages', name, 'src', 'index.ts'), '');
-      writeFileSync(join(root, 'packages', name, 'src', 'index.test.ts'), '');
+      writeFileSync(join(root, 'packages', name, 'src', 'deep', 'index.test.ts'), '');
+      writeFileSync(join(root, 'packages', name, 'src', 'test-kit.ts'), '');
     };
     writeFileSync(join(root, 'tsconfig.base.json'), '{}');
     writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({ files: [], references: [{ path: 'packages/a' }, { path: 'packages/b' }] }));
@@ -89,8 +91,9 @@ describe('pnpm gantry in the clone', () => {
     writeFileSync(join(root, 'packages/b/dist/.tsbuildinfo'), '');
     at('packages/a/dist/.tsbuildinfo', old + 10);
     at('packages/b/dist/.tsbuildinfo', old + 10);
-    // A test beside the sources is not built: newer, it changes nothing.
-    at('packages/b/src/index.test.ts', old + 20);
+    // What the tsconfig excludes (tests beside the sources) is not built: newer, it changes nothing.
+    at('packages/b/src/deep/index.test.ts', old + 20);
+    at('packages/b/src/test-kit.ts', old + 20);
     expect(staleness(root)).toBeUndefined();
     at('packages/b/src/index.ts', old + 20);
     expect(staleness(root)).toBe('packages/b has changed since its last build');

@@ -4,13 +4,13 @@
 // runs the command in this process.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * Why the workspace at `root` needs a build, or undefined when every project of its tsconfig.json
- * was built after its sources (tests aside), its tsconfig.json and package.json, and the shared
- * base config were last changed. A project whose build info is not where its tsconfig says counts as stale.
+ * was built after its sources (what its tsconfig excludes aside: tests), its tsconfig.json and
+ * package.json, and the shared base config were last changed. A project whose build info is not where its tsconfig says counts as stale.
  */
 export function staleness(root) {
   const base = mtime(join(root, 'tsconfig.base.json'));
@@ -21,7 +21,8 @@ export function staleness(root) {
     const info = config.compilerOptions?.tsBuildInfoFile;
     if (typeof info !== 'string' || !existsSync(join(project, info))) return `${path} has not been built`;
     const built = mtime(join(project, info));
-    const inputs = Math.max(base, mtime(join(project, 'tsconfig.json')), mtime(join(project, 'package.json')), newest(join(project, 'src')));
+    const excluded = (config.exclude ?? []).map(globToRegExp);
+    const inputs = Math.max(base, mtime(join(project, 'tsconfig.json')), mtime(join(project, 'package.json')), newest(project, 'src', excluded));
     if (inputs > built) return `${path} has changed since its last build`;
   }
   return undefined;
@@ -31,14 +32,32 @@ function mtime(file) {
   return existsSync(file) ? statSync(file).mtimeMs : 0;
 }
 
-function newest(dir) {
+/** The newest change to a file of `project`/`folder` that its tsconfig does not exclude (tests beside the sources). */
+function newest(project, folder, excluded) {
+  const dir = join(project, folder);
   if (!existsSync(dir)) return 0;
   let max = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    // Tests sit beside the sources but are not built (each tsconfig excludes them).
-    if (entry.isFile() && !entry.name.endsWith('.test.ts')) max = Math.max(max, mtime(join(entry.parentPath ?? entry.path, entry.name)));
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath ?? entry.path, entry.name);
+    const path = relative(project, file).split(sep).join('/');
+    if (!excluded.some((pattern) => pattern.test(path))) max = Math.max(max, mtime(file));
   }
   return max;
+}
+
+/** A tsconfig `exclude` pattern (`src/**\/*.test.ts`) as a regular expression over paths relative to the project. */
+function globToRegExp(glob) {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    if (glob.startsWith('**/', i)) {
+      source += '(?:.*/)?';
+      i += 2;
+    } else if (glob[i] === '*') source += '[^/]*';
+    else if (glob[i] === '?') source += '[^/]';
+    else source += glob[i].replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
