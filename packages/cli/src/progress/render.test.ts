@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clip, wrap, wrapTail } from './render.js';
+import { clip, fitHeight, wrap, wrapTail } from './render.js';
 
 describe('lines at a width', () => {
   it('clip cuts at the end of a word, never inside one, and keeps a plain line plain', () => {
@@ -17,5 +17,20 @@ describe('lines at a width', () => {
     const line = '      ✗ [0] 10  2.5s — error_rate_percent 0 <= 1, p95_latency_ms 875 <= 500 ✗, requests 10 >= 5';
     expect(wrapTail(line, 60, 10)).toEqual(['      ✗ [0] 10  2.5s', '          error_rate_percent 0 <= 1,', '          p95_latency_ms 875 <= 500 ✗, requests 10 >= 5']);
     expect(wrapTail('  ✓ short — fine', 60, 6)).toEqual(['  ✓ short — fine']);
+  });
+});
+
+describe('fitHeight', () => {
+  const line = (text: string, finished: boolean) => ({ text, finished });
+
+  it('leaves out finished lines first, from the top, and says how many, to fit the terminal', () => {
+    const lines = [line('a ✓', true), line('b ✓', true), line('c ⠋', false), line('d ✓', true), line('e ·', false)];
+    expect(fitHeight(lines, 5)).toEqual(['a ✓', 'b ✓', 'c ⠋', 'd ✓', 'e ·']);
+    expect(fitHeight(lines, 4)).toEqual(['  … 2 finished (the terminal is too short to show them all)', 'c ⠋', 'd ✓', 'e ·']);
+  });
+
+  it('then cuts the end when what runs is taller still', () => {
+    const lines = [line('a ✓', true), line('b ⠋', false), line('c ⠋', false), line('d ⠋', false), line('e ·', false)];
+    expect(fitHeight(lines, 3)).toEqual(['  … 1 finished, 2 more below (the terminal is too short to show them all)', 'b ⠋', 'c ⠋']);
   });
 });
