@@ -1,3 +1,4 @@
+import { oneLine } from './progress/render.js';
 import { formatValue } from './render/values.js';
 import type { Style } from './style.js';
 
@@ -8,7 +9,7 @@ const OMITTED = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
 /**
  * A pino destination that writes each log line for a person at a terminal:
  * `21:04:05 INFO  webhook accepted: run started  runId=gh-demo-1 flow=hello-hook`. What is not
- * JSON (it never should be) is written as it came.
+ * JSON (it never should be) is written as it came, on one line.
  */
 export function humanLogDestination(out: { write(text: string): unknown }, s: Style): { write(line: string): void } {
   return {
@@ -23,16 +24,16 @@ export function humanLogLine(line: string, s: Style): string {
   try {
     entry = JSON.parse(line) as Record<string, unknown>;
   } catch {
-    return line;
+    return oneLine(line);
   }
-  if (typeof entry !== 'object' || entry === null) return line;
+  if (typeof entry !== 'object' || entry === null) return oneLine(line);
   const level = LEVELS[entry.level as number] ?? String(entry.level ?? '');
   const color = level === 'ERROR' || level === 'FATAL' ? s.red : level === 'WARN' ? s.yellow : s.dim;
   const time = typeof entry.time === 'number' ? new Date(entry.time).toTimeString().slice(0, 8) : '';
   const fields = Object.entries(entry)
     .filter(([key]) => !OMITTED.has(key))
     .map(([key, value]) => `${key}=${field(key, value)}`);
-  return [s.dim(time), color(level.padEnd(5)), String(entry.msg ?? ''), ...(fields.length > 0 ? [s.dim(fields.join(' '))] : [])].filter(Boolean).join('  ');
+  return [s.dim(time), color(level.padEnd(5)), oneLine(String(entry.msg ?? '')), ...(fields.length > 0 ? [s.dim(fields.join(' '))] : [])].filter(Boolean).join('  ');
 }
 
 function field(key: string, value: unknown): string {
@@ -41,6 +42,6 @@ function field(key: string, value: unknown): string {
     const { message, code } = value as { message: unknown; code?: unknown };
     return JSON.stringify(code === undefined ? String(message) : `${String(code)}: ${String(message)}`);
   }
-  if (typeof value === 'string' && /^[^\s"=]+$/.test(value)) return value;
+  if (typeof value === 'string' && /^[^\s"=\u0000-\u001f\u007f]+$/.test(value)) return value;
   return formatValue(value, 60);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clip, fitHeight, wrap, wrapTail } from './render.js';
+import { clip, fitHeight, oneLine, wrap, wrapTail } from './render.js';
 
 describe('lines at a width', () => {
   it('clip cuts at the end of a word, never inside one, and keeps a plain line plain', () => {
@@ -32,5 +32,12 @@ describe('fitHeight', () => {
   it('then cuts the end when what runs is taller still', () => {
     const lines = [line('a ✓', true), line('b ⠋', false), line('c ⠋', false), line('d ⠋', false), line('e ·', false)];
     expect(fitHeight(lines, 3)).toEqual(['  … 1 finished, 2 more below (the terminal is too short to show them all)', 'b ⠋', 'c ⠋']);
+  });
+});
+
+describe('oneLine', () => {
+  it("puts a run's text on one line and shows control characters instead of letting them act on the terminal", () => {
+    expect(oneLine('exit 1:\n  Error: boom\r\n  at x')).toBe('exit 1: Error: boom at x');
+    expect(oneLine('red \u001b[31mtext\u0007 and a\ttab')).toBe('red \\u001b[31mtext\\u0007 and a\\ttab');
   });
 });

@@ -68,8 +68,17 @@ export function itemText(row: Row, item: ItemRow, s: Style, now: number, frame =
 }
 
 function noteText(p: { note?: string; checks?: readonly Check[]; state: RowState }, s: Style): string {
-  if (p.checks === undefined || p.state === 'compensated') return p.note ?? '';
-  return p.note === undefined ? formatChecks(p.checks, s) : `${p.note}: ${formatChecks(p.checks, s)}`;
+  const note = p.note === undefined ? undefined : oneLine(p.note);
+  if (p.checks === undefined || p.state === 'compensated') return note ?? '';
+  return note === undefined ? formatChecks(p.checks, s) : `${note}: ${formatChecks(p.checks, s)}`;
+}
+
+/**
+ * Text from a run (an agent's error, a program's stderr) on one line of a terminal: line breaks
+ * become spaces, and control characters are shown escaped instead of acting on the terminal.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** "attempt n" only when an attempt was retried, or a node was run again after a restart (never an approval or a timer resumed). */
@@ -150,7 +159,7 @@ export function renderSummary(board: Board, s: Style, width = 80): string[] {
   lines.push(`  ${[...counts.entries()].map(([state, n]) => `${n} ${state}`).join(', ')}`);
   if (board.error) {
     const cause = rootCause(board.error, board.runId);
-    lines.push(...wrap(cause.error.message, width, 2, 4).map((l) => s.red(l)));
+    lines.push(...wrap(oneLine(cause.error.message), width, 2, 4).map((l) => s.red(l)));
     const where = failurePath(cause.path);
     if (where) lines.push(...wrap(`at ${where}`, width, 4, 6));
   }
@@ -158,7 +167,7 @@ export function renderSummary(board: Board, s: Style, width = 80): string[] {
     const what = n.severity === 'high' ? 'escalation' : 'notification';
     // The default message of an error handler repeats the failure said just above: say it was sent.
     const repeats = board.error !== undefined && n.message.includes(board.error.message);
-    lines.push(...wrap(repeats ? `${what} sent about ${n.nodeId ?? 'the run'}: the failure above` : `${what}: ${n.message}`, width, 2, 4).map((l) => s.yellow(l)));
+    lines.push(...wrap(repeats ? `${what} sent about ${n.nodeId ?? 'the run'}: the failure above` : `${what}: ${oneLine(n.message)}`, width, 2, 4).map((l) => s.yellow(l)));
   }
   return lines;
 }
@@ -211,7 +220,6 @@ export function wrap(text: string, width: number, first: number, rest: number): 
 }
 
 export function visibleLength(text: string): number {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-9;]*m/g, '').length;
 }
 

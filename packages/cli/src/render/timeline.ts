@@ -1,6 +1,6 @@
 import { failurePath, forEachItems, loadFlowText, replay, rootCause, type CompensationEvent, type CompiledFlow, type NodeState, type RunEvent, type RunRecord, type RunState, type RunStore } from '@gantry/engine';
 import { clockTime, duration, failureNote, type Board, type ItemRow, type Row } from '../progress/board.js';
-import { itemText, wrap } from '../progress/render.js';
+import { itemText, oneLine, wrap } from '../progress/render.js';
 import { RunTree } from '../progress/tree.js';
 import type { Style } from '../style.js';
 import { when } from '../summarize.js';
@@ -80,7 +80,7 @@ class Timeline {
     this.lines.push(`  status   ${record.status}`);
     if (state.error) {
       const cause = rootCause(state.error, record.runId);
-      this.put(0, `  cause    ${s.red(`${cause.error.code}: ${cause.error.message}`)}`);
+      this.put(0, `  cause    ${s.red(`${cause.error.code}: ${oneLine(cause.error.message)}`)}`);
       const where = failurePath(cause.path);
       if (where) this.put(11, `at ${where}${cause.runId && cause.runId !== record.runId ? ` (run ${cause.runId})` : ''}`);
     }
@@ -116,7 +116,7 @@ class Timeline {
     for (const d of n?.decisions ?? []) this.put(inner, `${d.decision === 'approve' ? 'approved' : 'rejected'} by ${d.principal} at ${when(d.at)} via ${d.channel}${d.comment ? `: ${d.comment}` : ''}`);
     if (n?.status === 'waiting' && n.waitingOn) this.put(inner, `waiting for ${n.waitingOn.kind === 'approval' ? 'a decision' : 'a timer'} until ${when(n.waitingOn.until)}`);
     // A failed attempt that was retried says its error in the attempts below.
-    if (n?.status === 'failed' && n.error !== undefined && !(row.checks && n.error.code === 'GATE_FAILED')) this.put(inner, s.red(`error   ${errorText(n.error, run.record.runId)}`));
+    if (n?.status === 'failed' && n.error !== undefined && !(row.checks && n.error.code === 'GATE_FAILED')) this.put(inner, s.red(`error   ${oneLine(errorText(n.error, run.record.runId))}`));
     if (worthListing(attempts)) this.attempts(inner, attempts);
     if (n?.compensation) this.put(inner, `compensation ${n.compensation}${compensationError(run.events, row.id)}`);
     if (row.items !== undefined) await this.items(run, row, inner, depth);
@@ -157,7 +157,7 @@ class Timeline {
       const took = a.endedAt === undefined ? '' : `  ${duration(a.endedAt - a.startedAt)}`;
       const outcome = a.outcome === 'retried' ? `failed, retried at ${clockTime(a.retryAt!)}` : a.outcome === 'interrupted' ? 'interrupted: the process stopped, and it ran again on resume' : a.outcome;
       this.put(at + 2, `${a.number}  ${when(a.startedAt)}${took}  ${outcome}`);
-      if (a.error) this.put(at + 5, `${a.error.code}: ${a.error.message}`);
+      if (a.error) this.put(at + 5, `${a.error.code}: ${oneLine(a.error.message)}`);
     }
   }
 
@@ -198,6 +198,6 @@ function errorText(error: NonNullable<NodeState['error']>, runId: string): strin
 
 function compensationError(events: readonly RunEvent[], nodeId: string): string {
   const failed = events.find((e) => e.type === 'compensation.failed' && e.nodeId === nodeId) as CompensationEvent | undefined;
-  return failed?.error ? `: ${failed.error.code}: ${failed.error.message}` : '';
+  return failed?.error ? `: ${failed.error.code}: ${oneLine(failed.error.message)}` : '';
 }
 
