@@ -154,7 +154,10 @@ describe('gantry runs and show with sub-flow runs', () => {
     const all = JSON.parse(gantry(['runs', '--all', '--json'], dir).stdout) as { runId: string }[];
     expect(all.map((r) => r.runId).sort()).toEqual([runId, `${runId}.twice[0]`, `${runId}.twice[1]`]);
     const shown = gantry(['show', runId], dir).stdout;
-    expect(shown).toMatch(new RegExp(`sub-flow runs .*:\\n  ${runId}\\.twice\\[0\\]  child: succeeded .*\\n  ${runId}\\.twice\\[1\\]  child: succeeded`));
+    // Each item's sub-flow run is shown under it, its nodes nested.
+    const esc = runId.replace(/[.[\]]/g, '\\$&');
+    expect(shown).toMatch(new RegExp(`items {3}2: \\[1, 2\\]\\n +✓ \\[0\\] 1 .*\\n +↳ child: succeeded .* \\(sub-flow run ${esc}\\.twice\\[0\\]\\)\\n(.*\\n)* +pause \\(wait\\): succeeded`));
+    expect(shown).toMatch(new RegExp(`✓ \\[1\\] 2 .*\\n +↳ child: succeeded .* \\(sub-flow run ${esc}\\.twice\\[1\\]\\)`));
   });
 
   it('names the store it looked in for an unknown run, and a missing --input as a missing file', () => {

@@ -82,7 +82,7 @@ describe('the README examples', () => {
       expect(gantry('runs').stdout).toContain(runId);
       expect(gantry('approve', runId!, 'approval', '--as', 'tech-lead').status).toBe(0);
       expect(gantry('resume', runId!).status).toBe(0);
-      expect(gantry('show', runId!).stdout).toContain('"message":"hello, world!"');
+      expect(gantry('show', runId!).stdout).toContain('output  { message: "hello, world!", task: "greet" }');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

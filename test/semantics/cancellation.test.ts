@@ -67,33 +67,35 @@ const rows: CancelRow[] = [
     flow: flow([
       probe('p', { hang: true }),
       { id: 'ag', type: 'agent', data: { agent: 'slow', task: 'work' } },
-      { id: 'par', type: 'parallel', data: { agents: [{ agent: 'slow', task: 'one' }, { agent: 'slow', task: 'two' }] } },
+      { id: 'par', type: 'parallel', data: { agents: [{ agent: 'slow', task: 'one' }, { agent: 'slow2', task: 'two' }] } },
       { id: 'fn', type: 'function', data: { function: 'slow_fn' } },
       { id: 'api', type: 'external_api', data: { service: 'svc', action: 'hang' } },
     ]),
-    harness: (signals) => ({
-      agents: {
-        slow: moduleAgent((_inputs, _task, signal) => {
-          signals.push(signal);
-          return untilAborted(signal);
-        }),
-      },
-      functions: {
-        slow_fn: (_input, _params, ctx) => {
-          signals.push(ctx.signal);
-          return untilAborted(ctx.signal);
-        },
-      },
-      connectors: [
-        {
-          service: 'svc',
-          call: (_action, _params, ctx) => {
+    harness: (signals) => {
+      const slow = moduleAgent((_inputs, _task, signal) => {
+        signals.push(signal);
+        return untilAborted(signal);
+      });
+      // One agent under two names: a parallel node lists each agent once (DUPLICATE_AGENT).
+      return {
+        agents: { slow, slow2: slow },
+        functions: {
+          slow_fn: (_input, _params, ctx) => {
             signals.push(ctx.signal);
             return untilAborted(ctx.signal);
           },
         },
-      ],
-    }),
+        connectors: [
+          {
+            service: 'svc',
+            call: (_action, _params, ctx) => {
+              signals.push(ctx.signal);
+              return untilAborted(ctx.signal);
+            },
+          },
+        ],
+      };
+    },
     cancelAt: 500,
     signals: 6,
   },

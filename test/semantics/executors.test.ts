@@ -153,13 +153,13 @@ const conditionalRows: Row[] = [
 ];
 
 // ── parallel ─────────────────────────────────────────────────────────────────────────────────
+/** One agent under three names: a parallel node lists each agent once (DUPLICATE_AGENT). */
 function parallelAgents(log: { task: string; inputs: JsonObject; signal: AbortSignal }[], behaviour: Record<string, (signal: AbortSignal) => Promise<unknown> | unknown>) {
-  return {
-    team: moduleAgent(async (inputs, task: AgentTask, signal) => {
-      log.push({ task: task.task, inputs, signal });
-      return behaviour[task.task]?.(signal) ?? { [task.task]: 'done' };
-    }),
-  };
+  const team = moduleAgent(async (inputs, task: AgentTask, signal) => {
+    log.push({ task: task.task, inputs, signal });
+    return behaviour[task.task]?.(signal) ?? { [task.task]: 'done' };
+  });
+  return { team, team2: team, team3: team };
 }
 
 function parallelRows(): Row[] {
@@ -186,8 +186,8 @@ function parallelRows(): Row[] {
             data: {
               agents: [
                 { agent: 'team', task: 'lint', inputs: ['repo'] },
-                { agent: 'team', task: 'scan', inputs: { target: '{% repo & "@" & sha %}' } },
-                { agent: 'team', task: 'all' },
+                { agent: 'team2', task: 'scan', inputs: { target: '{% repo & "@" & sha %}' } },
+                { agent: 'team3', task: 'all' },
               ],
             },
           },
@@ -206,7 +206,7 @@ function parallelRows(): Row[] {
     },
     {
       name: 'fail_fast (the default): the first failure aborts the siblings and fails the node',
-      flow: flow([{ id: 'par', type: 'parallel', data: { agents: [{ agent: 'team', task: 'slow' }, { agent: 'team', task: 'broken' }] } }]),
+      flow: flow([{ id: 'par', type: 'parallel', data: { agents: [{ agent: 'team', task: 'slow' }, { agent: 'team2', task: 'broken' }] } }]),
       harness: { agents: parallelAgents(failFast, { slow: (signal) => untilAborted(signal), broken: failing }) },
       status: 'failed',
       check: ({ run }) => {
@@ -216,7 +216,7 @@ function parallelRows(): Row[] {
     },
     {
       name: 'wait_all: the siblings finish, then the node fails',
-      flow: flow([{ id: 'par', type: 'parallel', data: { on_failure: 'wait_all', agents: [{ agent: 'team', task: 'slow' }, { agent: 'team', task: 'broken' }] } }]),
+      flow: flow([{ id: 'par', type: 'parallel', data: { on_failure: 'wait_all', agents: [{ agent: 'team', task: 'slow' }, { agent: 'team2', task: 'broken' }] } }]),
       harness: { agents: parallelAgents(waitAll, { slow: later, broken: failing }) },
       status: 'failed',
       check: ({ run }) => {

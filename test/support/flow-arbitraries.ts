@@ -227,7 +227,8 @@ function nodeData(d: Draw, type: GenNodeType, ctx: Context): { data: Obj; shape?
     }
     case 'parallel':
       return {
-        data: compact({ agents: d.list(1, 3, () => agentTask(d, ctx)), on_failure: d.maybe(() => d.pick(['fail_fast', 'wait_all', 'continue'])), ...xKeys(d) }),
+        // Each agent once: a parallel node's results are keyed by agent (DUPLICATE_AGENT).
+        data: compact({ agents: d.list(1, 3, () => agentTask(d, ctx)).filter((t, i, all) => all.findIndex((u) => u.agent === t.agent) === i), on_failure: d.maybe(() => d.pick(['fail_fast', 'wait_all', 'continue'])), ...xKeys(d) }),
       };
     case 'agent':
       return { data: compact({ ...agentTask(d, ctx), parallel: d.maybe(() => d.bool()) }) };

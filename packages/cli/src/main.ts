@@ -45,7 +45,7 @@ const COMMANDS: Record<string, Command> = {
   graph: { summary: 'print a flow as a Mermaid or Graphviz diagram', help: graphHelp, run: graphCommand },
   run: { summary: 'run a flow, with live progress', help: runHelp, run: runCommand },
   runs: { summary: 'list the stored runs', help: runsHelp, run: runsCommand },
-  show: { summary: "a run's timeline: nodes, times, inputs, outputs, decisions, errors", help: showHelp, run: showCommand },
+  show: { summary: "a run's timeline: its nodes' values, attempts and errors, its sub-flow runs", help: showHelp, run: showCommand },
   resume: { summary: 'carry on stored runs from their journals', help: resumeHelp, run: resumeCommand },
   approve: { summary: "approve a stored run's waiting approval", help: approveHelp, run: approveCommand },
   reject: { summary: "reject a stored run's waiting approval", help: rejectHelp, run: rejectCommand },

@@ -1,10 +1,12 @@
 import { isGantryError, type ApprovalRequestedEvent, type Engine, type Run, type RunEvent } from '@gantry/engine';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printer, type Io } from './io.js';
-import { Board } from './progress/board.js';
+import type { Board, Line } from './progress/board.js';
 import { LiveView } from './progress/live-view.js';
 import { promptForApproval } from './progress/prompt.js';
-import { renderRows, renderSummary } from './progress/render.js';
+import { headerText, itemText, renderSummary, rowText, wrapTail } from './progress/render.js';
+import { RunTree } from './progress/tree.js';
+import type { Style } from './style.js';
 
 export interface WatchOptions {
   /** One event per line on stdout instead of the live view. */
@@ -33,14 +35,14 @@ export async function watchRun(engine: Engine, run: Run, io: Io, options: WatchO
   const p = printer(io);
   const { json, approveAs } = options;
   const canAsk = !json && io.in?.isTTY === true;
-  const board = new Board(run.flow);
-  const view = !json && io.out.isTTY === true ? new LiveView(board, io.out, p.outStyle, () => engine.options.clock.now()) : undefined;
+  const now = () => engine.options.clock.now();
+  const tree = new RunTree(run.id, run.flow, (id) => engine.run(id));
+  const view = !json && io.out.isTTY === true ? new LiveView(tree, io.out, p.outStyle, now) : undefined;
+  const lines = view ? undefined : new LinePrinter(tree, p.outStyle, (line) => p.out(line), now);
   const onEvent = (event: RunEvent) => {
     if (json) return belongsTo(event, run.id) ? p.out(JSON.stringify(event)) : undefined;
-    const changed = board.apply(event, run.id);
-    if (view || !changed || !('nodeId' in event) || event.runId !== run.id || !isLineWorthy(event)) return;
-    const index = board.rows.findIndex((r) => r.id === event.nodeId);
-    p.out(renderRows(board, p.outStyle, engine.options.clock.now(), 200)[index]);
+    const changed = tree.apply(event);
+    if (changed !== undefined) lines?.print(changed.board, changed.lines);
   };
   if (!json) p.out(p.outStyle.bold(`${run.flow.name} — run ${run.id}`));
   view?.start();
@@ -61,6 +63,8 @@ export async function watchRun(engine: Engine, run: Run, io: Io, options: WatchO
       }
       if (!canAsk) return;
       prompts = prompts.then(async () => {
+        // Decided meanwhile (--approve-as): the view goes on undisturbed.
+        if (!engine.run(event.runId)?.waitingApprovals().some((w) => w.nodeId === event.nodeId)) return;
         view?.pause();
         const decided = await promptForApproval(engine, event, io.in!, io.out);
         view?.resume();
@@ -93,7 +97,7 @@ export async function watchRun(engine: Engine, run: Run, io: Io, options: WatchO
     if (outcome === 'waiting') {
       const waits = run.waitingApprovals();
       if (!json) {
-        p.out(renderSummary(board, run.id, p.outStyle).join('\n'));
+        p.out(renderSummary(tree.root, p.outStyle).join('\n'));
         const what = waits.map((w) => `${w.nodeId} (by ${w.approvers.join(', ')})`).join('; ') || 'an approval in a sub-flow';
         p.out(p.outStyle.yellow(`waiting for a human decision: ${what}.`));
         const node = waits[0]?.nodeId ?? '<node>';
@@ -102,7 +106,7 @@ export async function watchRun(engine: Engine, run: Run, io: Io, options: WatchO
       }
       return EXIT.waiting;
     }
-    if (!json) p.out(renderSummary(board, run.id, p.outStyle).join('\n'));
+    if (!json) p.out(renderSummary(tree.root, p.outStyle).join('\n'));
     return STATUS_EXIT[outcome.status] ?? EXIT.failed;
   } finally {
     process.off('SIGINT', onSigint);
@@ -115,6 +119,33 @@ export function belongsTo(event: RunEvent, runId: string): boolean {
   return event.runId === runId || event.runId.startsWith(`${runId}.`);
 }
 
-function isLineWorthy(event: RunEvent): boolean {
-  return ['node.succeeded', 'node.failed', 'node.skipped', 'node.retrying', 'approval.requested', 'approval.decided', 'compensation.succeeded', 'compensation.failed'].includes(event.type) && !('item' in event && event.item !== undefined);
+/** Output width when it is not a terminal (a CI log, a file): lines longer than this wrap at words. */
+const LOG_WIDTH = 80;
+
+/**
+ * Without a terminal, one line per finished node of every depth, indented under the node that
+ * started its run; a line of another run than the one before is preceded by that run's path
+ * (`▸ production_deployment › gradual_traffic_switch[1]`), unless it is one the lines came up from.
+ */
+class LinePrinter {
+  private last: Board | undefined;
+
+  constructor(
+    private readonly tree: RunTree,
+    private readonly s: Style,
+    private readonly write: (line: string) => void,
+    private readonly now: () => number,
+  ) {}
+
+  print(board: Board, lines: readonly Line[]): void {
+    for (const { row, item } of lines) {
+      if (board !== this.tree.root && board !== this.last && !(this.last !== undefined && this.tree.contains(board, this.last))) {
+        this.write(headerText(this.tree, board, this.s, LOG_WIDTH));
+      }
+      this.last = board;
+      const indent = this.tree.indentOf(board) + (item ? 2 : 0);
+      const text = item ? itemText(row, item, this.s, this.now()) : rowText(board, row, this.s, this.now());
+      for (const line of wrapTail(' '.repeat(indent) + text, LOG_WIDTH, indent + 4)) this.write(line);
+    }
+  }
 }

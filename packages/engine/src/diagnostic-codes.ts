@@ -21,6 +21,7 @@ export const DIAGNOSTIC_CODES = {
   MIXED_CONDITIONS: { severity: 'error', doc: 'A conditional mixes the gate form (metric/operator/value) and the router form (if/then).' },
   HANDLER_UNKNOWN_STAGE: { severity: 'error', doc: 'An error handler\'s stage names no node.' },
   DUPLICATE_HANDLER: { severity: 'error', doc: 'Two error handlers name the same stage.' },
+  DUPLICATE_AGENT: { severity: 'error', doc: 'A parallel node lists the same agent twice; its results are keyed by agent, so one would hide the other.' },
   EXPRESSION_SYNTAX: { severity: 'error', doc: 'A {% … %} expression does not parse as JSONata.' },
   REGEX_UNSUPPORTED: { severity: 'error', doc: 'A regular expression (a regex literal in an expression, a gate\'s matches value) uses a feature the linear-time engine (RE2 semantics) cannot run: a backreference, a lookahead or lookbehind, …; the message names the pattern and the feature.' },
   EXPRESSION_NOT_WHOLE: { severity: 'warning', doc: 'A string contains {% but is not wholly an expression, so it is taken literally.' },

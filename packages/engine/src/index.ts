@@ -101,3 +101,6 @@ export { resolveRetry, retryDelayMs } from './run/backoff.js';
 export { validateConfigText, parseConfigText } from './config.js';
 export type { AgentConfig, GantryConfig, LimitsConfig } from './config.js';
 export { credentialVariable } from './config.js';
+export { rootCause, failurePath } from './root-cause.js';
+export type { RootCause, FailureHop } from './root-cause.js';
+export { forEachItems } from './for-each-items.js';

@@ -50,6 +50,26 @@ function bodyFindings(type: string, data: unknown, at: string, where: Where, out
   if (type === 'conditional') conditionalFindings(data, `${at}/data`, where, out);
   if (type === 'wait') waitFindings(data, `${at}/data`, where, out);
   if (type === 'human_approval') approvalFindings(data, `${at}/data`, where, out);
+  if (type === 'parallel') parallelFindings(data, `${at}/data`, where, out);
+}
+
+/** A parallel node's `results` are keyed by agent: an agent listed twice would hide one of its results. */
+function parallelFindings(data: Record<string, unknown>, at: string, where: Where, out: Finding[]): void {
+  if (!Array.isArray(data.agents)) return;
+  const first = new Map<string, number>();
+  data.agents.forEach((call, i) => {
+    if (!isRecord(call) || typeof call.agent !== 'string') return;
+    const before = first.get(call.agent);
+    if (before === undefined) {
+      first.set(call.agent, i);
+      return;
+    }
+    out.push({
+      code: 'DUPLICATE_AGENT',
+      pointer: `${at}/agents/${i}/agent`,
+      message: `${where}: agent "${call.agent}" is listed twice (agents ${before} and ${i}); the output's results are keyed by agent, so one result would hide the other: list each agent once, and give a second task of the same agent a node of its own`,
+    });
+  });
 }
 
 function envelopeFindings(node: ViewNode, at: string, where: Where, out: Finding[]): void {

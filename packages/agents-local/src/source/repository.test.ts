@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,10 +28,13 @@ describe('the bundled sample repository', () => {
     expect(pkg.changedLines).toHaveLength(1);
   });
 
-  it('v2-slow is v2 with the fault knob turned on in config.json', () => {
+  it('v2-slow is v2 with the fault knob turned on in config.json, released as 2.0.1 so that it can be told from v2', () => {
     const changes = changedFiles(repo, resolveCommit(repo, 'v2-slow'), 'v2');
-    expect(changes.map((c) => c.path)).toEqual(['config.json']);
+    expect(changes.map((c) => c.path)).toEqual(['config.json', 'package.json']);
     expect(JSON.parse(changes[0]!.content)).toEqual({ fault: { mode: 'slow', every: 4, latency_ms: 800 } });
+    const v2 = JSON.parse(readFileSync(join(repo.root, 'v2', 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(JSON.parse(changes[1]!.content)).toEqual({ ...v2, version: '2.0.1' });
+    expect(changes[1]!.changedLines).toHaveLength(1);
   });
 });
 

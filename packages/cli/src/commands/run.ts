@@ -8,12 +8,15 @@ import type { Io } from '../io.js';
 import { readFlowText } from '../flow-files.js';
 import { engineFromConfig, loadConfig, type LoadedConfig } from '../setup.js';
 import { openStore, storePath } from '../store.js';
+import { wrap } from '../progress/render.js';
 import { watchRun } from '../watch.js';
 
 export const runHelp = `Usage: gantry run <flow> [--param k=v…] [--input trigger.json] [--config f] [--approve-as principal…] [--json]
 
-Runs a flow and shows every node's progress. Waits for timers; asks for approvals at the
-terminal (or takes them from --approve-as).
+Runs a flow and shows every node's progress, and under a node the sub-flow run it started, at
+any depth (a for_each as its items). Without a terminal, one line per finished node of every
+depth. Waits for timers; asks for approvals at the terminal (or takes them from --approve-as).
+A failure is summed up by what failed at the bottom, then where.
 
 Options:
   --param k=v        a run parameter (repeatable); JSON values are parsed: --param steps=[10,100]
@@ -99,7 +102,10 @@ async function runWith(store: RunStore, loaded: LoadedConfig, file: string, valu
   if (loaded.isDefault && !json) {
     // With the local pack a run leaves a deployment's evidence on disk: say where.
     const { localSummary } = await import('@gantry/agents-local');
-    for (const line of localSummary(run.id, io.cwd)) io.out.write(`${line}\n`);
+    for (const line of localSummary(run.id, io.cwd)) {
+      // Its lines are "  label         text": wrapped, the text stays in its column.
+      for (const part of wrap(line.trimStart(), 80, line.length - line.trimStart().length, 16)) io.out.write(`${part}\n`);
+    }
   }
   return code;
 }

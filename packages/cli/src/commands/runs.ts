@@ -1,12 +1,13 @@
 import { relative } from 'node:path';
-import { GantryError, loadFlowText, replay, type RunStatus } from '@gantry/engine';
+import { GantryError, type RunStatus } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { duration } from '../progress/board.js';
 import { loadConfig } from '../setup.js';
 import { openStore, storePath } from '../store.js';
-import { summarize, when } from '../summarize.js';
+import { renderTimeline } from '../render/timeline.js';
+import { when } from '../summarize.js';
 
 const STATUSES: readonly RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled'];
 
@@ -62,8 +63,11 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
 
 export const showHelp = `Usage: gantry show <runId> [--json] [--config f]
 
-A run's timeline: for each node its start, end, duration, attempts, input and output in short,
-the decisions taken on it (who, when, how) and its errors; then its sub-flow runs.
+A run's timeline: its status and, for a failure, what failed at the bottom and where; its params;
+then for each node its start, duration, attempts (each with its time and error), input and output
+(short values in full, long ones cut with their size), a router's labels, a gate's readings
+against their limits, the decisions taken on it and its error; under a node, the sub-flow runs it
+started, nested, and a for_each node's items.
 
 Options:
   --json       print the run's record and journal as JSON
@@ -85,34 +89,7 @@ export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
       p.out(JSON.stringify({ run, events }, null, 2));
       return EXIT.succeeded;
     }
-    const s = p.outStyle;
-    const flow = loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName });
-    const state = replay(runId, events);
-    p.out(`${s.bold(record.flowName)} — run ${runId}`);
-    p.out(`  status   ${record.status}${state.error ? `: ${state.error.code}: ${state.error.message}` : ''}`);
-    p.out(`  started  ${when(record.startedAt)}${record.finishedAt ? `, finished ${when(record.finishedAt)} (${duration(record.finishedAt - record.startedAt)})` : ''}`);
-    p.out(`  flow     ${record.flowSource ?? '(given in code)'} @ ${record.flowHash.slice(0, 12)}`);
-    if (state.started) p.out(`  params   ${summarize(state.started.params)}${state.started.initiator ? `; started by ${state.started.initiator}` : ''}`);
-    p.out('');
-    for (const node of flow.nodes.values()) {
-      const n = state.nodes.get(node.id);
-      const status = n?.status ?? 'not reached';
-      const took = n?.startedAt !== undefined && n.finishedAt !== undefined ? ` ${duration(n.finishedAt - n.startedAt)}` : '';
-      const attempts = (n?.attempt ?? 0) > 1 ? `, ${n!.attempt} attempts` : '';
-      p.out(`${s.bold(node.id)} (${node.type}): ${status}${took}${attempts}${n?.startedAt ? `, started ${when(n.startedAt)}` : ''}${n?.skipReason ? ` (${n.skipReason})` : ''}`);
-      if (n?.input !== undefined && Object.keys(n.input).length > 0) p.out(`    input   ${summarize(n.input)}`);
-      if (n?.output !== undefined) p.out(`    output  ${summarize(n.output)}`);
-      for (const d of n?.decisions ?? []) p.out(`    ${d.decision === 'approve' ? 'approved' : 'rejected'} by ${d.principal} at ${when(d.at)} via ${d.channel}${d.comment ? `: ${d.comment}` : ''}`);
-      if (n?.status === 'waiting' && n.waitingOn) p.out(`    waiting for ${n.waitingOn.kind === 'approval' ? 'a decision' : 'a timer'} until ${when(n.waitingOn.until)}`);
-      if (n?.error !== undefined) p.out(s.red(`    error   ${n.error.code}: ${n.error.message}`));
-      if (n?.compensation) p.out(`    compensation ${n.compensation}`);
-    }
-    const children = store.listRuns({ parentRunId: runId }).reverse();
-    if (children.length > 0) {
-      p.out('');
-      p.out(`${s.bold('sub-flow runs')} (gantry show <id> for each):`);
-      for (const c of children) p.out(`  ${c.runId}  ${c.flowName}: ${c.status}${c.finishedAt ? ` ${duration(c.finishedAt - c.startedAt)}` : ''}`);
-    }
+    for (const line of await renderTimeline(store, runId, p.outStyle, Math.max(80, io.out.columns ?? 100))) p.out(line);
     return EXIT.succeeded;
   } finally {
     store.close();

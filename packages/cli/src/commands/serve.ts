@@ -4,12 +4,13 @@ import type { ServerOptions } from '@gantry/server';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
+import { humanLogDestination } from '../log-lines.js';
 import { credentialResolver, engineFromConfig, loadConfig } from '../setup.js';
 import { openStore } from '../store.js';
 
 const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
-export const serveHelp = `Usage: gantry serve [--flows dir] [--port n] [--host h] [--config f] [--log-level level]
+export const serveHelp = `Usage: gantry serve [--flows dir] [--port n] [--host h] [--config f] [--log-level level] [--json]
 
 Serves the flows of a folder over HTTP. Each webhook node's endpoint starts one run per accepted
 request (answered 202 once the run is stored; a repeated X-GitHub-Delivery is answered 200 with
@@ -23,7 +24,9 @@ Options:
   --port n           the port; 0 picks a free one (default: the configuration's server.port, else 8080)
   --host h           the address to listen on; 0.0.0.0 for every interface (default: server.host, else 127.0.0.1)
   --config file      the configuration: agents, credentials, principals, server (default: ./gantry.config.json if present)
-  --log-level level  JSON logs on stderr: silent, fatal, error, warn, info, debug, trace (default: info)
+  --log-level level  logs on stderr: silent, fatal, error, warn, info, debug, trace (default: info)
+  --json             logs as JSON lines (pino's), even on a terminal; they are JSON anyway when
+                     stderr is not a terminal (a file, a pipe, a log collector)
   -h, --help         show this help
 
 HTTP:
@@ -79,6 +82,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
     host: { type: 'string' },
     config: { type: 'string' },
     'log-level': { type: 'string' },
+    json: { type: 'boolean' },
   });
   if (positionals.length > 0) throw usageError('serve', `takes no arguments, got ${positionals.join(' ')}; name the flows folder with --flows`);
   const logLevel = String(values['log-level'] ?? 'info');
@@ -91,7 +95,13 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
   // server.base_path is in the configuration's schema; the engine's GantryConfig type does not name it.
   const basePath = ((config.server as { base_path?: string } | undefined)?.base_path ?? '').replace(/\/$/, '');
   const p = printer(io);
-  const logger = pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret', 'req.headers.authorization'] }, pino.destination(2));
+  // At a terminal the logs are lines for a person, beside the lines above; elsewhere (or with
+  // --json) JSON lines, for a machine.
+  const jsonLogs = values.json === true || io.err.isTTY !== true;
+  const logger = pino(
+    { level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret', 'req.headers.authorization'] },
+    jsonLogs ? pino.destination(2) : humanLogDestination(io.err, p.errStyle),
+  );
   const { createServer, loadFlowsFolder, DEFAULT_BODY_LIMIT } = await import('@gantry/server');
   const store = await openStore(loaded, io.cwd, 'write');
   try {

@@ -1,78 +1,144 @@
-import type { CompiledFlow, RunEvent } from '@gantry/engine';
+import { failurePath, rootCause, type CompiledFlow, type ErrorInfo, type JsonValue, type NodeState, type RunEvent, type RunState } from '@gantry/engine';
+import { readChecks, type Check } from '../render/checks.js';
 
 export type RowState = 'pending' | 'running' | 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'compensating' | 'compensated';
 
-export interface Row {
-  readonly id: string;
-  readonly type: string;
+/** What a node (or one of its for_each items) shows: its state, times, and why. */
+interface Progress {
   state: RowState;
   attempt: number;
+  /** A failed attempt was retried (node.retrying): only then is "attempt n" worth saying. */
+  retried: boolean;
   startedAt?: number;
   finishedAt?: number;
   /** Why it failed, was skipped, or what it waits for. */
   note?: string;
-  items?: { done: number; total?: number };
+  /** A gate's readings against their limits. */
+  checks?: readonly Check[];
 }
 
-/** What the terminal shows of a run: one row per node, in flow order, built from the events. */
+/** A for_each item under its node: the five traffic steps of a blue-green shift. */
+export interface ItemRow extends Progress {
+  readonly index: number;
+  /** The sub-flow run this item started (its latest attempt's). */
+  child?: Board;
+}
+
+export interface Items {
+  values?: readonly JsonValue[];
+  readonly started: Map<number, ItemRow>;
+}
+
+export interface Row extends Progress {
+  readonly id: string;
+  readonly type: string;
+  /** A for_each node's items: their values once known, and those that have started. */
+  items?: Items;
+  /** Sub-flow runs the node started (a flow agent's task, a subflow node), oldest first. */
+  readonly children: Board[];
+}
+
+/** Something that happened to a row worth a line of its own when there is no live view. */
+export interface Line {
+  readonly row: Row;
+  readonly item?: ItemRow;
+}
+
+const LINE_WORTHY = new Set(['node.succeeded', 'node.failed', 'node.skipped', 'node.retrying', 'approval.requested', 'approval.decided', 'compensation.succeeded', 'compensation.failed']);
+
+/** Node types that a restart resumes where they were (an approval, a timer): a later attempt number says nothing was retried. */
+export const RESUMED_IN_PLACE: ReadonlySet<string> = new Set(['human_approval', 'wait']);
+
+/** What the terminal shows of one run (the top run or a sub-flow's): one row per node, in flow order. */
 export class Board {
   readonly rows: Row[];
   private readonly byId = new Map<string, Row>();
   runStatus = 'running';
   startedAt: number | undefined;
   finishedAt: number | undefined;
-  error: string | undefined;
-  notifications: string[] = [];
+  error: (ErrorInfo & { readonly nodeId?: string }) | undefined;
+  readonly notifications: { readonly severity: 'normal' | 'high'; readonly message: string; readonly nodeId?: string }[] = [];
 
-  constructor(readonly flow: CompiledFlow) {
-    this.rows = [...flow.nodes.values()].map((n) => ({ id: n.id, type: n.type, state: 'pending' as RowState, attempt: 0 }));
+  /** `path` is the node path in the parent run that started it (`gradual_traffic_switch[0]`). */
+  constructor(
+    readonly runId: string,
+    readonly flow: CompiledFlow,
+    readonly path?: string,
+  ) {
+    this.rows = [...flow.nodes.values()].map((n) => ({ id: n.id, type: n.type, state: 'pending' as RowState, attempt: 0, retried: false, children: [] }));
     for (const row of this.rows) this.byId.set(row.id, row);
   }
 
-  /** Applies one event; returns whether the view changed. Events of child runs are ignored. */
-  apply(event: RunEvent, runId: string): boolean {
-    if (event.runId !== runId) return false;
+  row(nodeId: string): Row | undefined {
+    return this.byId.get(nodeId);
+  }
+
+  /** The item of a for_each row, made when first heard of. */
+  item(row: Row, index: number): ItemRow {
+    row.items ??= { started: new Map() };
+    let item = row.items.started.get(index);
+    if (item === undefined) {
+      item = { index, state: 'pending', attempt: 0, retried: false };
+      row.items.started.set(index, item);
+    }
+    return item;
+  }
+
+  /**
+   * Applies one event of this run. Returns undefined when nothing changed, else the lines it is
+   * worth when there is no live view (none for a start or a timer).
+   */
+  apply(event: RunEvent): Line[] | undefined {
     const row = 'nodeId' in event && event.nodeId !== undefined ? this.byId.get(event.nodeId) : undefined;
+    const item = row !== undefined && 'item' in event && event.item !== undefined ? this.item(row, event.item) : undefined;
+    const target: Progress | undefined = item ?? row;
+    const changed = this.change(event, row, item, target);
+    if (!changed) return undefined;
+    if (row === undefined || !LINE_WORTHY.has(event.type)) return [];
+    if (event.type === 'node.failed' && row.items !== undefined) {
+      const failed = [...row.items.started.values()].filter((i) => i.state === 'failed' && i.finishedAt === event.at);
+      return [...failed.map((i) => ({ row, item: i })), { row }];
+    }
+    return [item ? { row, item } : { row }];
+  }
+
+  private change(event: RunEvent, row: Row | undefined, item: ItemRow | undefined, target: Progress | undefined): boolean {
     switch (event.type) {
       case 'run.started':
         this.startedAt = event.at;
         return true;
       case 'node.started':
-        if (!row) return false;
-        if (event.item !== undefined) {
-          row.items ??= { done: 0 };
-          return true;
-        }
-        row.state = 'running';
-        row.attempt = event.attempt;
-        row.startedAt ??= event.at;
-        row.note = undefined;
+        if (!target || !row) return false;
+        // A restart resumes an approval or a timer where it was: no new attempt to speak of.
+        if (target.state === 'waiting' && RESUMED_IN_PLACE.has(row.type) && !target.retried) return true;
+        target.state = 'running';
+        target.attempt = event.attempt;
+        target.startedAt ??= event.at;
+        target.finishedAt = undefined;
+        target.note = undefined;
         return true;
       case 'node.retrying':
-        if (!row) return false;
-        row.state = 'retrying';
-        row.note = `attempt ${event.attempt} failed (${event.error.message}); retry at ${clockTime(event.retryAt)}`;
+        if (!target) return false;
+        target.state = 'retrying';
+        target.retried = true;
+        target.note = `attempt ${event.attempt} failed (${event.error.message}); retry at ${clockTime(event.retryAt)}`;
         return true;
       case 'node.succeeded':
-        if (!row) return false;
-        if (event.item !== undefined) {
-          (row.items ??= { done: 0 }).done++;
-          return true;
-        }
-        row.state = 'succeeded';
-        row.finishedAt = event.at;
-        row.note = event.labels?.length ? `→ ${event.labels.join(', ')}${event.blocked ? ' (blocks the deployment)' : ''}` : undefined;
+        if (!target || !row) return false;
+        target.state = 'succeeded';
+        target.finishedAt = event.at;
+        target.checks = readChecks(event.output);
+        target.note = item ? undefined : event.labels?.length ? `→ ${event.labels.join(', ')}${event.blocked ? ' (blocks the deployment)' : ''}` : undefined;
         return true;
       case 'node.failed':
-        if (!row || event.item !== undefined) return false;
-        row.state = 'failed';
-        row.finishedAt = event.at;
-        row.note = `${event.error.code}: ${event.error.message}${event.taken?.length ? ' (routed by its error edge)' : ''}`;
+        if (!row || item) return false;
+        this.failed(row, event.error, event.at, event.taken?.length ? ' (routed by its error edge)' : '');
         return true;
       case 'node.skipped':
         if (!row) return false;
         row.note = event.reason === 'join' ? 'no incoming edge taken' : event.reason === 'when' ? '`when` was false' : row.state === 'pending' ? 'the run stopped first' : 'aborted: the run stopped';
         row.state = 'skipped';
+        for (const i of row.items?.started.values() ?? []) if (!isFinished(i.state)) i.state = 'skipped';
         return true;
       case 'approval.requested':
         if (!row) return false;
@@ -84,14 +150,14 @@ export class Board {
         row.note = `${event.principal} ${event.decision === 'approve' ? 'approved' : 'rejected'}${event.comment ? `: ${event.comment}` : ''}`;
         return true;
       case 'timer.set':
-        if (!row || event.purpose !== 'wait') return false;
-        row.state = 'waiting';
-        row.note = `waiting until ${clockTime(event.fireAt)}`;
+        if (!target || event.purpose !== 'wait') return false;
+        target.state = 'waiting';
+        target.note = `waiting until ${clockTime(event.fireAt)}`;
         return true;
       case 'timer.fired':
-        if (!row || row.state !== 'waiting') return false;
-        row.state = 'running';
-        row.note = undefined;
+        if (!target || target.state !== 'waiting') return false;
+        target.state = 'running';
+        target.note = undefined;
         return true;
       case 'compensation.started':
         if (!row) return false;
@@ -104,7 +170,7 @@ export class Board {
         row.note = event.type === 'compensation.succeeded' ? 'undone by its compensation' : `compensation failed: ${event.error?.message ?? ''}`;
         return true;
       case 'notification.sent':
-        this.notifications.push(`${event.severity === 'high' ? 'ESCALATION' : 'notification'}: ${event.message}`);
+        this.notifications.push({ severity: event.severity, message: event.message, ...(event.nodeId ? { nodeId: event.nodeId } : {}) });
         return true;
       case 'run.waiting':
         this.runStatus = 'waiting';
@@ -116,6 +182,7 @@ export class Board {
           again.state = 'pending';
           again.finishedAt = undefined;
           again.items = undefined;
+          again.checks = undefined;
           again.note = `runs again: the run was retried${event.from === undefined ? '' : ` from ${event.from}`}`;
         }
         this.runStatus = 'running';
@@ -125,10 +192,69 @@ export class Board {
       case 'run.finished':
         this.runStatus = event.status;
         this.finishedAt = event.at;
-        this.error = event.error ? `${event.error.nodeId ? `${event.error.nodeId}: ` : ''}${event.error.code}: ${event.error.message}` : undefined;
+        this.error = event.error;
         return true;
     }
   }
+
+  /** A node failed: its note says what failed (at the bottom, for a failure that crossed sub-flows). */
+  private failed(row: Row, error: ErrorInfo, at: number, routed: string): void {
+    row.state = 'failed';
+    row.finishedAt = at;
+    row.checks = readChecks(error.details);
+    // A failed gate's readings say what failed; any other failure says it in words.
+    row.note = row.checks !== undefined && routed === '' ? undefined : `${failureNote(error, this.runId)}${routed}`;
+    const index = /^item (\d+): /.exec(error.message);
+    if (row.items !== undefined) {
+      for (const i of row.items.started.values()) {
+        if (isFinished(i.state)) continue;
+        i.finishedAt = at;
+        if (index !== null && i.index === Number(index[1])) {
+          i.state = 'failed';
+          const cause = rootCause(error, this.runId);
+          i.checks = readChecks(cause.error.details);
+          i.note = i.checks ? undefined : cause.error.message;
+        } else {
+          i.state = 'skipped';
+          i.note = 'aborted: a sibling item failed';
+        }
+      }
+    }
+  }
+
+  /** Takes what a run's state already says: a sub-flow run first heard of after it had begun (resumed). */
+  seed(state: Readonly<RunState>): void {
+    this.startedAt = state.startedAt;
+    this.runStatus = state.status;
+    this.finishedAt = state.finishedAt;
+    this.error = state.error;
+    for (const [id, node] of state.nodes) {
+      const row = this.byId.get(id);
+      if (row === undefined) continue;
+      Object.assign(row, seededProgress(node));
+      row.checks = readChecks(node.status === 'failed' ? node.error?.details : node.output);
+      if (node.status === 'failed' && node.error && row.checks === undefined) row.note = failureNote(node.error, this.runId);
+    }
+  }
+}
+
+function seededProgress(node: NodeState): Partial<Row> {
+  return { state: node.status, attempt: node.attempt, ...(node.startedAt === undefined ? {} : { startedAt: node.startedAt }), ...(node.finishedAt === undefined ? {} : { finishedAt: node.finishedAt }) };
+}
+
+/**
+ * A failed node's note: the error itself when it happened there; where it happened below when it
+ * crossed sub-flows (its message is said once, by the node that failed and by the summary).
+ */
+export function failureNote(error: ErrorInfo, runId: string): string {
+  const cause = rootCause(error, runId);
+  if (cause.path.length <= 1) return `${error.code}: ${error.message}`;
+  const [first, ...below] = cause.path;
+  return `in ${first?.item === undefined ? '' : `item ${first.item} › `}${failurePath(below)}`;
+}
+
+export function isFinished(state: RowState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'skipped' || state === 'compensated';
 }
 
 export function clockTime(at: number): string {

@@ -1,11 +1,12 @@
 import type { Writable } from 'node:stream';
 import type { Style } from '../style.js';
-import type { Board } from './board.js';
-import { renderRows } from './render.js';
+import { fitHeight, renderTree } from './render.js';
+import type { RunTree } from './tree.js';
 
 /**
- * Redraws the board in place on a terminal, ten times a second while something runs (so that
- * elapsed times move), and right away on each change.
+ * Redraws the run's tree in place on a terminal, ten times a second while something runs (so
+ * that elapsed times move), and right away on each change. A frame never has more lines than the
+ * terminal (moving the cursor up stops at its top); the last one, drawn once, shows everything.
  */
 export class LiveView {
   private drawn = 0;
@@ -14,8 +15,8 @@ export class LiveView {
   private paused = false;
 
   constructor(
-    private readonly board: Board,
-    private readonly out: Writable & { columns?: number },
+    private readonly tree: RunTree,
+    private readonly out: Writable & { columns?: number; rows?: number },
     private readonly style: Style,
     private readonly now: () => number,
   ) {}
@@ -27,11 +28,13 @@ export class LiveView {
     this.draw();
   }
 
-  draw(): void {
+  draw(last = false): void {
     if (this.paused) return;
-    const lines = renderRows(this.board, this.style, this.now(), this.out.columns || 120, this.frame++);
+    const all = renderTree(this.tree, this.style, this.now(), this.out.columns || 120, this.frame++);
+    const lines = last ? all.map((l) => l.text) : fitHeight(all, Math.max(3, (this.out.rows || 40) - 1));
     const up = this.drawn > 0 ? `\u001b[${this.drawn}A` : '';
-    this.out.write(`${up}${lines.map((l) => `\r\u001b[2K${l}`).join('\n')}\n`);
+    // Clears what an earlier, taller frame left below this one.
+    this.out.write(`${up}${lines.map((l) => `\r\u001b[2K${l}`).join('\n')}\n\u001b[J`);
     this.drawn = lines.length;
   }
 
@@ -49,7 +52,7 @@ export class LiveView {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    this.draw();
+    this.draw(true);
     this.out.write('\u001b[?25h');
   }
 }

@@ -21,10 +21,13 @@ export async function promptForApproval(engine: Engine, event: ApprovalRequested
 
 async function ask(rl: ReturnType<typeof createInterface>, engine: Engine, event: ApprovalRequestedEvent, output: Writable): Promise<boolean> {
   {
-    output.write(`\nApproval needed: "${event.nodeId}" — approvers ${event.approvers.join(', ')}${event.required < event.approvers.length ? ` (${event.required} of them)` : ''}${event.message ? `\n  ${event.message}` : ''}\n`);
+    let asked = false;
     for (;;) {
       const run = engine.run(event.runId);
+      // Decided already (by --approve-as, or another decision since): nothing to ask.
       if (run === undefined || !run.waitingApprovals().some((w) => w.nodeId === event.nodeId)) return true;
+      if (!asked) output.write(`\nApproval needed: "${event.nodeId}" — approvers ${event.approvers.join(', ')}${event.required < event.approvers.length ? ` (${event.required} of them)` : ''}${event.message ? `\n  ${event.message}` : ''}\n`);
+      asked = true;
       const principal = (await rl.question('  Decide as (principal name; empty leaves it waiting): ')).trim();
       if (principal === '') return false;
       const answer = (await rl.question('  approve or reject? [a/r]: ')).trim().toLowerCase();

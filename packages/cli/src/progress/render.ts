@@ -1,10 +1,14 @@
+import { failurePath, rootCause } from '@gantry/engine';
+import { formatChecks, type Check } from '../render/checks.js';
+import { formatValue } from '../render/values.js';
 import type { Style } from '../style.js';
-import { duration, type Board, type Row } from './board.js';
+import { duration, isFinished, RESUMED_IN_PLACE, type Board, type ItemRow, type Row, type RowState } from './board.js';
+import type { RunTree } from './tree.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-function icon(row: Row, s: Style, frame: number): string {
-  switch (row.state) {
+function icon(state: RowState, s: Style, frame: number): string {
+  switch (state) {
     case 'pending':
       return s.dim('·');
     case 'running':
@@ -20,31 +24,160 @@ function icon(row: Row, s: Style, frame: number): string {
     case 'skipped':
       return s.dim('–');
     case 'compensating':
-      return s.yellow('↶');
     case 'compensated':
       return s.yellow('↶');
   }
 }
 
-/** One line per node: icon, id, type, state and time, the reason when it failed or waits. */
-export function renderRows(board: Board, s: Style, now: number, width: number, frame = 0): string[] {
-  const idWidth = Math.min(32, Math.max(...board.rows.map((r) => r.id.length)));
-  const typeWidth = Math.max(...board.rows.map((r) => r.type.length));
-  return board.rows.map((row) => {
-    const time = row.startedAt === undefined ? '' : duration((row.finishedAt ?? now) - row.startedAt);
-    const items = row.items ? ` ${row.items.done} done` : '';
-    const attempt = row.attempt > 1 ? ` attempt ${row.attempt}` : '';
-    const state = row.state === 'pending' ? 'waiting for its predecessors' : row.state;
-    const note = row.note ? ` — ${row.note}` : '';
-    const text = `${row.id.padEnd(idWidth)}  ${s.dim(row.type.padEnd(typeWidth))}  ${state}${attempt}${items}${time ? ` ${s.dim(time)}` : ''}${note}`;
-    return clip(`  ${icon(row, s, frame)} ${text}`, width);
-  });
+/** A line of the live view; `finished` lines are the first left out when the terminal is too short. */
+export interface ViewLine {
+  readonly text: string;
+  readonly finished: boolean;
 }
 
-/** Cuts a line to the terminal's width, counting visible characters only. */
-function clip(line: string, width: number): string {
+interface Columns {
+  readonly id: number;
+  readonly type: number;
+}
+
+function columns(board: Board): Columns {
+  return { id: Math.min(32, Math.max(...board.rows.map((r) => r.id.length))), type: Math.max(...board.rows.map((r) => r.type.length)) };
+}
+
+/** One node: icon, id, type, state and time, then the reason it failed or waits, or a gate's readings. */
+export function rowText(board: Board, row: Row, s: Style, now: number, frame = 0, cols: Columns = columns(board)): string {
+  const time = row.startedAt === undefined ? '' : duration((row.finishedAt ?? now) - row.startedAt);
+  const started = row.items?.started;
+  const done = started === undefined ? 0 : [...started.values()].filter((i) => i.state === 'succeeded').length;
+  const items = row.items === undefined || (row.state !== 'running' && row.state !== 'waiting') ? '' : ` ${done} of ${row.items.values?.length ?? '?'} done`;
+  const attempt = shownAttempt(row);
+  const state = row.state === 'pending' ? 'waiting for its predecessors' : row.state;
+  const note = noteText(row, s);
+  return `${icon(row.state, s, frame)} ${row.id.padEnd(cols.id)}  ${s.dim(row.type.padEnd(cols.type))}  ${state}${attempt}${items}${time ? ` ${s.dim(time)}` : ''}${note ? ` — ${note}` : ''}`;
+}
+
+/** One for_each item: `✓ [2] 50  2.1s — error_rate_percent 0 <= 1, p95_latency_ms 12 <= 500`. */
+export function itemText(row: Row, item: ItemRow, s: Style, now: number, frame = 0): string {
+  const value = row.items?.values?.[item.index];
+  const label = `[${item.index}]${value === undefined ? '' : ` ${formatValue(value, 20)}`}`;
+  const time = item.startedAt === undefined ? '' : duration((item.finishedAt ?? now) - item.startedAt);
+  // The icon says succeeded or failed; the words are for the states between.
+  const state = item.state === 'succeeded' || item.state === 'failed' ? '' : item.state === 'pending' ? (isFinished(row.state) || row.state === 'compensating' ? 'not run' : 'not started') : item.state;
+  const note = noteText(item, s);
+  return `${icon(item.state, s, frame)} ${label}  ${[state + shownAttempt(item, row.type), time ? s.dim(time) : ''].filter(Boolean).join(' ')}${note ? ` — ${note}` : ''}`;
+}
+
+function noteText(p: { note?: string; checks?: readonly Check[]; state: RowState }, s: Style): string {
+  const note = p.note === undefined ? undefined : oneLine(p.note);
+  if (p.checks === undefined || p.state === 'compensated') return note ?? '';
+  return note === undefined ? formatChecks(p.checks, s) : `${note}: ${formatChecks(p.checks, s)}`;
+}
+
+/**
+ * Text from a run (an agent's error, a program's stderr) on one line of a terminal: line breaks
+ * become spaces, and control characters are shown escaped instead of acting on the terminal.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** "attempt n" only when an attempt was retried, or a node was run again after a restart (never an approval or a timer resumed). */
+function shownAttempt(p: { attempt: number; retried: boolean; type?: string }, type = p.type ?? ''): string {
+  if (p.attempt <= 1) return '';
+  return p.retried || !RESUMED_IN_PLACE.has(type) ? ` attempt ${p.attempt}` : '';
+}
+
+/**
+ * The live view: the top run's nodes, and under a node the sub-flow run it started, at any depth,
+ * while that run has not succeeded; a for_each node's items, and under a running item its run.
+ */
+export function renderTree(tree: RunTree, s: Style, now: number, width: number, frame = 0): ViewLine[] {
+  const out: ViewLine[] = [];
+  const board = (b: Board, indent: number) => {
+    const cols = columns(b);
+    for (const row of b.rows) {
+      out.push({ text: clip(`${' '.repeat(indent)}${rowText(b, row, s, now, frame, cols)}`, width), finished: isFinished(row.state) && !open(row) });
+      if (row.items !== undefined) {
+        const count = Math.max(row.items.values?.length ?? 0, ...[...row.items.started.keys()].map((i) => i + 1));
+        for (let index = 0; index < count; index++) {
+          const item = row.items.started.get(index) ?? { index, state: 'pending' as const, attempt: 0, retried: false };
+          out.push({ text: clip(`${' '.repeat(indent + 2)}${itemText(row, item, s, now, frame)}`, width), finished: isFinished(item.state) });
+          if (item.child !== undefined && !isFinished(item.state) && item.state !== 'pending') board(item.child, indent + 4);
+        }
+      }
+      const child = row.children.at(-1);
+      if (child !== undefined && child.runStatus !== 'succeeded' && row.state !== 'pending') board(child, indent + 2);
+    }
+  };
+  board(tree.root, 2);
+  return out;
+}
+
+/** Whether a row shows a sub-flow run below it (one that has not succeeded). */
+function open(row: Row): boolean {
+  const child = row.children.at(-1);
+  return child !== undefined && child.runStatus !== 'succeeded';
+}
+
+/**
+ * The live view cut to the terminal's height: finished lines go first (from the top), then the
+ * end; a line says how many were left out.
+ */
+export function fitHeight(lines: readonly ViewLine[], rows: number): string[] {
+  if (lines.length <= rows) return lines.map((l) => l.text);
+  let excess = lines.length - rows + 1;
+  const kept = lines.filter((l) => {
+    if (excess > 0 && l.finished) {
+      excess--;
+      return false;
+    }
+    return true;
+  });
+  const hidden = lines.length - kept.length;
+  const shown = kept.slice(0, rows - 1).map((l) => l.text);
+  const cut = kept.length - shown.length;
+  const note = [hidden > 0 ? `${hidden} finished` : '', cut > 0 ? `${cut} more below` : ''].filter(Boolean).join(', ');
+  return [`  … ${note} (the terminal is too short to show them all)`, ...shown];
+}
+
+/** The header printed before lines of a sub-flow run, when the lines before were another run's. */
+export function headerText(tree: RunTree, board: Board, s: Style, width: number): string {
+  const indent = ' '.repeat(tree.indentOf(board) - 2);
+  const path = `${indent}${s.dim('▸')} ${tree.pathOf(board)}`;
+  const named = `${path} · ${board.flow.name}`;
+  return visibleLength(named) <= width ? named : path;
+}
+
+/** The summary printed when the run has ended: its status, what failed at the bottom and where, its notifications. */
+export function renderSummary(board: Board, s: Style, width = 80): string[] {
+  const counts = new Map<string, number>();
+  for (const row of board.rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
+  const status = board.runStatus;
+  const color = status === 'succeeded' ? s.green : status === 'blocked' || status === 'waiting' ? s.yellow : s.red;
+  const took = board.startedAt !== undefined && board.finishedAt !== undefined ? ` in ${duration(board.finishedAt - board.startedAt)}` : '';
+  const lines = [`${s.bold(board.flow.name)}: ${color(s.bold(status))}${took} (run ${board.runId})`];
+  lines.push(`  ${[...counts.entries()].map(([state, n]) => `${n} ${state}`).join(', ')}`);
+  if (board.error) {
+    const cause = rootCause(board.error, board.runId);
+    lines.push(...wrap(oneLine(cause.error.message), width, 2, 4).map((l) => s.red(l)));
+    const where = failurePath(cause.path);
+    if (where) lines.push(...wrap(`at ${where}`, width, 4, 6));
+  }
+  for (const n of board.notifications) {
+    const what = n.severity === 'high' ? 'escalation' : 'notification';
+    // The default message of an error handler repeats the failure said just above: say it was sent.
+    const repeats = board.error !== undefined && n.message.includes(board.error.message);
+    lines.push(...wrap(repeats ? `${what} sent about ${n.nodeId ?? 'the run'}: the failure above` : `${what}: ${oneLine(n.message)}`, width, 2, 4).map((l) => s.yellow(l)));
+  }
+  return lines;
+}
+
+/** Cuts a line to the terminal's width at a word's end, counting visible characters only. */
+export function clip(line: string, width: number): string {
+  if (visibleLength(line) <= width) return line;
   let visible = 0;
   let out = '';
+  let lastSpace = -1;
   for (let i = 0; i < line.length; i++) {
     if (line[i] === '\u001b') {
       const end = line.indexOf('m', i);
@@ -52,24 +185,67 @@ function clip(line: string, width: number): string {
       i = end;
       continue;
     }
-    // The reset only where the line was styled: plain output stays plain.
-    if (visible >= width - 1) return `${out}…${line.includes('\u001b[') ? '\u001b[0m' : ''}`;
+    if (visible >= width - 1) break;
+    if (line[i] === ' ') lastSpace = out.length;
     out += line[i];
     visible++;
   }
-  return out;
+  // Back to the last word's end, unless that loses most of the line.
+  if (lastSpace > out.length * 0.6) out = out.slice(0, lastSpace);
+  // The reset only where the line was styled: plain output stays plain.
+  return `${out.trimEnd()}…${line.includes('\u001b[') ? '\u001b[0m' : ''}`;
 }
 
-/** The summary printed when the run has ended. */
-export function renderSummary(board: Board, runId: string, s: Style): string[] {
-  const counts = new Map<string, number>();
-  for (const row of board.rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
-  const status = board.runStatus;
-  const color = status === 'succeeded' ? s.green : status === 'blocked' || status === 'waiting' ? s.yellow : s.red;
-  const took = board.startedAt !== undefined && board.finishedAt !== undefined ? ` in ${duration(board.finishedAt - board.startedAt)}` : '';
-  const lines = [`${s.bold(board.flow.name)}: ${color(s.bold(status))}${took} (run ${runId})`];
-  lines.push(`  ${[...counts.entries()].map(([state, n]) => `${n} ${state}`).join(', ')}`);
-  if (board.error) lines.push(`  ${s.red(board.error)}`);
-  for (const note of board.notifications) lines.push(`  ${s.yellow(note)}`);
+/**
+ * Wraps text at words to `width`: the first line indented by `first`, the others by `rest`. Runs
+ * of spaces (columns) are kept; a word longer than a line is left whole (a URL is not cut).
+ */
+export function wrap(text: string, width: number, first: number, rest: number): string[] {
+  const lines: string[] = [];
+  let line = ' '.repeat(first);
+  let started = false;
+  let hasWord = false;
+  for (const word of text.split(' ')) {
+    if (word !== '' && hasWord && visibleLength(line) + 1 + visibleLength(word) > width) {
+      lines.push(line.trimEnd());
+      line = `${' '.repeat(rest)}${word}`;
+      continue;
+    }
+    line = started ? `${line} ${word}` : `${line}${word}`;
+    started = true;
+    if (word !== '') hasWord = true;
+  }
+  lines.push(line);
+  return lines;
+}
+
+export function visibleLength(text: string): number {
+  return text.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
+
+/**
+ * A line longer than `width`: its columns on the first line, and what follows its " — " (a
+ * reason, a gate's readings) on the next ones, indented by `rest` and broken after commas, else
+ * at words. A word longer than a line is left whole.
+ */
+export function wrapTail(line: string, width: number, rest: number): string[] {
+  if (visibleLength(line) <= width) return [line];
+  const at = line.indexOf(' — ');
+  if (at < 0) return wrap(line.trimStart(), width, line.length - line.trimStart().length, rest);
+  const lines = [line.slice(0, at)];
+  let current = '';
+  for (const unit of line.slice(at + 3).split(/(?<=,) /)) {
+    if (current !== '' && rest + visibleLength(current) + 1 + visibleLength(unit) <= width) {
+      current += ` ${unit}`;
+      continue;
+    }
+    if (current !== '') lines.push(`${' '.repeat(rest)}${current}`);
+    current = unit;
+    if (rest + visibleLength(unit) > width) {
+      lines.push(...wrap(unit, width, rest, rest));
+      current = '';
+    }
+  }
+  if (current !== '') lines.push(`${' '.repeat(rest)}${current}`);
   return lines;
 }
