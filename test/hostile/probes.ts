@@ -1,0 +1,178 @@
+/**
+ * What the harness sends and measures: HTTP calls recorded for the canary scan, signed webhook
+ * deliveries, `GET /health` probed in parallel with its latencies, a run polled to its end.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { request } from 'node:http';
+import { CANARY_ENV } from './canaries.js';
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The principal every serve case configures to read the runs API. */
+export const OPERATOR_TOKEN = 'hostile-operator-token-0d5e';
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  readonly json: any;
+  /** From the first byte sent to the end of the answer. */
+  readonly ms: number;
+}
+
+/** Every answer a case received, for the canary scan. */
+export type AnswerLog = string[];
+
+export interface CallOptions {
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Buffer;
+  /** Give up (status 0) after this long. */
+  readonly timeoutMs?: number;
+  readonly log?: AnswerLog;
+}
+
+/** One request on a fresh connection. A failure to connect or a timeout is status 0. */
+export function call(url: string, method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const done = (status: number, headers: Answer['headers'], text: string) => {
+      const answer: Answer = { status, headers, text, json: parseJson(text), ms: performance.now() - started };
+      options.log?.push(`${method} ${path} → ${status} ${JSON.stringify(headers)}\n${text}`);
+      resolve(answer);
+    };
+    const req = request(`${url}${path}`, { method, headers: { connection: 'close', ...options.headers }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done(res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString('utf8')));
+      res.on('error', (e) => done(0, {}, `response error: ${e.message}`));
+    });
+    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error('timed out')));
+    req.on('error', (e) => done(0, {}, `request error: ${e.message}`));
+    req.end(options.body);
+  });
+}
+
+function parseJson(text: string): any {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export const signature = (body: string | Buffer, secret = CANARY_ENV.GITHUB_WEBHOOK_SECRET!) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+export interface Delivery {
+  readonly delivery?: string;
+  readonly event?: string;
+  readonly headers?: Record<string, string>;
+  readonly timeoutMs?: number;
+  readonly log?: AnswerLog;
+}
+
+/** POSTs a body signed with the webhook secret, as GitHub does. */
+export function deliver(url: string, path: string, body: string, options: Delivery = {}): Promise<Answer> {
+  return call(url, 'POST', path, {
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': signature(body),
+      'x-github-event': options.event ?? 'push',
+      ...(options.delivery === undefined ? {} : { 'x-github-delivery': options.delivery }),
+      ...options.headers,
+    },
+    body,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.log ? { log: options.log } : {}),
+  });
+}
+
+/** A runs-API read as the operator. */
+export function api(url: string, path: string, options: { timeoutMs?: number; log?: AnswerLog; method?: string; body?: unknown; token?: string } = {}): Promise<Answer> {
+  return call(url, options.method ?? 'GET', path, {
+    headers: { authorization: `Bearer ${options.token ?? OPERATOR_TOKEN}`, ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(options.body === undefined ? {} : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.log ? { log: options.log } : {}),
+  });
+}
+
+export const FINAL = new Set(['succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled']);
+
+export interface Polled {
+  /** The last view of the run (undefined when none could be read). */
+  readonly view: any;
+  /** When the run was first seen in a final status (or waiting, with `untilWaiting`), from `since`. */
+  readonly ms: number | undefined;
+}
+
+/** Polls GET /runs/:id until the run is final (or waiting, if asked), or `deadline` (epoch ms) passes. */
+export async function pollRun(url: string, runId: string, since: number, deadline: number, options: { log?: AnswerLog; untilWaiting?: boolean } = {}): Promise<Polled> {
+  let view: any;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) return { view, ms: undefined };
+    const answer = await api(url, `/runs/${encodeURIComponent(runId)}`, { timeoutMs: left, ...(options.log ? { log: options.log } : {}) });
+    if (answer.status === 200) {
+      view = answer.json;
+      if (FINAL.has(view?.status) || (options.untilWaiting && view?.status === 'waiting')) return { view, ms: Date.now() - since };
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface HealthFigures {
+  readonly samples: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly max: number;
+  /** Probes with no answer, or another status than 200 (or 503 with Retry-After). */
+  readonly failed: number;
+  readonly statuses: readonly number[];
+}
+
+/**
+ * `GET /health` probed back to back (a fresh connection each, 20 ms apart) until `stop()`: what
+ * a load balancer sees while the hostile work runs. A probe still waiting at `stop()` counts with
+ * the time it has waited so far.
+ */
+export function probeHealth(url: string, minimum: { windowMs: number; samples: number } = { windowMs: 0, samples: 0 }): { stop(): Promise<HealthFigures> } {
+  const began = performance.now();
+  const latencies: number[] = [];
+  const statuses: number[] = [];
+  let failed = 0;
+  let running = true;
+  let pendingSince: number | undefined;
+  const loop = (async () => {
+    while (running) {
+      pendingSince = performance.now();
+      const answer = await call(url, 'GET', '/health', { timeoutMs: 60_000 });
+      pendingSince = undefined;
+      latencies.push(answer.ms);
+      statuses.push(answer.status);
+      if (!(answer.status === 200 || (answer.status === 503 && answer.headers['retry-after'] !== undefined))) failed++;
+      if (answer.status === 0) break; // nobody listens any more
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async stop() {
+      // A refusal faster than the window still gets enough probes to judge the server by (a
+      // frozen server gets a second more, no longer).
+      const until = began + minimum.windowMs;
+      while (running && (performance.now() < until || (latencies.length < minimum.samples && performance.now() < until + 1_000))) await new Promise((r) => setTimeout(r, 10));
+      running = false;
+      if (pendingSince !== undefined) {
+        const waited = performance.now() - pendingSince;
+        // Wait a little for the probe in flight; a frozen server's probe is counted as it stands.
+        await Promise.race([loop, new Promise((r) => setTimeout(r, 200))]);
+        if (pendingSince !== undefined) {
+          latencies.push(Math.max(waited, performance.now() - pendingSince));
+          failed++;
+        }
+      } else await loop;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+      return { samples: sorted.length, p50: at(0.5), p90: at(0.9), max: sorted.at(-1) ?? 0, failed, statuses: [...new Set(statuses)] };
+    },
+  };
+}
