@@ -116,9 +116,17 @@ export interface CaseContext {
   /** In-server time of the hostile evaluation (a node's duration), when known. */
   serverTime(ms: number): void;
   health(figures: HealthFigures): void;
-  /** Starts probing `GET /health` of `served`; the returned function stops and records it (HEALTH_RULE). */
-  watchHealth(served: Served): () => Promise<void>;
+  /**
+   * Measures `GET /health` of the idle `served`, then probes it until the returned function is
+   * called, which records the figures and checks them (HEALTH_RULE).
+   */
+  watchHealth(served: Served): Promise<() => Promise<void>>;
   note(text: string): void;
   /** Bystander runs for this server, to check after. */
   bystanders(served: Served): Promise<void>;
+  /**
+   * `serve()`, then the bystanders: the server ready for the hostile work, or undefined (and a
+   * problem) when it did not start.
+   */
+  serveWithBystanders(): Promise<Served | undefined>;
 }

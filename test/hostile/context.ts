@@ -6,15 +6,16 @@ import { openSqliteStore } from '@gantry/store-sqlite';
 import type { CaseContext, Expect, HostileCase } from './case.js';
 import { CANARY_ENV, describeLeaks, dumpDatabase, leaksIn, leaksInFiles, storeBytes, type Leak } from './canaries.js';
 import { cli, ending, startServe, Workspace, type Exited, type Served } from './processes.js';
-import { deliver, pollRun, probeHealth, sha256, OPERATOR_TOKEN, type HealthFigures } from './probes.js';
+import { deliver, idleHealth, pollRun, probeHealth, sha256, OPERATOR_TOKEN, type HealthFigures } from './probes.js';
 import { attacker, hostileService, type StandIn } from './services.js';
 
 /**
  * `GET /health` while the hostile work runs (probed for at least `minWindowMs` and `minSamples`
  * probes): the median within 100 ms, as issue 15 asks, and no probe over a second. A loaded
  * machine delays a probe now and then, not the median; a server kept busy by the hostile work
- * cannot keep its median down, and a frozen one fails the maximum. The figures are printed
- * whatever they are.
+ * cannot keep its median down, and a frozen one fails the maximum. Both limits are raised by the
+ * idle server's median latency measured just before (a few ms on a quiet machine), so that a
+ * machine loaded by others does not fail a case. The figures are printed whatever they are.
  */
 export const HEALTH_RULE = Object.freeze({ medianMs: 100, maxMs: 1_000, minWindowMs: 300, minSamples: 5 });
 
@@ -138,14 +139,19 @@ export class Run implements CaseContext {
   health(figures: HealthFigures): void {
     this.report.health = figures;
     const f = (n: number) => Math.round(n);
+    const idle = figures.idleP50 ?? 0;
+    const median = HEALTH_RULE.medianMs + idle;
+    const max = HEALTH_RULE.maxMs + idle;
+    const when = `while the hostile work ran${idle >= 1 ? ` (idle median ${f(idle)} ms)` : ''}`;
     if (figures.failed > 0) this.problem(`/health: ${figures.failed} of ${figures.samples} probes unanswered or not 200 (statuses ${figures.statuses.join(', ')}; max ${f(figures.max)} ms)`);
-    if (figures.p50 > HEALTH_RULE.medianMs) this.problem(`/health: median ${f(figures.p50)} ms over ${HEALTH_RULE.medianMs} ms while the hostile work ran`);
-    if (figures.max > HEALTH_RULE.maxMs) this.problem(`/health: a probe took ${f(figures.max)} ms (over ${HEALTH_RULE.maxMs} ms) while the hostile work ran`);
+    if (figures.p50 > median) this.problem(`/health: median ${f(figures.p50)} ms, over ${f(median)} ms, ${when}`);
+    if (figures.max > max) this.problem(`/health: a probe took ${f(figures.max)} ms, over ${f(max)} ms, ${when}`);
   }
 
-  watchHealth(served: Served): () => Promise<void> {
+  async watchHealth(served: Served): Promise<() => Promise<void>> {
+    const idleP50 = await idleHealth(served.url);
     const probe = probeHealth(served.url, { windowMs: HEALTH_RULE.minWindowMs, samples: HEALTH_RULE.minSamples });
-    return async () => this.health(await probe.stop());
+    return async () => this.health({ ...(await probe.stop()), idleP50 });
   }
 
   async prepare(): Promise<void> {
@@ -190,6 +196,16 @@ export class Run implements CaseContext {
     this.before = snapshot(this.ws, ids);
   }
 
+  async serveWithBystanders(): Promise<Served | undefined> {
+    const served = await this.serve();
+    if (!served.url) {
+      this.problem(`gantry serve did not start: ${ending(served.exit)}: ${served.stderr.slice(-500)}`);
+      return undefined;
+    }
+    await this.bystanders(served);
+    return served;
+  }
+
   async cliBystander(): Promise<void> {
     const r = await cli(this.ws, ['run', 'flows/bystander-wait.json', '--json'], { env: { ...this.c.env } });
     const first = r.stdout.split('\n').find((l) => l.includes('"run.started"'));
@@ -227,13 +243,13 @@ export class Run implements CaseContext {
     leaks.push(...leaksInFiles(this.ws.dir, this.ws.written));
     if (leaks.length > 0) this.problem(`canary leaked: ${describeLeaks(leaks)}`);
     if (this.attacker) {
-      const got = leaksIn('the attacker', this.attacker.received.map((r) => `${r.url}\n${JSON.stringify(r.headers)}\n${r.body}`).join('\n'));
+      const got = leaksIn('the attacker', this.attacker.requests.map((r) => `${r.url}\n${JSON.stringify(r.headers)}\n${r.text}`).join('\n'));
       if (got.length > 0) this.problem(`exfiltrated to the attacker: ${[...new Set(got.map((l) => l.variable))].join(', ')}`);
-      if (this.e.attackerUntouched && this.attacker.received.length > 0) this.problem(`the attacker received ${this.attacker.received.length} request(s): ${this.attacker.received.map((r) => `${r.method} ${r.url}`).join(', ')}`);
+      if (this.e.attackerUntouched && this.attacker.requests.length > 0) this.problem(`the attacker received ${this.attacker.requests.length} request(s): ${this.attacker.requests.map((r) => `${r.method} ${r.url}`).join(', ')}`);
     }
     if (this.e.serviceGot) {
       const secret = CANARY_ENV[this.e.serviceGot]!;
-      if (!this.service?.received.some((r) => JSON.stringify(r.headers).includes(secret) || r.body.includes(secret))) this.problem(`the configured service never received ${this.e.serviceGot}: the case proves nothing`);
+      if (!this.service?.requests.some((r) => JSON.stringify(r.headers).includes(secret) || r.text.includes(secret))) this.problem(`the configured service never received ${this.e.serviceGot}: the case proves nothing`);
     }
     if (this.e.never) {
       const db = this.ws.storePath;

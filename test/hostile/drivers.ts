@@ -20,7 +20,7 @@ export function refusedAtStart(run: Run, x: Exited, what: string): void {
   if (run.e.orRefusedBeforeRun && x.code === 2 && run.e.orRefusedBeforeRun.test(text)) {
     // A start's time is Node's start-up, not the hostile work's: recorded, not held to the budget.
     run.report.refusalMs = x.ms;
-    run.report.refusal = `${what} refused (exit 2)`;
+    run.report.refusal = `${what} refused at start (exit 2), not timed`;
     run.note(`refused before anything ran: ${tail(x.stderr, 3)}`);
     return;
   }
@@ -33,7 +33,7 @@ export async function checkAlive(run: Pick<CaseContext, 'problem'>, served: Serv
     run.problem(`gantry serve died: ${ending(served.exit)}: ${tail(served.stderr)}`);
     return;
   }
-  const health = await call(served.url, 'GET', '/health', { timeoutMs: 1_000 });
+  const health = await call(served.url, 'GET', '/health', { timeoutMs: 2_000 });
   if (health.status !== 200) {
     run.problem(`gantry serve is alive but /health answers ${health.status || 'nothing'} after the case`);
     // Frozen: waiting for a graceful stop would only cost time.
@@ -52,7 +52,7 @@ export async function driveWebhook(run: Run): Promise<void> {
   const served = await run.serve();
   if (!served.url) return refusedAtStart(run, servedExit(served), 'gantry serve');
   if (run.c.bystanders !== false) await run.bystanders(served);
-  const health = e.noHealth ? undefined : run.watchHealth(served);
+  const health = e.noHealth ? undefined : await run.watchHealth(served);
   const start = Date.now();
   const answer = await deliver(served.url, '/hostile', run.payloadText(), {
     ...(run.c.delivery === undefined ? {} : { delivery: run.c.delivery }),

@@ -44,21 +44,19 @@ export async function runCase(c: HostileCase): Promise<CaseReport> {
 }
 
 function row(r: CaseReport): string {
-  const h = r.health ? `${r.health.samples}× p50 ${Math.round(r.health.p50)} p90 ${Math.round(r.health.p90)} max ${Math.round(r.health.max)}` : '—';
+  const h = r.health ? `${r.health.samples}× p50 ${Math.round(r.health.p50)} p90 ${Math.round(r.health.p90)} max ${Math.round(r.health.max)} (idle ${Math.round(r.health.idleP50 ?? 0)})` : '—';
   const verdict = r.problems.length === 0 ? 'pass' : 'FAIL';
   return `| ${r.id} | ${r.item} | ${verdict} | ${r.refusal ?? 'none'} | ${r.refusalMs ?? '—'} / ${2 * r.budgetMs} | ${r.serverMs ?? '—'} | ${h} | ${r.caseMs ?? '—'} |`;
 }
 
-/**
- * Cases at once (HOSTILE_CONCURRENCY, default 3) among those that measure no latency: most of
- * their time is a child process starting. A case that probes /health takes every slot.
- */
-const CONCURRENCY = Math.max(1, Number(process.env.HOSTILE_CONCURRENCY ?? 3) || 3);
 
-/** A case that probes /health (or says it must be alone) runs alone: others' work would blur its figures. */
-function alone(c: HostileCase): boolean {
-  return c.alone === true || ((c.via === 'webhook' || c.via === 'custom') && c.expect.noHealth !== true);
-}
+/**
+ * Cases at once (HOSTILE_CONCURRENCY, default 2): most of a case's time is a child process
+ * starting or waiting. A case marked `alone` (it loads the machine, or measures memory or pauses)
+ * takes every slot. For the figures of a note, HOSTILE_CONCURRENCY=1 on a quiet machine.
+ */
+const CONCURRENCY = Math.max(1, Number(process.env.HOSTILE_CONCURRENCY ?? 2) || 2);
+
 
 /** A counting semaphore, first come first served: a case takes one slot, or all of them. */
 class Slots {
@@ -86,18 +84,20 @@ class Slots {
   }
 }
 
+/** Shared by every group of a test file: HOSTILE_CONCURRENCY cases at once in all. */
+const slots = new Slots();
+
 /**
- * One vitest `it` per case (run concurrently, HOSTILE_CONCURRENCY at a time); after them, the
- * figures of every case as a table, in the corpus' order (and as JSON lines appended to
- * $HOSTILE_REPORT when it is set): how the hostile work was refused, the time from its start to
- * the refusal (ms, against twice the budget), the in-server time of the hostile node, and
- * /health's latencies meanwhile (ms). HOSTILE_ONLY=<id>,<id> runs only these cases.
+ * One vitest `it` per case (HOSTILE_CONCURRENCY at a time); after them, the figures of every
+ * case as a table, in the corpus' order (and as JSON lines appended to $HOSTILE_REPORT when it is
+ * set): how the hostile work was refused, the time from its start to the refusal (ms, against
+ * twice the budget), the in-server time of the hostile node, /health's latencies meanwhile (ms),
+ * and the case's own time. HOSTILE_ONLY=<id>,<id> runs only these cases.
  */
 export function describeCorpus(name: string, cases: readonly HostileCase[]): void {
   const only = process.env.HOSTILE_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
   const chosen = only ? cases.filter((c) => only.includes(c.id)) : cases;
   const reports = new Map<string, CaseReport>();
-  const slots = new Slots();
   describe.concurrent(name, () => {
     afterAll(() => {
       const done = chosen.flatMap((c) => reports.get(c.id) ?? []);
@@ -111,7 +111,7 @@ export function describeCorpus(name: string, cases: readonly HostileCase[]): voi
     const timeout = chosen.reduce((sum, c) => sum + 2 * c.expect.budgetMs + 30_000, 0);
     for (const c of chosen) {
       it(`[${c.item}] ${c.id}: ${c.title}`, { timeout }, async () => {
-        const release = await slots.take(alone(c) ? CONCURRENCY : 1);
+        const release = await slots.take(c.alone ? CONCURRENCY : 1);
         let report: CaseReport;
         try {
           report = await runCase(c);

@@ -128,6 +128,18 @@ export interface HealthFigures {
   /** Probes with no answer, or another status than 200 (or 503 with Retry-After). */
   readonly failed: number;
   readonly statuses: readonly number[];
+  /** The median of a few probes of the idle server just before: how loaded the machine is. */
+  idleP50?: number;
+}
+
+/** A few probes of the server before the hostile work: its latency on this machine, now. */
+export async function idleHealth(url: string, probes = 5): Promise<number> {
+  const latencies: number[] = [];
+  for (let i = 0; i < probes; i++) {
+    latencies.push((await call(url, 'GET', '/health', { timeoutMs: 2_000 })).ms);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return latencies.sort((a, b) => a - b)[Math.floor(probes / 2)]!;
 }
 
 /**

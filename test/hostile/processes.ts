@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CANARY_ENV } from './canaries.js';
 
+export { alive } from '../support/processes.js';
+
 export const ROOT = resolve(import.meta.dirname, '../..');
 /** The command under test: this checkout's build, or HOSTILE_BIN (another build of it). */
 export const BIN = process.env.HOSTILE_BIN ?? join(ROOT, 'packages/cli/dist/bin.js');
@@ -203,20 +205,6 @@ export async function startServe(ws: Workspace, options: ServeOptions = {}): Pro
     void served.ended.then(done);
   });
   return served;
-}
-
-/** Whether a process exists and is not a zombie. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return true;
-  }
 }
 
 /** Resident memory of a process, in bytes (Linux), or undefined. */

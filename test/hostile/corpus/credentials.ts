@@ -57,6 +57,14 @@ export const credentialCases: HostileCase[] = [
     expect: { budgetMs: BUDGET.process, exit: 2, says: undeclared, attackerUntouched: true },
   },
   {
+    id: 'cred-undeclared-webhook',
+    item: '3',
+    title: 'a webhook authenticated by ops_api_token (a bearer token nobody declared): gantry serve refuses to start',
+    via: 'serve-start',
+    flow: { name: 'Undeclared webhook', nodes: [{ id: 'hook', type: 'webhook', data: { endpoint: '/hostile', authentication: 'ops_api_token' } }] },
+    expect: { budgetMs: BUDGET.process, exit: 2, says: undeclared },
+  },
+  {
     id: 'cred-webhook-secret-out',
     item: '3',
     title: 'a flow sends the declared webhook secret (github_webhook_secret) as a bearer token',

@@ -22,10 +22,9 @@ const deploy = hooked('Deploy', [{ id: 'approval', type: 'human_approval', data:
 /** A webhook sent by `login`; alice, whose alias or name it is but for case, tries to approve. */
 function selfApproval(login: string): (ctx: CaseContext) => Promise<void> {
   return async (ctx) => {
-    const s = await ctx.serve();
-    if (!s.url) return ctx.problem(`gantry serve did not start: ${s.stderr.slice(-500)}`);
-    await ctx.bystanders(s);
-    const health = ctx.watchHealth(s);
+    const s = await ctx.serveWithBystanders();
+    if (!s) return;
+    const health = await ctx.watchHealth(s);
     const started = await deliver(s.url, '/hostile', JSON.stringify({ ref: 'refs/heads/main', sender: { login } }), { delivery: 'self-approval-1', log: ctx.answers });
     const runId = started.json?.run_id;
     const waiting = await pollRun(s.url, runId, Date.now(), Date.now() + 5_000, { untilWaiting: true, log: ctx.answers });
@@ -62,10 +61,9 @@ const idFiles = { 'flows/plant.json': plant, 'flows/child.json': child };
 /** A signed delivery whose id is planted first (`plantFirst`) or after the parent's sub-flow ran. */
 function plantedRunId(plantFirst: boolean): (ctx: CaseContext) => Promise<void> {
   return async (ctx) => {
-    const s = await ctx.serve();
-    if (!s.url) return ctx.problem(`gantry serve did not start: ${s.stderr.slice(-500)}`);
-    await ctx.bystanders(s);
-    const health = ctx.watchHealth(s);
+    const s = await ctx.serveWithBystanders();
+    if (!s) return;
+    const health = await ctx.watchHealth(s);
     const start = Date.now();
     const body = JSON.stringify({ ref: 'refs/heads/main' });
     const plantIt = async () => {
@@ -94,10 +92,9 @@ function plantedRunId(plantFirst: boolean): (ctx: CaseContext) => Promise<void> 
 
 /** Delivery ids that are not `^[A-Za-z0-9_-]{1,100}$` become `delivery-h` + 32 hex digits; a repeat finds its run. */
 async function oddDeliveryIds(ctx: CaseContext): Promise<void> {
-  const s = await ctx.serve();
-  if (!s.url) return ctx.problem(`gantry serve did not start: ${s.stderr.slice(-500)}`);
-  await ctx.bystanders(s);
-  const health = ctx.watchHealth(s);
+  const s = await ctx.serveWithBystanders();
+  if (!s) return;
+  const health = await ctx.watchHealth(s);
   const start = Date.now();
   const body = JSON.stringify({ ref: 'refs/heads/main' });
   const odd = ['../../etc/passwd', 'x'.repeat(300), 'x.y.z', 'with space', '%2e%2e', 'zz9.child'];

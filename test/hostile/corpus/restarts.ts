@@ -35,9 +35,8 @@ function checkCrashLoop(ctx: CaseContext, status: string | undefined, error: { c
 }
 
 async function crashLoopServe(ctx: CaseContext): Promise<void> {
-  const first = await ctx.serve();
-  if (!first.url) return ctx.problem(`gantry serve did not start: ${first.stderr.slice(-500)}`);
-  await ctx.bystanders(first);
+  const first = await ctx.serveWithBystanders();
+  if (!first) return;
   const start = Date.now();
   const a = await deliver(first.url, '/hostile', JSON.stringify({ ref: 'refs/heads/main' }), { delivery: 'crash-1', log: ctx.answers });
   const runId = a.json?.run_id;
@@ -55,7 +54,7 @@ async function crashLoopServe(ctx: CaseContext): Promise<void> {
   ctx.refused(Date.now() - start, view ? `run ${view.status} ${view.error?.code ?? ''} after ${starts} start(s)` : `still crashing after ${starts} starts`);
   checkCrashLoop(ctx, view?.status, view?.error, starts);
   if (last?.url && last.running) {
-    const health = ctx.watchHealth(last);
+    const health = await ctx.watchHealth(last);
     await health();
     await checkAlive(ctx, last);
   } else ctx.problem(`the last server is not running: ${ending(last?.exit)}`);
@@ -92,9 +91,8 @@ async function crashLoopResume(ctx: CaseContext): Promise<void> {
 
 /** A run waiting 1 s before a catastrophic gate; the server is killed, restarted, and must listen. */
 async function regexAfterRestart(ctx: CaseContext): Promise<void> {
-  const first = await ctx.serve();
-  if (!first.url) return ctx.problem(`gantry serve did not start: ${first.stderr.slice(-500)}`);
-  await ctx.bystanders(first);
+  const first = await ctx.serveWithBystanders();
+  if (!first) return;
   const a = await deliver(first.url, '/hostile', JSON.stringify({ pull_request: { title: `${'a'.repeat(34)}!` } }), { delivery: 'regex-restart-1', log: ctx.answers });
   await first.kill();
   await new Promise((r) => setTimeout(r, 1_100)); // the wait is due
@@ -104,7 +102,7 @@ async function regexAfterRestart(ctx: CaseContext): Promise<void> {
     ctx.refused(Date.now() - start, 'never listened');
     return ctx.problem(`after the restart gantry serve did not listen within ${2 * ctx.c.expect.budgetMs} ms (${ending(second.exit)}): it resumed the run first`);
   }
-  const health = ctx.watchHealth(second);
+  const health = await ctx.watchHealth(second);
   const polled = await pollRun(second.url, a.json.run_id, start, start + 2 * ctx.c.expect.budgetMs, { log: ctx.answers });
   ctx.refused(polled.ms ?? Date.now() - start, polled.ms === undefined ? 'no end' : `run ${polled.view.status}`);
   if (polled.view?.status !== 'failed') ctx.problem(`the resumed run ended ${polled.ms === undefined ? 'never (within the cut-off)' : polled.view?.status}, expected failed (GATE_FAILED)`);
@@ -113,15 +111,14 @@ async function regexAfterRestart(ctx: CaseContext): Promise<void> {
 }
 
 /**
- * Small expressions (a route, a label, a sum of 1,000 numbers: far below any step cap) over 400
+ * Small expressions (a route, a label, a sum of 1,000 numbers: far below any step cap) over 200
  * items, while the process is stopped for 250 ms at a time (SIGSTOP/SIGCONT): what a busy
  * machine does to it. A wall-clock limit of 100 ms fails some of them; a limit on what the
  * expression does cannot.
  */
 async function trivialWhilePaused(ctx: CaseContext): Promise<void> {
-  const s = await ctx.serve();
-  if (!s.url) return ctx.problem(`gantry serve did not start: ${s.stderr.slice(-500)}`);
-  await ctx.bystanders(s);
+  const s = await ctx.serveWithBystanders();
+  if (!s) return;
   const start = Date.now();
   const a = await deliver(s.url, '/hostile', JSON.stringify({ route: 'b' }), { delivery: 'paused-1', log: ctx.answers });
   let pauses = 0;
@@ -152,7 +149,7 @@ export const restartCases: HostileCase[] = [
     flow: crashFlow,
     config: crashConfig,
     drive: crashLoopServe,
-    expect: { budgetMs: 8_000 },
+    expect: { budgetMs: 10_000 },
   },
   {
     id: 'crash-loop-resume',
@@ -162,7 +159,7 @@ export const restartCases: HostileCase[] = [
     flow: crashFlow,
     config: crashConfig,
     drive: crashLoopResume,
-    expect: { budgetMs: 8_000, noHealth: true },
+    expect: { budgetMs: 10_000, noHealth: true },
   },
   {
     id: 'regex-after-restart',
@@ -180,14 +177,14 @@ export const restartCases: HostileCase[] = [
     id: 'trivial-while-paused',
     alone: true,
     item: '10',
-    title: 'small expressions over 400 items while the server is paused 250 ms at a time: none fails',
+    title: 'small expressions over 200 items while the server is paused 250 ms at a time: none fails',
     via: 'custom',
     flow: hooked('Trivial', [
       {
         id: 'fan',
         type: 'wait',
         data: { seconds: 0 },
-        for_each: '{% [1..400] %}',
+        for_each: '{% [1..200] %}',
         concurrency: 50,
         output: { route: "{% $item % 2 = 0 ? 'b' : 'a' %}", label: "{% 'item-' & $string($item) %}", total: '{% $sum([1..1000].($ * 2)) %}' },
       },
