@@ -6,29 +6,37 @@ import { connect, type Socket } from 'node:net';
 
 export interface HeldRequest {
   readonly socket: Socket;
-  /** The status of the answer, as soon as its status line arrives (0: closed without one). */
-  readonly answered: Promise<{ status: number; head: string; at: number }>;
+  /** The status of the answer, as soon as its status line arrives (0: closed without one; `reset` when by a TCP reset). */
+  readonly answered: Promise<Answered>;
   /** Writes, waiting for the socket to drain; false once the server has answered or closed it. */
   write(data: string | Buffer): Promise<boolean>;
   close(): void;
 }
 
+export interface Answered {
+  readonly status: number;
+  readonly head: string;
+  readonly at: number;
+  readonly reset?: boolean;
+}
+
 export async function holdRequest(url: string, head: string): Promise<HeldRequest> {
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
-  socket.on('error', () => {});
+  let reset = false;
+  socket.on('error', (e: NodeJS.ErrnoException) => (reset ||= e.code === 'ECONNRESET' || e.code === 'EPIPE'));
   await new Promise<void>((ok, fail) => {
     socket.once('connect', ok);
     socket.once('error', fail);
   });
   let received = '';
-  const answered = new Promise<{ status: number; head: string; at: number }>((ok) => {
+  const answered = new Promise<Answered>((ok) => {
     socket.on('data', (c: Buffer) => {
       received += c.toString('latin1');
       const end = received.indexOf('\r\n\r\n');
       if (end >= 0) ok({ status: Number(/^HTTP\/1\.\d (\d{3})/.exec(received)?.[1] ?? 0), head: received.slice(0, end), at: performance.now() });
     });
-    socket.on('close', () => ok({ status: 0, head: received, at: performance.now() }));
+    socket.on('close', () => ok({ status: 0, head: received, at: performance.now(), reset }));
   });
   socket.write(head);
   let over = false;

@@ -38,9 +38,9 @@ const answerWithin = (held: HeldRequest, ms: number) => Promise.race([held.answe
 async function unsignedHugeBody(ctx: CaseContext): Promise<void> {
   await served(ctx, async (s) => {
     const start = performance.now();
+    // The 24 MB are declared and never sent: the 401 must not wait for them. (Nothing of the body
+    // is sent, so that a server closing after its answer has nothing unread to reset.)
     const held = await holdRequest(s.url, postHead('/hostile', { 'content-type': 'application/json', 'content-length': 24 * MiB, 'x-github-event': 'push' }));
-    await held.write(Buffer.alloc(64 * 1024, 32));
-    // The rest of the 24 MB is never sent: the 401 must not wait for it.
     const answer = await answerWithin(held, 2 * ctx.c.expect.budgetMs);
     held.close();
     ctx.refused(answer.status ? answer.at - start : 2 * ctx.c.expect.budgetMs + 1, answer.status ? `${answer.status}` : 'no answer');
@@ -84,8 +84,12 @@ async function overLimitStreaming(ctx: CaseContext): Promise<void> {
     for (let n = 0; n < 32; n++) if (!(await held.write(chunk(Buffer.alloc(64 * 1024, 32))))) break;
     const answer = await answerWithin(held, 2 * ctx.c.expect.budgetMs);
     held.close();
-    ctx.refused(answer.status ? answer.at - start : 2 * ctx.c.expect.budgetMs + 1, answer.status ? `${answer.status}` : 'no answer');
-    if (answer.status !== 413) ctx.problem(`a chunked body past the limit was answered ${answer.status || 'nothing'}, expected 413 as soon as the limit passed`);
+    // Refusing with 413 and closing while the client still sends may reach the client as a TCP
+    // reset before the 413 is read: a refusal as good, the connection cut at the limit.
+    const cut = answer.status === 0 && answer.reset === true;
+    ctx.refused(answer.status || cut ? answer.at - start : 2 * ctx.c.expect.budgetMs + 1, answer.status ? `${answer.status}` : cut ? 'reset' : 'no answer');
+    if (cut) ctx.note('the connection was reset at the limit (the 413, if sent, was lost to the reset)');
+    else if (answer.status !== 413) ctx.problem(`a chunked body past the limit was answered ${answer.status || 'nothing'}, expected 413 as soon as the limit passed`);
   });
 }
 

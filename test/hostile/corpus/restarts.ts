@@ -47,7 +47,7 @@ async function crashLoopServe(ctx: CaseContext): Promise<void> {
   let last: Served | undefined;
   while (starts < MAX_STARTS && view === undefined) {
     starts++;
-    last = await ctx.serve({ timeoutMs: 5_000 });
+    last = await ctx.serve();
     if (!last.url) continue; // crashed before listening
     view = await untilFinalOrDead(ctx, last, runId, Date.now() + 5_000);
   }
