@@ -77,7 +77,7 @@ export const storeCases: HostileCase[] = [
     via: 'custom',
     flow: trivial,
     drive: readOnlyStore(false),
-    expect: { budgetMs: BUDGET.process, exit: [1, 2], says: /STORE_READ_ONLY/, noHealth: true },
+    expect: { budgetMs: BUDGET.process, exit: [1, 2], says: /STORE_READ_ONLY|cannot be written/, noHealth: true },
   },
   {
     id: 'store-read-only-file',
@@ -86,7 +86,7 @@ export const storeCases: HostileCase[] = [
     via: 'custom',
     flow: trivial,
     drive: readOnlyStore(true),
-    expect: { budgetMs: BUDGET.process, exit: [1, 2], says: /STORE_READ_ONLY/, noHealth: true },
+    expect: { budgetMs: BUDGET.process, exit: [1, 2], says: /STORE_READ_ONLY|cannot be written/, noHealth: true },
   },
   {
     id: 'store-empty-lock',
