@@ -3,6 +3,7 @@
  * deliveries, `GET /health` probed in parallel with its latencies, a run polled to its end.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { CANARY_ENV } from './canaries.js';
 
@@ -143,45 +144,73 @@ export async function idleHealth(url: string, probes = 5): Promise<number> {
 }
 
 /**
- * `GET /health` probed back to back (a fresh connection each, 20 ms apart) until `stop()`: what
- * a load balancer sees while the hostile work runs. A probe still waiting at `stop()` counts with
- * the time it has waited so far.
+ * The prober, a process of its own so that what the test process does meanwhile (a flood's
+ * sockets, another case's scan) cannot delay its probes: `GET /health` back to back, a fresh
+ * connection each, 20 ms apart; one JSON line per answer. A line on its stdin stops it, after
+ * it reports the probe in flight, if any, with the time it has waited so far.
+ */
+const PROBER = `
+const http = require('node:http');
+const url = process.argv[1] + '/health';
+let pendingSince;
+process.stdin.once('data', () => {
+  if (pendingSince !== undefined) process.stdout.write(JSON.stringify({ pending: performance.now() - pendingSince }) + '\\n');
+  process.exit(0);
+});
+(async () => {
+  for (;;) {
+    pendingSince = performance.now();
+    const answer = await new Promise((ok) => {
+      const req = http.get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+        res.resume();
+        res.on('end', () => ok({ status: res.statusCode, retryAfter: res.headers['retry-after'] !== undefined }));
+      });
+      req.on('error', () => ok({ status: 0 }));
+    });
+    const ms = performance.now() - pendingSince;
+    pendingSince = undefined;
+    process.stdout.write(JSON.stringify({ ms, ...answer }) + '\\n');
+    if (answer.status === 0) return; // nobody listens any more
+    await new Promise((r) => setTimeout(r, 20));
+  }
+})();
+`;
+
+/**
+ * `GET /health` probed (by the prober process) until `stop()`: what a load balancer sees while
+ * the hostile work runs. `stop()` waits for at least `minimum.windowMs` since the start and
+ * `minimum.samples` answers (a frozen server: a second more, no longer); a probe still waiting
+ * then counts, unanswered, with the time it has waited.
  */
 export function probeHealth(url: string, minimum: { windowMs: number; samples: number } = { windowMs: 0, samples: 0 }): { stop(): Promise<HealthFigures> } {
   const began = performance.now();
   const latencies: number[] = [];
   const statuses: number[] = [];
   let failed = 0;
-  let running = true;
-  let pendingSince: number | undefined;
-  const loop = (async () => {
-    while (running) {
-      pendingSince = performance.now();
-      const answer = await call(url, 'GET', '/health', { timeoutMs: 60_000 });
-      pendingSince = undefined;
-      latencies.push(answer.ms);
-      statuses.push(answer.status);
-      if (!(answer.status === 200 || (answer.status === 503 && answer.headers['retry-after'] !== undefined))) failed++;
-      if (answer.status === 0) break; // nobody listens any more
-      await new Promise((r) => setTimeout(r, 20));
+  const child = spawn(process.execPath, ['-e', PROBER, url], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const ended = new Promise<void>((ok) => child.on('close', () => ok()));
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = JSON.parse(buffered.slice(0, newline)) as { ms?: number; pending?: number; status?: number; retryAfter?: boolean };
+      buffered = buffered.slice(newline + 1);
+      latencies.push(line.ms ?? line.pending!);
+      if (line.pending !== undefined) failed++;
+      else {
+        statuses.push(line.status!);
+        if (!(line.status === 200 || (line.status === 503 && line.retryAfter))) failed++;
+      }
     }
-  })();
+  });
   return {
     async stop() {
-      // A refusal faster than the window still gets enough probes to judge the server by (a
-      // frozen server gets a second more, no longer).
       const until = began + minimum.windowMs;
-      while (running && (performance.now() < until || (latencies.length < minimum.samples && performance.now() < until + 1_000))) await new Promise((r) => setTimeout(r, 10));
-      running = false;
-      if (pendingSince !== undefined) {
-        const waited = performance.now() - pendingSince;
-        // Wait a little for the probe in flight; a frozen server's probe is counted as it stands.
-        await Promise.race([loop, new Promise((r) => setTimeout(r, 200))]);
-        if (pendingSince !== undefined) {
-          latencies.push(Math.max(waited, performance.now() - pendingSince));
-          failed++;
-        }
-      } else await loop;
+      const exited = () => child.exitCode !== null || child.signalCode !== null;
+      while (!exited() && (performance.now() < until || (latencies.length < minimum.samples && performance.now() < until + 1_000))) await new Promise((r) => setTimeout(r, 10));
+      if (!exited()) child.stdin!.end('stop\n');
+      await ended;
       const sorted = [...latencies].sort((a, b) => a - b);
       const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
       return { samples: sorted.length, p50: at(0.5), p90: at(0.9), max: sorted.at(-1) ?? 0, failed, statuses: [...new Set(statuses)] };

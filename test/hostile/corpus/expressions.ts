@@ -53,7 +53,8 @@ export const expressionCases: HostileCase[] = [
     title: '$join of 50,000 strings of 100 characters (5 MB)',
     via: 'webhook',
     flow: computes('{% $join([1..50000].$pad("", 100, "x")) %}'),
-    expect: { budgetMs: BUDGET.run, run: { status: 'failed', code: 'EXPRESSION_LIMIT' }, storeBelowBytes: 1_500_000 },
+    // 50,000 calls of $pad come first (under every cap): work a step cap may let run.
+    expect: { budgetMs: BUDGET.steps, run: { status: 'failed', code: 'EXPRESSION_LIMIT' }, storeBelowBytes: 1_500_000 },
   },
   {
     id: 'expr-replace-growth',

@@ -19,15 +19,20 @@ const MiB = 1024 * 1024;
 const MAX_CONNECTIONS = 5_000;
 const MAX_SLOW_BODIES = 3_000;
 
-/** Serve, bystanders, /health probed while `work` runs, the server checked alive after. */
-async function served(ctx: CaseContext, work: (s: Served) => Promise<void>): Promise<void> {
+/**
+ * Serve, bystanders, /health probed while `work` runs, the server checked alive after. What
+ * `work` returns (closing what it held open) runs once the probing has stopped.
+ */
+async function served(ctx: CaseContext, work: (s: Served) => Promise<void | (() => void)>): Promise<void> {
   const s = await ctx.serveWithBystanders();
   if (!s) return;
   const health = await ctx.watchHealth(s);
+  let cleanup: void | (() => void);
   try {
-    await work(s);
+    cleanup = await work(s);
   } finally {
     await health();
+    cleanup?.();
   }
   await checkAlive(ctx, s);
 }
@@ -114,6 +119,7 @@ async function flood(ctx: CaseContext, open: (url: string, i: number) => Promise
     const held: HeldRequest[] = [];
     let refusedAt: number | undefined;
     let seen = '';
+    const closeAll = () => held.forEach((h) => h.close());
     try {
       while (held.length < max && refusedAt === undefined && performance.now() - start < 2 * ctx.c.expect.budgetMs) {
         const batch = await Promise.all(Array.from({ length: 100 }, (_, i) => open(s.url, held.length + i).catch(() => undefined)));
@@ -125,14 +131,17 @@ async function flood(ctx: CaseContext, open: (url: string, i: number) => Promise
         seen = `${p.status}`;
         if ((p.status === 503 && p.headers['retry-after'] !== undefined) || (answered503 && /retry-after/i.test(answered503.head))) refusedAt = performance.now();
       }
-    } finally {
-      held.forEach((h) => h.close());
+    } catch (error) {
+      closeAll();
+      throw error;
     }
     ctx.note(`${held.length} connections held open`);
     if (refusedAt === undefined) {
       ctx.refused(performance.now() - start, `no 503 after ${held.length} connections (last probe ${seen})`);
       ctx.problem(`${held.length} held connections and still no 503 with Retry-After (last probe answered ${seen})`);
     } else ctx.refused(refusedAt - start, `503 Retry-After at ${held.length} connections`);
+    // /health is judged while they are held; they are let go after.
+    return closeAll;
   });
 }
 
