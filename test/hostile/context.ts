@@ -6,7 +6,7 @@ import { openSqliteStore } from '@gantry/store-sqlite';
 import type { CaseContext, Expect, HostileCase } from './case.js';
 import { CANARY_ENV, describeLeaks, dumpDatabase, leaksIn, leaksInFiles, storeBytes, type Leak } from './canaries.js';
 import { cli, ending, startServe, Workspace, type Exited, type Served } from './processes.js';
-import { deliver, idleHealth, pollRun, probeHealth, sha256, OPERATOR_TOKEN, type HealthFigures } from './probes.js';
+import { deliver, pollRun, probeHealth, sha256, OPERATOR_TOKEN, type HealthFigures } from './probes.js';
 import { attacker, hostileService, type StandIn } from './services.js';
 
 /**
@@ -149,9 +149,8 @@ export class Run implements CaseContext {
   }
 
   async watchHealth(served: Served): Promise<() => Promise<void>> {
-    const idleP50 = await idleHealth(served.url);
-    const probe = probeHealth(served.url, { windowMs: HEALTH_RULE.minWindowMs, samples: HEALTH_RULE.minSamples });
-    return async () => this.health({ ...(await probe.stop()), idleP50 });
+    const probe = await probeHealth(served.url, { windowMs: HEALTH_RULE.minWindowMs, samples: HEALTH_RULE.minSamples });
+    return async () => this.health({ ...(await probe.stop()), idleP50: probe.idleP50 });
   }
 
   async prepare(): Promise<void> {

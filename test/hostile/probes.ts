@@ -133,29 +133,25 @@ export interface HealthFigures {
   idleP50?: number;
 }
 
-/** A few probes of the server before the hostile work: its latency on this machine, now. */
-export async function idleHealth(url: string, probes = 5): Promise<number> {
-  const latencies: number[] = [];
-  for (let i = 0; i < probes; i++) {
-    latencies.push((await call(url, 'GET', '/health', { timeoutMs: 2_000 })).ms);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return latencies.sort((a, b) => a - b)[Math.floor(probes / 2)]!;
-}
-
 /**
  * The prober, a process of its own so that what the test process does meanwhile (a flood's
  * sockets, another case's scan) cannot delay its probes: `GET /health` back to back, a fresh
- * connection each, 20 ms apart; one JSON line per answer. A line on its stdin stops it, after
- * it reports the probe in flight, if any, with the time it has waited so far.
+ * connection each, 20 ms apart; one JSON line per answer. A line on its stdin stops it: the probe
+ * in flight gets 300 ms more to be answered, else it is reported with the time it has waited.
  */
 const PROBER = `
 const http = require('node:http');
 const url = process.argv[1] + '/health';
 let pendingSince;
+let stopping = false;
+const report = (line) => process.stdout.write(JSON.stringify(line) + '\\n');
 process.stdin.once('data', () => {
-  if (pendingSince !== undefined) process.stdout.write(JSON.stringify({ pending: performance.now() - pendingSince }) + '\\n');
-  process.exit(0);
+  stopping = true;
+  if (pendingSince === undefined) process.exit(0);
+  setTimeout(() => {
+    report({ pending: performance.now() - pendingSince });
+    process.exit(0);
+  }, 300);
 });
 (async () => {
   for (;;) {
@@ -167,26 +163,42 @@ process.stdin.once('data', () => {
       });
       req.on('error', () => ok({ status: 0 }));
     });
-    const ms = performance.now() - pendingSince;
+    report({ ms: performance.now() - pendingSince, ...answer });
     pendingSince = undefined;
-    process.stdout.write(JSON.stringify({ ms, ...answer }) + '\\n');
-    if (answer.status === 0) return; // nobody listens any more
+    if (stopping || answer.status === 0) process.exit(0);
     await new Promise((r) => setTimeout(r, 20));
   }
 })();
 `;
 
+/** One probe as the prober reports it. */
+interface ProbeLine {
+  readonly ms?: number;
+  readonly pending?: number;
+  readonly status?: number;
+  readonly retryAfter?: boolean;
+}
+
+export interface HealthProbe {
+  /** The median latency of the idle server, measured before `probeHealth` returned. */
+  readonly idleP50: number;
+  /**
+   * Stops probing, once `minimum.windowMs` have passed since `probeHealth` returned and
+   * `minimum.samples` probes were answered meanwhile (a frozen server: a second more, no
+   * longer), and gives the figures of those probes.
+   */
+  stop(): Promise<HealthFigures>;
+}
+
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
 /**
- * `GET /health` probed (by the prober process) until `stop()`: what a load balancer sees while
- * the hostile work runs. `stop()` waits for at least `minimum.windowMs` since the start and
- * `minimum.samples` answers (a frozen server: a second more, no longer); a probe still waiting
- * then counts, unanswered, with the time it has waited.
+ * `GET /health` probed by the prober process: what a load balancer sees. Resolves once
+ * `idleSamples` probes of the idle server are in (its latency on this machine, now); what follows
+ * is the hostile work's.
  */
-export function probeHealth(url: string, minimum: { windowMs: number; samples: number } = { windowMs: 0, samples: 0 }): { stop(): Promise<HealthFigures> } {
-  const began = performance.now();
-  const latencies: number[] = [];
-  const statuses: number[] = [];
-  let failed = 0;
+export async function probeHealth(url: string, minimum: { windowMs: number; samples: number }, idleSamples = 5): Promise<HealthProbe> {
+  const lines: ProbeLine[] = [];
   const child = spawn(process.execPath, ['-e', PROBER, url], { stdio: ['pipe', 'pipe', 'ignore'] });
   const ended = new Promise<void>((ok) => child.on('close', () => ok()));
   let buffered = '';
@@ -194,26 +206,33 @@ export function probeHealth(url: string, minimum: { windowMs: number; samples: n
     buffered += chunk;
     let newline: number;
     while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = JSON.parse(buffered.slice(0, newline)) as { ms?: number; pending?: number; status?: number; retryAfter?: boolean };
+      lines.push(JSON.parse(buffered.slice(0, newline)) as ProbeLine);
       buffered = buffered.slice(newline + 1);
-      latencies.push(line.ms ?? line.pending!);
-      if (line.pending !== undefined) failed++;
-      else {
-        statuses.push(line.status!);
-        if (!(line.status === 200 || (line.status === 503 && line.retryAfter))) failed++;
-      }
     }
   });
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const until = async (done: () => boolean, ms: number) => {
+    const end = performance.now() + ms;
+    while (!done() && !exited() && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
+  };
+  await until(() => lines.length >= idleSamples, 10_000);
+  const idle = lines.slice(0, idleSamples);
+  const from = idle.length;
+  const began = performance.now();
   return {
+    idleP50: median(idle.map((l) => l.ms ?? l.pending ?? 0)),
     async stop() {
-      const until = began + minimum.windowMs;
-      const exited = () => child.exitCode !== null || child.signalCode !== null;
-      while (!exited() && (performance.now() < until || (latencies.length < minimum.samples && performance.now() < until + 1_000))) await new Promise((r) => setTimeout(r, 10));
+      const answered = () => lines.length - from;
+      await until(() => performance.now() - began >= minimum.windowMs, minimum.windowMs);
+      await until(() => answered() >= minimum.samples, 1_000);
       if (!exited()) child.stdin!.end('stop\n');
       await ended;
-      const sorted = [...latencies].sort((a, b) => a - b);
-      const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
-      return { samples: sorted.length, p50: at(0.5), p90: at(0.9), max: sorted.at(-1) ?? 0, failed, statuses: [...new Set(statuses)] };
+      const probes = lines.slice(from);
+      const latencies = probes.map((l) => l.ms ?? l.pending!).sort((a, b) => a - b);
+      const at = (q: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
+      const failed = probes.filter((l) => l.pending !== undefined || !(l.status === 200 || (l.status === 503 && l.retryAfter))).length;
+      const statuses = [...new Set(probes.flatMap((l) => (l.status === undefined ? [] : [l.status])))];
+      return { samples: latencies.length, p50: at(0.5), p90: at(0.9), max: latencies.at(-1) ?? 0, failed, statuses };
     },
   };
 }
