@@ -51,11 +51,11 @@ function row(r: CaseReport): string {
 
 
 /**
- * Cases at once (HOSTILE_CONCURRENCY, default 2): most of a case's time is a child process
+ * Cases at once (HOSTILE_CONCURRENCY, default 3): most of a case's time is a child process
  * starting or waiting. A case marked `alone` (it loads the machine, or measures memory or pauses)
  * takes every slot. For the figures of a note, HOSTILE_CONCURRENCY=1 on a quiet machine.
  */
-const CONCURRENCY = Math.max(1, Number(process.env.HOSTILE_CONCURRENCY ?? 2) || 2);
+const CONCURRENCY = Math.max(1, Number(process.env.HOSTILE_CONCURRENCY ?? 3) || 3);
 
 
 /** A counting semaphore, first come first served: a case takes one slot, or all of them. */
