@@ -83,6 +83,17 @@ describe('size limits: VALUE_TOO_LARGE before anything is journaled', () => {
     expect(error?.message).toMatch(/reply of agent "chatty" task "talk"/);
   });
 
+  it('a reply nested thousands of levels deep fails the node (a journal could not write it), naming the agent', async () => {
+    let deep: JsonObject = {};
+    for (let i = 0; i < 100_000; i++) deep = { d: deep };
+    const h = harness({ agents: { deep: moduleAgent({ talk: () => ({ deep }) }) }, store: durable() });
+    const { result, run } = await h.run(flow([{ id: 'ask', type: 'agent', data: { agent: 'deep', task: 'talk' } }]));
+    expect(result.status).toBe('failed');
+    const error = run.state().nodes.get('ask')?.error;
+    expect(error?.code).toBe('VALUE_TOO_LARGE');
+    expect(error?.message).toMatch(/reply of agent "deep" task "talk".* deeper than 100 levels/);
+  });
+
   it('a connector\'s answer past the limit fails the node, naming the connector', async () => {
     const svc = { service: 'svc', call: async () => ({ big }) };
     const h = harness({ limits: { connectorAnswerBytes: 200 }, connectors: [svc] });

@@ -20,6 +20,8 @@ const STATE = Symbol('gantry-evaluation');
 
 /** Steps between two readings of the clock. */
 const CLOCK_EVERY = 128;
+/** Characters and items built between two readings of the clock (a range of thousands is one step). */
+const BUILT_PER_CLOCK = 16_384;
 
 /** The evaluation that reported last: the one the time since then is charged to. */
 let current: Evaluation | undefined;
@@ -30,6 +32,8 @@ export class Evaluation implements RegexMeter {
   built = 0;
   /** The step count at which the clock is read next. */
   nextClock = CLOCK_EVERY;
+  /** The built count at which the clock is read next: a few steps that build much take long too. */
+  nextBuiltClock = BUILT_PER_CLOCK;
   /** Milliseconds of its own work so far, and when it last took over. */
   private active = 0;
   private since = 0;
@@ -175,5 +179,10 @@ export function checkValue(evaluation: Evaluation, result: unknown, built: boole
     return;
   }
   if (evaluation.built > limits.maxBuilt) throw new ExpressionLimitError(`built more than ${limits.maxBuilt} characters and items in all`);
+  if (evaluation.built >= evaluation.nextBuiltClock) {
+    // The next step reads the clock: it may pause for the event loop, or find the time spent.
+    evaluation.nextBuiltClock = evaluation.built + BUILT_PER_CLOCK;
+    evaluation.nextClock = evaluation.steps;
+  }
 }
 

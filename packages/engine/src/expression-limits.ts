@@ -21,7 +21,7 @@ export interface ExpressionLimits {
   readonly maxSteps: number;
   /**
    * Characters of strings plus items of arrays and objects built in one evaluation, all told:
-   * what bounds the memory an expression can hold. @default 33554432 (32 Mi)
+   * what bounds the memory an expression can hold. @default 8388608 (8 Mi)
    */
   readonly maxBuilt: number;
   /**
@@ -43,7 +43,7 @@ export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = Object.freeze({
   maxArray: 100_000,
   maxDepth: 500,
   maxSteps: 1_000_000,
-  maxBuilt: 33_554_432,
+  maxBuilt: 8_388_608,
   maxValue: 16_777_216,
   timeoutMs: 10_000,
 });

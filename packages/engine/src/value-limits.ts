@@ -5,7 +5,7 @@
  */
 import { GantryError } from './errors.js';
 import { resolveExpressionLimits, type ExpressionLimits } from './expression-limits.js';
-import { valueSize } from './value-size.js';
+import { MAX_VALUE_DEPTH, nestsDeeper, valueSize } from './value-size.js';
 
 /** The engine's limits (engine option `limits`); every field has a default. */
 export interface EngineLimits {
@@ -57,8 +57,11 @@ export function resolveLimits(given: EngineLimitsOptions | undefined): EngineLim
  */
 export function oversize(value: unknown, limit: number, what: string, nodeId?: string): GantryError | undefined {
   const size = valueSize(value, limit);
-  if (size <= limit) return undefined;
-  return new GantryError('VALUE_TOO_LARGE', `${what} is at least ${size} bytes as JSON, more than its limit of ${limit}`, nodeId === undefined ? {} : { nodeId });
+  if (size > limit) return new GantryError('VALUE_TOO_LARGE', `${what} is at least ${size} bytes as JSON, more than its limit of ${limit}`, nodeId === undefined ? {} : { nodeId });
+  if (nestsDeeper(value, MAX_VALUE_DEPTH)) {
+    return new GantryError('VALUE_TOO_LARGE', `${what} nests arrays and objects deeper than ${MAX_VALUE_DEPTH} levels, which a journal cannot keep`, nodeId === undefined ? {} : { nodeId });
+  }
+  return undefined;
 }
 
 /**

@@ -67,3 +67,31 @@ function numberSize(value: number): number {
   if (Number.isInteger(value) && Math.abs(value) < 1e15) return (value < 0 ? 1 : 0) + (value === 0 ? 1 : Math.floor(Math.log10(Math.abs(value))) + 1);
   return String(value).length;
 }
+
+/**
+ * The deepest a value entering a run may nest (arrays and objects): the journal writes it with
+ * JSON.stringify, which recurses and would overflow the stack on a value thousands of levels deep
+ * (a hostile agent's reply), leaving the run unrecordable. The server refuses deeper payloads too.
+ */
+export const MAX_VALUE_DEPTH = 100;
+
+/** Whether `value` nests arrays and objects deeper than `maxDepth`; the walk stops as soon as it does. */
+export function nestsDeeper(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: unknown[] = [value];
+  const depths: number[] = [1];
+  while (stack.length > 0) {
+    const item = stack.pop() as object;
+    const depth = depths.pop()!;
+    if (depth > maxDepth) return true;
+    const children = Array.isArray(item) ? item : Object.values(item);
+    for (let i = 0; i < children.length; i++) {
+      const child: unknown = children[i];
+      if (typeof child === 'object' && child !== null) {
+        stack.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
