@@ -6,8 +6,8 @@
  * `gantry resume` starts them again from their images). Real podman, real images, real
  * containers; each test in a fresh folder, whose images are removed afterwards.
  *
- * Cost: about 30 s of run time per test on a quiet machine (two image builds of ~2.5 s each, the
- * pipeline with 1–2 s bakes), four tests. Skipped, saying why, where podman does not work (.ci/run
+ * Cost: about 30 s per test (two image builds of ~2.5 s each, the pipeline with 1–2 s bakes), five
+ * tests: about 2.5 minutes of the suite's time, run beside the other files. Skipped, saying why, where podman does not work (.ci/run
  * installs it with apt).
  */
 import { spawnSync } from 'node:child_process';
@@ -172,6 +172,29 @@ describe.skipIf(missing !== undefined)('the complete deployment pipeline as cont
     expect(f.lines<Verification>('verifications.jsonl')).toEqual([expect.objectContaining({ ok: true, by_upstream: { green: 20 }, by_version: { '2.0.0': 20 } })]);
     // The resume built nothing: it ran the images the first process built.
     expect(imagesOf(f).map((i) => i.Labels?.['io.gantry.local.commit']).sort(), JSON.stringify(imagesOf(f))).toEqual(['v1', 'v2']);
+    expect(await leftContainers(f), 'containers left behind').toEqual([]);
+  }, 150_000);
+
+  it('watchers killed with gantry leave their containers; the next gantry in the folder removes them (a sweep by label) before it starts its own', async () => {
+    const f = folder();
+    const { child, finished } = f.start(deployArgs('release.json', 1));
+    await until('green to take traffic', () => inProduction(f, 10), 100_000);
+    // Every container's watcher, then gantry, killed outright: nothing is left to remove a container.
+    for (const { pid } of f.lines<{ pid: number; role: string }>('processes.jsonl').filter((p) => p.role === 'container')) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone (the integration tests' container)
+      }
+    }
+    child.kill('SIGKILL');
+    const runId = runIdOf(await finished);
+    await new Promise((r) => setTimeout(r, 2000));
+    const orphans = containersOf(f).filter((c) => c.State === 'running');
+    expect(orphans.length, 'containers whose watcher is gone').toBeGreaterThanOrEqual(3);
+
+    const resumed = await f.run(['resume', runId]);
+    expect(resumed.code, explain(resumed)).toBe(0);
     expect(await leftContainers(f), 'containers left behind').toEqual([]);
   }, 150_000);
 });

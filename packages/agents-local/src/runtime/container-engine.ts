@@ -157,7 +157,7 @@ export async function sweepContainers(engine: ContainerEngine): Promise<string[]
     .map((line) => line.trim().split(/\s+/))
     .filter(([id, watcher]) => id !== undefined && id !== '' && !alive(Number(watcher)))
     .map(([id]) => id!);
-  if (orphans.length > 0) await engineRun(engine, ['rm', '--force', ...orphans]);
+  if (orphans.length > 0) await engineRun(engine, ['rm', '--force', ...(engine.name === 'podman' ? ['--time', '0'] : []), ...orphans]);
   return orphans;
 }
 
