@@ -104,7 +104,7 @@ describe.skipIf(missing !== undefined)('the complete deployment pipeline as cont
     expect(inspected.stdout.trim()).toBe(build.containers[0]!.digest);
     expect(build.images[0]!.endsWith(`@${build.containers[0]!.digest}`)).toBe(true);
     const layout = JSON.parse(readFileSync(join(f.state, 'registry', 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
-    expect(layout.manifests.map((m) => m.annotations['org.opencontainers.image.ref.name'])).toEqual(['sample-service:v2', 'sample-service:main-latest', 'sample-service:v1']);
+    expect(layout.manifests.map((m) => m.annotations['org.opencontainers.image.ref.name'])).toEqual(['sample-service:v2', 'sample-service:main-latest']);
 
     // Two images: the release (v2) and the live one kept as blue (v1).
     const images = imagesOf(f);

@@ -48,7 +48,7 @@ const buildContainers: Handler = async (inputs, task, signal) => {
         tags: built.images.flatMap((i) => i.tags),
         digests: Object.fromEntries(built.images.map((i) => [i.ref, i.digest])),
         containers: json(built.results.map((r) => ({ ...r, ...imageFacts(built.images.find((i) => i.ref === r.image)) }))),
-        registry: json(built.images[0]!.pushed),
+        registry: json(built.images[0]!.pushed ?? null),
       };
     }
     // No Dockerfile in the commit: the release still deploys, as a process.

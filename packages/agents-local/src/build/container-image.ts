@@ -34,7 +34,8 @@ export interface ContainerImage {
   readonly port: number;
   readonly size_bytes: number;
   readonly build_ms: number;
-  readonly pushed: { readonly to: string; readonly digest: string; readonly refs: readonly string[] };
+  /** Where it was pushed; null for an image built only to run here (blue's, rebuilt because nothing outlives gantry). */
+  readonly pushed: { readonly to: string; readonly digest: string; readonly refs: readonly string[] } | null;
   /** Where its manifest of what was copied in sits in the image. */
   readonly manifest_path: string;
 }
@@ -68,8 +69,8 @@ export interface BuildOptions {
   readonly commit: Commit;
   readonly dockerfiles: readonly string[];
   readonly tags: readonly string[];
-  /** Registry host (and path) to push to; empty: the local OCI layout. */
-  readonly registry: string;
+  /** Registry host (and path) to push to; empty: the local OCI layout; null: not pushed. */
+  readonly registry: string | null;
   readonly engine: ContainerEngine;
   readonly signal?: AbortSignal;
 }
@@ -101,13 +102,16 @@ async function reusable(artifact: Artifact & { checkout: string }, dockerfile: s
   if (!exists) return undefined;
   const wanted = refsFor(artifact, dockerfile, options).filter((r) => !earlier.tags.includes(r));
   for (const ref of wanted) await engineRun(options.engine, ['tag', earlier.id, ref]);
-  const image = { ...earlier, tags: [...earlier.tags, ...wanted] };
+  const tags = [...earlier.tags, ...wanted];
+  // Built before only to run here (blue), or asked for under new names: pushed now.
+  const pushNow = options.registry !== null && (earlier.pushed === null || wanted.length > 0);
+  const image = { ...earlier, tags, pushed: pushNow ? await push(options.engine, earlier.id, tags, options.registry!, options.signal) : earlier.pushed };
   save(artifact.dir, image);
   return image;
 }
 
 function refsFor(artifact: Artifact, dockerfile: string, options: BuildOptions): string[] {
-  const repository = `${options.registry === '' ? 'localhost' : options.registry.replace(/\/+$/, '')}/${imageNameFor(artifact.manifest.name, dockerfile)}`;
+  const repository = `${options.registry ? options.registry.replace(/\/+$/, '') : 'localhost'}/${imageNameFor(artifact.manifest.name, dockerfile)}`;
   const tags = options.tags.length > 0 ? options.tags : [options.commit.id];
   return [...new Set(tags.map((t) => `${repository}:${tagFor(t)}`))];
 }
@@ -138,7 +142,7 @@ async function buildOne(artifact: Artifact & { checkout: string }, dockerfile: s
     const format = engine.name === 'podman' ? '{{.Digest}}|{{.Size}}|{{json .Config.ExposedPorts}}' : '{{.Id}}|{{.Size}}|{{json .Config.ExposedPorts}}';
     const [digest = '', size = '0', ports = 'null'] = (await engineRun(engine, ['image', 'inspect', '--format', format, id])).stdout.trim().split('|');
     const exposed = Object.keys((JSON.parse(ports) as Record<string, unknown> | null) ?? {}).map((p) => Number.parseInt(p, 10)).find(Number.isInteger);
-    const pushed = await push(engine, id, refs, options.registry, signal);
+    const pushed = options.registry === null ? null : await push(engine, id, refs, options.registry, signal);
     const image: ContainerImage = {
       ref: `${refs[0]}@${digest}`,
       engine: engine.name,

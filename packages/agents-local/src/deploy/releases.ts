@@ -62,6 +62,7 @@ async function sameKind(artifact: Artifact, next: Artifact, signal?: AbortSignal
   if (engine === null) throw new Error(`green is the container image ${next.container.ref}, but no container engine works here now to run blue: ${why}`);
   const repo = openRepository(artifact.manifest.repository);
   const commit = resolveCommit(repo, artifact.manifest.commit);
-  const { images } = await buildContainerImages({ repo, commit, dockerfiles: [next.container.dockerfile], tags: [commit.id], registry: '', engine, ...(signal ? { signal } : {}) });
+  // Not pushed: it is not a new release, only the live one run again here.
+  const { images } = await buildContainerImages({ repo, commit, dockerfiles: [next.container.dockerfile], tags: [commit.id], registry: null, engine, ...(signal ? { signal } : {}) });
   return images[0] === undefined ? plain : { ...plain, container: images[0] };
 }
