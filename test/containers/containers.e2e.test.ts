@@ -65,6 +65,15 @@ const inProduction = (f: Folder, green: number) => {
   }
 };
 
+/** A run started in a fresh folder and followed until green takes `green`% of the traffic: staging, blue and green then run as containers. */
+async function midRun(bake: number, green: number) {
+  const f = folder();
+  const started = f.start(deployArgs('release.json', bake));
+  await until(`green at ${green}%`, () => inProduction(f, green), 100_000);
+  expect(containersOf(f).filter((c) => c.State === 'running').length).toBeGreaterThanOrEqual(3);
+  return { f, ...started };
+}
+
 describe.skipIf(missing !== undefined)('the complete deployment pipeline as containers (podman)', () => {
   it('builds two images, deploys staging and blue-green as containers, ends succeeded with green\'s container serving; none is left', async () => {
     const f = folder();
@@ -145,10 +154,7 @@ describe.skipIf(missing !== undefined)('the complete deployment pipeline as cont
   }, 150_000);
 
   it('Ctrl-C mid-run cancels it and removes every container it started', async () => {
-    const f = folder();
-    const { child, finished } = f.start(deployArgs('release.json', 2));
-    await until('green to take traffic', () => inProduction(f, 10), 100_000);
-    expect(containersOf(f).length).toBeGreaterThanOrEqual(3); // staging, blue, green
+    const { f, child, finished } = await midRun(2, 10);
     child.kill('SIGINT');
     const result = await finished;
     expect(result.code, explain(result)).toBe(1);
@@ -157,10 +163,7 @@ describe.skipIf(missing !== undefined)('the complete deployment pipeline as cont
   }, 150_000);
 
   it('killed outright (SIGKILL), its containers still go; `gantry resume` starts them again from their images and finishes', async () => {
-    const f = folder();
-    const { child, finished } = f.start(deployArgs('release.json', 1));
-    await until('green at 25%', () => inProduction(f, 25), 100_000);
-    expect(containersOf(f).length).toBeGreaterThanOrEqual(3);
+    const { f, child, finished } = await midRun(1, 25);
     child.kill('SIGKILL');
     const runId = runIdOf(await finished);
     expect(await leftContainers(f), 'containers left behind by a killed gantry').toEqual([]);
@@ -176,9 +179,7 @@ describe.skipIf(missing !== undefined)('the complete deployment pipeline as cont
   }, 150_000);
 
   it('watchers killed with gantry leave their containers; the next gantry in the folder removes them (a sweep by label) before it starts its own', async () => {
-    const f = folder();
-    const { child, finished } = f.start(deployArgs('release.json', 1));
-    await until('green to take traffic', () => inProduction(f, 10), 100_000);
+    const { f, child, finished } = await midRun(1, 10);
     // Every container's watcher, then gantry, killed outright: nothing is left to remove a container.
     for (const { pid } of f.lines<{ pid: number; role: string }>('processes.jsonl').filter((p) => p.role === 'container')) {
       try {

@@ -27,7 +27,8 @@ export async function startContainer(id: string, image: Pick<ContainerImage, 'en
   if (choice.engine === null) throw new Error(`${id} runs the container image ${image.ref}, but no container engine works here now: ${choice.why}`);
   const engine = choice.engine;
   if (engine.name !== image.engine) throw new Error(`${id} runs an image built with ${image.engine}, which ${engine.name} (the engine in use) does not have`);
-  swept ??= sweepContainers(engine);
+  // A sweep that fails (a container went between listing and inspecting it) must not stop a deployment.
+  swept ??= sweepContainers(engine).catch(() => []);
   await swept;
   const name = `gantry-${id}-${attempt}`;
   const spec = {

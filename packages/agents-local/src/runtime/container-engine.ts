@@ -151,7 +151,10 @@ export function stateLabel(): string {
  * a machine that lost power) at the next start.
  */
 export async function sweepContainers(engine: ContainerEngine): Promise<string[]> {
-  const { stdout: listed } = await engineRun(engine, ['ps', '--all', '--filter', `label=${LABELS.state}=${stateLabel()}`, '--format', `{{.ID}} {{index .Labels "${LABELS.watcher}"}}`]);
+  const { stdout: ids } = await engineRun(engine, ['ps', '--all', '--quiet', '--filter', `label=${LABELS.state}=${stateLabel()}`]);
+  if (ids.trim() === '') return [];
+  // `inspect` reads labels the same way in podman and docker (`ps --format` does not).
+  const { stdout: listed } = await engineRun(engine, ['container', 'inspect', '--format', `{{.Id}} {{index .Config.Labels "${LABELS.watcher}"}}`, ...ids.trim().split(/\s+/)]);
   const orphans = listed
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
