@@ -22,7 +22,7 @@ export function localSummary(runId: string, cwd = process.cwd()): string[] {
     lines.push(`production    ${last.ok ? 'served by' : 'expected'} ${last.expected} at the end: ${last.requests} requests through the proxy, ${answered || 'none answered'} (${show(verificationsFile())})`);
   }
   const build = readBuildMode(runId);
-  if (build?.mode === 'containers') lines.push(`deployments   as containers: ${build.why}; images ${build.images.join(', ')}, pushed to ${show(stateDir('registry'))} (an OCI layout) unless DOCKER_REGISTRY is set`);
+  if (build?.mode === 'containers') lines.push(`deployments   as containers: ${build.why}; images ${build.images.join(', ')}${build.pushed_to ? `, pushed to ${build.pushed_to.startsWith('/') ? show(build.pushed_to) : build.pushed_to}` : ''}`);
   if (build?.mode === 'processes') lines.push(`deployments   as processes: ${build.why}`);
   if (build?.scan?.status === 'not_scanned') lines.push('scan          NOT SCANNED: no vulnerability scanner (trivy, grype) on the PATH; the images\' manifests list their packages (the build pipeline\'s scan_containers result)');
   const notifications = notificationsFile();

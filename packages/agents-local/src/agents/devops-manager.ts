@@ -39,7 +39,8 @@ const buildContainers: Handler = async (inputs, task, signal) => {
   if (engine !== null) {
     const built = await buildContainerImages({ repo, commit, dockerfiles, tags, registry, engine, signal });
     if (built.images.length > 0) {
-      recordBuildMode({ run: rootRun(task), mode: 'containers', why, images: built.images.map((i) => i.ref) });
+      const pushedTo = built.images[0]!.pushed?.to;
+      recordBuildMode({ run: rootRun(task), mode: 'containers', why, images: built.images.map((i) => i.ref), ...(pushedTo ? { pushed_to: pushedTo } : {}) });
       return {
         success: true,
         mode: 'containers',

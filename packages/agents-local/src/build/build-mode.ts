@@ -13,6 +13,8 @@ export interface BuildMode {
   /** The engine and version, or why there is none. */
   readonly why: string;
   readonly images: readonly string[];
+  /** Where the images were pushed (a registry, or the local OCI layout). */
+  readonly pushed_to?: string;
   readonly scan?: { readonly status: string; readonly note: string };
 }
 

@@ -1,10 +1,11 @@
 /**
  * Deployments: an artifact run as a local process on a port the OS picks, or — when the build made
- * a container image of it — that image run as a container, its port mapped to one on 127.0.0.1. Every deployment is
- * recorded in `.gantry/local/deployments.json`; the process itself lives only as long as the
- * gantry process that started it. A deployment that is still meant to run but whose process is
- * gone (a `gantry resume` in a new process) is started again from its artifact or image, on a new port:
- * callers look deployments up by id, never by a remembered URL.
+ * a container image of it — that image run as a container, its port mapped to one on 127.0.0.1.
+ * Every deployment is recorded in `.gantry/local/deployments.json`; the process (or container)
+ * itself lives only as long as the gantry process that started it. A deployment that is still
+ * meant to run but whose process is gone (a `gantry resume` in a new process) is started again
+ * from its artifact or image, on a new port: callers look deployments up by id, never by a
+ * remembered URL.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
