@@ -66,34 +66,46 @@ async function copyRuntime(dir: string, signal?: AbortSignal): Promise<RuntimeFi
   if (ldd.code !== 0) throw new Error(`cannot list the libraries of ${process.execPath} with ldd (${ldd.stderr.trim()}): an image FROM scratch needs them; set base_image in the container settings to build from a base image instead`);
   // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" and "/lib64/ld-linux-x86-64.so.2 (0x…)"
   const libraries = [...ldd.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
-  const copies: [string, string][] = [[process.execPath, '/usr/local/bin/node'], ...libraries.map((l): [string, string] => [l, l])];
+  const copies = [[process.execPath, '/usr/local/bin/node'], ...libraries.map((l) => [l, l])].map(([source, path]) => ({ source: source!, path: path!, real: realpathSync(source!) }));
+  const owners = await debianPackages(copies.flatMap((c) => [c.source, c.real]), signal);
   const files: RuntimeFile[] = [];
-  for (const [source, path] of copies) {
+  for (const { source, path, real } of copies) {
     const target = join(dir, path);
     mkdirSync(dirname(target), { recursive: true });
-    const real = realpathSync(source);
     copyFileSync(real, target);
     const stat = statSync(real);
     chmodSync(target, stat.mode & 0o777);
     utimesSync(target, stat.atime, stat.mtime);
-    const owner = await debianPackage([source, real], signal);
+    const owner = owners.get(source) ?? owners.get(real);
     files.push({ path, source, sha256: await sha256File(real), bytes: stat.size, package: owner?.name ?? null, package_version: owner?.version ?? null });
   }
   return files;
 }
 
-/** The Debian package that installed a file, and its version (null where dpkg is absent or does not know it). */
-async function debianPackage(paths: readonly string[], signal?: AbortSignal): Promise<{ name: string; version: string } | null> {
-  if (which('dpkg-query') === undefined) return null;
+/**
+ * The Debian package that installed each file, with its version (none where dpkg is absent or
+ * does not know the file): two dpkg-query calls for all of them.
+ */
+async function debianPackages(paths: readonly string[], signal?: AbortSignal): Promise<Map<string, { name: string; version: string }>> {
+  const found = new Map<string, { name: string; version: string }>();
+  if (which('dpkg-query') === undefined) return found;
   const options = { cwd: stateDir(), timeoutMs: 30_000, ...(signal ? { signal } : {}) };
-  for (const path of paths) {
-    const owner = await runTool('dpkg-query', ['-S', path], options);
-    const name = owner.code === 0 ? /^([^:\s]+(?::[a-z0-9]+)?):/.exec(owner.stdout.trim())?.[1] : undefined;
-    if (name === undefined) continue;
-    const version = await runTool('dpkg-query', ['-W', '-f=${Version}', name], options);
-    if (version.code === 0 && version.stdout.trim() !== '') return { name: name.replace(/:[a-z0-9]+$/, ''), version: version.stdout.trim() };
+  // "libc6:amd64: /lib/x86_64-linux-gnu/libc.so.6" (exit 1 when some path is unknown: the others are still listed)
+  const owners = await runTool('dpkg-query', ['-S', ...new Set(paths)], options);
+  const byPath = new Map<string, string>();
+  for (const line of owners.stdout.split('\n')) {
+    const match = /^([^:\s,]+)(?::[a-z0-9]+)?(?:, [^:]+)*: (\/.+)$/.exec(line.trim());
+    if (match) byPath.set(match[2]!, match[1]!);
   }
-  return null;
+  const names = [...new Set(byPath.values())];
+  if (names.length === 0) return found;
+  const versions = await runTool('dpkg-query', ['-W', '-f=${Package} ${Version}\n', ...names], options);
+  const versionOf = new Map(versions.stdout.split('\n').map((l) => l.trim().split(' ')).filter((p) => p.length === 2) as [string, string][]);
+  for (const [path, name] of byPath) {
+    const version = versionOf.get(name);
+    if (version !== undefined) found.set(path, { name, version });
+  }
+  return found;
 }
 
 function sha256File(file: string): Promise<string> {
