@@ -33,7 +33,7 @@ function drive(folder: Folder, trigger: string): Promise<Finished> {
   const started = Date.now();
   // 40 requests of evidence per step (10 by default): each metrics check waits for traffic, a
   // second or so of it, on the engine's clock.
-  const env = { PATH: process.env.PATH ?? '', HOME: folder.dir, NO_COLOR: '1', GANTRY_LOCAL_MIN_REQUESTS: '40' };
+  const env = { PATH: process.env.PATH ?? '', HOME: folder.dir, NO_COLOR: '1', GANTRY_LOCAL_MIN_REQUESTS: '40', ...folder.env };
   const child = spawn(process.execPath, [DRIVER, trigger], { cwd: folder.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -27,11 +27,17 @@ export class Folder {
   readonly dir = mkdtempSync(join(tmpdir(), 'gantry-deploy-'));
   readonly state = join(this.dir, '.gantry', 'local');
 
+  /**
+   * The pack's mode is chosen here, never left to what this machine has: these tests are of the
+   * processes (GANTRY_LOCAL_ENGINE=none) unless a test asks for containers (test/containers).
+   */
+  constructor(readonly env: Readonly<Record<string, string>> = { GANTRY_LOCAL_ENGINE: 'none' }) {}
+
   /** Starts `gantry <args>` here (no terminal, nothing from this environment but PATH). */
   start(args: readonly string[]): { child: ChildProcess; finished: Promise<Finished> } {
     if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npx tsc -b)`);
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: { PATH: process.env.PATH ?? '', HOME: this.dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: { PATH: process.env.PATH ?? '', HOME: this.dir, NO_COLOR: '1', ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -52,7 +58,7 @@ export class Folder {
 
   /** `gantry show <run> --json`: the run's record and journal. */
   show(runId: string): { run: { status: string }; events: { type: string; nodeId?: string; output?: Record<string, unknown>; error?: unknown }[] } {
-    const r = spawnSync(process.execPath, [BIN, 'show', runId, '--json'], { cwd: this.dir, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'show', runId, '--json'], { cwd: this.dir, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
     if (r.status !== 0) throw new Error(`gantry show ${runId}: ${r.stderr}`);
     return JSON.parse(r.stdout) as ReturnType<Folder['show']>;
   }

@@ -7,6 +7,9 @@ export { DEFAULT_CONFIG_PATH, PACK_ROOT, SAMPLE_REPOSITORY, notificationsFile, s
 export { startedProcesses, stopAllProcesses, runningPids, processesFile } from './runtime/processes.js';
 export type { ProcessRecord } from './runtime/processes.js';
 export { slackOrFile, withLocalNotifications } from './notify/slack-fallback.js';
+export { containerEngine, containerSettings } from './runtime/container-engine.js';
+export type { ContainerEngine, ContainerSettings, EngineChoice } from './runtime/container-engine.js';
+export type { ContainerImage } from './build/container-image.js';
 export { accessLogFile, readProduction, verificationsFile } from './deploy/production.js';
 export type { ProductionState, Verification } from './deploy/production.js';
 export { stopLoad } from './deploy/load.js';

@@ -78,7 +78,8 @@ const deployApplication: Handler = async (inputs, task) => {
     version: record.version,
     image: record.image,
     replaced: replaced.map((d) => d.id),
-    replicas: { requested: number(configuration, 'replicas', 1), running: 1, note: 'one process per deployment on this machine' },
+    replicas: { requested: number(configuration, 'replicas', 1), running: 1, note: `one ${record.container ? 'container' : 'process'} per deployment on this machine` },
+    ...(record.container ? { container: json(record.container) } : {}),
   };
 };
 

@@ -5,12 +5,14 @@
  */
 import type { JsonObject } from '@gantry/engine';
 import { buildArtifact, firstArtifact, tagImage } from '../build/artifacts.js';
+import { recordBuildMode } from '../build/build-mode.js';
+import { buildContainerImages, type ContainerImage } from '../build/container-image.js';
 import { deploy, ensureRunning, getDeployment } from '../deploy/deployments.js';
 import { readCounters } from '../deploy/probes.js';
 import { beginProduction, ensureProduction, recordBaseline, setWeights, verifyThroughProxy } from '../deploy/production.js';
 import { liveRelease } from '../deploy/releases.js';
-import { openRepository, resolveCommit } from '../source/repository.js';
-import { runTool, which } from '../source/tools.js';
+import { containerEngine } from '../runtime/container-engine.js';
+import { openRepository, resolveCommit, type Commit, type Repository } from '../source/repository.js';
 import { failed, json, number, rootRun, serviceOf, text, type Handler } from './common.js';
 
 const buildApplication: Handler = async (inputs, _task, signal) => {
@@ -21,34 +23,60 @@ const buildApplication: Handler = async (inputs, _task, signal) => {
   return { success: true, service: m.name, version: m.version, commit: m.commit, image: m.image, digest: m.digest, artifact: built.dir, files: m.files.length, reused: built.reused, branch: text(inputs, 'branch', 'main') };
 };
 
-/** Whether docker could build images here, and if not, why. */
-async function dockerStatus(signal: AbortSignal): Promise<string> {
-  if (which('docker') === undefined) return 'docker is not on the PATH';
-  const probe = await runTool('docker', ['version', '--format', '{{.Server.Version}}'], { cwd: process.cwd(), timeoutMs: 5000, signal }).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
-  if (probe.code !== 0) return `the docker daemon is not reachable (${probe.stderr.trim().split('\n').at(-1) ?? ''})`;
-  return `docker ${probe.stdout.trim()} is available, but the local pack deploys processes: it does not build container images`;
+/**
+ * The release's container images, built with the container engine from each of its Dockerfiles
+ * (build/container-image.ts). Without an engine, as before it had one: the release packaged as the
+ * image this machine deploys as a process (a folder), tagged as the flow asks, and the Dockerfiles
+ * reported `not_run` with the reason.
+ */
+const buildContainers: Handler = async (inputs, task, signal) => {
+  const repo = openRepository(inputs.repository);
+  const commit = resolveCommit(repo, inputs.commit);
+  const tags = (Array.isArray(inputs.tags) ? inputs.tags : []).filter((t): t is string => typeof t === 'string' && t !== '');
+  const dockerfiles = (Array.isArray(inputs.dockerfiles) ? inputs.dockerfiles : []).map((d) => String(d));
+  const registry = text(inputs, 'registry', process.env.DOCKER_REGISTRY ?? '');
+  const { engine, why } = await containerEngine();
+  if (engine !== null) {
+    const built = await buildContainerImages({ repo, commit, dockerfiles, tags, registry, engine, signal });
+    if (built.images.length > 0) {
+      const pushedTo = built.images[0]!.pushed?.to;
+      recordBuildMode({ run: rootRun(task), mode: 'containers', why, images: built.images.map((i) => i.ref), ...(pushedTo ? { pushed_to: pushedTo } : {}) });
+      return {
+        success: true,
+        mode: 'containers',
+        engine: `${engine.name} ${engine.version}`,
+        images: built.images.map((i) => i.ref),
+        tags: built.images.flatMap((i) => i.tags),
+        digests: Object.fromEntries(built.images.map((i) => [i.ref, i.digest])),
+        containers: json(built.results.map((r) => ({ ...r, ...imageFacts(built.images.find((i) => i.ref === r.image)) }))),
+        registry: json(built.images[0]!.pushed ?? null),
+      };
+    }
+    // No Dockerfile in the commit: the release still deploys, as a process.
+    recordBuildMode({ run: rootRun(task), mode: 'processes', why: `no Dockerfile in commit ${commit.id} (${dockerfiles.join(', ')})`, images: [] });
+    return processImage(repo, commit, tags, dockerfiles.map((dockerfile) => ({ dockerfile, status: 'not_found', reason: `commit ${commit.id} has no ${dockerfile}: the release deploys as a process` })), registry, signal);
+  }
+  recordBuildMode({ run: rootRun(task), mode: 'processes', why, images: [] });
+  return processImage(repo, commit, tags, dockerfiles.map((dockerfile) => ({ dockerfile, status: 'not_run', reason: why })), registry, signal);
+};
+
+function imageFacts(image: ContainerImage | undefined): JsonObject {
+  if (image === undefined) return {};
+  return { id: image.id, digest: image.digest, tags: [...image.tags], size_bytes: image.size_bytes, build_ms: image.build_ms, base_image: image.base_image, pushed: json(image.pushed) };
 }
 
-/**
- * The release packaged as the image this machine deploys (a local process image), tagged as the
- * flow asks. The Dockerfiles are reported `not_run` with the reason: no container is built here.
- */
-const buildContainers: Handler = async (inputs, _task, signal) => {
-  const repo = openRepository(inputs.repository);
-  const built = await buildArtifact(repo, resolveCommit(repo, inputs.commit), signal);
-  const tags = (Array.isArray(inputs.tags) ? inputs.tags : []).filter((t): t is string => typeof t === 'string' && t !== '');
+async function processImage(repo: Repository, commit: Commit, tags: string[], containers: JsonObject[], registry: string, signal: AbortSignal): Promise<JsonObject> {
+  const built = await buildArtifact(repo, commit, signal);
   for (const tag of tags) tagImage(`local/${built.manifest.name}:${tag}`, built.dir);
-  const reason = await dockerStatus(signal);
-  const dockerfiles = (Array.isArray(inputs.dockerfiles) ? inputs.dockerfiles : []).map((d) => String(d));
-  const registry = text(inputs, 'registry', '');
   return {
     success: true,
+    mode: 'processes',
     images: [built.manifest.image],
     tags: tags.map((t) => `local/${built.manifest.name}:${t}`),
-    containers: dockerfiles.map((dockerfile) => ({ dockerfile, status: 'not_run', reason })),
+    containers,
     ...(registry === '' ? {} : { registry: { name: registry, pushed: false, reason: 'the local pack keeps its images on this machine' } }),
   };
-};
+}
 
 const prepareBlueGreen: Handler = async (inputs, task, signal) => {
   const service = serviceOf(inputs);

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { readJson, writeJson } from '../runtime/files.js';
 import { stateDir } from '../runtime/paths.js';
 import { checkout, type Commit, type Repository } from '../source/repository.js';
+import type { ContainerImage } from './container-image.js';
 import { runTool } from '../source/tools.js';
 
 export interface ArtifactManifest {
@@ -27,6 +28,8 @@ export interface ArtifactManifest {
 export interface Artifact {
   readonly dir: string;
   readonly manifest: ArtifactManifest;
+  /** The container image the reference names, when it names one built from this artifact. */
+  readonly container?: ContainerImage;
 }
 
 const SHIPPED = (path: string) => !/^(test|tests)\//.test(path) && !/\.test\.[cm]?js$/.test(path);
@@ -87,7 +90,8 @@ export function findArtifact(image: unknown): Artifact {
   if (dir === undefined || !existsSync(join(dir, 'manifest.json'))) {
     throw new Error(`no image "${image}" was built in ${stateDir('artifacts')} (known: ${Object.keys(index).join(', ') || 'none'})`);
   }
-  return { dir, manifest: readJson<ArtifactManifest>(join(dir, 'manifest.json'), undefined as never) };
+  const container = Object.values(readJson<Record<string, ContainerImage>>(join(dir, 'containers.json'), {})).find((i) => i.ref === image || i.tags.includes(image));
+  return { dir, manifest: readJson<ArtifactManifest>(join(dir, 'manifest.json'), undefined as never), ...(container ? { container } : {}) };
 }
 
 /** The first image of a list (the flows pass `images`), as an artifact. */

@@ -12,12 +12,13 @@ import { runTool, which, type ToolStatus } from '../source/tools.js';
 import type { Artifact } from './artifacts.js';
 
 const LEVELS = ['UNKNOWN', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-type Counts = Record<'critical' | 'high' | 'medium' | 'low' | 'unknown', number | null>;
+export type Counts = Record<'critical' | 'high' | 'medium' | 'low' | 'unknown', number | null>;
 
 export interface ImageScan {
   readonly image: string;
-  readonly status: 'passed' | 'failed' | 'not_run';
-  readonly scanner: 'trivy' | 'inventory';
+  /** `not_scanned`: a container image's packages were listed from its manifest, no scanner looked at them. */
+  readonly status: 'passed' | 'failed' | 'not_run' | 'not_scanned';
+  readonly scanner: 'trivy' | 'grype' | 'inventory' | 'manifest';
   readonly vulnerabilities: Counts;
   readonly third_party_packages: string[];
   readonly tools: ToolStatus[];
@@ -28,7 +29,7 @@ export interface ImageScan {
 export async function scanImage(artifact: Artifact, threshold: string, signal?: AbortSignal): Promise<ImageScan> {
   const image = artifact.manifest.image;
   const packages = thirdPartyPackages(artifact.dir);
-  const trivy = await runTrivy(artifact.dir, threshold, signal);
+  const trivy = await runTrivy(['fs', artifact.dir], artifact.dir, threshold, signal);
   const report = join(stateDir('reports'), `scan-${artifact.manifest.digest.slice(7, 19)}.json`);
   let scan: ImageScan;
   if (trivy.counts !== undefined) {
@@ -53,23 +54,55 @@ export async function scanImage(artifact: Artifact, threshold: string, signal?: 
   return scan;
 }
 
-async function runTrivy(dir: string, threshold: string, signal?: AbortSignal): Promise<{ status: ToolStatus; counts?: Counts; raw?: unknown }> {
+export interface ScannerRun {
+  readonly status: ToolStatus;
+  readonly counts?: Counts;
+  readonly raw?: unknown;
+}
+
+/** The severities at `threshold` and above. */
+function severitiesFrom(threshold: string): (typeof LEVELS)[number][] {
+  return LEVELS.slice(Math.max(0, LEVELS.indexOf(threshold.toUpperCase() as (typeof LEVELS)[number])));
+}
+
+/** Counts findings by severity (anything unrecognised is `unknown`). */
+function count(severities: readonly (string | undefined)[]): Counts {
+  const counts: Counts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
+  for (const severity of severities) {
+    const key = (severity ?? 'UNKNOWN').toLowerCase() as keyof Counts;
+    const slot = key in counts ? key : 'unknown';
+    counts[slot] = (counts[slot] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** trivy on a target (`fs <dir>`, `image --input <archive>`), at `threshold` and above. */
+export async function runTrivy(target: readonly string[], cwd: string, threshold: string, signal?: AbortSignal): Promise<ScannerRun> {
   if (which('trivy') === undefined) return { status: { tool: 'trivy', status: 'not_run', reason: 'trivy is not on the PATH' } };
-  const from = Math.max(0, LEVELS.indexOf(threshold as (typeof LEVELS)[number]));
-  const severities = LEVELS.slice(from).join(',');
-  const result = await runTool('trivy', ['fs', '--quiet', '--format', 'json', '--scanners', 'vuln', '--severity', severities, dir], { cwd: dir, timeoutMs: 600_000, ...(signal ? { signal } : {}) });
+  const severities = severitiesFrom(threshold);
+  const [mode, ...rest] = target;
+  const result = await runTool('trivy', [mode!, '--quiet', '--format', 'json', '--scanners', 'vuln', '--severity', severities.join(','), ...rest], { cwd, timeoutMs: 600_000, ...(signal ? { signal } : {}) });
   try {
     const parsed = JSON.parse(result.stdout) as { Results?: { Vulnerabilities?: { Severity?: string }[] }[] };
-    const counts: Counts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
-    for (const r of parsed.Results ?? []) {
-      for (const v of r.Vulnerabilities ?? []) {
-        const key = (v.Severity ?? 'UNKNOWN').toLowerCase() as keyof Counts;
-        counts[key in counts ? key : 'unknown'] = (counts[key in counts ? key : 'unknown'] ?? 0) + 1;
-      }
-    }
+    const counts = count((parsed.Results ?? []).flatMap((r) => (r.Vulnerabilities ?? []).map((v) => v.Severity)));
     return { status: { tool: 'trivy', status: 'ran' }, counts, raw: parsed };
   } catch {
     return { status: { tool: 'trivy', status: 'failed', reason: result.timedOut ? 'timed out' : `exit ${result.code}: ${result.stderr.trim().split('\n').at(-1) ?? ''}` } };
+  }
+}
+
+/** grype on a target (`oci-archive:<file>`), keeping the findings at `threshold` and above. */
+export async function runGrype(target: string, cwd: string, threshold: string, signal?: AbortSignal): Promise<ScannerRun> {
+  if (which('grype') === undefined) return { status: { tool: 'grype', status: 'not_run', reason: 'grype is not on the PATH' } };
+  const result = await runTool('grype', [target, '--output', 'json', '--quiet'], { cwd, timeoutMs: 600_000, ...(signal ? { signal } : {}) });
+  try {
+    const parsed = JSON.parse(result.stdout) as { matches?: { vulnerability?: { severity?: string } }[] };
+    // grype says Negligible where trivy says Low.
+    const found = (parsed.matches ?? []).map((m) => (m.vulnerability?.severity === 'Negligible' ? 'LOW' : (m.vulnerability?.severity ?? 'UNKNOWN')).toUpperCase());
+    const wanted: readonly string[] = severitiesFrom(threshold);
+    return { status: { tool: 'grype', status: 'ran' }, counts: count(found.filter((s) => wanted.includes(s))), raw: parsed };
+  } catch {
+    return { status: { tool: 'grype', status: 'failed', reason: result.timedOut ? 'timed out' : `exit ${result.code}: ${result.stderr.trim().split('\n').at(-1) ?? ''}` } };
   }
 }
 

@@ -1,9 +1,11 @@
 /**
- * Deployments: an artifact run as a local process on a port the OS picks. Every deployment is
- * recorded in `.gantry/local/deployments.json`; the process itself lives only as long as the
- * gantry process that started it. A deployment that is still meant to run but whose process is
- * gone (a `gantry resume` in a new process) is started again from its artifact, on a new port:
- * callers look deployments up by id, never by a remembered URL.
+ * Deployments: an artifact run as a local process on a port the OS picks, or — when the build made
+ * a container image of it — that image run as a container, its port mapped to one on 127.0.0.1.
+ * Every deployment is recorded in `.gantry/local/deployments.json`; the process (or container)
+ * itself lives only as long as the gantry process that started it. A deployment that is still
+ * meant to run but whose process is gone (a `gantry resume` in a new process) is started again
+ * from its artifact or image, on a new port: callers look deployments up by id, never by a
+ * remembered URL.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,6 +14,8 @@ import { readJson, writeJson } from '../runtime/files.js';
 import { nameForFiles, stateDir } from '../runtime/paths.js';
 import { startProcess, type Started } from '../runtime/processes.js';
 import type { Artifact } from '../build/artifacts.js';
+import type { ContainerImage } from '../build/container-image.js';
+import { startContainer, type ContainerRun } from './containers.js';
 
 export interface DeploymentRecord {
   readonly id: string;
@@ -32,6 +36,8 @@ export interface DeploymentRecord {
   readonly restarted_at?: string;
   /** The idempotency key of the task that created it: a retried or resumed task finds it again. */
   readonly key?: string;
+  /** The container it runs in (`pid` is then its watcher's), when it runs a container image. */
+  readonly container?: ContainerRun;
 }
 
 const live = new Map<string, Started>();
@@ -73,15 +79,15 @@ export async function deploy(options: { service: string; environment: string; ar
     const earlier = Object.values(all()).find((r) => r.key === options.key && r.status === 'running');
     if (earlier) return ensureRunning(earlier.id);
   }
-  const { manifest, dir } = options.artifact;
+  const { manifest, dir, container } = options.artifact;
   const id = `${nameForFiles(options.environment, 'the environment')}-${nameForFiles(options.service, 'the service name')}-${manifest.commit}-${randomBytes(3).toString('hex')}`;
-  const started = await start(id, dir);
+  const { started, container: run } = await start(id, dir, container, 0);
   live.set(id, started);
   return save({
     id,
     service: options.service,
     environment: options.environment,
-    image: manifest.image,
+    image: container?.ref ?? manifest.image,
     version: manifest.version,
     commit: manifest.commit,
     artifact_dir: dir,
@@ -91,6 +97,7 @@ export async function deploy(options: { service: string; environment: string; ar
     started_at: new Date().toISOString(),
     restarts: 0,
     ...(options.key === undefined ? {} : { key: options.key }),
+    ...(run ? { container: run } : {}),
   });
 }
 
@@ -108,9 +115,10 @@ export async function ensureRunning(id: unknown): Promise<DeploymentRecord> {
   if (current !== undefined) {
     throw new Error(`deployment ${record.id} (${record.version}) exited (${await current.exited}) while it was running here: it is not started again (its log: ${current.record.log})`);
   }
-  const started = await start(record.id, record.artifact_dir);
+  const image = record.container && { engine: record.container.engine, id: record.container.image_id, ref: record.container.image, port: record.container.port };
+  const { started, container } = await start(record.id, record.artifact_dir, image, record.restarts + 1);
   live.set(record.id, started);
-  const revived = save({ ...record, url: `http://127.0.0.1:${started.port}`, pid: started.pid, restarts: record.restarts + 1, restarted_at: new Date().toISOString() });
+  const revived = save({ ...record, url: `http://127.0.0.1:${started.port}`, pid: started.pid, restarts: record.restarts + 1, restarted_at: new Date().toISOString(), ...(container ? { container } : {}) });
   for (const listener of reviveListeners) await listener(revived);
   return revived;
 }
@@ -118,7 +126,8 @@ export async function ensureRunning(id: unknown): Promise<DeploymentRecord> {
 /** Stops a deployment's process and records it stopped (again: a no-op). */
 export async function stopDeployment(id: unknown): Promise<DeploymentRecord> {
   const record = getDeployment(id);
-  await live.get(record.id)?.stop();
+  // A container's stop includes the engine's own grace and the removal.
+  await live.get(record.id)?.stop(record.container ? 15_000 : undefined);
   live.delete(record.id);
   if (record.status === 'stopped') return record;
   return save({ ...record, status: 'stopped', stopped_at: new Date().toISOString() });
@@ -129,8 +138,10 @@ export function isLive(id: string): boolean {
   return live.get(id)?.alive() === true;
 }
 
-function start(id: string, dir: string): Promise<Started> {
-  return startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env: { PORT: '0', HOST: '127.0.0.1' } });
+/** The artifact as a process, or its container image as a container. */
+async function start(id: string, dir: string, image: Pick<ContainerImage, 'engine' | 'id' | 'ref' | 'port'> | undefined, attempt: number): Promise<{ started: Started; container?: ContainerRun }> {
+  if (image !== undefined) return startContainer(id, image, attempt);
+  return { started: await startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env: { PORT: '0', HOST: '127.0.0.1' } }) };
 }
 
 /** The file `npm start` would run (`"start": "node server.mjs"`), else server.mjs. */

@@ -6,6 +6,8 @@
  */
 import { join } from 'node:path';
 import { buildArtifact, findArtifact, type Artifact } from '../build/artifacts.js';
+import { buildContainerImages } from '../build/container-image.js';
+import { containerEngine } from '../runtime/container-engine.js';
 import { readJson, writeJson } from '../runtime/files.js';
 import { stateDir } from '../runtime/paths.js';
 import { openRepository, resolveCommit } from '../source/repository.js';
@@ -21,8 +23,13 @@ function file(): string {
   return join(stateDir(), 'releases.json');
 }
 
-/** The artifact blue runs, and why that one. */
+/** The artifact blue runs, and why that one: a container image when green is one, else a process image. */
 export async function liveRelease(service: string, next: Artifact, signal?: AbortSignal): Promise<{ artifact: Artifact; why: string }> {
+  const live = await liveArtifact(service, next, signal);
+  return { artifact: await sameKind(live.artifact, next, signal), why: live.why };
+}
+
+async function liveArtifact(service: string, next: Artifact, signal?: AbortSignal): Promise<{ artifact: Artifact; why: string }> {
   const recorded = readJson<Record<string, Release>>(file(), {})[service];
   if (recorded !== undefined) {
     try {
@@ -42,4 +49,20 @@ export function recordRelease(service: string, image: string, version: string, r
   const releases = readJson<Record<string, Release>>(file(), {});
   releases[service] = { image, version, went_live_at: new Date().toISOString(), run };
   writeJson(file(), releases);
+}
+
+/**
+ * Blue runs the way green does: as a container (its image built from the same Dockerfile, or found
+ * already built) when green is a container image, else as a process.
+ */
+async function sameKind(artifact: Artifact, next: Artifact, signal?: AbortSignal): Promise<Artifact> {
+  const plain = { dir: artifact.dir, manifest: artifact.manifest };
+  if (next.container === undefined) return plain;
+  const { engine, why } = await containerEngine();
+  if (engine === null) throw new Error(`green is the container image ${next.container.ref}, but no container engine works here now to run blue: ${why}`);
+  const repo = openRepository(artifact.manifest.repository);
+  const commit = resolveCommit(repo, artifact.manifest.commit);
+  // Not pushed: it is not a new release, only the live one run again here.
+  const { images } = await buildContainerImages({ repo, commit, dockerfiles: [next.container.dockerfile], tags: [commit.id], registry: null, engine, ...(signal ? { signal } : {}) });
+  return images[0] === undefined ? plain : { ...plain, container: images[0] };
 }

@@ -11,6 +11,9 @@ export const SAMPLE_REPOSITORY = join(PACK_ROOT, 'sample-service');
 /** The default configuration: what `gantry` uses when the working folder has no gantry.config.json. */
 export const DEFAULT_CONFIG_PATH = join(PACK_ROOT, 'gantry.config.json');
 
+/** The pack's container settings (engine, the flags a host needs): see the README. */
+export const DEFAULT_CONTAINER_SETTINGS = join(PACK_ROOT, 'containers.json');
+
 /** A program of the pack that runs as a child process (always the built JavaScript). */
 export function packProgram(name: string): string {
   return join(PACK_ROOT, 'dist', 'runtime', name);
