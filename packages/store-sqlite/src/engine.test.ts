@@ -47,17 +47,12 @@ describe('SqliteStore under the engine', () => {
   it('journals a run with parallel branches, a for_each and a retry, in batches, and replays it after a reopen', async () => {
     const file = join(tempDir(), 'gantry.db');
     const store = openSqliteStore(file);
+    // Each commit of the engine's journal writer: the runs it creates (with their run.started) and its events.
     const batches: number[] = [];
-    const append = store.append.bind(store);
-    store.append = (events) => {
-      batches.push(events.length);
-      append(events);
-    };
-    // A run is created with its run.started, in one write of its own.
-    const createRun = store.createRun.bind(store);
-    store.createRun = (record, events = []) => {
-      batches.push(events.length);
-      createRun(record, events);
+    const commit = store.commit.bind(store);
+    store.commit = (batch) => {
+      batches.push(batch.created.reduce((n, c) => n + c.events.length, 0) + batch.events.length);
+      return commit(batch);
     };
     const engine = createEngine({ store, executors: [step as unknown as ExecutorDefinition<never>] });
     const heard: RunEvent[] = [];
