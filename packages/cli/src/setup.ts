@@ -3,12 +3,13 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  credentialVariable,
   createEngine,
+  declaredNames,
   GantryError,
   parseConfigText,
   type Clock,
   type Connector,
+  type DeclaredNames,
   type Engine,
   type FlowFunction,
   type GantryConfig,
@@ -17,6 +18,7 @@ import {
   type RunStore,
 } from '@gantry/engine';
 import { agentsFromConfig, outboundFromConfig } from './agents.js';
+import { credentialOrigins, credentialResolver } from './credentials.js';
 import { importExport } from './import-module.js';
 import type { builtinConnectors as BuiltinConnectors, OutboundOptions } from '@gantry/executors';
 
@@ -41,14 +43,8 @@ export function loadConfig(explicit: string | undefined, cwd: string): LoadedCon
   } catch (cause) {
     throw new GantryError('CONFIG_INVALID', `cannot read the configuration ${explicit ?? path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
   }
-  return { config: parseConfigText(text, explicit ?? 'gantry.config.json'), path };
+  return { config: parseConfigText(text, explicit ?? 'gantry.config.json', { folder: dirname(path) }), path };
 }
-
-/** A credential's environment variable: configured, else its name in upper case. */
-export function credentialResolver(config: GantryConfig, env: NodeJS.ProcessEnv): (name: string) => string | undefined {
-  return (name) => env[credentialVariable(config, name)];
-}
-
 
 export interface EngineSetup {
   readonly clock?: Clock;
@@ -57,18 +53,23 @@ export interface EngineSetup {
   /** Where notifications go when the configuration names no service. */
   readonly fallbackNotifier: Notifier;
   readonly env: NodeJS.ProcessEnv;
+  /** The folder whose tree the sub-flow references of the flows in it may reach (serve's --flows). @default each flow's folder */
+  readonly flowsFolder?: string;
 }
 
 /** The engine a configuration describes: built-in executors, functions and connectors, plus its agents. */
 export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup): Promise<Engine> {
   // Loaded on first use, so that the commands that run nothing start fast.
-  const { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker } = await import('@gantry/executors');
+  const executors = await import('@gantry/executors');
+  const { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker, minimalEnvironment } = executors;
   const { config } = loaded;
   const base = loaded.path === undefined ? process.cwd() : dirname(loaded.path);
   const credentials = credentialResolver(config, setup.env);
+  const origins = credentialOrigins(config, executors.SERVICE_DEFAULTS);
   const outbound = outboundFromConfig(config.outbound);
-  const agents = await agentsFromConfig(config.agents ?? {}, base, { moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker }, {
+  const agents = await agentsFromConfig(config.agents ?? {}, base, { moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker, minimalEnvironment }, {
     credential: credentials,
+    credentialOrigins: origins,
     outbound,
     env: setup.env,
     config,
@@ -99,6 +100,7 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
           run: { id: n.runId, flow: n.flow, node: n.nodeId ?? 'run' },
           log: engine!.options.logger,
           credential: credentials,
+          credentialOrigins: origins,
           ...(notifications.authentication ? { authentication: notifications.authentication } : {}),
         });
       }
@@ -109,6 +111,9 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
     agents,
     connectors,
     credentials,
+    credentialOrigins: origins,
+    declared: flowNames(config, Object.keys(functions), connectors),
+    ...(setup.flowsFolder === undefined ? {} : { flowsFolder: setup.flowsFolder }),
     notifier,
     ...(config.principals ? { principals: config.principals } : {}),
     ...(config.concurrency ? { concurrency: config.concurrency } : {}),
@@ -117,6 +122,11 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
     ...(setup.store ? { store: setup.store } : {}),
   });
   return engine;
+}
+
+/** What the flows of this configuration may name: its agents, functions (and the built-in ones), services and credentials. */
+export function flowNames(config: GantryConfig, functions: Iterable<string>, connectors: readonly Pick<Connector, 'service'>[]): DeclaredNames {
+  return declaredNames(config, { functions, services: connectors.map((c) => c.service) });
 }
 
 /** A configured connector's options: its base URL, timeout and default credential. */
@@ -154,7 +164,10 @@ export function defaultConfigPath(): string {
 
 function loadDefaultConfig(): LoadedConfig {
   const path = defaultConfigPath();
-  return { config: parseConfigText(readFileSync(path, 'utf8'), path), path, isDefault: true };
+  // The default configuration ships in the clone with the flows it runs: its agents' flows are in
+  // the clone's flows/ folder, so its tree is the clone's (the folder holding packages/).
+  const place = { folder: dirname(path), flowsRoot: resolve(dirname(path), '..', '..') };
+  return { config: parseConfigText(readFileSync(path, 'utf8'), path, place), path, isDefault: true };
 }
 
 /** With the default configuration, Slack messages go to .gantry/notifications.log when no Slack credential is set. */

@@ -7,6 +7,8 @@ import { JsonSource, splitPointer } from './json-source.js';
 import { SCHEMA_DIR } from './schemas.js';
 import { schemaFindings } from './schema-findings.js';
 import { GantryError } from './errors.js';
+import type { DeclaredNames } from './name-checks.js';
+import { configFindings, type ConfigPlace } from './config-checks.js';
 
 /** One agent of gantry.config.json: its transport and that transport's settings (DESIGN §5). */
 export interface AgentConfig {
@@ -27,6 +29,8 @@ export interface AgentConfig {
   /** command */
   command?: string;
   args?: string[];
+  /** command: the variables passed on to the program besides the minimal environment. */
+  env?: string[];
   /** Any transport: task → the flow file that performs it (transport flow: every task). */
   flows?: Record<string, string>;
   timeout_ms?: number;
@@ -49,13 +53,20 @@ export interface OutboundConfig {
   allow?: string[];
 }
 
+/** A credential (DESIGN §11): where its value is, and where it may be sent. */
+export interface CredentialDeclaration {
+  env: string;
+  /** Origins such as `https://api.github.com`. @default those of the connectors and agents that name it */
+  origins?: string[];
+}
+
 /** gantry.config.json (DESIGN §6), as validated by schemas/config.schema.json. */
 export interface GantryConfig {
   agents?: Record<string, AgentConfig>;
   functions?: Record<string, { module: string; export?: string }>;
   connectors?: Record<string, { base_url?: string; timeout_ms?: number; credential?: string }>;
   outbound?: OutboundConfig;
-  credentials?: Record<string, { env: string }>;
+  credentials?: Record<string, CredentialDeclaration>;
   principals?: Record<string, { roles: string[]; aliases?: string[]; token_sha256?: string }>;
   notifications?: { service: string; action: string; authentication?: string; params?: Record<string, unknown> };
   store?: { path?: string };
@@ -64,11 +75,29 @@ export interface GantryConfig {
 }
 
 /**
- * The environment variable a credential is read from (DESIGN §6): as the configuration's
- * `credentials` names it, else the credential's name in upper case (github_token → GITHUB_TOKEN).
+ * The environment variable a credential is read from: the one its declaration names, or
+ * undefined when the configuration does not declare it (DESIGN §11: no other variable is read).
  */
-export function credentialVariable(config: GantryConfig | undefined, name: string): string {
-  return config?.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+export function credentialVariable(config: GantryConfig | undefined, name: string): string | undefined {
+  return config?.credentials !== undefined && Object.hasOwn(config.credentials, name) ? config.credentials[name]!.env : undefined;
+}
+
+/**
+ * The names a configuration declares, as flows are checked against them; `builtins` are the
+ * functions and services that exist without it (the executors' built-ins).
+ */
+export function declaredNames(config: GantryConfig, builtins: { functions: Iterable<string>; services: Iterable<string> }): DeclaredNames {
+  const agents = new Map<string, ReadonlySet<string> | undefined>();
+  for (const [name, agent] of Object.entries(config.agents ?? {})) {
+    // Only a flow agent lists every task it performs; another transport takes any task.
+    agents.set(name, agent.transport === 'flow' ? new Set(Object.keys(agent.flows ?? {})) : undefined);
+  }
+  return {
+    agents,
+    functions: new Set([...builtins.functions, ...Object.keys(config.functions ?? {})]),
+    services: new Set(builtins.services),
+    credentials: new Set(Object.keys(config.credentials ?? {})),
+  };
 }
 
 let validator: ValidateFunction | undefined;
@@ -79,8 +108,11 @@ function describeConfigPointer(_document: unknown, pointer: string): string {
   return segments.length === 0 ? 'the configuration' : segments.join('.');
 }
 
-/** Validates a configuration file's text with the same diagnostics as flows: code, pointer, line:col. */
-export function validateConfigText(text: string): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
+/**
+ * Validates a configuration file's text with the same diagnostics as flows: code, pointer,
+ * line:col. With `place`, its agents' flows are checked on disk too.
+ */
+export function validateConfigText(text: string, place: ConfigPlace = {}): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
   const source = new JsonSource(text);
   const parsed = source.parse();
   if (!parsed.ok) {
@@ -90,18 +122,19 @@ export function validateConfigText(text: string): { ok: boolean; diagnostics: Di
   validator ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }).compile(
     JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object,
   );
-  const ok = validator(parsed.value) === true;
-  const diagnostics = ok
-    ? []
-    : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer)
-        .map((f) => ({ code: f.code, severity: DIAGNOSTIC_CODES[f.code].severity, pointer: f.pointer, ...source.locate(f.pointer, f.atKey ?? false), message: f.message }))
-        .sort(compareDiagnostics);
+  const valid = validator(parsed.value) === true;
+  // The cross-checks read a configuration of the right shape only.
+  const findings = valid ? configFindings(parsed.value as GantryConfig, place) : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer);
+  const diagnostics = findings
+    .map((f) => ({ code: f.code, severity: DIAGNOSTIC_CODES[f.code].severity, pointer: f.pointer, ...source.locate(f.pointer, f.atKey ?? false), message: f.message }))
+    .sort(compareDiagnostics);
+  const ok = diagnostics.every((d) => d.severity !== 'error');
   return { ok, diagnostics, config: ok ? (parsed.value as GantryConfig) : undefined };
 }
 
 /** Validates a configuration file's text or throws CONFIG_INVALID listing every problem. */
-export function parseConfigText(text: string, source = 'gantry.config.json'): GantryConfig {
-  const result = validateConfigText(text);
+export function parseConfigText(text: string, source = 'gantry.config.json', place: ConfigPlace = {}): GantryConfig {
+  const result = validateConfigText(text, place);
   if (result.ok) return result.config!;
   const lines = result.diagnostics.map((d) => `  ${source}:${d.line}:${d.column} ${d.code} ${d.message}`);
   throw new GantryError('CONFIG_INVALID', `${source} is not a valid configuration:\n${lines.join('\n')}`, {

@@ -5,7 +5,10 @@ export type { DiagnosticCode, Severity } from './diagnostic-codes.js';
 export type { Diagnostic } from './diagnostics.js';
 export { validateFlowText, validateFlowDocument } from './validate.js';
 export type { ValidateOptions, ValidationResult } from './validate.js';
-export { loadFlowText, loadFlowFile, compileFlow, subflowResolver, readFailure } from './load.js';
+export { loadFlowText, loadFlowFile, compileFlow, subflowResolver, resolveFlowRef, readFailure } from './load.js';
+export type { FlowRef } from './load.js';
+export { flowReferences, isPlainName, isWebhookSecret } from './name-checks.js';
+export type { DeclaredNames, FlowReference } from './name-checks.js';
 export type { CompiledFlow, CompiledNode, CompiledEdge, EdgeCondition, ReadonlyGraph } from './compile.js';
 export type { ParsedExpression } from './expression-checks.js';
 export { isExpression, expressionBody } from './expression-text.js';
@@ -27,7 +30,7 @@ export type {
   JsonObject,
 } from './flow-types.js';
 export { SCHEMA_DIR } from './schemas.js';
-export { closest, didYouMean } from './suggest.js';
+export { closest, didYouMean, Vocabulary } from './suggest.js';
 export type {
   RunStatus,
   FinalRunStatus,
@@ -87,6 +90,6 @@ export { approvalState, eligibleRoles } from './run/approvals.js';
 export type { PrincipalDirectory } from './run/approvals.js';
 export { resolveParams, coerceParam } from './run/params.js';
 export { resolveRetry, retryDelayMs } from './run/backoff.js';
-export { validateConfigText, parseConfigText } from './config.js';
-export type { AgentConfig, GantryConfig } from './config.js';
-export { credentialVariable } from './config.js';
+export { validateConfigText, parseConfigText, credentialVariable, declaredNames } from './config.js';
+export type { AgentConfig, GantryConfig, CredentialDeclaration } from './config.js';
+export type { ConfigPlace } from './config-checks.js';

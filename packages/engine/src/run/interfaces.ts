@@ -80,8 +80,16 @@ export interface ConnectorContext {
   readonly trigger?: JsonValue;
   readonly idempotencyKey: string;
   readonly log: Logger;
-  /** A credential's value by the name the flow uses (`authentication`), or undefined. */
+  /**
+   * A credential's value by the name the flow uses (`authentication`), or undefined (not set, or
+   * not declared: the engine has refused a node naming an undeclared one before this call).
+   */
   credential(name: string): string | undefined;
+  /**
+   * The origins a credential may be sent to (`https://api.github.com`), when the engine was told
+   * (`credentialOrigins`); without them, only the connector's configured origin.
+   */
+  credentialOrigins?(name: string): readonly string[] | undefined;
 }
 
 /** A service an external_api node calls (DESIGN §2.2): github, slack, http, prometheus, … */

@@ -9,7 +9,7 @@ import { request, type Dispatcher } from 'undici';
 import { GantryError, type ConnectorContext, type JsonValue } from '@gantry/engine';
 import type { Outbound, OutboundPolicy } from './outbound.js';
 import type { CallSite } from './params.js';
-import { safeCause, scrubText } from './secrets.js';
+import { checkCredentialOrigin, safeCause, scrubText, type Credential } from './secrets.js';
 
 export interface OutgoingRequest {
   readonly method: string;
@@ -40,6 +40,8 @@ export interface CallEnv {
   readonly outbound: Outbound;
   readonly ctx: Pick<ConnectorContext, 'signal' | 'log'>;
   readonly secrets: readonly string[];
+  /** The credential the call carries: each request is checked against where it may go. */
+  readonly credential?: Credential;
   /** @default "CONNECTOR_FAILED" */
   readonly code?: FailureCode;
   /** This call's total time instead of the policy's `timeoutMs` (an agent's own timeout). */
@@ -118,6 +120,8 @@ export async function send(env: CallEnv, req: OutgoingRequest): Promise<Incoming
 /** One request and its whole answer, read within the size cap. */
 async function exchange(env: CallEnv, req: OutgoingRequest, stop: AbortController): Promise<IncomingAnswer> {
   const { maxResponseBytes } = env.outbound.policy;
+  // Each hop is checked, redirects and retries included: a credential goes only where it may.
+  checkCredentialOrigin(env.site, env.credential, req.url, [req.url.href, req.body ?? '', ...Object.values(req.headers)], env.outbound.isTrusted);
   const started = performance.now();
   try {
     const res = await request(req.url, {

@@ -68,6 +68,8 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 
 export interface TestContextOptions {
   readonly credentials?: Readonly<Record<string, string>>;
+  /** Where each credential may be sent, as the configuration declares it; without, the engine was told nothing. */
+  readonly origins?: Readonly<Record<string, readonly string[]>>;
   readonly authentication?: string;
   readonly signal?: AbortSignal;
   readonly idempotencyKey?: string;
@@ -85,6 +87,7 @@ export function testContext(options: TestContextOptions = {}): { ctx: TestConnec
     idempotencyKey: options.idempotencyKey ?? 'run-1/node-a',
     log: log.child({ runId: 'run-1', nodeId: 'node-a', attempt: 1 }),
     credential: (name) => (Object.hasOwn(credentials, name) ? credentials[name] : undefined),
+    ...(options.origins === undefined ? {} : { credentialOrigins: (name: string) => (Object.hasOwn(options.origins!, name) ? options.origins![name] : []) }),
     ...(options.authentication === undefined ? {} : { authentication: options.authentication }),
   };
   return { ctx, logText: () => lines.join('') };
