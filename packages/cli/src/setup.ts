@@ -8,6 +8,7 @@ import {
   GantryError,
   parseConfigText,
   type Clock,
+  type ConfigPlace,
   type Connector,
   type DeclaredNames,
   type Engine,
@@ -43,7 +44,17 @@ export function loadConfig(explicit: string | undefined, cwd: string): LoadedCon
   } catch (cause) {
     throw new GantryError('CONFIG_INVALID', `cannot read the configuration ${explicit ?? path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
   }
-  return { config: parseConfigText(text, explicit ?? 'gantry.config.json', { folder: dirname(path) }), path };
+  return { config: parseConfigText(text, explicit ?? 'gantry.config.json', configPlace(path)), path };
+}
+
+/**
+ * Where the configuration at `path` is, for the checks that read the disk: its agents' flows must
+ * be in its folder tree. The default configuration ships in the clone with the flows it runs, in
+ * the clone's flows/ folder: its tree is the clone's (the folder holding packages/).
+ */
+export function configPlace(path: string): ConfigPlace {
+  const folder = dirname(path);
+  return path === defaultConfigPath() ? { folder, flowsRoot: resolve(folder, '..', '..') } : { folder };
 }
 
 export interface EngineSetup {
@@ -164,10 +175,7 @@ export function defaultConfigPath(): string {
 
 function loadDefaultConfig(): LoadedConfig {
   const path = defaultConfigPath();
-  // The default configuration ships in the clone with the flows it runs: its agents' flows are in
-  // the clone's flows/ folder, so its tree is the clone's (the folder holding packages/).
-  const place = { folder: dirname(path), flowsRoot: resolve(dirname(path), '..', '..') };
-  return { config: parseConfigText(readFileSync(path, 'utf8'), path, place), path, isDefault: true };
+  return { config: parseConfigText(readFileSync(path, 'utf8'), path, configPlace(path)), path, isDefault: true };
 }
 
 /** With the default configuration, Slack messages go to .gantry/notifications.log when no Slack credential is set. */

@@ -1,11 +1,11 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isGantryError, subflowResolver, validateConfigText, validateFlowText, type DeclaredNames, type Diagnostic } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { codeFrames } from '../code-frame.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { expandFlowPaths, readFlowText } from '../flow-files.js';
 import { printer, type Io } from '../io.js';
-import { defaultConfigPath, flowNames } from '../setup.js';
+import { configPlace, flowNames } from '../setup.js';
 
 export const validateHelp = `Usage: gantry validate <flow|folder…> [--config f] [--json] [--strict]
 
@@ -98,10 +98,7 @@ async function checkConfig(file: string, io: Io, strict: boolean): Promise<{ res
     if (!isGantryError(error)) throw error;
     return { result: { file, ok: false, counts: { errors: 1, warnings: 0 }, diagnostics: [], error: error.message.replace(/^cannot read/, 'cannot read the configuration') }, declared: undefined };
   }
-  const path = resolve(io.cwd, file);
-  // The shipped default configuration's agents' flows live in the clone's flows/ (see setup.ts).
-  const place = path === defaultConfigPath() ? { folder: dirname(path), flowsRoot: resolve(dirname(path), '..', '..') } : { folder: dirname(path) };
-  const checked = validateConfigText(text, place);
+  const checked = validateConfigText(text, configPlace(resolve(io.cwd, file)));
   const errors = checked.diagnostics.filter((d) => d.severity === 'error').length;
   const counts = { errors, warnings: checked.diagnostics.length - errors };
   const result: Checked = { file, ok: checked.ok && !(strict && counts.warnings > 0), counts, diagnostics: checked.diagnostics, text };
