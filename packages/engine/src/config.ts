@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
-import { compareDiagnostics, type Diagnostic } from './diagnostics.js';
+import { placeFindings, type Diagnostic } from './diagnostics.js';
 import { JsonSource, splitPointer } from './json-source.js';
 import { SCHEMA_DIR } from './schemas.js';
 import { schemaFindings } from './schema-findings.js';
@@ -125,9 +125,7 @@ export function validateConfigText(text: string, place: ConfigPlace = {}): { ok:
   const valid = validator(parsed.value) === true;
   // The cross-checks read a configuration of the right shape only.
   const findings = valid ? configFindings(parsed.value as GantryConfig, place) : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer);
-  const diagnostics = findings
-    .map((f) => ({ code: f.code, severity: DIAGNOSTIC_CODES[f.code].severity, pointer: f.pointer, ...source.locate(f.pointer, f.atKey ?? false), message: f.message }))
-    .sort(compareDiagnostics);
+  const { diagnostics } = placeFindings(findings, source);
   const ok = diagnostics.every((d) => d.severity !== 'error');
   return { ok, diagnostics, config: ok ? (parsed.value as GantryConfig) : undefined };
 }

@@ -101,10 +101,11 @@ export function graphFindings(view: FlowView): Finding[] {
       message: 'every node has an incoming edge, so no node can start a run; a flow needs a node with no incoming edges (usually its webhook trigger)',
     });
   } else {
-    findings.push(...unreachable(unique, starts, indegree, possible, onCycle));
+    // Not push(...): a spread of 100,000 findings overflows the call stack.
+    for (const finding of unreachable(unique, starts, indegree, possible, onCycle)) findings.push(finding);
   }
 
-  findings.push(...handlerFindings(view));
+  for (const finding of handlerFindings(view)) findings.push(finding);
   return findings;
 }
 

@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
-import { compareDiagnostics, type Diagnostic, type Finding } from './diagnostics.js';
+import { placeFindings, type Diagnostic, type Finding } from './diagnostics.js';
 import { expressionFindings, type ParsedExpression } from './expression-checks.js';
 import type { FlowDocument } from './flow-types.js';
 import { isRecord, viewOf } from './flow-view.js';
@@ -98,7 +98,8 @@ export function checkFlowText(text: string, options: ValidateOptions = {}): Chec
       column: p.column,
       message: p.message,
     }));
-    return { ok: false, ...bounded(diagnostics, options), document: undefined, expressions: new Map() };
+    const counts = { errors: diagnostics.length, warnings: 0 };
+    return { ok: false, diagnostics: diagnostics.slice(0, options.maxDiagnostics ?? 1000), counts, document: undefined, expressions: new Map() };
   }
   // A flow without "{%" in its text holds no expression, unless a brace or a percent sign is
   // written as a \u escape: only then is the walk over every value needed.
@@ -122,29 +123,13 @@ function checkFlowDocument(
   let expressions = new Map<string, ParsedExpression>();
   if (mayHoldExpressions) {
     const checked = expressionFindings(document, view);
-    findings.push(...checked.findings);
+    // Not push(...): a spread of 100,000 findings overflows the call stack.
+    for (const finding of checked.findings) findings.push(finding);
     expressions = checked.parsed;
   }
-  const diagnostics = findings
-    .map((finding): Diagnostic => {
-      const { line, column } = source.locate(finding.pointer, finding.atKey ?? false);
-      const { code, pointer, message } = finding;
-      return { code, severity: DIAGNOSTIC_CODES[code].severity, pointer, line, column, message };
-    })
-    .sort(compareDiagnostics);
-  const kept = bounded(diagnostics, options);
+  const kept = placeFindings(findings, source, options.maxDiagnostics ?? 1000);
   const ok = kept.counts.errors === 0;
   return { ok, ...kept, document: ok ? (document as FlowDocument) : undefined, expressions };
-}
-
-/** The first `maxDiagnostics` of sorted diagnostics, and how many there are of each severity. */
-function bounded(sorted: Diagnostic[], options: ValidateOptions): Pick<ValidationResult, 'diagnostics' | 'counts'> {
-  let errors = 0;
-  for (const d of sorted) if (d.severity === 'error') errors++;
-  const counts = { errors, warnings: sorted.length - errors };
-  const max = options.maxDiagnostics ?? 1000;
-  if (sorted.length > max) sorted.length = Math.max(0, max);
-  return { diagnostics: sorted, counts };
 }
 
 function subflowFindings(view: ReturnType<typeof viewOf>, options: ValidateOptions): Finding[] {
