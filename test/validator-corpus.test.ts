@@ -9,18 +9,24 @@
  *   mentions?                     extra text the message must hold (a missing key, a suggestion, …)
  *   alsoReported?                 codes that unavoidably come with the problem (a flow with no start
  *                                 node always has a cycle); any other code is a false positive
+ *
+ * Every fixture is checked against one configuration's names (CORPUS_NAMES), as `gantry validate
+ * --config` does: the agents, functions, services and credentials the corpus may name.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  declaredNames,
   DIAGNOSTIC_CODES,
   loadFlowFile,
   loadFlowText,
+  parseConfigText,
   subflowResolver,
   validateFlowDocument,
   validateFlowText,
+  type DeclaredNames,
   type Diagnostic,
   type DiagnosticCode,
 } from '@gantry/engine';
@@ -45,10 +51,24 @@ const fixtureFiles = readdirSync(INVALID_DIR)
 
 const kebab = (code: string) => code.toLowerCase().replace(/_/g, '-');
 
+/**
+ * What the corpus's configuration declares: the default configuration's names, a function of its
+ * own, and release-manager, a flow agent, whose tasks are listed.
+ */
+const defaults = parseConfigText(readFileSync(resolve(here, '..', 'packages', 'agents-local', 'gantry.config.json'), 'utf8'));
+const CORPUS_NAMES: DeclaredNames = declaredNames(
+  {
+    ...defaults,
+    agents: { ...defaults.agents, 'release-manager': { transport: 'flow', flows: { promote_release: 'promote.json', rollback_release: 'rollback.json' } } },
+    functions: { prepare_release_payload: { module: './release.mjs' } },
+  },
+  { functions: ['analyze_changed_files', 'aggregate_review_results'], services: ['http', 'github', 'slack', 'prometheus'] },
+);
+
 function validateFixture(file: string) {
   const path = join(INVALID_DIR, file);
   const text = readFileSync(path, 'utf8');
-  return { text, result: validateFlowText(text, { subflowExists: subflowResolver(path) }) };
+  return { text, result: validateFlowText(text, { subflowRef: subflowResolver(path), declared: CORPUS_NAMES }) };
 }
 
 function show(diagnostics: readonly Diagnostic[]): string {
@@ -168,7 +188,7 @@ describe('invalid flow corpus', () => {
     const text = readFileSync(join(INVALID_DIR, 'subflow-not-found.json'), 'utf8');
     expect(validateFlowText(text).diagnostics).toEqual([]);
     // Resolved from another folder, both references are missing.
-    const elsewhere = validateFlowText(text, { subflowExists: subflowResolver(join(FLOWS_DIR, 'x.json')) });
+    const elsewhere = validateFlowText(text, { subflowRef: subflowResolver(join(FLOWS_DIR, 'x.json')) });
     expect(elsewhere.diagnostics.map((d) => d.pointer)).toEqual(['/nodes/1/data/flow', '/nodes/2/data/flow']);
   });
 });
@@ -182,7 +202,7 @@ describe('shipped flows', () => {
 
   it.each(flows)('%s validates with no errors and no warnings', (file) => {
     const path = join(FLOWS_DIR, file);
-    const result = validateFlowText(readFileSync(path, 'utf8'), { subflowExists: subflowResolver(path) });
+    const result = validateFlowText(readFileSync(path, 'utf8'), { subflowRef: subflowResolver(path) });
     expect(result.diagnostics, show(result.diagnostics)).toEqual([]);
     expect(result.ok).toBe(true);
     expect(result.document).toBeDefined();

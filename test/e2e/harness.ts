@@ -231,7 +231,8 @@ export interface ConfigOptions {
   /** agent → task → compensating task */
   readonly compensations?: Record<string, Record<string, string>>;
   readonly notifications?: JsonObject;
-  readonly credentials?: Record<string, { env: string }>;
+  /** Declarations on top of those of the shipped flows' credentials (declared by default, as a user's configuration must). */
+  readonly credentials?: Record<string, { env: string; origins?: string[] }>;
   /** Agents to leave out (a misconfiguration). */
   readonly omit?: readonly string[];
 }
@@ -256,7 +257,15 @@ export function configFor(ws: Workspace, options: ConfigOptions = {}): JsonObjec
         }
       : {}),
     ...(options.notifications ? { notifications: options.notifications } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
+    credentials: {
+      // What the shipped flows name: a credential exists only if the configuration declares it.
+      github_webhook_secret: { env: 'GITHUB_WEBHOOK_SECRET' },
+      github_token: { env: 'GITHUB_TOKEN' },
+      // Named by code-quality.json's review node, not by a connector: its origin is said here.
+      github_app: { env: 'GITHUB_APP', origins: [new URL(options.githubBaseUrl ?? 'https://api.github.com').origin] },
+      slack_token: { env: 'SLACK_TOKEN' },
+      ...options.credentials,
+    },
   };
 }
 

@@ -177,8 +177,9 @@ describe('DESIGN §3.4 cancellation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-semantics-'));
     const child = join(dir, 'child.json');
     writeFileSync(child, JSON.stringify({ name: 'child', nodes: [{ id: 'inner', type: 'probe', data: { hang: true } }] }));
-    const h = harness();
-    const run = await h.start(flow([{ id: 'sub', type: 'subflow', data: { flow: child } }]));
+    // A flow built in code takes its references from the engine's flows folder.
+    const h = harness({ flowsFolder: dir });
+    const run = await h.start(flow([{ id: 'sub', type: 'subflow', data: { flow: 'child.json' } }]));
     await until(h.clock, () => h.calls.some((c) => c.nodeId === 'inner'), 'the sub-flow starting');
     await h.clock.advance(1_000);
     const inner = h.calls.find((c) => c.nodeId === 'inner');

@@ -477,19 +477,22 @@ const waitRows: Row[] = [
 ];
 
 // ── subflow ──────────────────────────────────────────────────────────────────────────────────
-const childOk = flowFile('child-ok', {
+// A flow built in code takes its references from the engine's flows folder (absolute paths are refused).
+const inDir = { flowsFolder: DIR };
+flowFile('child-ok', {
   params: { pct: { type: 'number', default: 1 } },
   nodes: [{ id: 'step', type: 'probe', data: { out: { pct: '{% $params.pct %}', from_trigger: '{% $trigger.version %}' } } }],
 });
-const childFails = flowFile('child-fails', { nodes: [{ id: 'bad', type: 'probe', data: { fail: { code: 'CONNECTOR_FAILED' } } }] });
-const childBlocks = flowFile('child-blocks', {
+flowFile('child-fails', { nodes: [{ id: 'bad', type: 'probe', data: { fail: { code: 'CONNECTOR_FAILED' } } }] });
+flowFile('child-blocks', {
   nodes: [{ id: 'gate', type: 'conditional', data: { conditions: [{ metric: 'x', operator: '=', value: 1 }], fail_action: 'block_deployment' } }],
 });
 
 const subflowRows: Row[] = [
   {
     name: 'the child’s output is the node’s output; params are resolved in the parent; the trigger defaults to the input',
-    flow: flow([probe('src', { out: { version: '2.0', pct: 25 } }), { id: 'sub', type: 'subflow', data: { flow: childOk, params: { pct: '{% pct * 2 %}' } } }], [{ from: 'src', to: 'sub' }]),
+    flow: flow([probe('src', { out: { version: '2.0', pct: 25 } }), { id: 'sub', type: 'subflow', data: { flow: 'child-ok.json', params: { pct: '{% pct * 2 %}' } } }], [{ from: 'src', to: 'sub' }]),
+    harness: inDir,
     status: 'succeeded',
     outputs: { sub: { pct: 50, from_trigger: '2.0' } },
     check: ({ run }, h) => {
@@ -499,13 +502,15 @@ const subflowRows: Row[] = [
   },
   {
     name: 'an explicit trigger replaces the input as the child’s trigger',
-    flow: flow([probe('src', { out: { version: '2.0' } }), { id: 'sub', type: 'subflow', data: { flow: childOk, trigger: { version: '{% version & "-rc" %}' } } }], [{ from: 'src', to: 'sub' }]),
+    flow: flow([probe('src', { out: { version: '2.0' } }), { id: 'sub', type: 'subflow', data: { flow: 'child-ok.json', trigger: { version: '{% version & "-rc" %}' } } }], [{ from: 'src', to: 'sub' }]),
+    harness: inDir,
     status: 'succeeded',
     outputs: { sub: { pct: 1, from_trigger: '2.0-rc' } },
   },
   {
     name: 'a failed child fails the node with SUBFLOW_FAILED, its status and error in the details',
-    flow: flow([{ id: 'sub', type: 'subflow', data: { flow: childFails } }]),
+    flow: flow([{ id: 'sub', type: 'subflow', data: { flow: 'child-fails.json' } }]),
+    harness: inDir,
     status: 'failed',
     check: ({ run }) => {
       const error = run.state().nodes.get('sub')?.error;
@@ -515,7 +520,8 @@ const subflowRows: Row[] = [
   },
   {
     name: 'a blocked child fails the node too',
-    flow: flow([{ id: 'sub', type: 'subflow', data: { flow: childBlocks } }]),
+    flow: flow([{ id: 'sub', type: 'subflow', data: { flow: 'child-blocks.json' } }]),
+    harness: inDir,
     status: 'failed',
     check: ({ run }) => expect(run.state().nodes.get('sub')?.error?.details).toMatchObject({ status: 'blocked' }),
   },
@@ -650,9 +656,9 @@ describe('executor subflow', () => {
   });
 
   declare(it, 'the parent waits while its sub-flow waits for an approval', undefined, async () => {
-    const child = flowFile('child-approval', { nodes: [{ id: 'ok', type: 'human_approval', data: { approvers: ['lead'], timeout: 60 } }] });
-    const h = harness();
-    const run = await h.start(flow([{ id: 'sub', type: 'subflow', data: { flow: child } }]));
+    flowFile('child-approval', { nodes: [{ id: 'ok', type: 'human_approval', data: { approvers: ['lead'], timeout: 60 } }] });
+    const h = harness(inDir);
+    const run = await h.start(flow([{ id: 'sub', type: 'subflow', data: { flow: 'child-approval.json' } }]));
     await until(h.clock, () => h.events.some((e) => e.type === 'approval.requested'), 'the child asking for approval');
     const childRun = h.engine.run(`${run.id}.sub`);
     expect(childRun?.status()).toBe('waiting');

@@ -275,8 +275,9 @@ describe('DESIGN §3.4 a failed sub-flow runs its own handlers before its parent
     const log: [string, JsonObject][] = [];
     const finished = await checkRow({
       name: 'subflow',
-      flow: flow([{ id: 'sub', type: 'subflow', data: { flow: child } }], [], { error_handlers: [{ stage: 'sub', notification: true }] }),
-      harness: { agents: { ops: recordingAgent(log, ['explode']) } },
+      // A flow built in code takes its references from the engine's flows folder.
+      flow: flow([{ id: 'sub', type: 'subflow', data: { flow: 'child.json' } }], [], { error_handlers: [{ stage: 'sub', notification: true }] }),
+      harness: { agents: { ops: recordingAgent(log, ['explode']) }, flowsFolder: dir },
       status: 'failed',
       nodes: { sub: 'failed' },
       check: ({ run }, h) => {

@@ -20,7 +20,7 @@ beforeAll(() => {
   mkdirSync(join(dir, 'flows'));
   const flow = { name: 'Hook', nodes: [{ id: 'hook', type: 'webhook', data: { endpoint: '/hook', authentication: 'github_webhook_secret' } }] };
   writeFileSync(join(dir, 'flows', 'hook.json'), JSON.stringify(flow));
-  writeFileSync(join(dir, 'gantry.config.json'), JSON.stringify({ credentials: { github_webhook_secret: { env: 'HOOK_SECRET' } } }));
+  writeFileSync(join(dir, 'gantry.config.json'), JSON.stringify({ credentials: { github_webhook_secret: { env: 'HOOK_SECRET' }, deploy_token: { env: 'DEPLOY_TOKEN' } } }));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,7 +74,8 @@ describe('gantry serve', () => {
     writeFileSync(join(dir, 'unbound', 'unbound.json'), JSON.stringify(flow));
     const r = gantry(['serve', '--flows', 'unbound', '--port', '0']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Unbound cannot run here: node "review" names the agent "ghost-reviewer"/);
+    // Checked against the configuration as the flow is loaded, as `gantry validate --config` does.
+    expect(r.stderr).toMatch(/unbound\.json:1:\d+ UNKNOWN_AGENT node "review" \(agent\), data\.agent: the configuration's `agents` define no agent "ghost-reviewer"/);
     expect(r.stdout).not.toContain('listening');
   });
 

@@ -49,7 +49,7 @@ beforeAll(() => {
   mkdirSync(join(dir, 'flows'));
   writeFileSync(join(dir, 'flows', 'deploy.json'), JSON.stringify(FLOW, null, 2));
   writeFileSync(join(dir, 'builder.mjs'), AGENT);
-  writeFileSync(join(dir, 'gantry.config.json'), JSON.stringify({ agents: { builder: { transport: 'module', module: './builder.mjs' } }, principals: PRINCIPALS }));
+  writeFileSync(join(dir, 'gantry.config.json'), JSON.stringify({ agents: { builder: { transport: 'module', module: './builder.mjs' } }, principals: PRINCIPALS, credentials: { github_webhook_secret: { env: 'GITHUB_WEBHOOK_SECRET' } } }));
 });
 
 afterAll(async () => {

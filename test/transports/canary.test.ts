@@ -28,6 +28,7 @@ let other = '';
 const seen: string[] = [];
 /** The Authorization headers the redirect's target got. */
 const landed: string[] = [];
+const landedPaths: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'gantry-canary-'));
 
 function start(handler: (path: string, auth: string, body: string) => { status: number; body: unknown; headers?: Record<string, string> }): Promise<Server> {
@@ -49,12 +50,14 @@ let otherServer: Server;
 beforeAll(async () => {
   otherServer = await start((path, auth) => {
     landed.push(auth);
+    landedPaths.push(path);
     return { status: 500, body: { where: path, auth } };
   });
   other = `http://127.0.0.1:${(otherServer.address() as AddressInfo).port}`;
   server = await start((path, auth) => {
     if (path.startsWith('/connector')) return { status: 401, body: { message: `bad credentials: ${auth}` } };
-    if (path.startsWith('/redirect')) return { status: 307, body: {}, headers: { location: `${other}/landed?token=${encodeURIComponent(auth)}` } };
+    if (path.startsWith('/redirect-echo')) return { status: 307, body: {}, headers: { location: `${other}/landed?token=${encodeURIComponent(auth)}` } };
+    if (path.startsWith('/redirect')) return { status: 307, body: {}, headers: { location: `${other}/landed` } };
     if (path.startsWith('/agent')) return { status: 500, body: { status: 'failed', error: { message: `agent refused ${auth}` } } };
     if (path.startsWith('/github')) return { status: 403, body: { message: `token ${auth} lacks scope` } };
     if (path.startsWith('/prometheus')) return { status: 200, body: { status: 'success', data: { resultType: 'scalar', result: [1, '1'] }, warnings: [auth] } };
@@ -85,6 +88,8 @@ describe('a canary credential', () => {
       store,
       logger,
       credentials,
+      // Every service here is the one stand-in: each credential may go to it, and nowhere else.
+      credentialOrigins: () => [base],
       connectors: builtinConnectors({ outbound, github: { baseUrl: `${base}/github` }, prometheus: { baseUrl: `${base}/prometheus` } }),
       agents: {
         remote: withCircuitBreaker(httpAgent({ ...outbound, url: `${base}/agent`, authentication: 'agent_key', credential: credentials, log: logger }), { failures: 1 }),
@@ -92,13 +97,15 @@ describe('a canary credential', () => {
         scanner: commandAgent({ command: process.execPath, args: [program], env: { ...process.env, SCAN_TOKEN: CANARY }, secrets: [CANARY], log: logger }),
       },
     });
-    const failing = ['api', 'bounced', 'remote', 'remote_again', 'review', 'scan'];
+    const failing = ['api', 'bounced', 'echoed', 'remote', 'remote_again', 'review', 'scan'];
     const flow: FlowDocument = {
       name: 'Canary',
       nodes: [
         { id: 'api', type: 'external_api', data: { service: 'http', action: 'post', url: `${base}/connector`, authentication: 'api_key', body: { a: 1 } } },
         // Retried by the engine (a call is one attempt): the failures pass through node.retrying too.
         { id: 'bounced', type: 'external_api', data: { service: 'http', action: 'get', url: `${base}/redirect`, authentication: 'api_key' }, retry: { max_attempts: 2, initial_seconds: 0 } },
+        // A service that writes the token into a redirect to elsewhere: that hop is refused.
+        { id: 'echoed', type: 'external_api', data: { service: 'http', action: 'get', url: `${base}/redirect-echo`, authentication: 'api_key' } },
         { id: 'review', type: 'external_api', data: { service: 'github', action: 'create_comment', repository: 'o/r', issue_number: 1, body: 'hi' } },
         { id: 'metrics', type: 'external_api', data: { service: 'prometheus', action: 'query', query: 'up' } },
         { id: 'remote', type: 'agent', data: { agent: 'remote', task: 'review' }, retry: { max_attempts: 2, initial_seconds: 0 } },
@@ -114,13 +121,15 @@ describe('a canary credential', () => {
 
     // The services did get it, so the rest of the test means something.
     expect(seen.some((s) => s.includes(CANARY))).toBe(true);
-    // The redirect to another origin went without it.
+    // The redirect to another origin went without it; the one that carried it in its URL did not go.
     expect(landed.length).toBeGreaterThan(0);
     expect(new Set(landed)).toEqual(new Set(['']));
+    expect(new Set(landedPaths)).toEqual(new Set(['/landed']));
 
     const events = store.events(result.runId);
     const failed = events.filter((e) => e.type === 'node.failed').map((e) => (e as { nodeId: string }).nodeId);
     expect(new Set(failed)).toEqual(new Set(failing));
+    expect(events.find((e) => e.type === 'node.failed' && e.nodeId === 'echoed')).toMatchObject({ error: { code: 'CREDENTIAL_REFUSED' } });
     const messages = events.filter((e) => e.type === 'node.failed').map((e) => JSON.stringify(e)).join('\n');
     expect(messages).toContain('[REDACTED]');
     expect(events.filter((e) => e.type === 'node.retrying').map((e) => (e as { nodeId: string }).nodeId).sort()).toEqual(['bounced', 'remote']);

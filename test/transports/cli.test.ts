@@ -49,6 +49,13 @@ beforeAll(async () => {
       writer: { transport: 'llm', base_url: `${base}/v1`, model: 'llama3.2', authentication: 'openai_key', role: 'You write release notes.' },
     },
     connectors: { prometheus: { base_url: base } },
+    credentials: {
+      reviewer_token: { env: 'REVIEWER_TOKEN' },
+      scan_token: { env: 'SCAN_TOKEN' },
+      openai_key: { env: 'OPENAI_KEY' },
+      // A flow's http node sends it: where to is said here.
+      hook_token: { env: 'HOOK_TOKEN', origins: [base] },
+    },
     outbound: { allow: ['127.0.0.1'], max_attempts: 1 },
   });
   ws.write('flow.json', {

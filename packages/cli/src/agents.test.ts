@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FakeClock, GantryError, validateConfigText, type AgentTask, type GantryConfig } from '@gantry/engine';
-import { commandAgent, httpAgent, llmAgent, moduleAgent, withCircuitBreaker } from '@gantry/executors';
-import { agentsFromConfig, commandEnvironment, credentialVariables, outboundFromConfig } from './agents.js';
+import { commandAgent, httpAgent, llmAgent, minimalEnvironment, moduleAgent, withCircuitBreaker } from '@gantry/executors';
+import { agentsFromConfig, commandEnvironment, outboundFromConfig } from './agents.js';
 
-const factories = { moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker };
+const factories = { moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker, minimalEnvironment };
 const dir = mkdtempSync(join(tmpdir(), 'gantry-cli-agents-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -40,12 +40,13 @@ describe('the configuration of agents and outbound calls', () => {
     const config = {
       agents: {
         reviewer: { transport: 'http', url: 'https://agents.example.com/review', authentication: 'agents_token', poll_interval_ms: 2000, timeout_ms: 600000, circuit_breaker: { failures: 3, reset_ms: 60000 } },
-        scanner: { transport: 'command', command: './bin/scan', args: ['--json'], timeout_ms: 120000 },
+        scanner: { transport: 'command', command: './bin/scan', args: ['--json'], env: ['SCAN_RULES'], timeout_ms: 120000 },
         writer: { transport: 'llm', base_url: 'http://127.0.0.1:11434/v1', model: 'llama3.2', role: 'You write release notes.' },
         deployer: { transport: 'flow', flows: { deploy: './flows/deploy.json' } },
         greeter: { transport: 'module', module: './greeter.mjs' },
       },
       connectors: { prometheus: { base_url: 'http://127.0.0.1:9090', timeout_ms: 5000, credential: 'prom_token' } },
+      credentials: { agents_token: { env: 'AGENTS_TOKEN' }, prom_token: { env: 'PROM_TOKEN', origins: ['http://127.0.0.1:9090'] } },
       outbound: {
         timeout_ms: 20000,
         connect_timeout_ms: 3000,
@@ -104,6 +105,7 @@ describe('agentsFromConfig', () => {
         writer: { transport: 'llm', base_url: `${llm}/v1`, model: 'm' },
         scanner: { transport: 'command', command: process.execPath, args: [program], authentication: 'scan_token' },
       },
+      credentials: { scan_token: { env: 'SCAN_TOKEN' } },
     };
     const agents = await agentsFromConfig(config.agents!, dir, factories, { credential: (n) => (n === 'scan_token' ? 'scan-secret-123' : undefined), config, env: {} });
     expect(await agents.reviewer!.transport!.call(task('reviewer'), new AbortController().signal)).toEqual({ status: 'succeeded', result: { echoed: { x: 1 } } });
@@ -131,32 +133,39 @@ describe('agentsFromConfig', () => {
 });
 
 describe('a command agent\'s environment', () => {
-  it('withholds every variable a credential is read from, except its own', () => {
+  it('is the minimal one, what its env passes on and its own credential: never another variable, nor another credential', () => {
     const config: GantryConfig = {
-      credentials: { deploy_key: { env: 'DEPLOY_KEY_VAR' } },
-      agents: { scanner: { transport: 'command', command: 'scan', authentication: 'scanner_token' }, other: { transport: 'http', url: 'https://x', authentication: 'other_key' } },
-      notifications: { service: 'slack', action: 'post_message', authentication: 'ops_slack' },
-      connectors: { github: { credential: 'gh_app' } },
+      credentials: {
+        scanner_token: { env: 'SCANNER_TOKEN_VAR' },
+        deploy_key: { env: 'DEPLOY_KEY_VAR' },
+        // A credential held in a variable the minimal set would pass on: withheld all the same.
+        odd: { env: 'TZ' },
+      },
+      agents: { scanner: { transport: 'command', command: 'scan', authentication: 'scanner_token', env: ['SCAN_RULES', 'NOT_SET'] } },
     };
     const env = {
       PATH: '/bin',
       HOME: '/home/me',
+      LANG: 'en_GB.UTF-8',
+      LC_TIME: 'fr_FR.UTF-8',
+      TMPDIR: '/tmp/me',
+      TZ: 'odd-secret',
+      SCAN_RULES: 'strict',
+      SCANNER_TOKEN_VAR: 'mine',
       DEPLOY_KEY_VAR: 'k1',
-      GITHUB_TOKEN: 'k2',
-      SLACK_TOKEN: 'k3',
-      OTHER_KEY: 'k4',
-      OPS_SLACK: 'k5',
-      GH_APP: 'k6',
-      SCANNER_TOKEN: 'mine',
-      PROMETHEUS_TOKEN: 'k7',
-      // Named by flows only (the shipped ones, and a webhook secret of the user's own): gantry serve has them set.
-      GITHUB_WEBHOOK_SECRET: 'k8',
-      GITHUB_APP: 'k9',
-      DEPLOY_HOOK_WEBHOOK_SECRET: 'k10',
+      AWS_SECRET_ACCESS_KEY: 'k2',
+      OTHER_SERVICE_TOKEN: 'k3',
+      GITHUB_WEBHOOK_SECRET: 'k4',
     };
-    expect([...credentialVariables(config)].sort()).toEqual(['DEPLOY_KEY_VAR', 'GH_APP', 'GITHUB_APP', 'GITHUB_TOKEN', 'GITHUB_WEBHOOK_SECRET', 'OPS_SLACK', 'OTHER_KEY', 'PROMETHEUS_TOKEN', 'SCANNER_TOKEN', 'SLACK_TOKEN']);
-    const out = commandEnvironment(config.agents!.scanner!, { credential: (n) => env[n.toUpperCase() as keyof typeof env], config, env });
-    expect(out.env).toEqual({ PATH: '/bin', HOME: '/home/me', SCANNER_TOKEN: 'mine' });
+    const credential = (name: string) => env[config.credentials![name]!.env as keyof typeof env];
+    const out = commandEnvironment(config.agents!.scanner!, { credential, config, env }, minimalEnvironment);
+    expect(out.env).toEqual({ PATH: '/bin', HOME: '/home/me', LANG: 'en_GB.UTF-8', LC_TIME: 'fr_FR.UTF-8', TMPDIR: '/tmp/me', SCAN_RULES: 'strict', SCANNER_TOKEN_VAR: 'mine' });
     expect(out.secrets).toContain('mine');
+  });
+
+  it('gives a program with no authentication no credential at all', () => {
+    const config: GantryConfig = { credentials: { scanner_token: { env: 'SCANNER_TOKEN_VAR' } }, agents: { lint: { transport: 'command', command: 'lint' } } };
+    const env = { PATH: '/bin', SCANNER_TOKEN_VAR: 'mine', AWS_SECRET_ACCESS_KEY: 'k2' };
+    expect(commandEnvironment(config.agents!.lint!, { credential: () => 'mine', config, env }, minimalEnvironment)).toEqual({ env: { PATH: '/bin' }, secrets: [] });
   });
 });

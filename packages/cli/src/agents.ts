@@ -11,17 +11,21 @@ export interface TransportFactories {
   commandAgent?(options: CommandAgentOptions): AgentTransport;
   llmAgent?(options: LlmAgentOptions): AgentTransport;
   withCircuitBreaker?(transport: AgentTransport, options: CircuitBreakerOptions): AgentTransport;
+  /** The variables of an environment that every command agent gets. */
+  minimalEnvironment?(env: NodeJS.ProcessEnv): Record<string, string>;
 }
 
 /** What the out-of-process transports need from the configuration around them. */
 export interface AgentContext {
-  /** A credential's value by name (the configuration's `credentials`, else the upper-case variable). */
+  /** A declared credential's value by name (the variable its declaration names). */
   readonly credential: (name: string) => string | undefined;
+  /** The origins a declared credential may be sent to. @default an http or llm agent's own origin */
+  readonly credentialOrigins?: (name: string) => readonly string[];
   /** The configuration's outbound policy, for the http and llm transports. */
   readonly outbound?: OutboundOptions;
   /** The environment a command agent's own is made from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** The configuration: which environment variables hold credentials, withheld from command agents. */
+  /** The configuration: which variables hold credentials (a command agent gets its own only). */
   readonly config?: GantryConfig;
   readonly clock?: Clock;
   readonly log?: Logger;
@@ -32,7 +36,7 @@ export async function agentsFromConfig(
   specs: Record<string, AgentConfig>,
   base: string,
   factories: TransportFactories,
-  context: AgentContext = { credential: (name) => process.env[credentialVariable(undefined, name)] },
+  context: AgentContext = { credential: () => undefined },
 ): Promise<Record<string, AgentRegistration>> {
   const agents: Record<string, AgentRegistration> = {};
   for (const [name, spec] of Object.entries(specs)) {
@@ -92,6 +96,7 @@ async function bareTransport(name: string, spec: AgentConfig, base: string, fact
           ...common,
           url: spec.url!,
           credential: context.credential,
+          ...(context.credentialOrigins === undefined ? {} : { credentialOrigins: context.credentialOrigins }),
           ...(spec.authentication === undefined ? {} : { authentication: spec.authentication }),
           ...(spec.poll_interval_ms === undefined ? {} : { pollIntervalMs: spec.poll_interval_ms }),
         }),
@@ -106,6 +111,7 @@ async function bareTransport(name: string, spec: AgentConfig, base: string, fact
           baseUrl: spec.base_url!,
           model: spec.model!,
           credential: context.credential,
+          ...(context.credentialOrigins === undefined ? {} : { credentialOrigins: context.credentialOrigins }),
           ...(spec.role === undefined ? {} : { role: spec.role }),
           ...(spec.authentication === undefined ? {} : { authentication: spec.authentication }),
         }),
@@ -114,7 +120,7 @@ async function bareTransport(name: string, spec: AgentConfig, base: string, fact
     case 'command': {
       const make = available(name, spec, factories.commandAgent);
       const command = /[\\/]/.test(spec.command!) ? resolve(base, spec.command!) : spec.command!;
-      const { env, secrets } = commandEnvironment(spec, context);
+      const { env, secrets } = commandEnvironment(spec, context, factories.minimalEnvironment);
       return configured(() => make({ ...common, command, args: spec.args ?? [], cwd: base, env, secrets }));
     }
     default:
@@ -128,34 +134,33 @@ function available<F>(name: string, spec: AgentConfig, factory: F | undefined): 
 }
 
 /**
- * A command agent's environment: this process's, without any variable that holds a credential
- * the configuration knows of (its `credentials`, and the default variables of the credentials it
- * names or the shipped flows name) or a webhook secret (`*WEBHOOK_SECRET`), except the one the
- * agent's own `authentication` names, when it is set.
+ * A command agent's environment (DESIGN §11): the minimal one (PATH, HOME, the locale, TMPDIR
+ * and the like), the variables its `env` passes on, and the credential its `authentication`
+ * names, in that credential's variable. Never Gantry's whole environment, and never another
+ * credential's variable, even one the minimal set would take.
  */
-export function commandEnvironment(spec: AgentConfig, context: AgentContext): { env: Record<string, string | undefined>; secrets: string[] } {
-  const env: Record<string, string | undefined> = { ...(context.env ?? process.env) };
-  for (const variable of credentialVariables(context.config ?? {})) delete env[variable];
-  // Webhook secrets are named in flows, not in the configuration: whatever their name, they end so (isSignatureScheme).
-  for (const variable of Object.keys(env)) if (/WEBHOOK_SECRET$/i.test(variable)) delete env[variable];
+export function commandEnvironment(
+  spec: AgentConfig,
+  context: AgentContext,
+  minimal: (env: NodeJS.ProcessEnv) => Record<string, string> = () => ({}),
+): { env: Record<string, string>; secrets: string[] } {
+  const from = context.env ?? process.env;
+  const config = context.config ?? {};
+  const env = minimal(from);
+  for (const variable of spec.env ?? []) {
+    const value = from[variable];
+    if (value !== undefined) env[variable] = value;
+  }
+  for (const declared of Object.values(config.credentials ?? {})) delete env[declared.env];
   const secrets: string[] = [];
   // Unset, it is simply not there: the program says what it misses, and only when it runs.
+  const variable = spec.authentication === undefined ? undefined : credentialVariable(config, spec.authentication);
   const value = spec.authentication === undefined ? undefined : context.credential(spec.authentication);
-  if (spec.authentication !== undefined && value !== undefined && value.trim() !== '') {
-    env[credentialVariable(context.config ?? {}, spec.authentication)] = value;
+  if (variable !== undefined && value !== undefined && value.trim() !== '') {
+    env[variable] = value;
     secrets.push(value, value.trim());
   }
   return { env, secrets };
-}
-
-/** Every environment variable the configuration reads a credential from, named or by default. */
-export function credentialVariables(config: GantryConfig): Set<string> {
-  // The connectors' default credentials, and those the shipped flows name (github_app, github_webhook_secret).
-  const names = new Set<string>(['github_token', 'github_app', 'github_webhook_secret', 'slack_token', 'prometheus_token', ...Object.keys(config.credentials ?? {})]);
-  for (const agent of Object.values(config.agents ?? {})) if (agent.authentication !== undefined) names.add(agent.authentication);
-  for (const connector of Object.values(config.connectors ?? {})) if (connector.credential !== undefined) names.add(connector.credential);
-  if (config.notifications?.authentication !== undefined) names.add(config.notifications.authentication);
-  return new Set([...names].map((name) => credentialVariable(config, name)));
 }
 
 /** The configuration's `outbound` as the executors' options. */

@@ -2,9 +2,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GantryError, readFailure } from '@gantry/engine';
 
+/** A flow file named on the command line; `folder` when it was found in a folder named there. */
+export interface FlowPath {
+  readonly path: string;
+  readonly folder?: string;
+}
+
 /** The flow files named on the command line: files as given, folders as their *.json files. */
-export function expandFlowPaths(args: readonly string[], cwd: string): string[] {
-  const paths: string[] = [];
+export function expandFlowPaths(args: readonly string[], cwd: string): FlowPath[] {
+  const paths: FlowPath[] = [];
   for (const arg of args) {
     const absolute = resolve(cwd, arg);
     let isDirectory = false;
@@ -14,14 +20,14 @@ export function expandFlowPaths(args: readonly string[], cwd: string): string[] 
       // A missing path is reported when it is read, with the other results.
     }
     if (!isDirectory) {
-      paths.push(arg);
+      paths.push({ path: arg });
       continue;
     }
     const files = readdirSync(absolute)
       .filter((f) => f.endsWith('.json'))
       .sort();
     if (files.length === 0) throw new GantryError('USAGE', `no .json flow files in folder ${arg}`);
-    for (const file of files) paths.push(join(arg, file));
+    for (const file of files) paths.push({ path: join(arg, file), folder: absolute });
   }
   return paths;
 }

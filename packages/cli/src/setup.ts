@@ -3,13 +3,15 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  credentialVariable,
   createEngine,
   DEFAULT_LIMITS,
+  declaredNames,
   GantryError,
   parseConfigText,
   type Clock,
+  type ConfigPlace,
   type Connector,
+  type DeclaredNames,
   type Engine,
   type FlowFunction,
   type EngineLimitsOptions,
@@ -19,6 +21,7 @@ import {
   type RunStore,
 } from '@gantry/engine';
 import { agentsFromConfig, outboundFromConfig } from './agents.js';
+import { credentialOrigins, credentialResolver } from './credentials.js';
 import { importExport } from './import-module.js';
 import type { builtinConnectors as BuiltinConnectors, OutboundOptions } from '@gantry/executors';
 
@@ -43,14 +46,18 @@ export function loadConfig(explicit: string | undefined, cwd: string): LoadedCon
   } catch (cause) {
     throw new GantryError('CONFIG_INVALID', `cannot read the configuration ${explicit ?? path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
   }
-  return { config: parseConfigText(text, explicit ?? 'gantry.config.json'), path };
+  return { config: parseConfigText(text, explicit ?? 'gantry.config.json', configPlace(path)), path };
 }
 
-/** A credential's environment variable: configured, else its name in upper case. */
-export function credentialResolver(config: GantryConfig, env: NodeJS.ProcessEnv): (name: string) => string | undefined {
-  return (name) => env[credentialVariable(config, name)];
+/**
+ * Where the configuration at `path` is, for the checks that read the disk: its agents' flows must
+ * be in its folder tree. The default configuration ships in the clone with the flows it runs, in
+ * the clone's flows/ folder: its tree is the clone's (the folder holding packages/).
+ */
+export function configPlace(path: string): ConfigPlace {
+  const folder = dirname(path);
+  return path === defaultConfigPath() ? { folder, flowsRoot: resolve(folder, '..', '..') } : { folder };
 }
-
 
 export interface EngineSetup {
   readonly clock?: Clock;
@@ -61,6 +68,8 @@ export interface EngineSetup {
   readonly env: NodeJS.ProcessEnv;
   /** Triggers this large are accepted whatever `limits.trigger_bytes` says (gantry serve: its webhook body limit). */
   readonly triggerBytesAtLeast?: number;
+  /** The folder whose tree the sub-flow references of the flows in it may reach (serve's --flows). @default each flow's folder */
+  readonly flowsFolder?: string;
 }
 
 /** The configuration's `limits` as the engine's option (sizes in bytes of JSON). */
@@ -88,13 +97,16 @@ export function limitsFromConfig(limits: GantryConfig['limits'], triggerBytesAtL
 /** The engine a configuration describes: built-in executors, functions and connectors, plus its agents. */
 export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup): Promise<Engine> {
   // Loaded on first use, so that the commands that run nothing start fast.
-  const { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker } = await import('@gantry/executors');
+  const executors = await import('@gantry/executors');
+  const { builtinConnectors, builtinExecutors, builtinFunctions, moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker, minimalEnvironment } = executors;
   const { config } = loaded;
   const base = loaded.path === undefined ? process.cwd() : dirname(loaded.path);
   const credentials = credentialResolver(config, setup.env);
+  const origins = credentialOrigins(config, executors.SERVICE_DEFAULTS);
   const outbound = outboundFromConfig(config.outbound);
-  const agents = await agentsFromConfig(config.agents ?? {}, base, { moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker }, {
+  const agents = await agentsFromConfig(config.agents ?? {}, base, { moduleAgent, httpAgent, commandAgent, llmAgent, withCircuitBreaker, minimalEnvironment }, {
     credential: credentials,
+    credentialOrigins: origins,
     outbound,
     env: setup.env,
     config,
@@ -125,6 +137,7 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
           run: { id: n.runId, flow: n.flow, node: n.nodeId ?? 'run' },
           log: engine!.options.logger,
           credential: credentials,
+          credentialOrigins: origins,
           ...(notifications.authentication ? { authentication: notifications.authentication } : {}),
         });
       }
@@ -135,6 +148,9 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
     agents,
     connectors,
     credentials,
+    credentialOrigins: origins,
+    declared: flowNames(config, Object.keys(functions), connectors),
+    ...(setup.flowsFolder === undefined ? {} : { flowsFolder: setup.flowsFolder }),
     notifier,
     limits: limitsFromConfig(config.limits, setup.triggerBytesAtLeast),
     ...(config.principals ? { principals: config.principals } : {}),
@@ -150,6 +166,11 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
 /** The configuration's crash_loop as the engine's crashLoop option. */
 function crashLoopOptions(spec: NonNullable<GantryConfig['crash_loop']>): { limit?: number; survivalMs?: number } {
   return { ...(spec.limit === undefined ? {} : { limit: spec.limit }), ...(spec.survival_ms === undefined ? {} : { survivalMs: spec.survival_ms }) };
+}
+
+/** What the flows of this configuration may name: its agents, functions (and the built-in ones), services and credentials. */
+export function flowNames(config: GantryConfig, functions: Iterable<string>, connectors: readonly Pick<Connector, 'service'>[]): DeclaredNames {
+  return declaredNames(config, { functions, services: connectors.map((c) => c.service) });
 }
 
 /** A configured connector's options: its base URL, timeout and default credential. */
@@ -187,7 +208,7 @@ export function defaultConfigPath(): string {
 
 function loadDefaultConfig(): LoadedConfig {
   const path = defaultConfigPath();
-  return { config: parseConfigText(readFileSync(path, 'utf8'), path), path, isDefault: true };
+  return { config: parseConfigText(readFileSync(path, 'utf8'), path, configPlace(path)), path, isDefault: true };
 }
 
 /** With the default configuration, Slack messages go to .gantry/notifications.log when no Slack credential is set. */

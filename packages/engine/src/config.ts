@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Diagnostic } from './diagnostics.js';
-import { checkJsonText, type DocumentFinding } from './json-document.js';
-import { joinPointer, splitPointer } from './json-source.js';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
+import { placeFindings, type Diagnostic, type Finding } from './diagnostics.js';
+import { JsonSource, joinPointer, splitPointer } from './json-source.js';
 import { principalNameClashes } from './run/approvals.js';
+import { schemaFindings } from './schema-findings.js';
 import { SCHEMA_DIR } from './schemas.js';
 import { GantryError } from './errors.js';
+import type { DeclaredNames } from './name-checks.js';
+import { configFindings, type ConfigPlace } from './config-checks.js';
 
 /** One agent of gantry.config.json: its transport and that transport's settings (DESIGN §5). */
 export interface AgentConfig {
@@ -26,6 +30,8 @@ export interface AgentConfig {
   /** command */
   command?: string;
   args?: string[];
+  /** command: the variables passed on to the program besides the minimal environment. */
+  env?: string[];
   /** Any transport: task → the flow file that performs it (transport flow: every task). */
   flows?: Record<string, string>;
   timeout_ms?: number;
@@ -48,13 +54,20 @@ export interface OutboundConfig {
   allow?: string[];
 }
 
+/** A credential (DESIGN §11): where its value is, and where it may be sent. */
+export interface CredentialDeclaration {
+  env: string;
+  /** Origins such as `https://api.github.com`. @default those of the connectors and agents that name it */
+  origins?: string[];
+}
+
 /** gantry.config.json (DESIGN §6), as validated by schemas/config.schema.json. */
 export interface GantryConfig {
   agents?: Record<string, AgentConfig>;
   functions?: Record<string, { module: string; export?: string }>;
   connectors?: Record<string, { base_url?: string; timeout_ms?: number; credential?: string }>;
   outbound?: OutboundConfig;
-  credentials?: Record<string, { env: string }>;
+  credentials?: Record<string, CredentialDeclaration>;
   principals?: Record<string, { roles: string[]; aliases?: string[]; token_sha256?: string }>;
   notifications?: { service: string; action: string; authentication?: string; params?: Record<string, unknown> };
   store?: { path?: string };
@@ -92,14 +105,31 @@ export interface LimitsConfig {
 }
 
 /**
- * The environment variable a credential is read from (DESIGN §6): as the configuration's
- * `credentials` names it, else the credential's name in upper case (github_token → GITHUB_TOKEN).
+ * The environment variable a credential is read from: the one its declaration names, or
+ * undefined when the configuration does not declare it (DESIGN §11: no other variable is read).
  */
-export function credentialVariable(config: GantryConfig | undefined, name: string): string {
-  return config?.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+export function credentialVariable(config: GantryConfig | undefined, name: string): string | undefined {
+  return config?.credentials !== undefined && Object.hasOwn(config.credentials, name) ? config.credentials[name]!.env : undefined;
 }
 
-let configSchema: object | undefined;
+/**
+ * The names a configuration declares, as flows are checked against them; `builtins` are the
+ * functions and services that exist without it (the executors' built-ins).
+ */
+export function declaredNames(config: GantryConfig, builtins: { functions: Iterable<string>; services: Iterable<string> }): DeclaredNames {
+  const agents = new Map<string, ReadonlySet<string> | undefined>();
+  for (const [name, agent] of Object.entries(config.agents ?? {})) {
+    // Only a flow agent lists every task it performs; another transport takes any task.
+    agents.set(name, agent.transport === 'flow' ? new Set(Object.keys(agent.flows ?? {})) : undefined);
+  }
+  return {
+    agents,
+    functions: new Set([...builtins.functions, ...Object.keys(config.functions ?? {})]),
+    services: new Set(builtins.services),
+    credentials: new Set(Object.keys(config.credentials ?? {})),
+  };
+}
+
 
 /** `agents.reviewer.module`, or `the configuration` for the whole file. */
 function describeConfigPointer(_document: unknown, pointer: string): string {
@@ -107,30 +137,41 @@ function describeConfigPointer(_document: unknown, pointer: string): string {
   return segments.length === 0 ? 'the configuration' : segments.join('.');
 }
 
-/** Validates a configuration file's text with the same diagnostics as flows: code, pointer, line:col. */
-export function validateConfigText(text: string): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
-  configSchema ??= JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object;
-  const { ok, value, diagnostics } = checkJsonText(text, configSchema, { describe: describeConfigPointer, check: (document) => clashFindings(document as GantryConfig) });
-  return { ok, diagnostics: [...diagnostics], config: ok ? (value as GantryConfig) : undefined };
-}
-
-/** Principal names and aliases that name two principals ignoring case (BAD_VALUE), at the later of the two. */
-function clashFindings(config: GantryConfig): DocumentFinding<'BAD_VALUE'>[] {
-  return principalNameClashes(config.principals).map(({ path, message }) => ({
-    code: 'BAD_VALUE' as const,
-    severity: 'error' as const,
-    pointer: path.reduce<string>(joinPointer, '/principals'),
-    message,
-    atKey: path.length === 1,
-  }));
+/**
+ * Validates a configuration file's text with the same diagnostics as flows: code, pointer,
+ * line:col. With `place`, its agents' flows are checked on disk too.
+ */
+export function validateConfigText(text: string, place: ConfigPlace = {}): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
+  const source = new JsonSource(text);
+  const parsed = source.parse();
+  if (!parsed.ok) {
+    const diagnostics = parsed.problems.map((p) => ({ code: 'JSON_SYNTAX' as const, severity: DIAGNOSTIC_CODES.JSON_SYNTAX.severity, pointer: '', line: p.line, column: p.column, message: p.message }));
+    return { ok: false, diagnostics, config: undefined };
+  }
+  validator ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }).compile(
+    JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object,
+  );
+  const valid = validator(parsed.value) === true;
+  // The cross-checks read a configuration of the right shape only.
+  const findings = valid ? [...configFindings(parsed.value as GantryConfig, place), ...clashFindings(parsed.value as GantryConfig)] : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer);
+  const { diagnostics } = placeFindings(findings, source);
+  const ok = diagnostics.every((d) => d.severity !== 'error');
+  return { ok, diagnostics, config: ok ? (parsed.value as GantryConfig) : undefined };
 }
 
 /** Validates a configuration file's text or throws CONFIG_INVALID listing every problem. */
-export function parseConfigText(text: string, source = 'gantry.config.json'): GantryConfig {
-  const result = validateConfigText(text);
+export function parseConfigText(text: string, source = 'gantry.config.json', place: ConfigPlace = {}): GantryConfig {
+  const result = validateConfigText(text, place);
   if (result.ok) return result.config!;
   const lines = result.diagnostics.map((d) => `  ${source}:${d.line}:${d.column} ${d.code} ${d.message}`);
   throw new GantryError('CONFIG_INVALID', `${source} is not a valid configuration:\n${lines.join('\n')}`, {
     issues: result.diagnostics.map(({ pointer, line, column, message, code }) => ({ pointer, line, column, message, code })),
   });
+}
+
+let validator: ValidateFunction | undefined;
+
+/** Principal names and aliases that name two principals ignoring case (BAD_VALUE), at the later of the two. */
+function clashFindings(config: GantryConfig): Finding[] {
+  return principalNameClashes(config.principals).map(({ path, message }) => ({ code: 'BAD_VALUE' as const, pointer: path.reduce<string>(joinPointer, '/principals'), message, atKey: path.length === 1 }));
 }

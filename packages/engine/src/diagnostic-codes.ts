@@ -31,6 +31,18 @@ export const DIAGNOSTIC_CODES = {
   BAD_WAIT: { severity: 'error', doc: 'A wait node needs exactly one of seconds (≥ 0 or an expression) and until (an ISO 8601 date-time or an expression).' },
   CONCURRENCY_WITHOUT_FOR_EACH: { severity: 'warning', doc: 'concurrency has no effect on a node without for_each.' },
   SUBFLOW_NOT_FOUND: { severity: 'error', doc: 'A subflow node names a flow file that does not exist.' },
+  FLOW_REF_OUTSIDE: {
+    severity: 'error',
+    doc: 'A sub-flow reference (a subflow node\'s flow, an agent\'s flows in the configuration) is an absolute path, or resolves (after .. and symbolic links) outside the folder it may name files in: the referencing flow\'s folder tree (gantry serve: the --flows folder), the configuration\'s folder tree for its agents; the file is not read.',
+  },
+  CREDENTIAL_UNDECLARED: {
+    severity: 'error',
+    doc: 'A flow (an external_api node\'s, an agent\'s or a webhook\'s authentication) or the configuration names a credential that the configuration does not declare under credentials, or names a webhook secret where a credential is sent out; reported when a configuration is known.',
+  },
+  UNKNOWN_AGENT: { severity: 'error', doc: 'A flow names an agent that the configuration does not define (checked when a configuration is known).' },
+  UNKNOWN_TASK: { severity: 'error', doc: 'A flow names a task that its agent does not perform: the agent\'s configuration lists every task it performs (transport flow).' },
+  UNKNOWN_FUNCTION: { severity: 'error', doc: 'A function node names a function that is neither built in nor in the configuration\'s functions.' },
+  UNKNOWN_SERVICE: { severity: 'error', doc: 'An external_api node names a service that no connector provides (built in: http, github, slack, prometheus).' },
 } as const satisfies Record<string, { severity: 'error' | 'warning'; doc: string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

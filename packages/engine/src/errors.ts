@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   OUTBOUND_REFUSED: 'An outbound HTTP request was refused before it was sent: its address is loopback, private, link-local or a cloud metadata service, and the configuration\'s `outbound` policy does not allow it (server-side request forgery guard).',
   RESPONSE_TOO_LARGE: 'A service\'s or agent\'s answer was larger than the outbound policy\'s response size cap, so the call was aborted.',
   AGENT_UNAVAILABLE: 'An agent\'s circuit breaker is open after consecutive transport failures: its calls fail at once, without reaching it, until the reset time (retryable).',
+  CREDENTIAL_REFUSED: 'A run asked for a credential the configuration does not declare, or to send a declared credential to an origin its declaration does not allow, or to use a webhook secret as an outbound credential; the message names the credential, never its value.',
+  FLOW_REF_OUTSIDE: 'A sub-flow reference resolved, when the run reached it, outside the folder it may name files in (an absolute path, a .. escape or a symbolic link); the file was not read.',
   SUBFLOW_FAILED: 'A sub-flow\'s run did not succeed; its status and error are in the details.',
   COMPENSATION_FAILED: 'A compensation failed during rollback; the run ends failed.',
   VALUE_TOO_LARGE: 'A node output, an agent reply, a connector answer or a run\'s trigger is larger (as serialised JSON) than its configured limit; the message names which, the node, the size and the limit.',

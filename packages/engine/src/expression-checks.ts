@@ -6,7 +6,6 @@ import { regexProblem } from './expression-regex.js';
 import { expressionBody, isExpressionText } from './expression-text.js';
 import type { FlowView } from './flow-view.js';
 import { joinPointer } from './json-source.js';
-import { didYouMean } from './suggest.js';
 
 export type ParsedExpression = jsonata.Expression;
 
@@ -112,15 +111,15 @@ export function expressionFindings(
         findings.push({
           code: 'UNKNOWN_PARAM',
           pointer,
-          message: `${where}: $params.${name} is not declared in the flow's params${didYouMean(name, view.params)}`,
+          message: `${where}: $params.${name} is not declared in the flow's params${view.paramNames.didYouMean(name)}`,
         });
       }
     }
     for (const match of text.matchAll(NODE_REF)) {
       const id = (match[1] ?? match[2])!;
       if (!view.byId.has(id)) {
-        const hyphenated = [...view.byId.keys()].find((k) => k.startsWith(`${id}-`));
-        const hint = hyphenated ? ` — an id with a hyphen needs backticks: $nodes.\`${hyphenated}\`` : didYouMean(id, view.byId.keys());
+        const hyphenated = view.ids.startingWith(`${id}-`);
+        const hint = hyphenated ? ` — an id with a hyphen needs backticks: $nodes.\`${hyphenated}\`` : view.ids.didYouMean(id);
         findings.push({ code: 'UNKNOWN_NODE_REF', pointer, message: `${where}: $nodes.${id} names no node of this flow${hint}` });
       }
     }

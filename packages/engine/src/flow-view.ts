@@ -1,3 +1,5 @@
+import { Vocabulary } from './suggest.js';
+
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -31,6 +33,9 @@ export interface FlowView {
   readonly edges: readonly ViewEdge[];
   readonly handlers: readonly { stage: string; index: number }[];
   readonly params: ReadonlySet<string>;
+  /** The node ids and the param names, for suggestions ("did you mean"), indexed on first use. */
+  readonly ids: Vocabulary;
+  readonly paramNames: Vocabulary;
 }
 
 export function viewOf(document: unknown): FlowView {
@@ -64,7 +69,7 @@ export function viewOf(document: unknown): FlowView {
     if (isRecord(raw) && typeof raw.stage === 'string') handlers.push({ stage: raw.stage, index });
   });
   const params = new Set(isRecord(root.params) ? Object.keys(root.params) : []);
-  return { nodes, byId, unique, edges, handlers, params };
+  return { nodes, byId, unique, edges, handlers, params, ids: new Vocabulary(() => byId.keys()), paramNames: new Vocabulary(() => params) };
 }
 
 export type ConditionalForm =

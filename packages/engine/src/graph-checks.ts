@@ -2,7 +2,7 @@ import type { Finding } from './diagnostics.js';
 import { isExpression } from './expression-text.js';
 import { producibleLabels, type FlowView, type ViewEdge, type ViewNode } from './flow-view.js';
 import { cycleThrough, cyclicComponents, reachableFrom } from './graph-algorithms.js';
-import { didYouMean } from './suggest.js';
+import { Vocabulary } from './suggest.js';
 
 /** Ids, edges, cycles, start nodes, reachability, edge labels and error handler stages. */
 export function graphFindings(view: FlowView): Finding[] {
@@ -27,12 +27,13 @@ export function graphFindings(view: FlowView): Finding[] {
   const firstEdgeInto = new Int32Array(unique.length).fill(-1);
   const seenEdges = new Map<string, number>();
   const labelsOf = new Map<ViewNode, ReturnType<typeof producibleLabels>>();
+  const labelWords = new Map<ViewNode, Vocabulary>();
 
   for (const edge of edges) {
     const source = byId.get(edge.from);
     const target = byId.get(edge.to);
-    if (source === undefined) findings.push(danglingEdge(edge, 'from', byId));
-    if (target === undefined) findings.push(danglingEdge(edge, 'to', byId));
+    if (source === undefined) findings.push(danglingEdge(edge, 'from', view));
+    if (target === undefined) findings.push(danglingEdge(edge, 'to', view));
     if (source === undefined || target === undefined) continue;
     const key = `${edge.from}\u0000${edge.to}\u0000${edge.condition ?? ''}`;
     const earlier = seenEdges.get(key);
@@ -58,11 +59,12 @@ export function graphFindings(view: FlowView): Finding[] {
       possible[source.slot]!.push(target.slot);
       continue;
     }
-    const can = [...labels].map((l) => `"${l}"`).join(', ');
+    let words = labelWords.get(source);
+    if (words === undefined) labelWords.set(source, (words = new Vocabulary(() => labels)));
     findings.push({
       code: 'IMPOSSIBLE_CONDITION',
       pointer: `/edges/${edge.index}/condition`,
-      message: `edge #${edge.index} (${edge.from} → ${edge.to}): node "${edge.from}" (${source.type || 'unknown type'}) never produces the label "${edge.condition}"${didYouMean(edge.condition, labels)}; it can produce ${can}, or an edge can test its output with an expression {% … %}`,
+      message: `edge #${edge.index} (${edge.from} → ${edge.to}): node "${edge.from}" (${source.type || 'unknown type'}) never produces the label "${edge.condition}"${words.didYouMean(edge.condition)}; it can produce ${listSome(labels)}, or an edge can test its output with an expression {% … %}`,
     });
   }
 
@@ -99,18 +101,29 @@ export function graphFindings(view: FlowView): Finding[] {
       message: 'every node has an incoming edge, so no node can start a run; a flow needs a node with no incoming edges (usually its webhook trigger)',
     });
   } else {
-    findings.push(...unreachable(unique, starts, indegree, possible, onCycle));
+    // Not push(...): a spread of 100,000 findings overflows the call stack.
+    for (const finding of unreachable(unique, starts, indegree, possible, onCycle)) findings.push(finding);
   }
 
-  findings.push(...handlerFindings(view));
+  for (const finding of handlerFindings(view)) findings.push(finding);
   return findings;
 }
 
-function danglingEdge(edge: ViewEdge, end: 'from' | 'to', byId: FlowView['byId']): Finding {
+/** `"a", "b", "c"`, or the first ten and how many more: a router may have thousands of labels. */
+function listSome(labels: ReadonlySet<string>): string {
+  const shown: string[] = [];
+  for (const label of labels) {
+    if (shown.length === 10) return `${shown.join(', ')} and ${labels.size - 10} more`;
+    shown.push(`"${label}"`);
+  }
+  return shown.join(', ');
+}
+
+function danglingEdge(edge: ViewEdge, end: 'from' | 'to', view: FlowView): Finding {
   return {
     code: 'EDGE_UNKNOWN_NODE',
     pointer: `/edges/${edge.index}/${end}`,
-    message: `edge #${edge.index}: "${end}" names no node: "${edge[end]}"${didYouMean(edge[end], byId.keys())}`,
+    message: `edge #${edge.index}: "${end}" names no node: "${edge[end]}"${view.ids.didYouMean(edge[end])}`,
   };
 }
 
@@ -149,7 +162,7 @@ function handlerFindings(view: FlowView): Finding[] {
       findings.push({
         code: 'HANDLER_UNKNOWN_STAGE',
         pointer,
-        message: `error handler #${handler.index}: stage "${handler.stage}" names no node${didYouMean(handler.stage, view.byId.keys())}; use a node id, or "*" for every node`,
+        message: `error handler #${handler.index}: stage "${handler.stage}" names no node${view.ids.didYouMean(handler.stage)}; use a node id, or "*" for every node`,
       });
     }
     const earlier = seen.get(handler.stage);

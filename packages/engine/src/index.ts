@@ -7,7 +7,10 @@ export { validateFlowText, validateFlowDocument } from './validate.js';
 export type { ValidateOptions, ValidationResult } from './validate.js';
 export { checkJsonText } from './json-document.js';
 export type { DocumentFinding, DocumentDiagnostic, JsonDocumentOptions, JsonDocumentResult } from './json-document.js';
-export { loadFlowText, loadFlowFile, compileFlow, subflowResolver, readFailure } from './load.js';
+export { loadFlowText, loadFlowFile, compileFlow, subflowResolver, resolveFlowRef, readFailure } from './load.js';
+export type { FlowRef } from './load.js';
+export { flowReferences, isPlainName, isWebhookSecret } from './name-checks.js';
+export type { DeclaredNames, FlowReference } from './name-checks.js';
 export type { CompiledFlow, CompiledNode, CompiledEdge, EdgeCondition, ReadonlyGraph } from './compile.js';
 export type { ParsedExpression } from './expression-checks.js';
 export { isExpression, expressionBody } from './expression-text.js';
@@ -34,7 +37,7 @@ export type {
   JsonObject,
 } from './flow-types.js';
 export { SCHEMA_DIR } from './schemas.js';
-export { closest, didYouMean } from './suggest.js';
+export { closest, didYouMean, Vocabulary } from './suggest.js';
 export type {
   RunStatus,
   FinalRunStatus,
@@ -98,9 +101,9 @@ export { approvalState, eligibleRoles, foldName, principalNameClashes } from './
 export type { PrincipalDirectory, PrincipalNameClash } from './run/approvals.js';
 export { resolveParams, coerceParam } from './run/params.js';
 export { resolveRetry, retryDelayMs } from './run/backoff.js';
-export { validateConfigText, parseConfigText } from './config.js';
-export type { AgentConfig, GantryConfig, LimitsConfig } from './config.js';
-export { credentialVariable } from './config.js';
+export { validateConfigText, parseConfigText, credentialVariable, declaredNames } from './config.js';
+export type { AgentConfig, GantryConfig, LimitsConfig, CredentialDeclaration } from './config.js';
+export type { ConfigPlace } from './config-checks.js';
 export { rootCause, failurePath } from './root-cause.js';
 export type { RootCause, FailureHop } from './root-cause.js';
 export { forEachItems } from './for-each-items.js';

@@ -81,8 +81,8 @@ export function checkJsonText<C extends string = never>(text: string, schema: ob
     validate(parsed.value) === true
       ? [...(options.check?.(parsed.value) ?? [])]
       : schemaFindings(parsed.value, validate.errors ?? [], options.describe ?? dottedPath).map((f) => ({ ...f, severity: DIAGNOSTIC_CODES[f.code].severity }));
-  const diagnostics = findings
-    .map(({ code, severity, pointer, message, atKey }) => ({ code, severity, pointer, ...locate(pointer, atKey ?? false), message }))
-    .sort(compareDiagnostics);
+  // Placed in one scan of the text, however many there are.
+  const positions = source.locateAll(findings);
+  const diagnostics = findings.map(({ code, severity, pointer, message }, i) => ({ code, severity, pointer, ...positions[i]!, message })).sort(compareDiagnostics);
   return { ok: diagnostics.every((d) => d.severity !== 'error'), value: parsed.value, diagnostics, locate };
 }

@@ -1,4 +1,4 @@
-import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
 
 /** 1-based line and column of an offset. */
 export interface Position {
@@ -32,15 +32,21 @@ const PARSE_MESSAGES: Record<string, string> = {
   InvalidCharacter: 'invalid character in string (control characters must be escaped)',
 };
 
+/** A place in the document to find: a JSON pointer, at its value or at its property name. */
+export interface Place {
+  readonly pointer: string;
+  readonly atKey?: boolean;
+}
+
 /**
  * A flow file's text, parsed with `JSON.parse` (the fast path) and mapped back to line and
- * column only when a diagnostic needs it: building the position tree costs about ten parses,
- * so valid files never pay for it.
+ * column only when a diagnostic needs it, in one scan for all of them: valid files never pay for
+ * it, and a file with a million problems is placed in linear time, without a tree of the whole
+ * document.
  */
 export class JsonSource {
   readonly text: string;
   private lineStarts: number[] | undefined;
-  private tree: JsonNode | undefined;
 
   constructor(text: string) {
     // A byte-order mark (Windows editors write one) is read as a space: offsets stay the same.
@@ -68,38 +74,58 @@ export class JsonSource {
     return { line: lo + 1, column: offset - starts[lo]! + 1 };
   }
 
-  /**
-   * Where the value at `pointer` starts. With `atKey`, where its property name starts (for
-   * unknown keys). A pointer that goes past the document stops at the deepest value it reaches.
-   */
+  /** Where one place starts, as line and column (see {@link offsetsOf}; for many, {@link locateAll}). */
   locate(pointer: string, atKey = false): Position {
-    const root = (this.tree ??= this.positionTree());
-    if (root === undefined) return { line: 1, column: 1 };
-    let node: JsonNode = root;
-    let property: JsonNode | undefined;
-    for (const segment of splitPointer(pointer)) {
-      const next = child(node, segment);
-      if (next === undefined) break;
-      property = next.property;
-      node = next.value;
-    }
-    const offset = atKey && property?.children?.[0] ? property.children[0].offset : node.offset;
-    return this.position(offset);
+    return this.position(this.offsetsOf([{ pointer, atKey }])[0]!);
   }
 
-  /** The position tree; a document nested too deeply for it (thousands of levels) has none. */
-  private positionTree(errors: ParseError[] = []): JsonNode | undefined {
+  /** Where each place starts, as line and column (see {@link offsetsOf}). */
+  locateAll(places: readonly Place[]): Position[] {
+    return Array.from(this.offsetsOf(places), (offset) => this.position(offset));
+  }
+
+  /**
+   * Where each place's value starts, as an offset in the text; with `atKey`, where its property
+   * name starts (for unknown keys). A pointer that goes past the document stops at the deepest
+   * value it reaches. A document nested too deeply to scan (thousands of levels) places
+   * everything at its start.
+   */
+  offsetsOf(places: readonly Place[]): Float64Array {
+    // The places' pointers as a tree of segments: the scan follows only its branches.
+    const root = newSpot();
+    const ends = places.map(({ pointer }) => {
+      let spot = root;
+      for (const segment of splitPointer(pointer)) {
+        let next = (spot.children ??= new Map()).get(segment);
+        if (next === undefined) spot.children.set(segment, (next = newSpot(spot)));
+        spot = next;
+      }
+      return spot;
+    });
+    const offsets = new Float64Array(places.length);
     try {
-      return parseTree(this.text, errors, STRICT);
+      scanOffsets(this.text, root);
     } catch (error) {
-      if (error instanceof RangeError) return undefined;
-      throw error;
+      if (!(error instanceof RangeError)) throw error;
+      return offsets;
     }
+    places.forEach(({ atKey }, i) => {
+      let spot = ends[i]!;
+      if (atKey && spot.key >= 0) return void (offsets[i] = spot.key);
+      // A pointer past the document stops at the deepest value it reaches.
+      while (spot.value < 0 && spot.parent !== undefined) spot = spot.parent;
+      offsets[i] = Math.max(0, spot.value);
+    });
+    return offsets;
   }
 
   private syntaxProblems(error: unknown): SyntaxProblem[] {
-    const errors: ParseError[] = [];
-    this.positionTree(errors);
+    const errors: { error: ParseErrorCode; offset: number }[] = [];
+    try {
+      visit(this.text, { onError: (code, offset) => void errors.push({ error: code, offset }) }, STRICT);
+    } catch (cause) {
+      if (!(cause instanceof RangeError)) throw cause;
+    }
     if (errors.length > 0) {
       // The recovering parser often reports two errors at one spot; the first says it best.
       const distinct = errors.filter((e, i) => i === 0 || e.offset !== errors[i - 1]!.offset);
@@ -117,26 +143,59 @@ export class JsonSource {
   }
 }
 
+/** A place the scan looks for: where its value and its property name start (-1: not seen). */
+interface Spot {
+  readonly parent: Spot | undefined;
+  children: Map<string, Spot> | undefined;
+  value: number;
+  key: number;
+}
+
+function newSpot(parent?: Spot): Spot {
+  return { parent, children: undefined, value: -1, key: -1 };
+}
+
+/**
+ * Records where the spots' values (and property names) start, in one scan of the text, without
+ * building a pointer for each value; the subtrees that hold no spot are scanned, not followed.
+ * Of duplicate keys the last counts, as with JSON.parse.
+ */
+function scanOffsets(text: string, root: Spot): void {
+  /** The open containers: their spot (if wanted), and the next item's index (an array) or the current property's spot (an object). */
+  const stack: { spot: Spot | undefined; array: boolean; index: number; property: Spot | undefined }[] = [];
+  const valueAt = (offset: number): Spot | undefined => {
+    const parent = stack[stack.length - 1];
+    const spot = parent === undefined ? root : parent.array ? parent.spot?.children?.get(String(parent.index++)) : parent.property;
+    if (spot !== undefined) spot.value = offset;
+    return spot;
+  };
+  const open = (array: boolean) => (offset: number) => {
+    const spot = valueAt(offset);
+    stack.push({ spot, array, index: 0, property: undefined });
+    return spot?.children !== undefined;
+  };
+  visit(
+    text,
+    {
+      onObjectBegin: open(false),
+      onArrayBegin: open(true),
+      onObjectEnd: () => void stack.pop(),
+      onArrayEnd: () => void stack.pop(),
+      onObjectProperty: (property, offset) => {
+        const parent = stack[stack.length - 1]!;
+        parent.property = parent.spot?.children?.get(property);
+        if (parent.property !== undefined) parent.property.key = offset;
+      },
+      onLiteralValue: (_value, offset) => void valueAt(offset),
+    },
+    STRICT,
+  );
+}
+
 function computeLineStarts(text: string): number[] {
   const starts = [0];
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return starts;
-}
-
-function child(node: JsonNode, segment: string): { value: JsonNode; property?: JsonNode } | undefined {
-  if (node.type === 'array') {
-    if (!/^(0|[1-9]\d*)$/.test(segment)) return undefined;
-    const value = node.children?.[Number(segment)];
-    return value === undefined ? undefined : { value };
-  }
-  if (node.type !== 'object' || node.children === undefined) return undefined;
-  // JSON.parse keeps the last of duplicate keys, so the last one is the one that counts.
-  for (let i = node.children.length - 1; i >= 0; i--) {
-    const property = node.children[i]!;
-    const [key, value] = property.children ?? [];
-    if (key?.value === segment) return value === undefined ? { value: key, property } : { value, property };
-  }
-  return undefined;
 }
 
 /** RFC 6901 pointer segments, unescaped. */

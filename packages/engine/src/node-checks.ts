@@ -40,7 +40,7 @@ export function nodeFindings(document: unknown, view: FlowView): Finding[] {
       bodyFindings(compensate.type, compensate.data, `${at}/compensate`, compensation, findings);
     }
   }
-  findings.push(...paramFindings(document));
+  for (const finding of paramFindings(document)) findings.push(finding);
   return findings;
 }
 

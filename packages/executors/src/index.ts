@@ -12,7 +12,7 @@ export { moduleAgent } from './agents/module.js';
 export type { ModuleAgent, TaskHandler } from './agents/module.js';
 export { httpAgent } from './agents/http.js';
 export type { HttpAgentOptions } from './agents/http.js';
-export { commandAgent } from './agents/command.js';
+export { commandAgent, minimalEnvironment } from './agents/command.js';
 export type { CommandAgentOptions } from './agents/command.js';
 export { llmAgent, systemPrompt } from './agents/llm.js';
 export type { LlmAgentOptions } from './agents/llm.js';
@@ -23,4 +23,5 @@ export { builtinFunctions, analyzeChangedFiles, aggregateReviewResults, classify
 export { builtinConnectors, httpConnector, githubConnector, slackConnector, prometheusConnector } from './connectors/index.js';
 export type { BuiltinConnectorOptions, GithubConnectorOptions, HttpConnectorOptions, SlackConnectorOptions, PrometheusConnectorOptions } from './connectors/index.js';
 export { OUTBOUND_DEFAULTS } from './connectors/outbound.js';
+export { SERVICE_DEFAULTS } from './connectors/params.js';
 export type { OutboundOptions } from './connectors/outbound.js';

@@ -26,7 +26,7 @@ export async function graphCommand(argv: string[], io: Io): Promise<ExitCode> {
   const format = String(values.format ?? 'mermaid');
   if (!(format in RENDERERS)) throw usageError('graph', `--format must be mermaid or dot, got "${format}"`);
   const file = positionals[0]!;
-  const flow = loadFlowText(readFlowText(file, io.cwd), { source: file, subflowExists: subflowResolver(resolve(io.cwd, file)) });
+  const flow = loadFlowText(readFlowText(file, io.cwd), { source: file, subflowRef: subflowResolver(resolve(io.cwd, file)) });
   io.out.write(RENDERERS[format as keyof typeof RENDERERS](flow));
   return EXIT.succeeded;
 }

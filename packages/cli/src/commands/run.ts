@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import pino from 'pino';
 import { coerceParam, readFailure, type CompiledFlow, type JsonObject, type JsonValue, type RunEvent, type RunStore } from '@gantry/engine';
 import { parseCommandArgs, usageError, type ParsedArgs } from '../args.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { readFlowText } from '../flow-files.js';
+import { loadFlowTree } from '../flow-tree.js';
 import { engineFromConfig, loadConfig, type LoadedConfig } from '../setup.js';
 import { openStore, storePath } from '../store.js';
 import { wrap } from '../progress/render.js';
@@ -83,13 +84,15 @@ export async function runCommand(argv: string[], io: Io): Promise<ExitCode> {
 }
 
 async function runWith(store: RunStore, loaded: LoadedConfig, file: string, values: ParsedArgs['values'], json: boolean, logLevel: string, io: Io): Promise<ExitCode> {
+  const path = resolve(io.cwd, file);
   const engine = await engineFromConfig(loaded, {
     env: io.env,
     store,
     fallbackNotifier: () => {},
     logger: pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret'] }, pino.destination(2)),
   });
-  const flow = await engine.loadFlow(resolve(io.cwd, file));
+  const flow = await engine.loadFlow(path);
+  await loadFlowTree(engine, flow, loaded.config, loaded.path === undefined ? io.cwd : dirname(loaded.path));
   const params = parseParams(flow, (values.param as string[] | undefined) ?? []);
   const trigger = readTrigger(values.input as string | undefined, io);
   const approveAs = (values['approve-as'] as string[] | undefined) ?? [];

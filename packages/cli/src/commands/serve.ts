@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import pino from 'pino';
 import { credentialVariable, GantryError, type GantryConfig } from '@gantry/engine';
 import type { ServerOptions } from '@gantry/server';
@@ -5,7 +6,8 @@ import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { humanLogDestination } from '../log-lines.js';
-import { credentialResolver, engineFromConfig, loadConfig } from '../setup.js';
+import { credentialResolver } from '../credentials.js';
+import { engineFromConfig, loadConfig } from '../setup.js';
 import { openStore } from '../store.js';
 
 const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -109,16 +111,21 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       env: io.env,
       store,
       logger,
+      // Sub-flow references of the served flows may reach anywhere in the folder's tree.
+      flowsFolder: resolve(io.cwd, flowsFolder),
       fallbackNotifier: (n) => logger.warn({ runId: n.runId, nodeId: n.nodeId, severity: n.severity }, n.message),
       triggerBytesAtLeast: config.server?.body_limit_bytes ?? DEFAULT_BODY_LIMIT,
     });
     const flows = await loadFlowsFolder(engine, flowsFolder, io.cwd);
-    const envName = (name: string) => credentialVariable(config, name);
+    const envName = (name: string) => {
+      const variable = credentialVariable(config, name);
+      return variable === undefined ? `a declaration of the credential "${name}" under the configuration's credentials` : `the environment variable ${variable}`;
+    };
     const server = createServer({
       engine,
       flows,
       credentials: credentialResolver(config, io.env),
-      describeCredential: (name) => `the environment variable ${envName(name)}`,
+      describeCredential: envName,
       ...(config.principals ? { principals: config.principals } : {}),
       ...serverLimits(config.server),
       basePath,

@@ -5,6 +5,7 @@ import type { CallSite, EngineCore } from './core.js';
 import { toErrorInfo } from './error-info.js';
 import { oversize } from '../value-limits.js';
 import type { AgentRegistration, AgentReply, Connector, FlowFunction } from './interfaces.js';
+import type { ResolvedOptions } from './options.js';
 
 /** An agent as the engine keeps it: its registration and its concurrency queue, if limited. */
 export interface AgentEntry {
@@ -50,7 +51,8 @@ export async function callAgent(entry: AgentEntry | undefined, agent: string, ta
  */
 export async function callAgentFlow(core: Pick<EngineCore, 'runSubflow'>, agent: string, task: string, ref: string, inputs: JsonObject, site: CallSite): Promise<AgentReply> {
   try {
-    const outcome = await core.runSubflow(site, site.childPath, ref, { params: inputs, trigger: site.trigger, inheritParams: true });
+    // The flow comes from the agent's registration (the operator's configuration), not from a flow.
+    const outcome = await core.runSubflow(site, site.childPath, ref, { params: inputs, trigger: site.trigger, inheritParams: true, registered: true });
     return { status: 'succeeded', result: outcome.output, metrics: { run_id: outcome.runId } };
   } catch (error) {
     if (!isGantryError(error) || error.code !== 'SUBFLOW_FAILED') throw error;
@@ -70,7 +72,10 @@ export async function callFunction(fn: FlowFunction | undefined, name: string, i
   }
 }
 
-/** Calls a service connector with the run's context and the credential resolver. */
+/**
+ * Calls a service connector with the run's context and the credentials: a credential the node
+ * names (perhaps by an expression) that the configuration does not declare is refused here.
+ */
 export function callConnector(
   connector: Connector | undefined,
   service: string,
@@ -78,10 +83,15 @@ export function callConnector(
   params: JsonObject,
   authentication: string | undefined,
   site: CallSite,
-  credential: (name: string) => string | undefined,
+  options: Pick<ResolvedOptions, 'credentials' | 'credentialOrigins' | 'declared'>,
   maxBytes: number,
 ): Promise<JsonObject> {
   if (connector === undefined) return Promise.reject(new GantryError('CONNECTOR_NOT_FOUND', `no connector for service "${service}" is registered`));
+  const declared = options.declared?.credentials;
+  if (authentication !== undefined && declared !== undefined && !declared.has(authentication)) {
+    return Promise.reject(new GantryError('CREDENTIAL_REFUSED', `${service} ${action}: the credential "${authentication}" is not declared in the configuration's credentials; a flow may name declared credentials only`));
+  }
+  const { credentials: credential, credentialOrigins } = options;
   return connector.call(action, params, {
     signal: site.signal,
     run: { id: site.runId, flow: site.flow.name, node: site.nodeId },
@@ -90,6 +100,7 @@ export function callConnector(
     log: site.log,
     clock: site.clock,
     credential,
+    ...(credentialOrigins === undefined ? {} : { credentialOrigins }),
     ...(authentication === undefined ? {} : { authentication }),
   }).then((answer) => {
     const tooLarge = oversize(answer, maxBytes, `the answer of connector "${service}" action "${action}" (node "${site.nodeId}")`, site.nodeId);

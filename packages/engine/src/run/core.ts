@@ -48,9 +48,11 @@ export interface EngineCore {
   /**
    * Runs `ref` as a child run named by `path`. With `inheritParams` (an agent task's flow), the
    * child takes the params it declares from the parent's params overlaid with `params`, and
-   * ignores the rest; otherwise `params` must suit the child exactly.
+   * ignores the rest; otherwise `params` must suit the child exactly. With `registered` (the flow
+   * of an agent's registration: the operator's) `ref` is trusted; a flow's own reference must
+   * stay in its folder tree (DESIGN §11).
    */
-  runSubflow(site: CallSite, path: string, ref: string, options: { params: JsonObject; trigger: JsonValue; inheritParams?: boolean }): Promise<SubflowOutcome>;
+  runSubflow(site: CallSite, path: string, ref: string, options: { params: JsonObject; trigger: JsonValue; inheritParams?: boolean; registered?: boolean }): Promise<SubflowOutcome>;
   /** The task that undoes `task` of `agent`, from the agent's registration. */
   compensationFor(agent: string, task: string): string | undefined;
   notify(notification: Notification): Promise<void>;

@@ -51,7 +51,7 @@ const SURVIVAL_MS = 1_000;
  * `ok` returns; `hang` never returns (a long task); `crash` kills its process; `once` returns the
  * first time a process calls it and hangs after (one node of progress per process).
  */
-function world() {
+function world(flowsFolder?: string) {
   const journal = new MemoryStore();
   let time = Date.UTC(2026, 0, 1);
   let current: { store: ProcessStore; clock: FakeClock; engine: Engine; calls: string[]; once: number } | undefined;
@@ -86,7 +86,7 @@ function world() {
     }
     const store = new ProcessStore(journal);
     const clock = new FakeClock(time);
-    const engine = createEngine({ store, clock, executors: [step as unknown as ExecutorDefinition<never>], crashLoop });
+    const engine = createEngine({ store, clock, executors: [step as unknown as ExecutorDefinition<never>], crashLoop, ...(flowsFolder === undefined ? {} : { flowsFolder }) });
     current = { store, clock, engine, calls: [], once: 0 };
     return current;
   };
@@ -309,9 +309,9 @@ describe('the crash-loop guard', () => {
   it('sets a run aside with its sub-flow run, naming the node running there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-crash-loop-'));
     writeFileSync(join(dir, 'killer.json'), JSON.stringify(flow('child', 'ok', 'crash')));
-    const w = world();
+    const w = world(dir);
     const p0 = w.boot();
-    const run = await p0.engine.start(flow('parent', `subflow:${join(dir, 'killer.json')}`));
+    const run = await p0.engine.start(flow('parent', 'subflow:killer.json'));
     await until(p0.clock, () => p0.store.dead);
     const child = `${run.id}.first`;
     expect(w.journal.getRun(child)?.parentRunId).toBe(run.id);
@@ -333,9 +333,9 @@ describe('the crash-loop guard', () => {
   it("counts a sub-flow run's progress as the run's", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-crash-loop-'));
     writeFileSync(join(dir, 'slow.json'), JSON.stringify(flow('child', 'once', 'once', 'once', 'once', 'once', 'once', 'once', 'once')));
-    const w = world();
+    const w = world(dir);
     const p0 = w.boot();
-    const run = await p0.engine.start(flow('parent', `subflow:${join(dir, 'slow.json')}`));
+    const run = await p0.engine.start(flow('parent', 'subflow:slow.json'));
     await until(p0.clock, () => w.journal.events(`${run.id}.first`).some((e) => e.type === 'node.succeeded'));
     // Each process gets the sub-flow one node further, then dies: the parent's journal never moves.
     for (let i = 0; i < 5; i++) {

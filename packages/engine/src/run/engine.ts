@@ -1,10 +1,11 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
 import type { CompiledFlow } from '../compile.js';
 import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue, Writable } from '../flow-types.js';
-import { compileFlow, loadFlowFile, loadFlowText } from '../load.js';
+import { compileFlow, isWithin, loadFlowFile, loadFlowText, resolveFlowRef } from '../load.js';
+import type { DeclaredNames } from '../name-checks.js';
 import type { Decision } from './approval-waits.js';
 import type { CallSite, EngineCore } from './core.js';
 import { RETRYABLE_STATUSES, retryPlan } from './next.js';
@@ -188,7 +189,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       registryVersion++;
     },
     loadFlow(path) {
-      return loadFlowFile(path, { nodeTypes: customTypes() });
+      return loadFlowFile(path, { nodeTypes: customTypes(), ...loadChecks(path) });
     },
     check(compiled) {
       if (preflighted.get(compiled) === registryVersion) return;
@@ -373,6 +374,33 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   }
 
+  /** What a flow file is checked against besides its schema: the configuration's names, the folder its references may reach. */
+  function loadChecks(path: string): { declared?: DeclaredNames; root?: string } {
+    const root = flowsRootOf(path);
+    return { ...(resolved.declared === undefined ? {} : { declared: resolved.declared }), ...(root === undefined ? {} : { root }) };
+  }
+
+  /** The configured flows folder when `file` is in its tree, else undefined (the file's own folder). */
+  function flowsRootOf(file: string | undefined): string | undefined {
+    const folder = resolved.flowsFolder;
+    if (folder === undefined || file === undefined) return undefined;
+    return isWithin(folder, resolve(file)) ? folder : undefined;
+  }
+
+  /**
+   * The file a flow's sub-flow reference names, refused (FLOW_REF_OUTSIDE) when it leaves the
+   * referencing flow's folder tree: a flow loaded before the rule, or a reference computed by an
+   * expression, is held to it here, when the run reaches it. The file is not read.
+   */
+  function referencedFlow(from: string | undefined, base: string, ref: string): string {
+    const root = flowsRootOf(from) ?? base;
+    const found = resolveFlowRef(root, base, ref);
+    if (found.status === 'outside') {
+      throw new GantryError('FLOW_REF_OUTSIDE', `sub-flow "${ref}" is ${isAbsolute(ref) ? 'an absolute path' : `outside ${root}`}: a flow may name flows in its folder tree only (symbolic links included)`);
+    }
+    return found.file;
+  }
+
   function customTypes(): ReadonlyMap<string, object | undefined> {
     const types = new Map<string, object | undefined>();
     for (const [type, executor] of executors) if (!BUILT_IN.has(type)) types.set(type, executor.schema);
@@ -455,10 +483,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return agentTaskListeners.size === 0 ? call() : timeAgentTask(agent, task, site, call);
     },
     callFunction: (name, input, params, site) => callFunction(functions.get(name), name, input, params, site),
-    callConnector: (service, action, params, authentication, site) => callConnector(connectors.get(service), service, action, params, authentication, site, resolved.credentials, resolved.limits.connectorAnswerBytes),
+    callConnector: (service, action, params, authentication, site) =>
+      callConnector(connectors.get(service), service, action, params, authentication, site, resolved, resolved.limits.connectorAnswerBytes),
     async runSubflow(site, path, ref, options): Promise<SubflowOutcome> {
-      const base = site.flow.path === undefined ? process.cwd() : dirname(site.flow.path);
-      const file = resolve(base, ref);
+      // A flow built in code has no folder: its references are taken from the flows folder.
+      const base = site.flow.path === undefined ? (resolved.flowsFolder ?? process.cwd()) : dirname(site.flow.path);
+      const file = options.registered ? resolve(base, ref) : referencedFlow(site.flow.path, base, ref);
       let load = flowsByPath.get(file);
       if (load === undefined) {
         load = engine.loadFlow(file);

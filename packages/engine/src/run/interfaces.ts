@@ -95,8 +95,16 @@ export interface ConnectorContext {
   readonly log: Logger;
   /** The engine's clock: the call's timeouts and waits read it. @default the system clock */
   readonly clock?: Clock;
-  /** A credential's value by the name the flow uses (`authentication`), or undefined. */
+  /**
+   * A credential's value by the name the flow uses (`authentication`), or undefined (not set, or
+   * not declared: the engine has refused a node naming an undeclared one before this call).
+   */
   credential(name: string): string | undefined;
+  /**
+   * The origins a credential may be sent to (`https://api.github.com`), when the engine was told
+   * (`credentialOrigins`); without them, only the connector's configured origin.
+   */
+  credentialOrigins?(name: string): readonly string[] | undefined;
 }
 
 /**

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
+import type { DeclaredNames } from '../name-checks.js';
 import { GantryError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { systemClock, type Clock } from './clock.js';
@@ -29,8 +31,19 @@ export interface EngineOptions {
   agents?: Readonly<Record<string, AgentTransport | AgentRegistration>>;
   /** Service connectors for external_api nodes. @default [] */
   connectors?: readonly Connector[];
-  /** Credential name → value resolver; flows name credentials, never hold them. @default none */
+  /**
+   * Credential name → value resolver; flows name credentials, never hold them. Give a value
+   * only for declared credentials: with `declared`, a node naming another one is refused
+   * (CREDENTIAL_REFUSED) before its connector is called. @default none
+   */
   credentials?: (name: string) => string | undefined;
+  /**
+   * Credential name → the origins (`https://api.github.com`) its value may be sent to; the
+   * connectors refuse to send it anywhere else, redirects included (CREDENTIAL_REFUSED).
+   * @default none: a credential goes only to the origin its connector was configured with (a
+   * base URL), never to a URL from a flow
+   */
+  credentialOrigins?: (name: string) => readonly string[] | undefined;
   /** The run store. @default an in-memory store */
   store?: RunStore;
   /** @default the system clock */
@@ -45,6 +58,17 @@ export interface EngineOptions {
   concurrency?: number;
   /** Approver identities and roles; with none, a principal's name is its only role. @default none */
   principals?: PrincipalDirectory;
+  /**
+   * What the configuration declares (agents and their tasks, functions, services, credentials):
+   * a flow this engine loads that names anything else is refused with its diagnostics.
+   * @default not checked when loading (a run still needs what it names registered)
+   */
+  declared?: DeclaredNames;
+  /**
+   * The folder whose tree the sub-flow references of the flows inside it may name files in
+   * (`gantry serve --flows`). @default each flow's own folder
+   */
+  flowsFolder?: string;
   /** Where error handlers' notifications go. @default the logger, at warn */
   notifier?: Notifier;
   /**
@@ -76,6 +100,9 @@ export interface ResolvedOptions {
   readonly agents: Readonly<Record<string, AgentTransport | AgentRegistration>>;
   readonly connectors: readonly Connector[];
   readonly credentials: (name: string) => string | undefined;
+  readonly credentialOrigins: ((name: string) => readonly string[] | undefined) | undefined;
+  readonly declared: DeclaredNames | undefined;
+  readonly flowsFolder: string | undefined;
   readonly store: RunStore;
   readonly clock: Clock;
   /** The engine passes the run's start time: the default ids need not read the clock again. */
@@ -99,7 +126,26 @@ function expect(ok: boolean, field: string, expected: string, got: unknown): voi
   if (!ok) throw new GantryError('CONFIG_INVALID', `createEngine: expected ${field} to be ${expected}, got ${describe(got)}`);
 }
 
-const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'limits', 'principals', 'crashLoop', 'notifier'] satisfies readonly (keyof EngineOptions)[];
+const OPTION_KEYS: readonly string[] = [
+  'store',
+  'executors',
+  'functions',
+  'agents',
+  'connectors',
+  'credentials',
+  'credentialOrigins',
+  'clock',
+  'ids',
+  'random',
+  'logger',
+  'concurrency',
+  'limits',
+  'principals',
+  'declared',
+  'flowsFolder',
+  'crashLoop',
+  'notifier',
+] satisfies readonly (keyof EngineOptions)[];
 
 /** Merges defaults, validates and freezes the options once (STYLE §7). */
 export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
@@ -120,9 +166,11 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
   }
   const clash = principalNameClashes(options.principals)[0];
   if (clash !== undefined) throw new GantryError('CONFIG_INVALID', `createEngine: principals: ${clash.message}`);
-  for (const key of ['credentials', 'ids', 'random', 'notifier'] as const) {
+  for (const key of ['credentials', 'credentialOrigins', 'ids', 'random', 'notifier'] as const) {
     expect(options[key] === undefined || typeof options[key] === 'function', key, 'a function', options[key]);
   }
+  expect(options.declared === undefined || (typeof options.declared === 'object' && options.declared !== null), 'declared', 'an object of name sets', options.declared);
+  expect(options.flowsFolder === undefined || (typeof options.flowsFolder === 'string' && options.flowsFolder !== ''), 'flowsFolder', 'a folder path', options.flowsFolder);
   const crashLoop = resolveCrashLoop(options.crashLoop);
   return Object.freeze({
     executors: options.executors ?? [],
@@ -130,6 +178,9 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     agents: options.agents ?? {},
     connectors: options.connectors ?? [],
     credentials: options.credentials ?? (() => undefined),
+    credentialOrigins: options.credentialOrigins,
+    declared: options.declared,
+    flowsFolder: options.flowsFolder === undefined ? undefined : resolve(options.flowsFolder),
     store: options.store ?? new MemoryStore(),
     clock: options.clock ?? systemClock,
     ids: options.ids ?? timeOrderedIds(options.clock ?? systemClock),

@@ -1,7 +1,6 @@
 import type { CompiledFlow } from '../compile.js';
 import { GantryError, type ErrorCode } from '../errors.js';
-import { isExpression } from '../expression-text.js';
-import { isRecord } from '../flow-view.js';
+import { flowReferences, isPlainName } from '../name-checks.js';
 import { didYouMean } from '../suggest.js';
 
 interface Registries {
@@ -18,27 +17,21 @@ interface Registries {
 export function missingRegistrations(flow: CompiledFlow, registries: Registries): GantryError | undefined {
   const problems: { code: ErrorCode; text: string }[] = [];
   const need = (code: ErrorCode, kind: string, name: unknown, where: string, known: ReadonlyMap<string, unknown>) => {
-    if (typeof name !== 'string' || isExpression(name) || known.has(name)) return;
+    if (!isPlainName(name) || known.has(name)) return;
     problems.push({ code, text: `${where} names ${kind} "${name}"${didYouMean(name, known.keys())}, which is not registered` });
   };
-  for (const node of flow.nodes.values()) {
-    const where = `node "${node.id}"`;
-    const data = node.definition.data;
-    need('EXECUTOR_NOT_FOUND', 'the node type', node.type, where, registries.executors);
-    if (node.type === 'function') need('FUNCTION_NOT_FOUND', 'the function', data.function, where, registries.functions);
-    if (node.type === 'agent') need('AGENT_NOT_FOUND', 'the agent', data.agent, where, registries.agents);
-    if (node.type === 'external_api') need('CONNECTOR_NOT_FOUND', 'the service', data.service, where, registries.connectors);
-    if (node.type === 'parallel' && Array.isArray(data.agents)) {
-      for (const a of data.agents) if (isRecord(a)) need('AGENT_NOT_FOUND', 'the agent', a.agent, where, registries.agents);
-    }
-    if (node.type === 'conditional' && Array.isArray(data.conditions)) {
-      for (const c of data.conditions) if (isRecord(c) && Array.isArray(c.agents)) for (const a of c.agents) need('AGENT_NOT_FOUND', 'the agent', a, where, registries.agents);
-    }
-    const compensate = node.definition.compensate;
-    if (compensate !== undefined) {
-      if ('agent' in compensate) need('AGENT_NOT_FOUND', 'the agent', compensate.agent, `${where} (compensate)`, registries.agents);
-      else need('EXECUTOR_NOT_FOUND', 'the node type', compensate.type, `${where} (compensate)`, registries.executors);
-    }
+  const nodes = flow.definition.nodes;
+  for (const node of nodes) {
+    need('EXECUTOR_NOT_FOUND', 'the node type', node.type, `node "${node.id}"`, registries.executors);
+    const compensate = node.compensate;
+    if (compensate !== undefined && !('agent' in compensate)) need('EXECUTOR_NOT_FOUND', 'the node type', compensate.type, `node "${node.id}" (compensate)`, registries.executors);
+  }
+  for (const ref of flowReferences(flow.definition)) {
+    const [, index, part] = /^\/nodes\/(\d+)\/(compensate)?/.exec(ref.pointer) ?? [];
+    const where = `node "${nodes[Number(index)]?.id}"${part === undefined ? '' : ' (compensate)'}`;
+    if (ref.kind === 'agent') need('AGENT_NOT_FOUND', 'the agent', ref.agent, where, registries.agents);
+    if (ref.kind === 'function') need('FUNCTION_NOT_FOUND', 'the function', ref.name, where, registries.functions);
+    if (ref.kind === 'service') need('CONNECTOR_NOT_FOUND', 'the service', ref.name, where, registries.connectors);
   }
   if (problems.length === 0) return undefined;
   const order: ErrorCode[] = ['EXECUTOR_NOT_FOUND', 'FUNCTION_NOT_FOUND', 'AGENT_NOT_FOUND', 'CONNECTOR_NOT_FOUND'];

@@ -1,9 +1,20 @@
 import type { Logger } from 'pino';
-import type { AgentTask, Clock } from '@gantry/engine';
+import { GantryError, type AgentTask, type Clock } from '@gantry/engine';
+import { describeValue } from '../connectors/params.js';
 import type { CallEnv } from '../connectors/http-call.js';
 import type { Outbound } from '../connectors/outbound.js';
 import { assertHeaderSafe, requireCredential, type Credential } from '../connectors/secrets.js';
-import { DEADLINE_GRACE_MS, taskTime, type TaskTime } from './reply.js';
+import { DEADLINE_GRACE_MS, stringOption, taskTime, type TaskTime } from './reply.js';
+
+/** The credential options of the http and llm transports. */
+export interface AgentCredentialOptions {
+  /** A credential name: its value is sent as `Authorization: Bearer …` to the agent's own origin. */
+  readonly authentication?: string;
+  /** Resolves a credential name to its value; required with `authentication` (no environment variable is read by default). */
+  readonly credential?: (name: string) => string | undefined;
+  /** The origins a credential may be sent to, as declared. @default the agent's own origin only */
+  readonly credentialOrigins?: (name: string) => readonly string[] | undefined;
+}
 
 /** How an agent reached over HTTP (the http and llm transports) calls out, set once per agent. */
 export interface AgentCallSetup {
@@ -11,7 +22,22 @@ export interface AgentCallSetup {
   readonly taskTimeoutMs: number | undefined;
   readonly authentication: string | undefined;
   readonly resolveCredential: (name: string) => string | undefined;
+  readonly credentialOrigins: ((name: string) => readonly string[] | undefined) | undefined;
   readonly log: Logger;
+}
+
+/** The credential options, validated once (STYLE §7). */
+export function credentialSetup(factory: string, options: AgentCredentialOptions): Pick<AgentCallSetup, 'authentication' | 'resolveCredential' | 'credentialOrigins'> {
+  const authentication = stringOption(factory, 'authentication', options.authentication);
+  for (const key of ['credential', 'credentialOrigins'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'function') {
+      throw new GantryError('USAGE', `${factory}: expected \`${key}\` to be a function of a credential's name, got ${describeValue(options[key])}`);
+    }
+  }
+  if (authentication !== undefined && options.credential === undefined) {
+    throw new GantryError('USAGE', `${factory}: expected \`credential\` (a function from a credential's name to its value) with \`authentication\`, got nothing`);
+  }
+  return { authentication, resolveCredential: options.credential ?? (() => undefined), credentialOrigins: options.credentialOrigins };
 }
 
 /** One task's call: its time, its credential, its log, and the environment of each request it sends. */
@@ -30,7 +56,10 @@ export interface AgentCall {
 
 export function startAgentCall(task: AgentTask, callerSignal: AbortSignal, setup: AgentCallSetup, clock: Clock): AgentCall {
   const site = { service: `agent "${task.agent}"`, action: `task "${task.task}"` };
-  const credential = setup.authentication === undefined ? undefined : requireCredential(site, { credential: setup.resolveCredential }, setup.authentication);
+  const credential =
+    setup.authentication === undefined
+      ? undefined
+      : requireCredential(site, { credential: setup.resolveCredential, ...(setup.credentialOrigins === undefined ? {} : { credentialOrigins: setup.credentialOrigins }) }, setup.authentication);
   if (credential !== undefined) assertHeaderSafe(site, credential);
   const secrets = credential?.secrets ?? [];
   // After the credential checks, which throw: a timer armed before them would be left behind.
@@ -48,6 +77,7 @@ export function startAgentCall(task: AgentTask, callerSignal: AbortSignal, setup
       outbound: setup.outbound,
       ctx: { signal: time.signal, log, clock },
       secrets,
+      ...(credential === undefined ? {} : { credential }),
       code: 'AGENT_FAILED',
       // A moment past the deadline, so that the deadline's own abort tells what happened;
       // without a deadline, the policy's timeout.

@@ -53,6 +53,18 @@ describe('commandAgent', () => {
     }
   });
 
+  it('given no environment, gets the minimal one of this process: never its other variables', async () => {
+    const file = program('bare', `console.log(JSON.stringify({ path: process.env.PATH === undefined ? null : 'set', secret: process.env.GANTRY_TEST_SECRET ?? null, lc: process.env.LC_TIME ?? null }));`);
+    process.env.GANTRY_TEST_SECRET = CANARY;
+    process.env.LC_TIME = 'C';
+    try {
+      expect((await agent(file).call(agentTask(), signal())).result).toEqual({ path: 'set', secret: null, lc: 'C' });
+    } finally {
+      delete process.env.GANTRY_TEST_SECRET;
+      delete process.env.LC_TIME;
+    }
+  });
+
   it('fails a non-zero exit with the end of stderr; only exit 75 or a foreign signal is retryable', async () => {
     const failing = program('fail', `console.error('boom: cannot reach the registry'); process.exit(3);`);
     const error = await rejection(agent(failing).call(agentTask(), signal()));

@@ -12,7 +12,8 @@
  * - abort (timeout, cancellation, a failed sibling): SIGTERM to the program's process group, then
  *   SIGKILL to the group after `killGraceMs` (even if the program itself has exited by then); the
  *   call ends once the program is gone.
- * - environment: the given `env` (the CLI passes this process's without Gantry's credentials).
+ * - environment: the given `env`, else a minimal one ({@link minimalEnvironment}): never Gantry's
+ *   whole environment, which holds its credentials and whatever else the operator's shell had.
  */
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
@@ -29,7 +30,7 @@ export interface CommandAgentOptions {
   readonly args?: readonly string[];
   /** @default this process's working directory */
   readonly cwd?: string;
-  /** The program's whole environment. @default this process's */
+  /** The program's whole environment. @default the minimal environment of this process ({@link minimalEnvironment}) */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Values scrubbed from every message (a credential passed in `env`). @default [] */
   readonly secrets?: readonly string[];
@@ -63,6 +64,43 @@ function track(pid: number | undefined): void {
       }
     }
   });
+}
+
+/**
+ * What a program needs to run as the user and speak their language, and nothing that could be a
+ * secret: the search path, the user and their home, the locale, the time zone, the temporary
+ * folder and the terminal, plus what Windows needs to start a process at all.
+ */
+const MINIMAL = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'TMP',
+  'TEMP',
+  'TERM',
+  'SYSTEMROOT',
+  'COMSPEC',
+  'PATHEXT',
+  'WINDIR',
+  'USERPROFILE',
+  'APPDATA',
+  'LOCALAPPDATA',
+]);
+
+/** The variables of `env` a program always gets (`MINIMAL` and every LC_*), the name's case kept (Windows: `Path`). */
+export function minimalEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const upper = name.toUpperCase();
+    if (value !== undefined && (MINIMAL.has(upper) || upper.startsWith('LC_'))) picked[name] = value;
+  }
+  return picked;
 }
 
 /** sysexits.h EX_TEMPFAIL: the one exit status that asks for a retry. */
@@ -100,7 +138,7 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
         // Its own process group, so that a shell script's children are stopped with it.
         const child = spawn(command, args, {
           cwd: options.cwd,
-          env: (options.env ?? process.env) as NodeJS.ProcessEnv,
+          env: (options.env ?? minimalEnvironment(process.env)) as NodeJS.ProcessEnv,
           stdio: ['pipe', 'pipe', 'pipe'],
           detached: process.platform !== 'win32',
           windowsHide: true,

@@ -194,6 +194,17 @@ describe('httpAgent', () => {
     for (const thing of [reply, error]) expect(everythingIn(thing)).not.toContain(CANARY);
   });
 
+  it('sends its credential only to a declared origin, and reads none from the environment by itself', async () => {
+    const s = await serve((_req, res) => json(res, 200, { status: 'succeeded', result: {} }));
+    const credential = () => CANARY;
+    await agent(s.url, { authentication: 'k', credential, credentialOrigins: () => [s.url] }).call(agentTask(), signal());
+    const refused = await rejection(agent(s.url, { authentication: 'k', credential, credentialOrigins: () => ['https://agents.example.com'] }).call(agentTask(), signal()));
+    expect(refused).toMatchObject({ code: 'CREDENTIAL_REFUSED' });
+    expect(s.received).toHaveLength(1);
+    expect(everythingIn(refused)).not.toContain(CANARY);
+    expect(() => httpAgent({ url: 'http://x', authentication: 'k' })).toThrow('httpAgent: expected `credential` (a function from a credential\'s name to its value) with `authentication`, got nothing');
+  });
+
   it('validates its options when made', () => {
     expect(() => httpAgent({ url: 'ftp://x' })).toThrow('httpAgent: expected `url` to be an http or https URL, got `"ftp://x"` (string)');
     expect(() => httpAgent({ url: 'http://x', pollIntervalMs: 0 })).toThrow('expected `pollIntervalMs` to be an integer ≥ 1, got `0` (number)');

@@ -18,21 +18,17 @@
  * service answers with the task it already has. The waits between polls run on the engine's clock.
  */
 import type { Logger } from 'pino';
-import { credentialVariable, GantryError, type AgentReply, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
+import { GantryError, type AgentReply, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
 import { isJsonMediaType, parseJsonBody, pause, send, statusFailure, type CallEnv, type IncomingAnswer, type OutgoingRequest } from '../connectors/http-call.js';
 import { createOutbound, pickOutbound, resolveOutbound, type OutboundOptions } from '../connectors/outbound.js';
 import { isJsonObject } from '../connectors/params.js';
-import { startAgentCall } from './agent-call.js';
-import { callClock, intOption, scrubReply, silentLog, stringOption, taskName, toReply, urlOption } from './reply.js';
+import { credentialSetup, startAgentCall, type AgentCredentialOptions } from './agent-call.js';
+import { callClock, intOption, scrubReply, silentLog, taskName, toReply, urlOption } from './reply.js';
 
 /** Options of {@link httpAgent}; the outbound policy's too (its `timeoutMs` bounds each request when the task has no deadline). */
-export interface HttpAgentOptions extends OutboundOptions {
+export interface HttpAgentOptions extends OutboundOptions, AgentCredentialOptions {
   /** Where the task envelope is POSTed. Its origin is trusted by the address guard: the operator configured it. */
   readonly url: string;
-  /** A credential name: its value is sent as `Authorization: Bearer …` to the url's origin. */
-  readonly authentication?: string;
-  /** Resolves a credential name to its value. @default the environment variable named like it in upper case */
-  readonly credential?: (name: string) => string | undefined;
   /** Between two polls of an accepted (202) task, unless the service sends Retry-After (at most `maxRetryAfterMs`). @default 1000 */
   readonly pollIntervalMs?: number;
   /** A task's longest time when its node has no timeout (`timeout_ms`); a timeout is retryable. @default none */
@@ -50,9 +46,7 @@ export function httpAgent(options: HttpAgentOptions): AgentTransport {
   const outbound = createOutbound(resolveOutbound(factory, pickOutbound(options)), [url]);
   const pollIntervalMs = intOption(factory, 'pollIntervalMs', options.pollIntervalMs, 1000)!;
   const taskTimeoutMs = intOption(factory, 'taskTimeoutMs', options.taskTimeoutMs, undefined);
-  const authentication = stringOption(factory, 'authentication', options.authentication);
-  const resolveCredential = options.credential ?? ((name: string) => process.env[credentialVariable(undefined, name)]);
-  const setup = { outbound, taskTimeoutMs, authentication, resolveCredential, log: options.log ?? silentLog };
+  const setup = { outbound, taskTimeoutMs, ...credentialSetup(factory, options), log: options.log ?? silentLog };
 
   return {
     async call(task, callerSignal, context) {

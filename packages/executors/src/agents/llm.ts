@@ -12,24 +12,20 @@
  *   with the wait a `Retry-After` asks for (a rate limit's) carried for the node's retry.
  */
 import type { Logger } from 'pino';
-import { credentialVariable, GantryError, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
+import { GantryError, type AgentTask, type AgentTransport, type JsonValue } from '@gantry/engine';
 import { excerpt, parseJsonBody, send, statusFailure } from '../connectors/http-call.js';
 import { createOutbound, pickOutbound, resolveOutbound, type OutboundOptions } from '../connectors/outbound.js';
 import { isJsonObject } from '../connectors/params.js';
-import { startAgentCall } from './agent-call.js';
+import { credentialSetup, startAgentCall, type AgentCredentialOptions } from './agent-call.js';
 import { callClock, intOption, scrubReply, silentLog, stringOption, taskName, toReply, urlOption } from './reply.js';
 
 /** Options of {@link llmAgent}; the outbound policy's too. */
-export interface LlmAgentOptions extends OutboundOptions {
+export interface LlmAgentOptions extends OutboundOptions, AgentCredentialOptions {
   /** The API root: `/chat/completions` is appended. Its origin is trusted by the address guard. */
   readonly baseUrl: string;
   readonly model: string;
   /** What the agent is, added to the system prompt: "You review backend code for security and correctness." @default none */
   readonly role?: string;
-  /** A credential name sent as `Authorization: Bearer …` (OpenAI needs one, a local Ollama none). */
-  readonly authentication?: string;
-  /** Resolves a credential name to its value. @default the environment variable named like it in upper case */
-  readonly credential?: (name: string) => string | undefined;
   /** A task's longest time when its node has no timeout (`timeout_ms`). @default 120000 */
   readonly taskTimeoutMs?: number;
   readonly log?: Logger;
@@ -52,11 +48,10 @@ export function llmAgent(options: LlmAgentOptions): AgentTransport {
   const url = new URL(`${base.href.replace(/\/+$/, '')}/chat/completions`);
   const model = stringOption(factory, 'model', options.model, true);
   const role = stringOption(factory, 'role', options.role);
-  const authentication = stringOption(factory, 'authentication', options.authentication);
   const taskTimeoutMs = intOption(factory, 'taskTimeoutMs', options.taskTimeoutMs, 120_000);
   const outbound = createOutbound(resolveOutbound(factory, pickOutbound(options)), [base]);
-  const resolveCredential = options.credential ?? ((name: string) => process.env[credentialVariable(undefined, name)]);
-  const setup = { outbound, taskTimeoutMs, authentication, resolveCredential, log: options.log ?? silentLog };
+  // A credential name sent as `Authorization: Bearer …`: OpenAI needs one, a local Ollama none.
+  const setup = { outbound, taskTimeoutMs, ...credentialSetup(factory, options), log: options.log ?? silentLog };
 
   return {
     async call(task, callerSignal, context) {

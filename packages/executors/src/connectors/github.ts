@@ -15,6 +15,7 @@ import {
   optionalString,
   requiredString,
   resolveService,
+  SERVICE_DEFAULTS,
   usage,
   type CallSite,
 } from './params.js';
@@ -73,7 +74,7 @@ function withTriggerPayload(params: JsonObject, trigger: unknown): JsonObject {
 }
 
 export function githubConnector(options: GithubConnectorOptions = {}): Connector {
-  const { outbound, baseUrl, defaultCredential } = resolveService('githubConnector', options, { baseUrl: 'https://api.github.com', credential: 'github_token' });
+  const { outbound, baseUrl, defaultCredential } = resolveService('githubConnector', options, SERVICE_DEFAULTS.github);
   return {
     service: 'github',
     async call(action, params, ctx) {
@@ -95,7 +96,7 @@ export function githubConnector(options: GithubConnectorOptions = {}): Connector
         },
         body: JSON.stringify(plan.body),
       };
-      const env = { site, outbound, ctx, secrets: credential.secrets };
+      const env = { site, outbound, ctx, secrets: credential.secrets, credential };
       const answer = await send(env, req);
       if (answer.status < 200 || answer.status > 299) {
         // A spent rate limit is a 403 (or 429) that a later attempt gets past.

@@ -11,7 +11,7 @@ import { request, type Dispatcher } from 'undici';
 import { GantryError, systemClock, type Clock, type ConnectorContext, type JsonValue } from '@gantry/engine';
 import type { Outbound, OutboundPolicy } from './outbound.js';
 import type { CallSite } from './params.js';
-import { safeCause, scrubText } from './secrets.js';
+import { checkCredentialOrigin, safeCause, scrubText, type Credential } from './secrets.js';
 
 export interface OutgoingRequest {
   readonly method: string;
@@ -48,6 +48,8 @@ export interface CallEnv {
   /** The caller's signal, log and clock (the system clock when it has none). */
   readonly ctx: Pick<ConnectorContext, 'signal' | 'log' | 'clock'>;
   readonly secrets: readonly string[];
+  /** The credential the call carries: each request is checked against where it may go. */
+  readonly credential?: Credential;
   /** @default "CONNECTOR_FAILED" */
   readonly code?: FailureCode;
   /** This call's total time instead of the policy's `timeoutMs` (an agent's own timeout). */
@@ -127,6 +129,8 @@ export async function send(env: CallEnv, req: OutgoingRequest): Promise<Incoming
 /** One request and its whole answer, read within the size cap. */
 async function exchange(env: CallEnv, req: OutgoingRequest, stop: AbortController): Promise<IncomingAnswer> {
   const { maxResponseBytes, maxRetryAfterMs } = env.outbound.policy;
+  // Each hop is checked, redirects and retries included: a credential goes only where it may.
+  checkCredentialOrigin(env.site, env.credential, req.url, [req.url.href, req.body ?? '', ...Object.values(req.headers)], env.outbound.isTrusted);
   const clock = clockOf(env);
   const started = clock.now();
   try {

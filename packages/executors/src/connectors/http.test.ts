@@ -27,7 +27,7 @@ describe('httpConnector', () => {
 
   it('POSTs an object as JSON with the idempotency key and the bearer credential', async () => {
     const s = await serve((_req, res) => json(res, 201, { id: 7 }));
-    const { ctx } = testContext({ credentials: { deploy_api: 'token-123' }, authentication: 'deploy_api', idempotencyKey: 'run-9/deploy' });
+    const { ctx } = testContext({ credentials: { deploy_api: 'token-123' }, origins: { deploy_api: [s.url] }, authentication: 'deploy_api', idempotencyKey: 'run-9/deploy' });
     const out = await http().call('post', { url: `${s.url}/deploys`, body: { ref: 'main', force: false } }, ctx);
 
     expect(out).toMatchObject({ status: 201, body: { id: 7 } });
@@ -241,7 +241,7 @@ describe('httpConnector', () => {
     let status = 200;
     // A service that echoes the Authorization header, as echo endpoints and some error pages do.
     const s = await serve((req, res) => json(res, status, { echoed: req.headers.authorization, [`k-${CANARY}`]: 1 }, { 'x-echo': String(req.headers.authorization) }));
-    const { ctx, logText } = testContext({ credentials: { api: `${CANARY}\n` }, authentication: 'api' });
+    const { ctx, logText } = testContext({ credentials: { api: `${CANARY}\n` }, origins: { api: [s.url] }, authentication: 'api' });
     const connector = http({ timeoutMs: 300 });
 
     const out = await connector.call('post', { url: `${s.url}/echo`, body: { a: 1 } }, ctx);

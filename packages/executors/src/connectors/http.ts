@@ -55,7 +55,7 @@ export function httpConnector(options: HttpConnectorOptions = {}): Connector {
         headers.authorization = `Bearer ${credential.value}`;
       }
       const secrets = credential?.secrets ?? [];
-      const env = { site, outbound, ctx, secrets };
+      const env = { site, outbound, ctx, secrets, ...(credential === undefined ? {} : { credential }) };
       const outgoing: OutgoingRequest = { ...req, headers };
       const answer = await send(env, outgoing);
 

@@ -135,7 +135,7 @@ describe('outbound redirects', () => {
       if (req.url === '/old') return void res.writeHead(301, { location: '/new' }).end();
       json(res, 200, { at: req.url });
     });
-    const { ctx } = testContext({ credentials: { api: 'tok' }, authentication: 'api' });
+    const { ctx } = testContext({ credentials: { api: 'tok' }, origins: { api: [s.url] }, authentication: 'api' });
     const out = await http().call('get', { url: `${s.url}/old` }, ctx);
     expect(out).toMatchObject({ status: 200, body: { at: '/new' } });
     expect(s.received.map((r) => r.headers.authorization)).toEqual(['Bearer tok', 'Bearer tok']);
@@ -144,7 +144,7 @@ describe('outbound redirects', () => {
   it('drops the Authorization header on a redirect to another origin, and turns a 303 into a GET', async () => {
     const other = await serve((req, res) => json(res, 200, { method: req.method }));
     const s = await serve((_req, res) => void res.writeHead(303, { location: `${other.url}/result` }).end());
-    const { ctx } = testContext({ credentials: { api: 'tok' }, authentication: 'api' });
+    const { ctx } = testContext({ credentials: { api: 'tok' }, origins: { api: [s.url] }, authentication: 'api' });
     const out = await http().call('post', { url: s.url, body: { a: 1 } }, ctx);
     expect(out).toMatchObject({ status: 200, body: { method: 'GET' } });
     expect(s.received[0]?.headers.authorization).toBe('Bearer tok');

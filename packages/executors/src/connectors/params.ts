@@ -111,6 +111,16 @@ export function resolveName(factory: string, key: string, value: unknown, fallba
   return value;
 }
 
+/**
+ * Where each built-in service is and the credential it sends when a node names none, unless
+ * its options say otherwise: the CLI derives the origins those credentials may go to from them.
+ */
+export const SERVICE_DEFAULTS = Object.freeze({
+  github: Object.freeze({ baseUrl: 'https://api.github.com', credential: 'github_token' }),
+  slack: Object.freeze({ baseUrl: 'https://slack.com/api', credential: 'slack_token' }),
+  prometheus: Object.freeze({ baseUrl: 'http://127.0.0.1:9090', credential: 'prometheus_token' }),
+});
+
 /** What a service connector (github, slack, prometheus) resolves from its options once, when it is made. */
 export interface ServiceSetup {
   /** The outbound policy, with the base URL's origin trusted: the operator chose it, flow data did not. */

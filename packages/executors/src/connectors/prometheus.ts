@@ -10,7 +10,7 @@
 import { GantryError, type Connector, type JsonObject, type JsonValue } from '@gantry/engine';
 import { excerpt, isRetryableStatus, parseJsonBody, send, statusFailure, type OutgoingRequest } from './http-call.js';
 import type { OutboundOptions } from './outbound.js';
-import { describeValue, isJsonObject, lookupAction, optionalString, requiredString, resolveService, usage, type CallSite } from './params.js';
+import { describeValue, isJsonObject, lookupAction, optionalString, requiredString, resolveService, SERVICE_DEFAULTS, usage, type CallSite } from './params.js';
 import { assertHeaderSafe, requireCredential, scrubJson, type Credential } from './secrets.js';
 
 /** Options of {@link prometheusConnector}. */
@@ -35,10 +35,7 @@ const ACTIONS: ReadonlyMap<string, true> = new Map([['query', true]]);
  * not finite (NaN, ±Inf), so that a gate can compare it directly.
  */
 export function prometheusConnector(options: PrometheusConnectorOptions = {}): Connector {
-  const { outbound, baseUrl, defaultCredential } = resolveService('prometheusConnector', options, {
-    baseUrl: 'http://127.0.0.1:9090',
-    credential: 'prometheus_token',
-  });
+  const { outbound, baseUrl, defaultCredential } = resolveService('prometheusConnector', options, SERVICE_DEFAULTS.prometheus);
   return {
     service: 'prometheus',
     async call(action, params, ctx) {
@@ -62,7 +59,7 @@ export function prometheusConnector(options: PrometheusConnectorOptions = {}): C
         target: `${url.origin}${url.pathname}`,
         headers: { accept: 'application/json', 'user-agent': 'gantry', ...(credential === undefined ? {} : { authorization: `Bearer ${credential.value}` }) },
       };
-      const env = { site, outbound, ctx, secrets };
+      const env = { site, outbound, ctx, secrets, ...(credential === undefined ? {} : { credential }) };
       const answer = await send(env, req);
       const body = answer.mediaType === 'application/json' || answer.text.trimStart().startsWith('{') ? safeJson(answer.text) : undefined;
       if (answer.status < 200 || answer.status > 299) {

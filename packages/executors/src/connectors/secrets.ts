@@ -4,7 +4,7 @@
  * an echo endpoint), so scrubbing what comes back is as necessary as not printing what goes out.
  */
 import { inspect } from 'node:util';
-import type { ConnectorContext, JsonValue } from '@gantry/engine';
+import { GantryError, isWebhookSecret, type ConnectorContext, type JsonValue } from '@gantry/engine';
 import { usage, type CallSite } from './params.js';
 
 /** What replaces a secret value wherever one is found. */
@@ -17,23 +17,55 @@ export interface Credential {
   readonly value: string;
   /** Every form of the value to scrub: as stored and as trimmed. */
   readonly secrets: readonly string[];
+  /**
+   * The origins (`https://api.github.com`) it may be sent to, as declared; undefined when none
+   * were given to the engine: then only the origins the connector was configured with.
+   */
+  readonly origins: readonly string[] | undefined;
 }
 
 /**
- * The credential `name` from the context; a USAGE error when it is not configured, since no
- * retry will make it appear. Its value never enters the message.
+ * The credential `name` from the context, to be sent out; a USAGE error when it has no value,
+ * since no retry will make it appear, and CREDENTIAL_REFUSED for a webhook's signing secret,
+ * which is never sent out (DESIGN §11). Its value never enters the message.
  */
 export function requireCredential(
   site: CallSite,
-  ctx: Pick<ConnectorContext, 'credential'>,
+  ctx: Pick<ConnectorContext, 'credential' | 'credentialOrigins'>,
   name: string,
 ): Credential {
+  if (isWebhookSecret(name)) {
+    throw new GantryError('CREDENTIAL_REFUSED', `${site.service} ${site.action}: "${name}" is a webhook's signing secret, which checks what comes in and is never sent out; name another credential`);
+  }
   const raw = ctx.credential(name);
   if (raw === undefined || raw.trim() === '') {
     throw usage(site, `the credential "${name}" is not configured (expected it under \`credentials\` in the configuration, found no value)`);
   }
   const value = raw.trim();
-  return { name, value, secrets: raw === value ? [value] : [raw, value] };
+  return { name, value, secrets: raw === value ? [value] : [raw, value], origins: ctx.credentialOrigins?.(name) };
+}
+
+/**
+ * Refuses (CREDENTIAL_REFUSED) a request that would carry `credential` — in a header, the URL
+ * or the body — to an origin it may not be sent to: one of its declared origins, else one the
+ * connector was configured with (`trusted`). Checked before every request, redirects included.
+ * A request whose URL is the credential itself (a Slack webhook URL) goes where it says.
+ */
+export function checkCredentialOrigin(site: CallSite, credential: Credential | undefined, url: URL, carried: readonly string[], trusted: (url: URL) => boolean): void {
+  if (credential === undefined || !credential.secrets.some((secret) => carried.some((part) => part.includes(secret)))) return;
+  if (url.href === safeUrl(credential.value)?.href) return;
+  const allowed = credential.origins === undefined ? trusted(url) : credential.origins.some((origin) => safeUrl(origin)?.origin === url.origin);
+  if (allowed) return;
+  const declared = credential.origins === undefined ? 'no origins were declared for it, and this is not the origin the connector was configured with' : `its declared origins are ${credential.origins.join(', ') || 'none'}`;
+  throw new GantryError('CREDENTIAL_REFUSED', `${site.service} ${site.action}: the credential "${credential.name}" may not be sent to ${url.origin}: ${declared} (the configuration's credentials.${credential.name}.origins)`);
+}
+
+function safeUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A value fit for an HTTP header: no control characters, which undici would refuse anyway. */

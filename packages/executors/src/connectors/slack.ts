@@ -19,6 +19,7 @@ import {
   oneOf,
   optionalString,
   resolveService,
+  SERVICE_DEFAULTS,
   usage,
   type CallSite,
 } from './params.js';
@@ -56,7 +57,7 @@ const RETRYABLE_SLACK_ERRORS = new Set(['ratelimited']);
  * incoming-webhook URL. Returns `{ ok: true, channel, ts? }`.
  */
 export function slackConnector(options: SlackConnectorOptions = {}): Connector {
-  const { outbound, baseUrl, defaultCredential } = resolveService('slackConnector', options, { baseUrl: 'https://slack.com/api', credential: 'slack_token' });
+  const { outbound, baseUrl, defaultCredential } = resolveService('slackConnector', options, SERVICE_DEFAULTS.slack);
   return {
     service: 'slack',
     async call(action, params, ctx) {
@@ -71,9 +72,9 @@ export function slackConnector(options: SlackConnectorOptions = {}): Connector {
         const secrets = [...credential.secrets, webhook.href, `${webhook.pathname}${webhook.search}`].filter((s) => s.length > 1);
         // The operator put this URL in the environment: its origin is trusted like a base URL.
         outbound.trust(webhook);
-        return postToWebhook({ site, outbound, ctx, secrets }, webhook, message);
+        return postToWebhook({ site, outbound, ctx, secrets, credential }, webhook, message);
       }
-      return postWithToken({ site, outbound, ctx, secrets: credential.secrets }, baseUrl, credential, message);
+      return postWithToken({ site, outbound, ctx, secrets: credential.secrets, credential }, baseUrl, credential, message);
     },
   };
 }

@@ -70,6 +70,8 @@ export interface TestContextOptions {
   readonly credentials?: Readonly<Record<string, string>>;
   /** @default none (the system clock) */
   readonly clock?: Clock;
+  /** Where each credential may be sent, as the configuration declares it; without, the engine was told nothing. */
+  readonly origins?: Readonly<Record<string, readonly string[]>>;
   readonly authentication?: string;
   readonly signal?: AbortSignal;
   readonly idempotencyKey?: string;
@@ -88,6 +90,7 @@ export function testContext(options: TestContextOptions = {}): { ctx: TestConnec
     log: log.child({ runId: 'run-1', nodeId: 'node-a', attempt: 1 }),
     credential: (name) => (Object.hasOwn(credentials, name) ? credentials[name] : undefined),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.origins === undefined ? {} : { credentialOrigins: (name: string) => (Object.hasOwn(options.origins!, name) ? options.origins![name] : []) }),
     ...(options.authentication === undefined ? {} : { authentication: options.authentication }),
   };
   return { ctx, logText: () => lines.join('') };
