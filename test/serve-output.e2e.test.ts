@@ -69,8 +69,8 @@ describe("the README's gantry serve session", () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const out = r.stdout;
     expect(out).toContain('{"status":"ok"');
-    expect(out).toMatch(/\{"run_id":"gh-demo-1","flow":"hello-hook","status":"running"/);
-    expect(out).toMatch(/\{"run_id":"gh-demo-1","node":"approval","principal":"bob",.*"approval":"approved",.*"run_status":"succeeded"\}/);
+    expect(out).toMatch(/\{"run_id":"delivery-demo-1","flow":"hello-hook","status":"running"/);
+    expect(out).toMatch(/\{"run_id":"delivery-demo-1","node":"approval","principal":"bob",.*"approval":"approved",.*"run_status":"succeeded"\}/);
     expect(out).toContain('gantry_runs_total{flow="hello-hook",status="succeeded"} 1');
     // The first curl came after "listening on", not before: nothing was refused.
     expect(out.indexOf(`listening on http://127.0.0.1:${port}`)).toBeLessThan(out.indexOf('{"status":"ok"'));

@@ -100,7 +100,7 @@ describe.skipIf(missing !== undefined)('the complete deployment pipeline as cont
     const runId = runIdOf(result);
     expect(result.stderr).toMatch(/local agent pack: containers: images are built with podman and deployments run as containers — podman \S+ works here/);
     expect(result.stdout).toMatch(/deployments +as containers: podman/);
-    expect(result.stdout).toMatch(/production +served by green \(version 2\.0\.0\) at the end: 20 requests through the proxy, 20 by version 2\.0\.0/);
+    expect(result.stdout).toMatch(/production +served by green \(version 2\.0\.0\) at the end: 20 requests through\s+the proxy, 20 by version 2\.0\.0/);
 
     // The build: the Dockerfile built and tagged with the commit and the branch, its digest
     // recorded and pushed into the local OCI layout; the worker's Dockerfile is not in this repository.
