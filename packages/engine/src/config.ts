@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
 import { checkJsonText, type DocumentFinding } from './json-document.js';
 import { joinPointer, splitPointer } from './json-source.js';
 import { principalNameClashes } from './run/approvals.js';
-import { SCHEMA_DIR } from './schemas.js';
+import { generatedValidator, SCHEMA_DIR, type SchemaValidator } from './schemas.js';
 import { GantryError } from './errors.js';
 
 /** One agent of gantry.config.json: its transport and that transport's settings (DESIGN §5). */
@@ -99,7 +98,7 @@ export function credentialVariable(config: GantryConfig | undefined, name: strin
   return config?.credentials?.[name]?.env ?? name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
 }
 
-let configSchema: object | undefined;
+let configValidator: SchemaValidator | undefined;
 
 /** `agents.reviewer.module`, or `the configuration` for the whole file. */
 function describeConfigPointer(_document: unknown, pointer: string): string {
@@ -109,8 +108,8 @@ function describeConfigPointer(_document: unknown, pointer: string): string {
 
 /** Validates a configuration file's text with the same diagnostics as flows: code, pointer, line:col. */
 export function validateConfigText(text: string): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
-  configSchema ??= JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object;
-  const { ok, value, diagnostics } = checkJsonText(text, configSchema, { describe: describeConfigPointer, check: (document) => clashFindings(document as GantryConfig) });
+  configValidator ??= generatedValidator(join(SCHEMA_DIR, 'validate-config.cjs'));
+  const { ok, value, diagnostics } = checkJsonText(text, configValidator, { describe: describeConfigPointer, check: (document) => clashFindings(document as GantryConfig) });
   return { ok, diagnostics: [...diagnostics], config: ok ? (value as GantryConfig) : undefined };
 }
 

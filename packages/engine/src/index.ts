@@ -33,7 +33,8 @@ export type {
   JsonValue,
   JsonObject,
 } from './flow-types.js';
-export { SCHEMA_DIR } from './schemas.js';
+export { SCHEMA_DIR, generatedValidator } from './schemas.js';
+export type { SchemaValidator } from './schemas.js';
 export { closest, didYouMean } from './suggest.js';
 export type {
   RunStatus,
