@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GantryError, readFailure } from '@gantry/engine';
+import { GantryError, readFailure } from '@gantry/engine/validation';
 
 /** The flow files named on the command line: files as given, folders as their *.json files. */
 export function expandFlowPaths(args: readonly string[], cwd: string): string[] {

@@ -1,4 +1,12 @@
-import { parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { createRequire } from 'node:module';
+import type { Node as JsonNode, ParseError } from 'jsonc-parser';
+
+/**
+ * jsonc-parser, loaded when a diagnostic is first placed in a text: a valid file, parsed with
+ * JSON.parse, never needs it (nor the 10 ms its load costs the gantry command).
+ */
+let positions: typeof import('jsonc-parser') | undefined;
+const jsoncParser = () => (positions ??= createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser'));
 
 /** 1-based line and column of an offset. */
 export interface Position {
@@ -90,7 +98,7 @@ export class JsonSource {
   /** The position tree; a document nested too deeply for it (thousands of levels) has none. */
   private positionTree(errors: ParseError[] = []): JsonNode | undefined {
     try {
-      return parseTree(this.text, errors, STRICT);
+      return jsoncParser().parseTree(this.text, errors, STRICT);
     } catch (error) {
       if (error instanceof RangeError) return undefined;
       throw error;
@@ -100,13 +108,14 @@ export class JsonSource {
   private syntaxProblems(error: unknown): SyntaxProblem[] {
     const errors: ParseError[] = [];
     this.positionTree(errors);
+    const printCode = jsoncParser().printParseErrorCode;
     if (errors.length > 0) {
       // The recovering parser often reports two errors at one spot; the first says it best.
       const distinct = errors.filter((e, i) => i === 0 || e.offset !== errors[i - 1]!.offset);
       return distinct.map((e) => ({
         offset: e.offset,
         ...this.position(e.offset),
-        message: PARSE_MESSAGES[printParseErrorCode(e.error)] ?? printParseErrorCode(e.error),
+        message: PARSE_MESSAGES[printCode(e.error)] ?? printCode(e.error),
       }));
     }
     // The tolerant parser accepted what JSON.parse refused: fall back on JSON.parse's own words.

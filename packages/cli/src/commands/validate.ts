@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isGantryError, subflowResolver, validateFlowText, type Diagnostic } from '@gantry/engine';
+import { isGantryError, subflowResolver, validateFlowText, type Diagnostic } from '@gantry/engine/validation';
 import { parseCommandArgs, usageError } from '../args.js';
 import { codeFrame } from '../code-frame.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
