@@ -1,7 +1,9 @@
 // The comparison compares the same work: on small versions of every benchmark graph, the
-// baseline, Gantry (in memory and on SQLite), Node-RED, bpmn-engine and, when test/bench/n8n is
-// installed (it is optional: `npm install --prefix test/bench/n8n`), n8n run exactly the same
-// no-op tasks (a diamond's gate picks the same branch in each), and nothing more.
+// baseline, Gantry (in memory and on SQLite), Node-RED and bpmn-engine when test/bench/peers is
+// installed (`pnpm bench` installs it on first use, or `npm ci --prefix test/bench/peers`: the
+// README's install does not bring them) and n8n when test/bench/n8n is (it is optional: `npm
+// install --prefix test/bench/n8n`) run exactly the same no-op tasks (a diamond's gate picks the
+// same branch in each), and nothing more.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { openGantry } from './engines/gantry.mjs';
 import { N8N_INSTALL, n8nInstalled, openN8n, toN8n } from './engines/n8n.mjs';
 import { openNodeRed, toNodeRed } from './engines/node-red.mjs';
 import { chain, diamonds, fanOutIn, layered } from './graphs.mjs';
+import { PEERS_INSTALL, peersInstalled } from './peers.mjs';
 import { probe } from './probe.mjs';
 
 interface Adapter {
@@ -26,10 +29,12 @@ const graphs = [chain(6), fanOutIn(7), layered(12, 3), diamonds(13)];
 let dir: string;
 let adapters: Adapter[];
 const withN8n = n8nInstalled();
+const withPeers = peersInstalled();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gantry-peers-'));
-  adapters = [await openBaseline(), await openGantry(), await openGantry({ durable: true, dir }), await openNodeRed(), await openBpmn()] as Adapter[];
+  adapters = [await openBaseline(), await openGantry(), await openGantry({ durable: true, dir })] as Adapter[];
+  if (withPeers) adapters.push((await openNodeRed()) as Adapter, (await openBpmn()) as Adapter);
   if (withN8n) adapters.push((await openN8n()) as Adapter);
 }, 30_000);
 
@@ -80,6 +85,10 @@ describe('every engine of the comparison does the same work', () => {
     expect(lattice.start).toBe('__start');
     const gates = toN8n(diamonds(9).flow).nodes.filter((n: { type: string }) => n.type === 'bench.gate');
     expect(gates).toHaveLength(2);
+  });
+
+  it.skipIf(!withPeers)(withPeers ? 'Node-RED and bpmn-engine are among the engines compared' : `Node-RED and bpmn-engine skipped: not installed (\`pnpm bench\` installs them, or \`${PEERS_INSTALL}\`)`, () => {
+    expect(adapters.map((a) => a.name)).toEqual(expect.arrayContaining(['Node-RED', 'bpmn-engine']));
   });
 
   it.skipIf(!withN8n)(withN8n ? 'n8n is among the engines compared' : `n8n skipped: not installed (run \`${N8N_INSTALL}\` to include it)`, () => {

@@ -20,6 +20,7 @@ import { bpmnVersions } from './engines/bpmn.mjs';
 import { nodeRedVersion } from './engines/node-red.mjs';
 import { N8N_INSTALL, n8nInstalled, n8nVersions } from './engines/n8n.mjs';
 import { ENGINES } from './workloads.mjs';
+import { ensurePeers } from './peers.mjs';
 
 const args = process.argv.slice(2);
 const option = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -50,6 +51,9 @@ function versions() {
   }
   return list.join(', ');
 }
+
+// Node-RED and bpmn-engine are not in the workspace: installed here, on first use (test/bench/peers).
+if (!option('render')) ensurePeers();
 
 if (option('render')) {
   const saved = JSON.parse(readFileSync(option('render'), 'utf8'));
@@ -99,5 +103,8 @@ if (!quick && !only) {
   console.log(durable.cost);
   console.log('\nThroughput as the stored history grows');
   console.log(durable.throughput);
+  const { startupBench } = await import('./startup.bench.mjs');
+  console.log('\nStart-up of the gantry command, whole process, rounds in turn with node -e 0');
+  console.log(startupBench());
 }
 console.log(`\n(${Math.round((Date.now() - started) / 1000)} s)`);

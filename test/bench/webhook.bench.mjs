@@ -2,7 +2,8 @@
 // X-GitHub-Delivery) that start a small flow, against a bare node:http server answering 200, in
 // the same run on the same machine. Then the count check: every 2xx produced exactly one run.
 //   node test/bench/webhook.bench.mjs [--requests=4000] [--connections=10]
-// Needs the packages built (npx tsc -b). Not part of the test suite.
+// Needs the packages built (npx tsc -b); installs autocannon (test/bench/peers) when missing.
+// Not part of the test suite.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,9 +12,13 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import autocannon from 'autocannon';
 import { sign } from '@octokit/webhooks-methods';
 import { machine, table } from './harness.mjs';
+import { ensurePeers, peerRequire } from './peers.mjs';
+
+// autocannon is a peer of the benchmark (test/bench/peers), installed on first use.
+ensurePeers();
+const autocannon = peerRequire('autocannon');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);

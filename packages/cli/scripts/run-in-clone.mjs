@@ -69,6 +69,9 @@ export function uiStale(root) {
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // The schemas each package carries, and their generated validators: quick when nothing changed.
+  const { buildSchemas } = await import(pathToFileURL(join(root, 'scripts/build-schemas.mjs')).href);
+  buildSchemas();
   const why = staleness(root);
   if (why !== undefined) {
     process.stderr.write(`gantry: building the workspace first (${why})\n`);

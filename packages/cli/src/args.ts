@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { GantryError } from '@gantry/engine';
+import { GantryError } from '@gantry/engine/validation';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

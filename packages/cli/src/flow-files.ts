@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GantryError, readFailure } from '@gantry/engine';
+import { GantryError, readFailure } from '@gantry/engine/validation';
 
 /** A flow file named on the command line; `folder` when it was found in a folder named there. */
 export interface FlowPath {

@@ -1,13 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { closest, isGantryError } from '@gantry/engine';
-import { graphCommand, graphHelp } from './commands/graph.js';
-import { runCommand, runHelp } from './commands/run.js';
-import { runsCommand, runsHelp, showCommand, showHelp } from './commands/runs.js';
-import { resumeCommand, resumeHelp } from './commands/resume.js';
-import { approveCommand, approveHelp, cancelCommand, cancelHelp, rejectCommand, rejectHelp } from './commands/decide.js';
-import { validateCommand, validateHelp } from './commands/validate.js';
-import { serveCommand, serveHelp } from './commands/serve.js';
-import { testCommand, testHelp } from './commands/test.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printer, processIo, type Io } from './io.js';
 
@@ -34,24 +25,33 @@ const EXIT_2 = new Set([
   'APPROVAL_EXPIRED',
 ]);
 
-interface Command {
-  readonly summary: string;
+/** What a command's module gives: its help and the command itself. */
+interface CommandModule {
   readonly help: string;
   readonly run: (argv: string[], io: Io) => Promise<ExitCode>;
 }
 
+interface Command {
+  readonly summary: string;
+  /**
+   * The command's module, imported only when the command runs or its help is asked for: each
+   * loads what it needs (validate no SQLite, HTTP client or server), and `gantry --help` none.
+   */
+  readonly load: () => Promise<CommandModule>;
+}
+
 const COMMANDS: Record<string, Command> = {
-  validate: { summary: 'check flow files and list every problem', help: validateHelp, run: validateCommand },
-  graph: { summary: 'print a flow as a Mermaid or Graphviz diagram', help: graphHelp, run: graphCommand },
-  run: { summary: 'run a flow, with live progress', help: runHelp, run: runCommand },
-  runs: { summary: 'list the stored runs', help: runsHelp, run: runsCommand },
-  show: { summary: "a run's timeline: its nodes' values, attempts and errors, its sub-flow runs", help: showHelp, run: showCommand },
-  resume: { summary: 'carry on stored runs from their journals', help: resumeHelp, run: resumeCommand },
-  approve: { summary: "approve a stored run's waiting approval", help: approveHelp, run: approveCommand },
-  reject: { summary: "reject a stored run's waiting approval", help: rejectHelp, run: rejectCommand },
-  cancel: { summary: 'cancel a stored run', help: cancelHelp, run: cancelCommand },
-  serve: { summary: 'serve webhooks, the approvals and runs API, and metrics over HTTP', help: serveHelp, run: serveCommand },
-  test: { summary: 'run flow tests on a fake clock against scripted agents and connectors', help: testHelp, run: testCommand },
+  validate: { summary: 'check flow files and list every problem', load: () => import('./commands/validate.js').then((m) => ({ help: m.validateHelp, run: m.validateCommand })) },
+  graph: { summary: 'print a flow as a Mermaid or Graphviz diagram', load: () => import('./commands/graph.js').then((m) => ({ help: m.graphHelp, run: m.graphCommand })) },
+  run: { summary: 'run a flow, with live progress', load: () => import('./commands/run.js').then((m) => ({ help: m.runHelp, run: m.runCommand })) },
+  runs: { summary: 'list the stored runs', load: () => import('./commands/runs.js').then((m) => ({ help: m.runsHelp, run: m.runsCommand })) },
+  show: { summary: "a run's timeline: nodes, times, inputs, outputs, decisions, errors", load: () => import('./commands/runs.js').then((m) => ({ help: m.showHelp, run: m.showCommand })) },
+  resume: { summary: 'carry on stored runs from their journals', load: () => import('./commands/resume.js').then((m) => ({ help: m.resumeHelp, run: m.resumeCommand })) },
+  approve: { summary: "approve a stored run's waiting approval", load: () => import('./commands/decide.js').then((m) => ({ help: m.approveHelp, run: m.approveCommand })) },
+  reject: { summary: "reject a stored run's waiting approval", load: () => import('./commands/decide.js').then((m) => ({ help: m.rejectHelp, run: m.rejectCommand })) },
+  cancel: { summary: 'cancel a stored run', load: () => import('./commands/decide.js').then((m) => ({ help: m.cancelHelp, run: m.cancelCommand })) },
+  serve: { summary: 'serve webhooks, the approvals and runs API, and metrics over HTTP', load: () => import('./commands/serve.js').then((m) => ({ help: m.serveHelp, run: m.serveCommand })) },
+  test: { summary: 'run flow tests on a fake clock against scripted agents and connectors', load: () => import('./commands/test.js').then((m) => ({ help: m.testHelp, run: m.testCommand })) },
 };
 
 function version(): string {
@@ -83,7 +83,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<ExitCo
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
     const command = topic === undefined ? undefined : COMMANDS[topic];
-    (name === undefined ? p.err : p.out)(command?.help ?? mainHelp());
+    (name === undefined ? p.err : p.out)(command === undefined ? mainHelp() : (await command.load()).help);
     return name === undefined ? EXIT.invalid : EXIT.succeeded;
   }
   if (name === '-v' || name === '--version') {
@@ -92,18 +92,22 @@ export async function main(argv: string[], io: Io = processIo()): Promise<ExitCo
   }
   const command = COMMANDS[name];
   if (command === undefined) {
+    const { closest } = await import('@gantry/engine/validation');
     const suggestion = closest(name, Object.keys(COMMANDS));
     p.err(`gantry: unknown command "${name}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}`);
     p.err('Run "gantry --help" for the list of commands.');
     return EXIT.invalid;
   }
-  if (rest.includes('-h') || rest.includes('--help')) {
-    p.out(command.help);
-    return EXIT.succeeded;
-  }
   try {
-    return await command.run(rest, io);
+    const loaded = await command.load();
+    if (rest.includes('-h') || rest.includes('--help')) {
+      p.out(loaded.help);
+      return EXIT.succeeded;
+    }
+    return await loaded.run(rest, io);
   } catch (error) {
+    // The command has loaded the engine already: importing it here costs nothing.
+    const { isGantryError } = await import('@gantry/engine/validation');
     if (isGantryError(error) && EXIT_2.has(error.code)) {
       p.err(error.message);
       return EXIT.invalid;

@@ -1,17 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import {
   createEngine,
   DEFAULT_LIMITS,
-  declaredNames,
   GantryError,
   parseConfigText,
   type Clock,
-  type ConfigPlace,
   type Connector,
-  type DeclaredNames,
   type Engine,
   type FlowFunction,
   type EngineLimitsOptions,
@@ -21,6 +17,7 @@ import {
   type RunStore,
 } from '@gantry/engine';
 import { agentsFromConfig, outboundFromConfig } from './agents.js';
+import { configPlace, defaultConfigPath, flowNames } from './config-place.js';
 import { credentialOrigins, credentialResolver } from './credentials.js';
 import { importExport } from './import-module.js';
 import type { builtinConnectors as BuiltinConnectors, OutboundOptions } from '@gantry/executors';
@@ -47,16 +44,6 @@ export function loadConfig(explicit: string | undefined, cwd: string): LoadedCon
     throw new GantryError('CONFIG_INVALID', `cannot read the configuration ${explicit ?? path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
   }
   return { config: parseConfigText(text, explicit ?? 'gantry.config.json', configPlace(path)), path };
-}
-
-/**
- * Where the configuration at `path` is, for the checks that read the disk: its agents' flows must
- * be in its folder tree. The default configuration ships in the clone with the flows it runs, in
- * the clone's flows/ folder: its tree is the clone's (the folder holding packages/).
- */
-export function configPlace(path: string): ConfigPlace {
-  const folder = dirname(path);
-  return path === defaultConfigPath() ? { folder, flowsRoot: resolve(folder, '..', '..') } : { folder };
 }
 
 export interface EngineSetup {
@@ -168,11 +155,6 @@ function crashLoopOptions(spec: NonNullable<GantryConfig['crash_loop']>): { limi
   return { ...(spec.limit === undefined ? {} : { limit: spec.limit }), ...(spec.survival_ms === undefined ? {} : { survivalMs: spec.survival_ms }) };
 }
 
-/** What the flows of this configuration may name: its agents, functions (and the built-in ones), services and credentials. */
-export function flowNames(config: GantryConfig, functions: Iterable<string>, connectors: readonly Pick<Connector, 'service'>[]): DeclaredNames {
-  return declaredNames(config, { functions, services: connectors.map((c) => c.service) });
-}
-
 /** A configured connector's options: its base URL, timeout and default credential. */
 function connectorOptions(config: GantryConfig, service: string): { baseUrl?: string; timeoutMs?: number; credential?: string } {
   const spec = config.connectors?.[service];
@@ -202,10 +184,6 @@ function connectorsFromConfig(config: GantryConfig, outbound: OutboundOptions, m
 }
 
 /** The default configuration's file: gantry.config.json of @gantry/agents-local. */
-export function defaultConfigPath(): string {
-  return createRequire(import.meta.url).resolve('@gantry/agents-local/gantry.config.json');
-}
-
 function loadDefaultConfig(): LoadedConfig {
   const path = defaultConfigPath();
   return { config: parseConfigText(readFileSync(path, 'utf8'), path, configPlace(path)), path, isDefault: true };

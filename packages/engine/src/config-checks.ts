@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import type { GantryConfig } from './config.js';
+import type { GantryConfig } from './config-types.js';
 import type { Finding } from './diagnostics.js';
 import { joinPointer } from './json-source.js';
 import { resolveFlowRef } from './load.js';

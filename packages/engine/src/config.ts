@@ -1,108 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
 import { placeFindings, type Diagnostic, type Finding } from './diagnostics.js';
 import { JsonSource, joinPointer, splitPointer } from './json-source.js';
-import { principalNameClashes } from './run/approvals.js';
+import { principalNameClashes } from './approvals.js';
 import { schemaFindings } from './schema-findings.js';
-import { SCHEMA_DIR } from './schemas.js';
+import { generatedValidator, SCHEMA_DIR, type SchemaValidator } from './schemas.js';
 import { GantryError } from './errors.js';
 import type { DeclaredNames } from './name-checks.js';
 import { configFindings, type ConfigPlace } from './config-checks.js';
 
-/** One agent of gantry.config.json: its transport and that transport's settings (DESIGN §5). */
-export interface AgentConfig {
-  transport: 'module' | 'http' | 'command' | 'flow' | 'llm';
-  /** module */
-  module?: string;
-  export?: string;
-  /** http */
-  url?: string;
-  poll_interval_ms?: number;
-  /** llm */
-  base_url?: string;
-  model?: string;
-  /** llm: what the agent is, added to its system prompt. */
-  role?: string;
-  /** http, llm: a credential name, sent as a bearer token; command: given to the program in its environment. */
-  authentication?: string;
-  /** command */
-  command?: string;
-  args?: string[];
-  /** command: the variables passed on to the program besides the minimal environment. */
-  env?: string[];
-  /** Any transport: task → the flow file that performs it (transport flow: every task). */
-  flows?: Record<string, string>;
-  timeout_ms?: number;
-  concurrency?: number;
-  circuit_breaker?: { failures?: number; reset_ms?: number };
-  compensations?: Record<string, string>;
-}
-
-/** The outbound policy of every HTTP call (connectors, http and llm agents); defaults in the schema. */
-export interface OutboundConfig {
-  timeout_ms?: number;
-  connect_timeout_ms?: number;
-  max_response_bytes?: number;
-  max_attempts?: number;
-  retry_base_ms?: number;
-  retry_max_ms?: number;
-  max_retry_after_ms?: number;
-  max_redirects?: number;
-  allow_private_networks?: boolean;
-  allow?: string[];
-}
-
-/** A credential (DESIGN §11): where its value is, and where it may be sent. */
-export interface CredentialDeclaration {
-  env: string;
-  /** Origins such as `https://api.github.com`. @default those of the connectors and agents that name it */
-  origins?: string[];
-}
-
-/** gantry.config.json (DESIGN §6), as validated by schemas/config.schema.json. */
-export interface GantryConfig {
-  agents?: Record<string, AgentConfig>;
-  functions?: Record<string, { module: string; export?: string }>;
-  connectors?: Record<string, { base_url?: string; timeout_ms?: number; credential?: string }>;
-  outbound?: OutboundConfig;
-  credentials?: Record<string, CredentialDeclaration>;
-  principals?: Record<string, { roles: string[]; aliases?: string[]; token_sha256?: string }>;
-  notifications?: { service: string; action: string; authentication?: string; params?: Record<string, unknown> };
-  store?: { path?: string };
-  server?: {
-    port?: number;
-    host?: string;
-    body_limit_bytes?: number;
-    buffered_bytes_limit?: number;
-    connection_limit?: number;
-    json_depth_limit?: number;
-    headers_timeout_ms?: number;
-    request_timeout_ms?: number;
-  };
-  concurrency?: number;
-  /** Size limits and expression caps (DESIGN §11); defaults in the schema. */
-  limits?: LimitsConfig;
-  crash_loop?: { limit?: number; survival_ms?: number };
-}
-
-/** gantry.config.json `limits`, in the file's spelling. */
-export interface LimitsConfig {
-  node_output_bytes?: number;
-  agent_reply_bytes?: number;
-  connector_answer_bytes?: number;
-  trigger_bytes?: number;
-  expression?: {
-    max_string?: number;
-    max_array?: number;
-    max_depth?: number;
-    max_steps?: number;
-    max_built?: number;
-    max_value?: number;
-    timeout_ms?: number;
-  };
-}
+export type { AgentConfig, CredentialDeclaration, GantryConfig, LimitsConfig, OutboundConfig } from './config-types.js';
+import type { GantryConfig } from './config-types.js';
 
 /**
  * The environment variable a credential is read from: the one its declaration names, or
@@ -130,6 +38,7 @@ export function declaredNames(config: GantryConfig, builtins: { functions: Itera
   };
 }
 
+let configValidator: SchemaValidator | undefined;
 
 /** `agents.reviewer.module`, or `the configuration` for the whole file. */
 function describeConfigPointer(_document: unknown, pointer: string): string {
@@ -148,9 +57,7 @@ export function validateConfigText(text: string, place: ConfigPlace = {}): { ok:
     const diagnostics = parsed.problems.map((p) => ({ code: 'JSON_SYNTAX' as const, severity: DIAGNOSTIC_CODES.JSON_SYNTAX.severity, pointer: '', line: p.line, column: p.column, message: p.message }));
     return { ok: false, diagnostics, config: undefined };
   }
-  validator ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }).compile(
-    JSON.parse(readFileSync(join(SCHEMA_DIR, 'config.schema.json'), 'utf8')) as object,
-  );
+  const validator = (configValidator ??= generatedValidator(join(SCHEMA_DIR, 'validate-config.cjs')));
   const valid = validator(parsed.value) === true;
   // The cross-checks read a configuration of the right shape only.
   const findings = valid ? [...configFindings(parsed.value as GantryConfig, place), ...clashFindings(parsed.value as GantryConfig)] : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer);
@@ -169,7 +76,6 @@ export function parseConfigText(text: string, source = 'gantry.config.json', pla
   });
 }
 
-let validator: ValidateFunction | undefined;
 
 /** Principal names and aliases that name two principals ignoring case (BAD_VALUE), at the later of the two. */
 function clashFindings(config: GantryConfig): Finding[] {

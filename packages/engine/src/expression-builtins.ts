@@ -4,7 +4,7 @@
  * that can make a huge value in one call, or run a pattern JSONata builds itself, are checked
  * before they run.
  */
-import jsonata from 'jsonata';
+import { jsonata } from './jsonata.js';
 import { checkValue, evaluationOf, ExpressionLimitError, type Frame } from './expression-evaluation.js';
 import { withLinearRegExp } from './expression-regex.js';
 import { valueSize } from './value-size.js';

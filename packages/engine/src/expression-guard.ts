@@ -3,7 +3,8 @@
  * evaluate entry and exit hooks count and check every step (expression-evaluation.ts), and the
  * built-in functions are guarded (expression-builtins.ts).
  */
-import jsonata from 'jsonata';
+import type { Expression } from 'jsonata';
+import { jsonata } from './jsonata.js';
 import { GUARDED_BUILTINS } from './expression-builtins.js';
 import { entered, exited, SORT_TERM } from './expression-evaluation.js';
 import { LinearRegExp, withLinearRegExp } from './expression-regex.js';
@@ -19,7 +20,7 @@ const EXIT = Symbol.for('jsonata.__evaluate_exit');
  * RegexEngine option), the patterns JSONata makes of signatures too, and its evaluations report
  * each step. Evaluate it with {@link Evaluation.binding} among its bindings.
  */
-export function parseGuarded(body: string): jsonata.Expression {
+export function parseGuarded(body: string): Expression {
   const expression = withLinearRegExp(() => jsonata(body, { RegexEngine: LinearRegExp as unknown as RegExpConstructor }));
   expression.assign(ENTRY as unknown as string, entered);
   expression.assign(EXIT as unknown as string, exited);
@@ -31,7 +32,7 @@ export function parseGuarded(body: string): jsonata.Expression {
 }
 
 /** Every node of an expression's syntax tree (its own stack: a deep tree cannot overflow it). */
-function* astNodes(expression: jsonata.Expression): Generator<Record<string, unknown>> {
+function* astNodes(expression: Expression): Generator<Record<string, unknown>> {
   const stack: unknown[] = [expression.ast()];
   const seen = new Set<object>();
   while (stack.length > 0) {
@@ -44,7 +45,7 @@ function* astNodes(expression: jsonata.Expression): Generator<Record<string, unk
 }
 
 /** The regex literals of a parsed expression, with their place in its text (validation). */
-export function regexLiterals(expression: jsonata.Expression): { source: string; flags: string; position: number }[] {
+export function regexLiterals(expression: Expression): { source: string; flags: string; position: number }[] {
   const found: { source: string; flags: string; position: number }[] = [];
   for (const { type, value, position } of astNodes(expression)) {
     if (type === 'regex' && value instanceof RegExp) found.push({ source: value.source, flags: value.flags.replace('g', ''), position: typeof position === 'number' ? position : 0 });

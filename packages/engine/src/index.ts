@@ -36,7 +36,8 @@ export type {
   JsonValue,
   JsonObject,
 } from './flow-types.js';
-export { SCHEMA_DIR } from './schemas.js';
+export { SCHEMA_DIR, generatedValidator } from './schemas.js';
+export type { SchemaValidator } from './schemas.js';
 export { closest, didYouMean, Vocabulary } from './suggest.js';
 export type {
   RunStatus,
@@ -97,8 +98,8 @@ export type { RunState, NodeState, NodeStatus } from './run/state.js';
 export { takenOnSuccess, takenOnFailure, inputOf } from './run/rules.js';
 export { readiness, frontierOf, owed, failureRoute, finalStatus, waitsOn, retryPlan, Frontier, RETRYABLE_STATUSES } from './run/next.js';
 export type { Readiness, Owed, InFlight, FailureRoute, WaitingOn } from './run/next.js';
-export { approvalState, eligibleRoles, foldName, principalNameClashes } from './run/approvals.js';
-export type { PrincipalDirectory, PrincipalNameClash } from './run/approvals.js';
+export { approvalState, eligibleRoles, foldName, principalNameClashes } from './approvals.js';
+export type { PrincipalDirectory, PrincipalNameClash } from './approvals.js';
 export { resolveParams, coerceParam } from './run/params.js';
 export { resolveRetry, retryDelayMs } from './run/backoff.js';
 export { validateConfigText, parseConfigText, credentialVariable, declaredNames } from './config.js';

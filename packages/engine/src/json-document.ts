@@ -1,8 +1,8 @@
-import { Ajv, type ValidateFunction } from 'ajv';
 import { DIAGNOSTIC_CODES, type DiagnosticCode, type Severity } from './diagnostic-codes.js';
 import { compareDiagnostics } from './diagnostics.js';
 import { JsonSource, splitPointer, type Position } from './json-source.js';
 import { schemaFindings } from './schema-findings.js';
+import { runtimeAjv, type SchemaValidator } from './schemas.js';
 
 /** A problem a file's own checks found, before it is placed in the text. */
 export interface DocumentFinding<C extends string = string> {
@@ -44,15 +44,14 @@ export interface JsonDocumentResult<C extends string> {
   locate(pointer: string, atKey?: boolean): Position;
 }
 
-const compiled = new WeakMap<object, ValidateFunction>();
-let ajv: Ajv | undefined;
+const compiled = new WeakMap<object, SchemaValidator>();
 
-/** The schema's validator, compiled once per schema object. */
-function validatorFor(schema: object): ValidateFunction {
+/** The validator itself when given one, else the schema's, compiled once per schema object. */
+function validatorFor(schema: object | SchemaValidator): SchemaValidator {
+  if (typeof schema === 'function') return schema as SchemaValidator;
   let validate = compiled.get(schema);
   if (validate === undefined) {
-    ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true });
-    validate = ajv.compile(schema);
+    validate = runtimeAjv().compile(schema);
     compiled.set(schema, validate);
   }
   return validate;
@@ -66,9 +65,10 @@ function dottedPath(_document: unknown, pointer: string): string {
 /**
  * Checks a JSON file's text against a JSON Schema (draft-07) with the diagnostics of flows —
  * code, severity, JSON pointer, line and column, did-you-mean for unknown keys — then runs the
- * file's own checks. For files beside flows: the configuration, flow tests.
+ * file's own checks. For files beside flows: the configuration, flow tests. `schema` is the
+ * schema, or its validator as ajv generates one (with `verbose`, which the messages read).
  */
-export function checkJsonText<C extends string = never>(text: string, schema: object, options: JsonDocumentOptions<C> = {}): JsonDocumentResult<C> {
+export function checkJsonText<C extends string = never>(text: string, schema: object | SchemaValidator, options: JsonDocumentOptions<C> = {}): JsonDocumentResult<C> {
   const source = new JsonSource(text);
   const locate = (pointer: string, atKey = false) => source.locate(pointer, atKey);
   const parsed = source.parse();

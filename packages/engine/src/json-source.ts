@@ -1,4 +1,12 @@
-import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
+import { createRequire } from 'node:module';
+import type { ParseErrorCode } from 'jsonc-parser';
+
+/**
+ * jsonc-parser, loaded when a diagnostic is first placed in a text: a valid file, parsed with
+ * JSON.parse, never needs it (nor the 10 ms its load costs the gantry command).
+ */
+let jsonc: typeof import('jsonc-parser') | undefined;
+const jsoncParser = () => (jsonc ??= createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser'));
 
 /** 1-based line and column of an offset. */
 export interface Position {
@@ -91,6 +99,8 @@ export class JsonSource {
    * everything at its start.
    */
   offsetsOf(places: readonly Place[]): Float64Array {
+    // Nothing to place (a valid file): no scan, and jsonc-parser is not even loaded.
+    if (places.length === 0) return new Float64Array(0);
     // The places' pointers as a tree of segments: the scan follows only its branches.
     const root = newSpot();
     const ends = places.map(({ pointer }) => {
@@ -122,17 +132,18 @@ export class JsonSource {
   private syntaxProblems(error: unknown): SyntaxProblem[] {
     const errors: { error: ParseErrorCode; offset: number }[] = [];
     try {
-      visit(this.text, { onError: (code, offset) => void errors.push({ error: code, offset }) }, STRICT);
+      jsoncParser().visit(this.text, { onError: (code, offset) => void errors.push({ error: code, offset }) }, STRICT);
     } catch (cause) {
       if (!(cause instanceof RangeError)) throw cause;
     }
     if (errors.length > 0) {
+      const printCode = jsoncParser().printParseErrorCode;
       // The recovering parser often reports two errors at one spot; the first says it best.
       const distinct = errors.filter((e, i) => i === 0 || e.offset !== errors[i - 1]!.offset);
       return distinct.map((e) => ({
         offset: e.offset,
         ...this.position(e.offset),
-        message: PARSE_MESSAGES[printParseErrorCode(e.error)] ?? printParseErrorCode(e.error),
+        message: PARSE_MESSAGES[printCode(e.error)] ?? printCode(e.error),
       }));
     }
     // The tolerant parser accepted what JSON.parse refused: fall back on JSON.parse's own words.
@@ -174,7 +185,7 @@ function scanOffsets(text: string, root: Spot): void {
     stack.push({ spot, array, index: 0, property: undefined });
     return spot?.children !== undefined;
   };
-  visit(
+  jsoncParser().visit(
     text,
     {
       onObjectBegin: open(false),

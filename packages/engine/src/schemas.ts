@@ -1,20 +1,49 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject } from 'ajv';
 import { GantryError } from './errors.js';
 
 /**
- * The installation's `schemas/` folder. The engine runs from `src/` (tests) or `dist/`, both
- * two levels below the package, which sits in `packages/` beside `schemas/`.
+ * The engine's own copy of the JSON Schemas (the flow, node data and configuration schemas) with
+ * their validators, generated at build time from the repository's `schemas/` by
+ * scripts/build-schemas.mjs and published with the package. The engine runs from `src/` (tests)
+ * or `dist/`, both one level below the package.
  */
-export const SCHEMA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../schemas');
+export const SCHEMA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../schemas');
 
 export type SchemaErrors = ErrorObject[];
 
-let flowValidator: ValidateFunction | undefined;
+/** A validate function as ajv makes one: whether the value holds, and the errors of that call. */
+export interface SchemaValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+/**
+ * The options of every validator: those generated at build time (scripts/build-schemas.mjs says
+ * the same; a test keeps the two equal) and those compiled at run time.
+ */
+export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true } as const;
+
+const load = createRequire(import.meta.url);
+
+/**
+ * A validator generated at build time (a CommonJS module whose export is the function), loaded
+ * when first needed: a command that validates nothing never parses it, and no schema is compiled.
+ */
+export function generatedValidator(path: string): SchemaValidator {
+  try {
+    return load(path) as SchemaValidator;
+  } catch (cause) {
+    throw new GantryError('SCHEMA_MISSING', `cannot load the generated validator ${path}: in a clone of the repository, \`npx -y pnpm@12.4.2 build\` generates it from schemas/`, { cause });
+  }
+}
+
+let flowValidator: SchemaValidator | undefined;
 let ajvInstance: Ajv | undefined;
-const customValidators = new WeakMap<object, ValidateFunction>();
+const customValidators = new WeakMap<object, SchemaValidator>();
 
 function readSchema(path: string): Record<string, unknown> {
   try {
@@ -24,21 +53,34 @@ function readSchema(path: string): Record<string, unknown> {
   }
 }
 
-/** The flow schema, compiled once per process with every node type's data schema. */
-export function flowSchemaValidator(): ValidateFunction {
-  if (flowValidator !== undefined) return flowValidator;
-  const ajv = (ajvInstance = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, allowUnionTypes: true }));
+/**
+ * ajv, for the schemas known only at run time (a custom node type's data, a schema given to
+ * checkJsonText), with the node data schemas under their `nodes/…` ids as the flow schema has
+ * them; made when first needed, so validating flows of the built-in types never loads ajv.
+ */
+export function runtimeAjv(): Ajv {
+  if (ajvInstance !== undefined) return ajvInstance;
+  const { Ajv: AjvClass } = load('ajv') as typeof import('ajv');
+  const ajv = new AjvClass(AJV_OPTIONS);
   const nodeDir = join(SCHEMA_DIR, 'nodes');
   for (const file of readdirSync(nodeDir).filter((f) => f.endsWith('.schema.json')).sort()) {
     ajv.addSchema(readSchema(join(nodeDir, file)), `nodes/${file}`);
   }
-  try {
-    ajv.addSchema(readSchema(join(SCHEMA_DIR, 'flow.schema.json')), 'flow');
-    flowValidator = ajv.getSchema('flow')!;
-  } catch (cause) {
-    throw new GantryError('SCHEMA_MISSING', `cannot compile the flow schema: ${(cause as Error).message}`, { cause });
-  }
-  return flowValidator;
+  return (ajvInstance = ajv);
+}
+
+/** The flow schema's validator, generated with every node type's data schema. */
+export function flowSchemaValidator(): SchemaValidator {
+  return (flowValidator ??= generatedValidator(join(SCHEMA_DIR, 'validate-flow.cjs')));
+}
+
+const itemValidators = new Map<string, SchemaValidator>();
+
+/** The validator of one definition of the flow schema (a node, an edge, an error handler), generated at build time. */
+function itemValidator(definition: string): SchemaValidator {
+  let validate = itemValidators.get(definition);
+  if (validate === undefined) itemValidators.set(definition, (validate = generatedValidator(join(SCHEMA_DIR, `validate-flow-${definition}.cjs`))));
+  return validate;
 }
 
 /** The flow's lists and the definition of their items. */
@@ -70,7 +112,7 @@ export function checkFlowSchema(document: unknown): SchemaErrors {
     for (const e of found ?? []) if (keep(e)) errors.push({ ...e, instancePath: `${prefix}${e.instancePath}` });
   };
   for (const key of lists) {
-    const item = ajvInstance!.getSchema(`flow#/definitions/${LISTS[key]}`)!;
+    const item = itemValidator(LISTS[key]);
     const items = doc[key] as unknown[];
     for (let i = 1; i < items.length; i++) if (!item(items[i])) push(item.errors, `/${key}/${i}`);
   }
@@ -86,7 +128,6 @@ export function checkFlowSchema(document: unknown): SchemaErrors {
  * schema; errors carry pointers relative to the document, like the flow schema's.
  */
 export function checkCustomData(document: unknown, types: ReadonlyMap<string, object | undefined>): SchemaErrors {
-  flowSchemaValidator();
   const nodes = typeof document === 'object' && document !== null && Array.isArray((document as { nodes?: unknown }).nodes) ? (document as { nodes: unknown[] }).nodes : [];
   const errors: SchemaErrors = [];
   const bodies: { type: unknown; data: unknown; at: string }[] = [];
@@ -103,7 +144,7 @@ export function checkCustomData(document: unknown, types: ReadonlyMap<string, ob
     let validate = customValidators.get(schema);
     if (validate === undefined) {
       try {
-        validate = ajvInstance!.compile(schema);
+        validate = runtimeAjv().compile(schema);
       } catch (cause) {
         throw new GantryError('SCHEMA_MISSING', `the data schema of node type "${type as string}" does not compile: ${(cause as Error).message}`, { cause });
       }

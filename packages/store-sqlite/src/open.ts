@@ -76,7 +76,8 @@ function openForWriting(file: string, options: ResolvedOptions): SqliteStore {
       if (kind === 'gantry') checkTables(file, db);
       // WAL: readers do not block the writer, and a commit syncs the log only. Setting WAL would
       // reset synchronous to the build's WAL default (NORMAL), so FULL is set after it.
-      if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('SQLite refused WAL journal mode');
+      const journal = db.pragma('journal_mode = WAL', { simple: true });
+      if (journal !== 'wal') throw invalid(file, `cannot be kept in WAL journal mode, which the store needs (SQLite kept "${String(journal)}"; a network file system may not allow WAL)`);
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       if (kind !== 'gantry') createSchema(db);

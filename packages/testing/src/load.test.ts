@@ -61,16 +61,16 @@ describe('a flow test file is checked like a flow', () => {
   ]
 }`;
     expect(await diagnostics(text)).toEqual([
-      'UNKNOWN_AGENT 3:15 no flow of this test calls agent "reveiwer" — did you mean "reviewer"?',
-      'UNKNOWN_TASK 3:73 the flows never ask agent "reviewer" for task "reveiw" — did you mean "review"? (they ask for review)',
-      'UNKNOWN_SERVICE 4:19 no external_api node of the flows calls service "gitub" — did you mean "github"?',
-      'UNKNOWN_SERVICE 4:82 no external_api node of the flows calls action "create_review" of service "github" — did you mean "create_pr_review"? (they call create_pr_review)',
+      'UNCALLED_AGENT 3:15 no flow of this test calls agent "reveiwer" — did you mean "reviewer"?',
+      'UNCALLED_TASK 3:73 the flows never ask agent "reviewer" for task "reveiw" — did you mean "review"? (they ask for review)',
+      'UNCALLED_SERVICE 4:19 no external_api node of the flows calls service "gitub" — did you mean "github"?',
+      'UNCALLED_SERVICE 4:82 no external_api node of the flows calls action "create_review" of service "github" — did you mean "create_pr_review"? (they call create_pr_review)',
       'UNKNOWN_NODE 5:27 no node "signoff" in flow "Review" or a flow it reaches — did you mean "sign_off"?',
       'NOT_AN_APPROVAL 5:94 node "post" is a external_api node, not a human_approval node',
       'UNKNOWN_NODE 10:17 no node "reveiw" in flow "Review" — did you mean "review"?',
       'UNKNOWN_NODE 11:20 no node "posst" in flow "Review" — did you mean "post"?',
-      'UNKNOWN_TASK 12:50 the flows never ask agent "reviewer" for task "reviw" — did you mean "review"? (they ask for review)',
-      'UNKNOWN_FUNCTION 12:75 no function node of the flows calls function "score"',
+      'UNCALLED_TASK 12:50 the flows never ask agent "reviewer" for task "reviw" — did you mean "review"? (they ask for review)',
+      'UNCALLED_FUNCTION 12:75 no function node of the flows calls function "score"',
       'BAD_CALL_PATTERN 12:86 a call of a connector has no "task" (an agent has task and inputs, a connector action and params, a function input)',
     ]);
   });

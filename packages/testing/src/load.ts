@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   checkJsonText,
   GantryError,
+  generatedValidator,
   isGantryError,
   parseConfigText,
   readFailure,
-  SCHEMA_DIR,
   type DocumentDiagnostic,
   type GantryConfig,
+  type SchemaValidator,
 } from '@gantry/engine';
 import type { TestDiagnosticCode } from './codes.js';
 import { pointer, describeTestPointer } from './pointers.js';
@@ -38,12 +40,18 @@ export interface LoadedTestFile {
   locate(at: string): { line: number; column: number };
 }
 
+/**
+ * This package's copy of `schemas/flow-test.schema.json` and its validator, generated at build
+ * time (scripts/build-schemas.mjs) and published with the package.
+ */
+const SCHEMAS = fileURLToPath(new URL('../schemas/', import.meta.url));
 let schema: object | undefined;
+let validator: SchemaValidator | undefined;
 
 /** `schemas/flow-test.schema.json`, read once. */
 export function testFileSchema(): object {
   if (schema === undefined) {
-    const path = join(SCHEMA_DIR, 'flow-test.schema.json');
+    const path = resolve(SCHEMAS, 'flow-test.schema.json');
     try {
       schema = JSON.parse(readFileSync(path, 'utf8')) as object;
     } catch (cause) {
@@ -51,6 +59,10 @@ export function testFileSchema(): object {
     }
   }
   return schema;
+}
+
+function testFileValidator(): SchemaValidator {
+  return (validator ??= generatedValidator(resolve(SCHEMAS, 'validate-flow-test.cjs')));
 }
 
 /** Reads a flow test file and checks it against its schema, its flows and its configuration. */
@@ -63,7 +75,7 @@ export async function loadTestFile(path: string, cwd = process.cwd()): Promise<L
     throw new GantryError('USAGE', `cannot read the test file ${path}: ${readFailure(cause)}`, { cause });
   }
   // The schema first: what follows reads the document, so it must have the schema's shape.
-  const schemaChecked = checkJsonText<TestDiagnosticCode>(text, testFileSchema(), { describe: describeTestPointer });
+  const schemaChecked = checkJsonText<TestDiagnosticCode>(text, testFileValidator(), { describe: describeTestPointer });
   const base = { path, taskFlows: new Map<string, Map<string, string>>(), locate: (at: string) => schemaChecked.locate(at) };
   if (!schemaChecked.ok) return { ...base, ok: false, diagnostics: schemaChecked.diagnostics, file: undefined, reach: undefined, config: undefined };
   const file = schemaChecked.value as TestFile;
@@ -105,7 +117,7 @@ export async function loadTestFile(path: string, cwd = process.cwd()): Promise<L
   if (reach !== undefined) findings.push(...reachFindings(file, reach));
 
   // Checked again with the findings, which the engine places in the text and sorts with the schema's.
-  const { ok, diagnostics } = checkJsonText<TestDiagnosticCode>(text, testFileSchema(), { describe: describeTestPointer, check: (document) => [...shapeFindings(document), ...findings] });
+  const { ok, diagnostics } = checkJsonText<TestDiagnosticCode>(text, testFileValidator(), { describe: describeTestPointer, check: (document) => [...shapeFindings(document), ...findings] });
   return { ...base, ok, diagnostics, file, reach, config: config ?? undefined, taskFlows };
 }
 

@@ -23,26 +23,26 @@ export function reachFindings(file: TestFile, reach: Reach): TestFinding[] {
 
   const agent = (at: string, name: string, atKey: boolean): boolean => {
     if (reach.dynamic || reach.agents.has(name)) return true;
-    error('UNKNOWN_AGENT', at, `no flow of this test calls agent "${name}"${didYouMean(name, reach.agents.keys())}`, atKey);
+    error('UNCALLED_AGENT', at, `no flow of this test calls agent "${name}"${didYouMean(name, reach.agents.keys())}`, atKey);
     return false;
   };
   const task = (at: string, name: string, agentName: string, atKey: boolean) => {
     const tasks = reach.agents.get(agentName);
     if (reach.dynamic || tasks === undefined || tasks.has(name)) return;
-    error('UNKNOWN_TASK', at, `the flows never ask agent "${agentName}" for task "${name}"${didYouMean(name, tasks)} (they ask for ${[...tasks].join(', ')})`, atKey);
+    error('UNCALLED_TASK', at, `the flows never ask agent "${agentName}" for task "${name}"${didYouMean(name, tasks)} (they ask for ${[...tasks].join(', ')})`, atKey);
   };
   const service = (at: string, name: string, action: string | undefined, atKeys: boolean) => {
     if (reach.dynamic) return;
     const actions = reach.services.get(name);
     if (actions === undefined) {
-      error('UNKNOWN_SERVICE', at, `no external_api node of the flows calls service "${name}"${didYouMean(name, reach.services.keys())}`, atKeys);
+      error('UNCALLED_SERVICE', at, `no external_api node of the flows calls service "${name}"${didYouMean(name, reach.services.keys())}`, atKeys);
     } else if (action !== undefined && !actions.has(action)) {
-      error('UNKNOWN_SERVICE', atKeys ? `${at}${pointer(action)}` : at, `no external_api node of the flows calls action "${action}" of service "${name}"${didYouMean(action, actions)} (they call ${[...actions].join(', ')})`, atKeys);
+      error('UNCALLED_SERVICE', atKeys ? `${at}${pointer(action)}` : at, `no external_api node of the flows calls action "${action}" of service "${name}"${didYouMean(action, actions)} (they call ${[...actions].join(', ')})`, atKeys);
     }
   };
   const fn = (at: string, name: string, atKey: boolean) => {
     if (reach.dynamic || reach.functions.has(name)) return;
-    error('UNKNOWN_FUNCTION', at, `no function node of the flows calls function "${name}"${didYouMean(name, reach.functions)}`, atKey);
+    error('UNCALLED_FUNCTION', at, `no function node of the flows calls function "${name}"${didYouMean(name, reach.functions)}`, atKey);
   };
 
   for (const scope of scopes(file)) {

@@ -8,14 +8,15 @@
 import { createRequire } from 'node:module';
 import { adjacency } from '../graphs.mjs';
 import { packageJsonOf } from '../harness.mjs';
+import { peerRequire } from '../peers.mjs';
 import { task } from '../probe.mjs';
 
-const require = createRequire(import.meta.url);
-const enginePath = require.resolve('bpmn-engine');
-const engineRequire = createRequire(enginePath);
+// Resolved when first used: the translation (toBpmn) needs no peer installed.
+const enginePath = () => peerRequire.resolve('bpmn-engine');
+const engineRequire = () => createRequire(enginePath());
 
 export function bpmnVersions() {
-  return { 'bpmn-engine': packageJsonOf(enginePath).version, 'bpmn-elements': packageJsonOf(engineRequire.resolve('bpmn-elements')).version };
+  return { 'bpmn-engine': packageJsonOf(enginePath()).version, 'bpmn-elements': packageJsonOf(engineRequire().resolve('bpmn-elements')).version };
 }
 
 const xmlId = (id) => id.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -84,10 +85,10 @@ export function toBpmn(flow) {
 }
 
 export async function openBpmn() {
-  const { Engine } = await import(enginePath);
-  const { default: BpmnModdle } = await import(engineRequire.resolve('bpmn-moddle'));
-  const serializer = await import(engineRequire.resolve('moddle-context-serializer'));
-  const Elements = await import(engineRequire.resolve('bpmn-elements'));
+  const { Engine } = await import(enginePath());
+  const { default: BpmnModdle } = await import(engineRequire().resolve('bpmn-moddle'));
+  const serializer = await import(engineRequire().resolve('moddle-context-serializer'));
+  const Elements = await import(engineRequire().resolve('bpmn-elements'));
   const typeResolver = serializer.TypeResolver({ ...Elements });
 
   const runOnce = (prepared) => {

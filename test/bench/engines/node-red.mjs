@@ -6,14 +6,12 @@
 // counts keys, not messages, so it cannot wait for N empty outputs).
 // A run is one message injected into each start node; it ends when every sink has received one.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adjacency } from '../graphs.mjs';
 import { packageJsonOf } from '../harness.mjs';
+import { peerRequire as require } from '../peers.mjs';
 import { probe } from '../probe.mjs';
-
-const require = createRequire(import.meta.url);
 
 const NODE_FILE = `
 module.exports = function (RED) {

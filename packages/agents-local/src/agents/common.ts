@@ -1,6 +1,7 @@
 import type { AgentCallContext, AgentTask, Clock, JsonObject, JsonValue } from '@gantry/engine';
 import { ensureRunning } from '../deploy/deployments.js';
 import { changedFiles, commitFiles, openRepository, resolveCommit, type ChangedFile, type Commit, type Repository } from '../source/repository.js';
+import { packFailure } from '../runtime/failure.js';
 
 /**
  * A task handler of the pack, in the module transport's shape. `context.clock` is the engine's:
@@ -59,7 +60,7 @@ export async function addressOf(inputs: JsonObject): Promise<{ url: string; depl
   const endpoints = inputs.endpoints;
   const first = Array.isArray(endpoints) ? endpoints[0] : endpoints;
   if (typeof first === 'string' && /^https?:\/\//.test(first)) return { url: first.replace(/\/$/, '') };
-  throw new Error('expected a deployment_id or endpoints (URLs) to reach the deployment');
+  throw packFailure('expected a deployment_id or endpoints (URLs) to reach the deployment');
 }
 
 export interface Change {

@@ -11,6 +11,7 @@ import { stateDir } from '../runtime/paths.js';
 import { checkout, type Commit, type Repository } from '../source/repository.js';
 import type { ContainerImage } from './container-image.js';
 import { runTool } from '../source/tools.js';
+import { packFailure } from '../runtime/failure.js';
 
 export interface ArtifactManifest {
   readonly name: string;
@@ -48,7 +49,7 @@ export async function buildArtifact(repo: Repository, commit: Commit, signal?: A
   // "Compiling" a JavaScript service: every module must at least parse.
   for (const [path] of shipped.filter(([p]) => /\.(m?js|cjs)$/.test(p))) {
     const check = await runTool(process.execPath, ['--check', path], { cwd: source.dir, timeoutMs: 30_000, ...(signal ? { signal } : {}) });
-    if (check.code !== 0) throw new Error(`${path} does not compile: ${check.stderr.trim().split('\n').slice(0, 5).join(' ')}`);
+    if (check.code !== 0) throw packFailure(`${path} does not compile: ${check.stderr.trim().split('\n').slice(0, 5).join(' ')}`);
   }
   for (const [path, content] of shipped) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -84,11 +85,11 @@ export function tagImage(ref: string, dir: string): void {
 
 /** The artifact an image reference names; an unknown one is an error that says what exists. */
 export function findArtifact(image: unknown): Artifact {
-  if (typeof image !== 'string' || image === '') throw new Error(`expected an image reference (a string), got ${JSON.stringify(image)}`);
+  if (typeof image !== 'string' || image === '') throw packFailure(`expected an image reference (a string), got ${JSON.stringify(image)}`);
   const index = readJson<Record<string, string>>(indexFile(), {});
   const dir = index[image];
   if (dir === undefined || !existsSync(join(dir, 'manifest.json'))) {
-    throw new Error(`no image "${image}" was built in ${stateDir('artifacts')} (known: ${Object.keys(index).join(', ') || 'none'})`);
+    throw packFailure(`no image "${image}" was built in ${stateDir('artifacts')} (known: ${Object.keys(index).join(', ') || 'none'})`);
   }
   const container = Object.values(readJson<Record<string, ContainerImage>>(join(dir, 'containers.json'), {})).find((i) => i.ref === image || i.tags.includes(image));
   return { dir, manifest: readJson<ArtifactManifest>(join(dir, 'manifest.json'), undefined as never), ...(container ? { container } : {}) };
@@ -97,7 +98,7 @@ export function findArtifact(image: unknown): Artifact {
 /** The first image of a list (the flows pass `images`), as an artifact. */
 export function firstArtifact(images: unknown): Artifact {
   const list = Array.isArray(images) ? images : [images];
-  if (list.length === 0 || list[0] === null || list[0] === undefined) throw new Error('no image to deploy: expected `images`, a list of image references from the build');
+  if (list.length === 0 || list[0] === null || list[0] === undefined) throw packFailure('no image to deploy: expected `images`, a list of image references from the build');
   return findArtifact(list[0]);
 }
 

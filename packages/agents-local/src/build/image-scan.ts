@@ -18,6 +18,7 @@ import type { ContainerImage } from './container-image.js';
 import type { ImageManifest } from './runtime-layer.js';
 import { which } from '../source/tools.js';
 import { runGrype, runTrivy, thirdPartyPackages, type Counts, type ImageScan, type ScannerRun } from './scan.js';
+import { packFailure } from '../runtime/failure.js';
 
 export interface ContainerScanOptions {
   readonly threshold: string;
@@ -29,7 +30,7 @@ export interface ContainerScanOptions {
 export async function scanContainerImage(artifact: Artifact & { container: ContainerImage }, options: ContainerScanOptions): Promise<ImageScan & { packages?: ImageManifest['packages'] }> {
   const image = artifact.container;
   const { engine, why } = await containerEngine();
-  if (engine === null) throw new Error(`${image.ref} is a container image, but no container engine works here now to read it: ${why}`);
+  if (engine === null) throw packFailure(`${image.ref} is a container image, but no container engine works here now to read it: ${why}`);
   const report = join(stateDir('reports'), `scan-${image.digest.replace(/^sha256:/, '').slice(0, 12)}.json`);
   const scanners = await runScanners(engine, image, options);
   const ran = scanners.find((s) => s.counts !== undefined);
@@ -94,7 +95,7 @@ async function readManifest(engine: ContainerEngine, image: ContainerImage, sign
     await engineRun(engine, ['cp', `${name}:${image.manifest_path}`, copy], options);
     return JSON.parse(readFileSync(copy, 'utf8')) as ImageManifest;
   } catch (error) {
-    throw new Error(`cannot read the manifest ${image.manifest_path} of ${image.ref}: ${(error as Error).message}`);
+    throw packFailure(`cannot read the manifest ${image.manifest_path} of ${image.ref}: ${(error as Error).message}`);
   } finally {
     rmSync(copy, { force: true });
     await engineRun(engine, ['rm', '--force', name]).catch(() => undefined);

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { readJson, writeJson } from '../runtime/files.js';
 import { stateDir } from '../runtime/paths.js';
 import { runTool, which } from '../source/tools.js';
+import { packFailure } from '../runtime/failure.js';
 
 /** Where the manifest sits in the image. */
 export const IMAGE_MANIFEST_PATH = '/etc/gantry/image-manifest.json';
@@ -63,7 +64,7 @@ export async function runtimeLayer(base: string, signal?: AbortSignal): Promise<
 
 async function copyRuntime(dir: string, signal?: AbortSignal): Promise<RuntimeFile[]> {
   const ldd = await runTool('ldd', [process.execPath], { cwd: dir, timeoutMs: 30_000, ...(signal ? { signal } : {}) }).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
-  if (ldd.code !== 0) throw new Error(`cannot list the libraries of ${process.execPath} with ldd (${ldd.stderr.trim()}): an image FROM scratch needs them; set base_image in the container settings to build from a base image instead`);
+  if (ldd.code !== 0) throw packFailure(`cannot list the libraries of ${process.execPath} with ldd (${ldd.stderr.trim()}): an image FROM scratch needs them; set base_image in the container settings to build from a base image instead`);
   // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" and "/lib64/ld-linux-x86-64.so.2 (0x…)"
   const libraries = [...ldd.stdout.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]!);
   const copies = [[process.execPath, '/usr/local/bin/node'], ...libraries.map((l) => [l, l])].map(([source, path]) => ({ source: source!, path: path!, real: realpathSync(source!) }));

@@ -8,6 +8,7 @@ import type { ContainerImage } from '../build/container-image.js';
 import { containerEngine, LABELS, stateLabel, sweepContainers } from '../runtime/container-engine.js';
 import { packProgram, stateDir } from '../runtime/paths.js';
 import { startProcess, type Started } from '../runtime/processes.js';
+import { packFailure } from '../runtime/failure.js';
 
 /** What a deployment record keeps of its container. */
 export interface ContainerRun {
@@ -24,9 +25,9 @@ let swept: Promise<string[]> | undefined;
 /** Starts `image` as deployment `id`; resolves once the service answers through its mapped port. */
 export async function startContainer(id: string, image: Pick<ContainerImage, 'engine' | 'id' | 'ref' | 'port'>, attempt: number): Promise<{ started: Started; container: ContainerRun }> {
   const choice = await containerEngine();
-  if (choice.engine === null) throw new Error(`${id} runs the container image ${image.ref}, but no container engine works here now: ${choice.why}`);
+  if (choice.engine === null) throw packFailure(`${id} runs the container image ${image.ref}, but no container engine works here now: ${choice.why}`);
   const engine = choice.engine;
-  if (engine.name !== image.engine) throw new Error(`${id} runs an image built with ${image.engine}, which ${engine.name} (the engine in use) does not have`);
+  if (engine.name !== image.engine) throw packFailure(`${id} runs an image built with ${image.engine}, which ${engine.name} (the engine in use) does not have`);
   // A sweep that fails (a container went between listing and inspecting it) must not stop a deployment.
   swept ??= sweepContainers(engine).catch(() => []);
   await swept;

@@ -16,6 +16,7 @@ import { startProcess, type Started } from '../runtime/processes.js';
 import type { Artifact } from '../build/artifacts.js';
 import type { ContainerImage } from '../build/container-image.js';
 import { startContainer, type ContainerRun } from './containers.js';
+import { packFailure } from '../runtime/failure.js';
 
 export interface DeploymentRecord {
   readonly id: string;
@@ -60,7 +61,7 @@ function save(record: DeploymentRecord): DeploymentRecord {
 
 export function getDeployment(id: unknown): DeploymentRecord {
   const record = typeof id === 'string' ? all()[id] : undefined;
-  if (record === undefined) throw new Error(`no deployment "${String(id)}" is recorded in ${file()}`);
+  if (record === undefined) throw packFailure(`no deployment "${String(id)}" is recorded in ${file()}`);
   return record;
 }
 
@@ -109,11 +110,11 @@ export async function deploy(options: { service: string; environment: string; ar
  */
 export async function ensureRunning(id: unknown): Promise<DeploymentRecord> {
   const record = getDeployment(id);
-  if (record.status === 'stopped') throw new Error(`deployment ${record.id} was stopped at ${record.stopped_at}`);
+  if (record.status === 'stopped') throw packFailure(`deployment ${record.id} was stopped at ${record.stopped_at}`);
   const current = live.get(record.id);
   if (current?.alive()) return record;
   if (current !== undefined) {
-    throw new Error(`deployment ${record.id} (${record.version}) exited (${await current.exited}) while it was running here: it is not started again (its log: ${current.record.log})`);
+    throw packFailure(`deployment ${record.id} (${record.version}) exited (${await current.exited}) while it was running here: it is not started again (its log: ${current.record.log})`);
   }
   const image = record.container && { engine: record.container.engine, id: record.container.image_id, ref: record.container.image, port: record.container.port };
   const { started, container } = await start(record.id, record.artifact_dir, image, record.restarts + 1);

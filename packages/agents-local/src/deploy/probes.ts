@@ -1,6 +1,7 @@
 /** Real requests to a deployment: its health, its smoke tests, its metrics. */
 import { describeFailure, http, jsonOf } from '../runtime/http.js';
 import { parsePrometheusText, trafficCounters, type TrafficCounters } from './prometheus-text.js';
+import { packFailure } from '../runtime/failure.js';
 
 export interface HealthProbe {
   readonly url: string;
@@ -35,29 +36,29 @@ export async function smokeTests(base: string): Promise<{ passed: boolean; tests
   const checks: [string, () => Promise<string>][] = [
     ['health answers ok', async () => {
       const p = await probeHealth(base);
-      if (!p.ok) throw new Error(p.error ?? 'not ok');
+      if (!p.ok) throw packFailure(p.error ?? 'not ok');
       return `version ${p.version}`;
     }],
     ['a price quote adds up', async () => {
       const answer = await http(`${base}/api/price?amount=100&country=DE`, { timeoutMs: 10_000 });
       const body = jsonOf(answer) as { total?: number; vat?: number; amount?: number } | undefined;
-      if (answer.status !== 200 || body?.total === undefined) throw new Error(`answered ${answer.status} ${answer.text.slice(0, 100)}`);
-      if (Math.abs(body.total - (body.amount! - ((body as { discount?: number }).discount ?? 0) + body.vat!)) > 0.01) throw new Error(`total ${body.total} does not add up`);
+      if (answer.status !== 200 || body?.total === undefined) throw packFailure(`answered ${answer.status} ${answer.text.slice(0, 100)}`);
+      if (Math.abs(body.total - (body.amount! - ((body as { discount?: number }).discount ?? 0) + body.vat!)) > 0.01) throw packFailure(`total ${body.total} does not add up`);
       return `total ${body.total}`;
     }],
     ['a bad request is refused with 400', async () => {
       const answer = await http(`${base}/api/price?amount=-1`, { timeoutMs: 10_000 });
-      if (answer.status !== 400) throw new Error(`answered ${answer.status}`);
+      if (answer.status !== 400) throw packFailure(`answered ${answer.status}`);
       return '400';
     }],
     ['an unknown route is a 404', async () => {
       const answer = await http(`${base}/no-such-route`);
-      if (answer.status !== 404) throw new Error(`answered ${answer.status}`);
+      if (answer.status !== 404) throw packFailure(`answered ${answer.status}`);
       return '404';
     }],
     ['metrics are exposed', async () => {
       const answer = await http(`${base}/metrics`);
-      if (answer.status !== 200 || !answer.text.includes('http_requests_total')) throw new Error(`answered ${answer.status} without http_requests_total`);
+      if (answer.status !== 200 || !answer.text.includes('http_requests_total')) throw packFailure(`answered ${answer.status} without http_requests_total`);
       return `${parsePrometheusText(answer.text).length} samples`;
     }],
   ];
@@ -76,6 +77,6 @@ export async function smokeTests(base: string): Promise<{ passed: boolean; tests
 /** The deployment's user-traffic counters, read from its /metrics now. */
 export async function readCounters(base: string): Promise<TrafficCounters> {
   const answer = await http(`${base}/metrics`);
-  if (answer.status !== 200) throw new Error(`${base}/metrics answered ${answer.status}`);
+  if (answer.status !== 200) throw packFailure(`${base}/metrics answered ${answer.status}`);
   return trafficCounters(parsePrometheusText(answer.text));
 }

@@ -13,6 +13,7 @@ import { startProcess, type Started } from '../runtime/processes.js';
 import { ensureRunning, onRevive, type DeploymentRecord } from './deployments.js';
 import { loadStats, startLoad, stopLoad } from './load.js';
 import type { Reading } from './prometheus-text.js';
+import { packFailure } from '../runtime/failure.js';
 
 export type Color = 'blue' | 'green';
 
@@ -74,7 +75,7 @@ export async function beginProduction(options: { service: string; run: string; k
 /** Production as recorded, running: proxy, deployments and load started again if they had gone. */
 export async function ensureProduction(): Promise<ProductionState> {
   const state = readProduction();
-  if (state === undefined) throw new Error(`no production environment is recorded in ${file()}: prepare_blue_green_deployment has not run`);
+  if (state === undefined) throw packFailure(`no production environment is recorded in ${file()}: prepare_blue_green_deployment has not run`);
   const running = proxy?.alive() ? state : await startProxy(state);
   if (running.load && loadStats() === undefined) startLoad(running.proxy!.url);
   return running;
@@ -94,11 +95,11 @@ async function startProxy(state: ProductionState): Promise<ProductionState> {
 
 async function admin(method: 'PUT' | 'DELETE' | 'GET', path: string, body?: unknown): Promise<Record<string, unknown>> {
   const state = readProduction();
-  if (!state?.proxy) throw new Error('the production proxy is not running');
+  if (!state?.proxy) throw packFailure('the production proxy is not running');
   // Taking an upstream out waits for its requests in flight (up to 30 s, proxy-main.ts).
   const answer = await http(`${state.proxy.admin}${path}`, { method, timeoutMs: method === 'DELETE' ? 35_000 : 5000, ...(body === undefined ? {} : { body }) });
   const value = jsonOf(answer) as Record<string, unknown> | undefined;
-  if (answer.status !== 200) throw new Error(`proxy ${method} ${path}: ${answer.status} ${String(value?.error ?? answer.text)}`);
+  if (answer.status !== 200) throw packFailure(`proxy ${method} ${path}: ${answer.status} ${String(value?.error ?? answer.text)}`);
   return value ?? {};
 }
 

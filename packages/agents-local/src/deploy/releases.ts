@@ -11,6 +11,7 @@ import { containerEngine } from '../runtime/container-engine.js';
 import { readJson, writeJson } from '../runtime/files.js';
 import { stateDir } from '../runtime/paths.js';
 import { openRepository, resolveCommit } from '../source/repository.js';
+import { packFailure } from '../runtime/failure.js';
 
 interface Release {
   readonly image: string;
@@ -39,7 +40,7 @@ async function liveArtifact(service: string, next: Artifact, signal?: AbortSigna
     }
   }
   const { repository, commit, parent } = next.manifest;
-  if (parent === null) throw new Error(`no live release of ${service} to keep as blue: none went live here, and ${commit} is a first commit`);
+  if (parent === null) throw packFailure(`no live release of ${service} to keep as blue: none went live here, and ${commit} is a first commit`);
   const repo = openRepository(repository);
   const built = await buildArtifact(repo, resolveCommit(repo, parent), signal);
   return { artifact: built, why: `no release went live here yet: blue runs ${parent}, the commit before ${commit}` };
@@ -59,7 +60,7 @@ async function sameKind(artifact: Artifact, next: Artifact, signal?: AbortSignal
   const plain = { dir: artifact.dir, manifest: artifact.manifest };
   if (next.container === undefined) return plain;
   const { engine, why } = await containerEngine();
-  if (engine === null) throw new Error(`green is the container image ${next.container.ref}, but no container engine works here now to run blue: ${why}`);
+  if (engine === null) throw packFailure(`green is the container image ${next.container.ref}, but no container engine works here now to run blue: ${why}`);
   const repo = openRepository(artifact.manifest.repository);
   const commit = resolveCommit(repo, artifact.manifest.commit);
   // Not pushed: it is not a new release, only the live one run again here.

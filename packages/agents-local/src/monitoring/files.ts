@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nameForFiles, stateDir } from '../runtime/paths.js';
+import { packFailure } from '../runtime/failure.js';
 
 /** PromQL for the panel names the design document's dashboards use. */
 const PANEL_QUERIES: Record<string, { expr: string; unit: string; note?: string }> = {
@@ -82,8 +83,8 @@ export function writeAlertRules(rules: readonly AlertSpec[], service: string, en
   const job = jobName(service, environment);
   const written = rules.map((rule) => {
     const expression = ALERT_EXPRESSIONS[rule.metric];
-    if (expression === undefined) throw new Error(`alert ${rule.name}: no PromQL for metric "${rule.metric}" (known: ${Object.keys(ALERT_EXPRESSIONS).join(', ')})`);
-    if (!['>', '>=', '<', '<=', '==', '!='].includes(rule.operator)) throw new Error(`alert ${rule.name}: operator "${rule.operator}" is not a PromQL comparison`);
+    if (expression === undefined) throw packFailure(`alert ${rule.name}: no PromQL for metric "${rule.metric}" (known: ${Object.keys(ALERT_EXPRESSIONS).join(', ')})`);
+    if (!['>', '>=', '<', '<=', '==', '!='].includes(rule.operator)) throw packFailure(`alert ${rule.name}: operator "${rule.operator}" is not a PromQL comparison`);
     return { alert: rule.name, expr: `${expression(job)} ${rule.operator} ${rule.threshold}`, for: rule.for ?? '5m', severity: rule.severity ?? 'warning' };
   });
   const yaml = [

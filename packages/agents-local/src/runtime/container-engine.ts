@@ -8,8 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { GantryError } from '@gantry/engine';
 import { DEFAULT_CONTAINER_SETTINGS, stateDir } from './paths.js';
 import { runTool, which, type ToolResult } from '../source/tools.js';
+import { packFailure } from './failure.js';
 
 export type EngineName = 'podman' | 'docker';
 
@@ -53,24 +55,24 @@ export function containerSettings(env: NodeJS.ProcessEnv = process.env): Contain
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new Error(`cannot read the container settings ${file}: ${(error as Error).message}`);
+    throw new GantryError('CONFIG_INVALID', `cannot read the container settings ${file}: ${(error as Error).message}`);
   }
   const where = (key: string) => `${key} in ${file}`;
   const engine = env.GANTRY_LOCAL_ENGINE ? env.GANTRY_LOCAL_ENGINE : (raw.engine ?? 'auto');
   if (typeof engine !== 'string' || !['auto', 'none', ...ENGINES].includes(engine)) {
-    throw new Error(`expected ${env.GANTRY_LOCAL_ENGINE ? 'GANTRY_LOCAL_ENGINE' : where('engine')} to be "auto", "none", "podman" or "docker", got ${JSON.stringify(engine)}`);
+    throw new GantryError('CONFIG_INVALID', `expected ${env.GANTRY_LOCAL_ENGINE ? 'GANTRY_LOCAL_ENGINE' : where('engine')} to be "auto", "none", "podman" or "docker", got ${JSON.stringify(engine)}`);
   }
   const flags = (name: EngineName): EngineFlags => {
     const given = (raw[name] ?? {}) as Record<string, unknown>;
     const list = (key: keyof EngineFlags): string[] => {
       const value = given[key] ?? [];
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`expected ${where(`${name}.${key}`)} to be a list of strings, got ${JSON.stringify(value)}`);
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new GantryError('CONFIG_INVALID', `expected ${where(`${name}.${key}`)} to be a list of strings, got ${JSON.stringify(value)}`);
       return value as string[];
     };
     return { global_flags: list('global_flags'), run_flags: list('run_flags'), build_flags: list('build_flags') };
   };
   const base = raw.base_image ?? 'scratch';
-  if (typeof base !== 'string' || base === '') throw new Error(`expected ${where('base_image')} to be an image name or "scratch", got ${JSON.stringify(base)}`);
+  if (typeof base !== 'string' || base === '') throw new GantryError('CONFIG_INVALID', `expected ${where('base_image')} to be an image name or "scratch", got ${JSON.stringify(base)}`);
   const source = env.GANTRY_LOCAL_ENGINE ? `${file}, GANTRY_LOCAL_ENGINE=${env.GANTRY_LOCAL_ENGINE}` : file;
   return { engine: engine as ContainerSettings['engine'], podman: flags('podman'), docker: flags('docker'), base_image: base, source };
 }
@@ -94,7 +96,7 @@ async function choose(settings: ContainerSettings): Promise<EngineChoice> {
   for (const name of settings.engine === 'auto' ? ENGINES : [settings.engine]) {
     const probe = await probeEngine(name, settings);
     if (typeof probe !== 'string') return announce({ engine: probe, why: `${name} ${probe.version} works here (${settings.engine === 'auto' ? 'found on the PATH' : `chosen in ${settings.source}`})` });
-    if (settings.engine !== 'auto') throw new Error(`the container engine ${name} chosen in ${settings.source} does not work here: ${probe}`);
+    if (settings.engine !== 'auto') throw packFailure(`the container engine ${name} chosen in ${settings.source} does not work here: ${probe}`);
     tried.push(probe);
   }
   return announce({ engine: null, why: tried.join('; ') });
@@ -132,7 +134,7 @@ export async function engineRun(engine: ContainerEngine, args: readonly string[]
   const result = await runTool(engine.bin, [...engine.global_flags, ...args], { cwd: options.cwd ?? stateDir(), timeoutMs: options.timeoutMs ?? 60_000, ...(options.signal ? { signal: options.signal } : {}) });
   if (result.code !== 0) {
     const said = result.timedOut ? 'timed out' : result.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 600);
-    throw new Error(`\`${engine.name} ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}\` failed (exit ${result.code}): ${said}`);
+    throw packFailure(`\`${engine.name} ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}\` failed (exit ${result.code}): ${said}`);
   }
   return result;
 }

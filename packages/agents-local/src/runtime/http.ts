@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { isGantryError } from '@gantry/engine';
 
 /** One HTTP answer, read whole. */
 export interface HttpAnswer {
@@ -51,6 +52,8 @@ export function jsonOf(answer: HttpAnswer): unknown {
 
 /** A short description of a failed request, for results and messages. */
 export function describeFailure(error: unknown): string {
+  // The pack's own failures say what happened in their message; their code is Gantry's.
+  if (isGantryError(error)) return error.message;
   const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timed out';
   return e.cause?.code ?? e.code ?? e.message ?? String(error);

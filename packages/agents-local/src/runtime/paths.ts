@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packFailure } from './failure.js';
 
 /** The pack's folder: src/runtime/ and dist/runtime/ both sit two levels below it. */
 export const PACK_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,7 +38,7 @@ export function stateDir(...parts: string[]): string {
  */
 export function nameForFiles(value: string, what: string): string {
   if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/.test(value)) {
-    throw new Error(`expected ${what} to be at most 100 letters, digits, '.', '_' or '-', not starting with '.' (it names files under ${stateDir()}), got ${JSON.stringify(value)}`);
+    throw packFailure(`expected ${what} to be at most 100 letters, digits, '.', '_' or '-', not starting with '.' (it names files under ${stateDir()}), got ${JSON.stringify(value)}`);
   }
   return value;
 }

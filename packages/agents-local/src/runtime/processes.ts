@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { appendJsonLine, readJsonLines } from './files.js';
 import { packProgram, stateDir } from './paths.js';
+import { packFailure } from './failure.js';
 
 /** What a started process is for, kept in `.gantry/local/processes.jsonl`. */
 export interface ProcessRecord {
@@ -73,7 +74,7 @@ export async function startProcess(options: StartOptions): Promise<Started> {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${options.program}`);
+  if (pid === undefined) throw packFailure(`could not start ${options.program}`);
   const entry = { child, done: false, exited: undefined as unknown as Promise<string> };
   entry.exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -92,14 +93,14 @@ export async function startProcess(options: StartOptions): Promise<Started> {
     return { pid, port: info.port as number, info, record, exited: entry.exited, alive: () => !entry.done, stop };
   } catch (error) {
     await stop(500);
-    throw new Error(`${options.name}: ${(error as Error).message} (its log: ${log})`);
+    throw packFailure(`${options.name}: ${(error as Error).message} (its log: ${log})`, error);
   }
 }
 
 /** Reads stdout lines into the log until the `listening` line names the port. */
 function readyLine(child: ChildProcess, out: NodeJS.WritableStream, timeoutMs: number, exited: Promise<string>): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`did not say it was listening within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => reject(packFailure(`did not say it was listening within ${timeoutMs} ms`)), timeoutMs);
     let ready = false;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       out.write(`${line}\n`);
@@ -117,7 +118,7 @@ function readyLine(child: ChildProcess, out: NodeJS.WritableStream, timeoutMs: n
     });
     void exited.then((how) => {
       clearTimeout(timer);
-      if (!ready) reject(new Error(`exited (${how}) before it was listening`));
+      if (!ready) reject(packFailure(`exited (${how}) before it was listening`));
     });
   });
 }

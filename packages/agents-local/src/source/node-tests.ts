@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { runTool } from './tools.js';
+import { packFailure } from '../runtime/failure.js';
 
 export interface TestCounts {
   readonly passed: number;
@@ -41,7 +42,7 @@ export async function runUnitTests(dir: string, reportDir: string, signal?: Abor
   const files = unitTestFiles(dir);
   const tap = join(reportDir, 'unit-tests.tap');
   const lcov = join(reportDir, 'coverage.lcov');
-  if (files.length === 0) throw new Error(`${dir} has no unit tests (test/*.test.mjs)`);
+  if (files.length === 0) throw packFailure(`${dir} has no unit tests (test/*.test.mjs)`);
   const result = await runTool(
     process.execPath,
     ['--test', '--experimental-test-coverage', '--test-reporter=tap', `--test-reporter-destination=${tap}`, '--test-reporter=lcov', `--test-reporter-destination=${lcov}`, ...files],

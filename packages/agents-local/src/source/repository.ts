@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { readJson } from '../runtime/files.js';
 import { SAMPLE_REPOSITORY, stateDir } from '../runtime/paths.js';
+import { packFailure } from '../runtime/failure.js';
 
 export interface Commit {
   readonly id: string;
@@ -37,7 +38,7 @@ export interface ChangedFile {
 export function openRepository(path?: unknown): Repository {
   const root = typeof path !== 'string' || path === '' || path === '.' ? SAMPLE_REPOSITORY : resolve(path);
   const file = join(root, 'commits.json');
-  if (!existsSync(file)) throw new Error(`${root} has no commits.json: the local pack builds repositories in the sample service's form (see ${join(SAMPLE_REPOSITORY, 'README.md')})`);
+  if (!existsSync(file)) throw packFailure(`${root} has no commits.json: the local pack builds repositories in the sample service's form (see ${join(SAMPLE_REPOSITORY, 'README.md')})`);
   const history = readJson<{ head: string; commits: Record<string, Omit<Commit, 'id'>> }>(file, { head: '', commits: {} });
   const commits = Object.fromEntries(Object.entries(history.commits).map(([id, c]) => [id, { ...c, id, files: c.files ?? {} }]));
   for (const commit of Object.values(commits)) checkCommit(root, file, commit);
@@ -51,15 +52,15 @@ export function openRepository(path?: unknown): Repository {
  */
 function checkCommit(root: string, file: string, commit: Commit): void {
   const where = `${file}: commit "${commit.id}"`;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(commit.id)) throw new Error(`${where}: expected an id of letters, digits, '.', '_' and '-' (it names folders)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(commit.id)) throw packFailure(`${where}: expected an id of letters, digits, '.', '_' and '-' (it names folders)`);
   const tree = resolve(root, typeof commit.tree === 'string' ? commit.tree : '');
   if (typeof commit.tree !== 'string' || commit.tree === '' || (tree !== root && !tree.startsWith(root + sep))) {
-    throw new Error(`${where}: expected "tree" to be a folder inside ${root}, got ${JSON.stringify(commit.tree)}`);
+    throw packFailure(`${where}: expected "tree" to be a folder inside ${root}, got ${JSON.stringify(commit.tree)}`);
   }
   for (const path of Object.keys(commit.files)) {
     const segments = path.split(/[\\/]/);
     if (path === '' || isAbsolute(path) || segments.some((s) => s === '' || s === '.' || s === '..')) {
-      throw new Error(`${where}: expected file paths relative to the tree without "." or ".." segments, got ${JSON.stringify(path)}`);
+      throw packFailure(`${where}: expected file paths relative to the tree without "." or ".." segments, got ${JSON.stringify(path)}`);
     }
   }
 }
@@ -68,7 +69,7 @@ function checkCommit(root: string, file: string, commit: Commit): void {
 export function resolveCommit(repo: Repository, ref?: unknown): Commit {
   const id = typeof ref !== 'string' || ref === '' || ref === 'HEAD' || ref === 'main' ? repo.head : ref;
   const commit = repo.commits[id];
-  if (commit === undefined) throw new Error(`no commit "${id}" in ${repo.root} (it has ${Object.keys(repo.commits).join(', ')})`);
+  if (commit === undefined) throw packFailure(`no commit "${id}" in ${repo.root} (it has ${Object.keys(repo.commits).join(', ')})`);
   return commit;
 }
 

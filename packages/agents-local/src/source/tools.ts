@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { GantryError } from '@gantry/engine';
 
 /** The path of an executable on the PATH, or undefined. */
 export function which(command: string): string | undefined {
@@ -88,7 +89,7 @@ export function runTool(command: string, args: readonly string[], options: ToolO
         killGroup(pid);
         running.delete(pid);
       }
-      if (options.signal?.aborted) return reject(options.signal.reason instanceof Error ? options.signal.reason : new Error('cancelled'));
+      if (options.signal?.aborted) return reject(options.signal.reason instanceof Error ? options.signal.reason : new GantryError('CANCELLED', 'cancelled', { retryable: false }));
       resolve({ code, stdout, stderr, ms: Math.round(performance.now() - started), timedOut });
     });
   });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadFlowText, subflowResolver } from '@gantry/engine';
+import { loadFlowText, subflowResolver } from '@gantry/engine/validation';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { readFlowText } from '../flow-files.js';

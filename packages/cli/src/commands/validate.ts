@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import { isGantryError, subflowResolver, validateConfigText, validateFlowText, type DeclaredNames, type Diagnostic } from '@gantry/engine';
+import { isGantryError, subflowResolver, validateConfigText, validateFlowText, type DeclaredNames, type Diagnostic } from '@gantry/engine/validation';
 import { parseCommandArgs, usageError } from '../args.js';
 import { codeFrames } from '../code-frame.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { expandFlowPaths, readFlowText } from '../flow-files.js';
 import { printer, type Io } from '../io.js';
-import { configPlace, flowNames } from '../setup.js';
+import { configPlace, flowNames } from '../config-place.js';
 
 export const validateHelp = `Usage: gantry validate <flow|folder…> [--config f] [--json] [--strict]
 

@@ -1,6 +1,6 @@
 import { GantryError } from '../errors.js';
 import type { JsonObject } from '../flow-types.js';
-import { approvalState } from './approvals.js';
+import { approvalState } from '../approvals.js';
 import { checkDecision, type Decision } from './decisions.js';
 import type { ApprovalDecidedEvent } from './events.js';
 import type { ApprovalOutcome, ApprovalRequest } from './interfaces.js';

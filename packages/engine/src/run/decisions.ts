@@ -1,6 +1,6 @@
 import type { CompiledFlow } from '../compile.js';
 import { GantryError } from '../errors.js';
-import { eligibleRoles, foldName, isPerson, principalNamed, type PrincipalDirectory } from './approvals.js';
+import { eligibleRoles, foldName, isPerson, principalNamed, type PrincipalDirectory } from '../approvals.js';
 import type { ApprovalDecidedEvent } from './events.js';
 import type { RunState } from './state.js';
 

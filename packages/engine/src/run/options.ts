@@ -1,11 +1,12 @@
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { DeclaredNames } from '../name-checks.js';
 import { GantryError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, FlowFunction } from './interfaces.js';
-import { principalNameClashes, type PrincipalDirectory } from './approvals.js';
+import { principalNameClashes, type PrincipalDirectory } from '../approvals.js';
 import { MemoryStore, type RunStore } from './store.js';
 import { resolveLimits, type EngineLimits, type EngineLimitsOptions } from '../value-limits.js';
 
@@ -185,7 +186,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     clock: options.clock ?? systemClock,
     ids: options.ids ?? timeOrderedIds(options.clock ?? systemClock),
     random: options.random ?? Math.random,
-    logger: options.logger ?? pino({ level: 'silent' }),
+    logger: options.logger ?? silentLogger(),
     concurrency,
     principals: options.principals,
     notifier: options.notifier,
@@ -226,4 +227,13 @@ export function timeOrderedIds(clock: Clock): (at?: number) => string {
     // life (a 1-node run took 15 % longer with one).
     return [stamp, (counter++ & 0xffffff).toString(16).padStart(6, '0')].join('-');
   };
+}
+
+/**
+ * The default logger, which logs nothing. pino is loaded here, when an engine is made without a
+ * logger, rather than with the engine's modules: a program that only validates flows never loads it.
+ */
+function silentLogger(): Logger {
+  const pino = createRequire(import.meta.url)('pino') as typeof import('pino').default;
+  return pino({ level: 'silent' });
 }

@@ -1,3 +1,4 @@
+import { GantryError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { ApprovalDecidedEvent, ErrorInfo, RunEvent, RunStartedEvent, RunStatus } from './events.js';
 
@@ -121,12 +122,12 @@ export class EdgeSet implements Iterable<number> {
  */
 class NoEntries extends Map<never, never> {
   override set(): never {
-    throw new Error('a run state is written by applyEvent alone, which gives the run its own collection first');
+    throw new GantryError('INTERNAL', 'a run state is written by applyEvent alone, which gives the run its own collection first', { retryable: false });
   }
 }
 class NoMembers extends Set<never> {
   override add(): never {
-    throw new Error('a run state is written by applyEvent alone, which gives the run its own collection first');
+    throw new GantryError('INTERNAL', 'a run state is written by applyEvent alone, which gives the run its own collection first', { retryable: false });
   }
 }
 const NO_ENTRIES: Map<never, never> = new NoEntries();

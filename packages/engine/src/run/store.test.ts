@@ -57,6 +57,7 @@ describe('MemoryStore', () => {
 
     for (const bad of [-1, 1.5, Number.NaN, '3']) {
       expect(() => new MemoryStore({ keepFinished: bad as number })).toThrow(/expected keepFinished to be an integer ≥ 0 \(or Infinity\)/);
+      expect(() => new MemoryStore({ keepFinished: bad as number })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', retryable: false }));
     }
   });
 

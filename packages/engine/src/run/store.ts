@@ -155,7 +155,7 @@ export class MemoryStore implements RunStore {
   constructor(options: MemoryStoreOptions = {}) {
     const keep = options.keepFinished ?? 1000;
     if (!(keep === Infinity || (Number.isInteger(keep) && keep >= 0))) {
-      throw new Error(`MemoryStore: expected keepFinished to be an integer ≥ 0 (or Infinity), got ${String(keep)}`);
+      throw new GantryError('CONFIG_INVALID', `MemoryStore: expected keepFinished to be an integer ≥ 0 (or Infinity), got ${String(keep)}`, { retryable: false });
     }
     this.keepFinished = keep;
   }

@@ -1,10 +1,10 @@
 // Principal names and aliases compare as GitHub logins do, ignoring case: in who may decide, in
 // self-approval against the run's initiator, in duplicate decisions, and in the configuration.
 import { describe, expect, it } from 'vitest';
-import { validateConfigText } from '../config.js';
-import { isGantryError } from '../errors.js';
+import { validateConfigText } from './config.js';
+import { isGantryError } from './errors.js';
 import { approvalState, eligibleRoles, isPerson, principalNameClashes, type PrincipalDirectory } from './approvals.js';
-import { createEngine } from './engine.js';
+import { createEngine } from './run/engine.js';
 
 const DIRECTORY: PrincipalDirectory = {
   alice: { roles: ['tech-lead'], aliases: ['alice-gh'] },
