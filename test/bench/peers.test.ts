@@ -11,7 +11,7 @@ import { openBpmn, toBpmn } from './engines/bpmn.mjs';
 import { openGantry } from './engines/gantry.mjs';
 import { N8N_INSTALL, n8nInstalled, openN8n, toN8n } from './engines/n8n.mjs';
 import { openNodeRed, toNodeRed } from './engines/node-red.mjs';
-import { chain, diamonds, fanOutIn, layered } from './graphs.mjs';
+import { chain, diamonds, fanOutIn, layered, routing } from './graphs.mjs';
 import { probe } from './probe.mjs';
 
 interface Adapter {
@@ -80,6 +80,16 @@ describe('every engine of the comparison does the same work', () => {
     expect(lattice.start).toBe('__start');
     const gates = toN8n(diamonds(9).flow).nodes.filter((n: { type: string }) => n.type === 'bench.gate');
     expect(gates).toHaveLength(2);
+  });
+
+  it('routing by expression edges: the baseline, Gantry and Node-RED take the branch each route names (bpmn-engine and n8n do not run it)', async () => {
+    const routed = adapters.filter((a) => a.name !== 'bpmn-engine' && a.name !== 'n8n');
+    expect(routed).toHaveLength(4);
+    const graph = routing(13);
+    for (const adapter of routed) expect(await traceOf(adapter, graph.flow), adapter.name).toEqual(['a0', 'a2', 'b1', 'j0', 'j1', 'j2', 'r0', 'r1', 'r2', 's']);
+    expect(graph.tasks).toBe(10);
+    const { config } = toNodeRed(graph.flow, 'x_');
+    expect(config.filter((n: { type: string }) => n.type === 'switch')).toHaveLength(3);
   });
 
   it.skipIf(!withN8n)(withN8n ? 'n8n is among the engines compared' : `n8n skipped: not installed (run \`${N8N_INSTALL}\` to include it)`, () => {
