@@ -19,6 +19,8 @@ import { ExpressionFailure } from './expression-values.js';
 
 const RUNS = Number(process.env.PROP_RUNS ?? 400);
 const SEED = Number(process.env.PROP_SEED ?? 1807);
+/** Each property's time: a few seconds at the default runs, more for long local runs (about 1 ms a case on a loaded machine). */
+const TIMEOUT_MS = 60_000 + RUNS * 5;
 
 /** Field names: those paths use, and those JSONata reads specially. */
 const KEYS = ['a', 'b', 'route', 'n', 'outerWrapper', '_jsonata_function', '0', 'length', 'é'];
@@ -203,7 +205,7 @@ describe('compiled expressions give what JSONata gives (differential property)',
     expect(tally.values).toBeGreaterThan(0);
     expect(tally.errors).toBeGreaterThan(0);
     expect(tally.outside).toBeGreaterThan(0);
-  }, 120_000);
+  }, TIMEOUT_MS);
 
   it('on tight limits: a compiled value is JSONata\'s, with its counts; a compiled failure is one of JSONata\'s', async () => {
     const seen = { values: 0, bails: 0 };
@@ -231,5 +233,5 @@ describe('compiled expressions give what JSONata gives (differential property)',
     if (process.env.PROP_RUNS) console.log('tight limits', seen);
     expect(seen.values).toBeGreaterThan(0);
     expect(seen.bails).toBeGreaterThan(0);
-  }, 120_000);
+  }, TIMEOUT_MS);
 });

@@ -21,18 +21,12 @@
  */
 import type jsonata from 'jsonata';
 import type { ExpressionLimits } from './expression-limits.js';
-import { booleanOf, deepEqual, ExpressionFailure, isFunctionLike, isNumeric, isSequence, lookup, sequence, textOf, truthOf, unwrap } from './expression-values.js';
+import { bail, builtArray, builtString, type Compiled, type CompiledScope, Counts, GIVE_UP, isNode, type Node, passing } from './expression-compiled-base.js';
+import { compilePath, variableReader } from './expression-compiled-paths.js';
+import { booleanOf, deepEqual, ExpressionFailure, isFunctionLike, isNumeric, textOf, truthOf } from './expression-values.js';
 import { valueSize } from './value-size.js';
 
-/** What a compiled expression reads besides `$` (run/expressions.ts's Bindings is one). */
-export interface CompiledScope {
-  readonly trigger?: unknown;
-  readonly params?: unknown;
-  readonly nodes?: unknown;
-  readonly run?: unknown;
-  readonly item?: unknown;
-  readonly index?: unknown;
-}
+export type { CompiledScope } from './expression-compiled-base.js';
 
 /** The compiled evaluation gave up: evaluate the expression with JSONata. */
 export const BAIL: unique symbol = Symbol('jsonata evaluates');
@@ -46,35 +40,9 @@ export interface CompiledExpression {
   evaluate(input: unknown, scope: CompiledScope, limits: ExpressionLimits, counts?: { steps: number; built: number }): unknown;
 }
 
-/** One evaluation's counts, as the guard keeps them (expression-evaluation.ts). */
-class Counts {
-  steps = 0;
-  built = 0;
-  constructor(
-    readonly input: unknown,
-    readonly scope: CompiledScope,
-    readonly limits: ExpressionLimits,
-  ) {}
-}
-
-type Code = (c: Counts) => unknown;
-
-/** What compiling a node gives: its code and its depth of evaluation (a leaf is 1, as JSONata counts). */
-interface Compiled {
-  readonly code: Code;
-  readonly depth: number;
-}
-
-/** Thrown inside the closures when a cap would be passed: caught by evaluate. */
-const GIVE_UP = Object.freeze({ bail: true });
-
-function bail(): never {
-  throw GIVE_UP;
-}
-
 /**
- * The longest literal string: JSONata checks every step's string against maxString, literals
- * included. With tiny caps nothing is compiled worth the checks: below these, JSONata evaluates.
+ * Below this maxValue, JSONata evaluates: the one-item sequence a path gives is checked by
+ * allowing for its size as JSON (builtSingle), which a scalar never passes above it.
  */
 const SMALLEST_VALUE_CAP = 64;
 
@@ -94,6 +62,7 @@ export function compileExpression(ast: unknown): CompiledExpression | undefined 
   const longest = literals.longest;
   return {
     evaluate(input: unknown, scope: CompiledScope, limits: ExpressionLimits, counted?: { steps: number; built: number }): unknown {
+      // JSONata checks literals against maxString too.
       if (depth > limits.maxDepth || longest > limits.maxString || limits.maxValue < SMALLEST_VALUE_CAP) return BAIL;
       const counts = new Counts(input, scope, limits);
       let value: unknown;
@@ -112,34 +81,6 @@ export function compileExpression(ast: unknown): CompiledExpression | undefined 
     },
   };
 }
-
-/** The keys each kind of node may have: a key the subset does not know (a filter, a group, …) leaves the node to JSONata. */
-const KEYS: Readonly<Record<string, ReadonlySet<string>>> = {
-  string: new Set(['type', 'value', 'position']),
-  number: new Set(['type', 'value', 'position']),
-  value: new Set(['type', 'value', 'position']),
-  variable: new Set(['type', 'value', 'position']),
-  name: new Set(['type', 'value', 'position']),
-  path: new Set(['type', 'steps', 'position']),
-  binary: new Set(['type', 'value', 'position', 'lhs', 'rhs']),
-  unary: new Set(['type', 'value', 'position', 'expression', 'expressions']),
-  condition: new Set(['type', 'position', 'condition', 'then', 'else']),
-  block: new Set(['type', 'position', 'expressions']),
-  function: new Set(['type', 'value', 'position', 'arguments', 'procedure', 'name']),
-};
-
-type Node = Record<string, unknown> & { type: string };
-
-function isNode(value: unknown): value is Node {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const allowed = KEYS[(value as { type?: unknown }).type as string];
-  if (allowed === undefined) return false;
-  for (const key of Object.keys(value)) if (!allowed.has(key)) return false;
-  return true;
-}
-
-/** The variables the subset reads: `$` and `$$` are the input. */
-const SCOPE_NAMES = new Set(['trigger', 'params', 'nodes', 'run', 'item', 'index']);
 
 function compileNode(node: unknown, literals: { longest: number }): Compiled | undefined {
   if (!isNode(node)) return undefined;
@@ -215,160 +156,6 @@ function compileAll(nodes: unknown, literals: { longest: number }): Compiled[] |
   return compiled;
 }
 
-/** The value a variable node reads, or undefined when the subset does not know the variable. */
-function variableReader(node: Node): ((c: Counts) => unknown) | undefined {
-  const name = node.value;
-  if (name === '') return (c) => contextOf(c.input);
-  if (name === '$') return (c) => c.input;
-  if (typeof name !== 'string' || !SCOPE_NAMES.has(name)) return undefined;
-  const key = name as keyof CompiledScope;
-  return (c) => c.scope[key];
-}
-
-/**
- * `$`, the context: JSONata wraps an array input in a sequence marked `outerWrapper` and reads
- * `$` as its item; it reads any other input that has a truthy `outerWrapper` the same way.
- */
-function contextOf(input: unknown): unknown {
-  if (Array.isArray(input)) return input;
-  return input && (input as { outerWrapper?: unknown }).outerWrapper ? (input as Record<number, unknown>)[0] : input;
-}
-
-/** The guard's check of a value any step gives: a string within maxString, an array within maxArray. */
-function passing(c: Counts, value: unknown): unknown {
-  if (typeof value === 'string') {
-    if (value.length > c.limits.maxString) bail();
-  } else if (Array.isArray(value) && value.length > c.limits.maxArray) bail();
-  return value;
-}
-
-/** The guard's check of an array a path or a constructor built: its items, its size as JSON, and all that was built. */
-function builtArray(c: Counts, value: unknown[]): void {
-  const limits = c.limits;
-  if (value.length > limits.maxArray) bail();
-  c.built += value.length;
-  if (valueSize(value, limits.maxValue) > limits.maxValue || c.built > limits.maxBuilt) bail();
-}
-
-/** {@link builtArray} of the one-item sequence `[value]`, without making it (the sizes allow for the brackets). */
-function builtSingle(c: Counts, value: unknown): void {
-  const limits = c.limits;
-  c.built += 1;
-  if (c.built > limits.maxBuilt) bail();
-  if (typeof value === 'string') {
-    if (value.length + 8 > limits.maxValue) bail();
-  } else if (typeof value === 'object' && value !== null && valueSize(value, limits.maxValue) + 8 > limits.maxValue) bail();
-}
-
-/** The guard's check of a string a step built (`&`). */
-function builtString(c: Counts, value: string): string {
-  if (value.length > c.limits.maxString) bail();
-  c.built += value.length;
-  if (c.built > c.limits.maxBuilt) bail();
-  return value;
-}
-
-// Paths ------------------------------------------------------------------------------------------
-
-/**
- * A path of field names, its first step a name or a variable: JSONata's evaluatePath and
- * evaluateStep. One item at a time while the steps give single values (the usual case: no
- * array is made), a sequence from the first array on.
- */
-function compilePath(node: Node): Compiled | undefined {
-  const steps = node.steps;
-  if (!Array.isArray(steps) || steps.length === 0) return undefined;
-  const keys: string[] = [];
-  let first: ((c: Counts) => unknown) | undefined;
-  for (let i = 0; i < steps.length; i++) {
-    const step: unknown = steps[i];
-    if (!isNode(step)) return undefined;
-    if (step.type === 'name' && typeof step.value === 'string') keys.push(step.value);
-    else if (i === 0 && step.type === 'variable') {
-      first = variableReader(step);
-      if (first === undefined) return undefined;
-      keys.push('');
-    } else return undefined;
-  }
-  const read = first;
-  const count = keys.length;
-  return { depth: 2, code: (c) => evaluatePath(c, read, keys, count) };
-}
-
-/** One step on one item: its value as the step's evaluation gives it (checked, then unwrapped). */
-function stepOn(c: Counts, read: ((c: Counts) => unknown) | undefined, key: string, item: unknown): unknown {
-  c.steps++;
-  return unwrap(passing(c, read === undefined ? lookup(item, key) : read(c)));
-}
-
-function evaluatePath(c: Counts, first: ((c: Counts) => unknown) | undefined, keys: readonly string[], count: number): unknown {
-  c.steps++;
-  let item = c.input;
-  for (let i = 0; i < count; i++) {
-    const value = stepOn(c, i === 0 ? first : undefined, keys[i]!, item);
-    const last = i === count - 1;
-    if (value === undefined) {
-      // An empty sequence: nothing.
-      return undefined;
-    }
-    if (!Array.isArray(value)) {
-      if (!last) {
-        item = value;
-        continue;
-      }
-      builtSingle(c, value);
-      return value;
-    }
-    // The last step's one array of the data is the path's value as it is; any other is flattened.
-    if (last && !isSequence(value)) {
-      builtArray(c, value);
-      return value;
-    }
-    const items = sequence();
-    for (let j = 0; j < value.length; j++) items.push(value[j]);
-    if (items.length === 0 || last) {
-      builtArray(c, items);
-      return unwrap(items);
-    }
-    return evaluateSequence(c, keys, i + 1, items);
-  }
-  return undefined;
-}
-
-/** The path's steps from `from` on, over a sequence of items. */
-function evaluateSequence(c: Counts, keys: readonly string[], from: number, start: unknown[]): unknown {
-  const limits = c.limits;
-  let items = start;
-  for (let i = from; i < keys.length; i++) {
-    const key = keys[i]!;
-    const last = i === keys.length - 1;
-    const results: unknown[] = [];
-    for (let j = 0; j < items.length; j++) {
-      const value = stepOn(c, undefined, key, items[j]);
-      if (value !== undefined) results.push(value);
-    }
-    if (c.steps > limits.maxSteps) bail();
-    const only = results[0];
-    if (last && results.length === 1 && Array.isArray(only) && !isSequence(only)) {
-      builtArray(c, only);
-      return only;
-    }
-    const next = sequence();
-    for (let j = 0; j < results.length; j++) {
-      const value = results[j];
-      if (!Array.isArray(value)) next.push(value);
-      else for (let k = 0; k < value.length; k++) next.push(value[k]);
-      if (next.length > limits.maxArray) bail();
-    }
-    if (next.length === 0 || last) {
-      builtArray(c, next);
-      return unwrap(next);
-    }
-    items = next;
-  }
-  return undefined;
-}
-
 // Operators --------------------------------------------------------------------------------------
 
 function compileBinary(node: Node, literals: { longest: number }): Compiled | undefined {
@@ -378,75 +165,38 @@ function compileBinary(node: Node, literals: { longest: number }): Compiled | un
   const l = lhs.code;
   const r = rhs.code;
   const depth = 1 + Math.max(lhs.depth, rhs.depth);
-  const op = node.value;
-  let code: Code;
-  switch (op) {
-    case 'and':
-      code = (c) => {
-        c.steps++;
-        return truthOf(l(c)) && truthOf(r(c));
-      };
-      break;
-    case 'or':
-      code = (c) => {
-        c.steps++;
-        return truthOf(l(c)) || truthOf(r(c));
-      };
-      break;
-    case '=':
-    case '!=': {
-      const equal = op === '=';
-      code = (c) => {
-        c.steps++;
-        const a = l(c);
-        const b = r(c);
-        if (a === undefined || b === undefined) return false;
-        return deepEqual(a, b) === equal;
-      };
-      break;
-    }
-    case '<':
-    case '<=':
-    case '>':
-    case '>=':
-      code = (c) => {
-        c.steps++;
-        return compare(l(c), r(c), op);
-      };
-      break;
-    case '+':
-    case '-':
-    case '*':
-    case '/':
-    case '%':
-      code = (c) => {
-        c.steps++;
-        return arithmetic(l(c), r(c), op);
-      };
-      break;
-    case '&':
-      code = (c) => {
-        c.steps++;
-        const a = l(c);
-        const b = r(c);
-        return builtString(c, concatenate(c, a, b));
-      };
-      break;
-    case 'in':
-      code = (c) => {
-        c.steps++;
-        const a = l(c);
-        const b = r(c);
-        if (a === undefined || b === undefined) return false;
-        if (!Array.isArray(b)) return b === a;
-        for (let i = 0; i < b.length; i++) if (b[i] === a) return true;
-        return false;
-      };
-      break;
-    default:
-      return undefined;
-  }
-  return { code, depth };
+  // `and` and `or` evaluate their right side only when it decides.
+  if (node.value === 'and') return { depth, code: (c) => (c.steps++, truthOf(l(c)) && truthOf(r(c))) };
+  if (node.value === 'or') return { depth, code: (c) => (c.steps++, truthOf(l(c)) || truthOf(r(c))) };
+  const operation = typeof node.value === 'string' && Object.prototype.hasOwnProperty.call(OPERATIONS, node.value) ? OPERATIONS[node.value] : undefined;
+  if (operation === undefined) return undefined;
+  // Both sides, left first, then the operation: JSONata's order, so its first failure is the same.
+  return { depth, code: (c) => (c.steps++, operation(l(c), r(c), c)) };
+}
+
+/** The binary operators of the subset but `and` and `or`, as JSONata's evaluateBinary applies them to both sides' values. */
+const OPERATIONS: Readonly<Record<string, (a: unknown, b: unknown, c: Counts) => unknown>> = {
+  '=': (a, b) => a !== undefined && b !== undefined && deepEqual(a, b),
+  '!=': (a, b) => a !== undefined && b !== undefined && !deepEqual(a, b),
+  '<': (a, b) => compare(a, b, '<'),
+  '<=': (a, b) => compare(a, b, '<='),
+  '>': (a, b) => compare(a, b, '>'),
+  '>=': (a, b) => compare(a, b, '>='),
+  '+': (a, b) => arithmetic(a, b, '+'),
+  '-': (a, b) => arithmetic(a, b, '-'),
+  '*': (a, b) => arithmetic(a, b, '*'),
+  '/': (a, b) => arithmetic(a, b, '/'),
+  '%': (a, b) => arithmetic(a, b, '%'),
+  '&': (a, b, c) => builtString(c, concatenate(c, a, b)),
+  in: includes,
+};
+
+/** evaluateIncludesExpression: `a` among `b`'s items (or `b` itself), by ===; false when a side is missing. */
+function includes(a: unknown, b: unknown): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (!Array.isArray(b)) return b === a;
+  for (let i = 0; i < b.length; i++) if (b[i] === a) return true;
+  return false;
 }
 
 /** evaluateComparisonExpression: strings with strings, numbers with numbers; nothing when a side is missing. */
