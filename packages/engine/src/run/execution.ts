@@ -316,12 +316,14 @@ export class RunExecution implements RunScope, NodeOutcomes {
   /** The executor's result: mapped, checked, its edges decided, journalled. */
   succeeded(node: CompiledNode, result: ExecutorResult, attempt: number): void {
     const plan = this.plan.byIndex[node.index]!;
-    if (plan.plainResult) {
-      if (!plan.expressionEdges) return this.complete(node, attempt, result, result.output, undefined);
-      // Edge expressions that compile are decided in this turn; any other waits for JSONata.
-      const expressions = edgeExpressionsNow(this.flow, node, result.output, this.bindings());
-      if (expressions !== undefined) return this.complete(node, attempt, result, result.output, expressions);
-    }
+    if (plan.plainResult && !plan.expressionEdges) return this.complete(node, attempt, result, result.output, undefined);
+    this.completeWithExpressions(node, attempt, result, plan.plainResult);
+  }
+
+  /** Edge expressions that compile are decided in this turn; an output mapping, or any other expression, waits for JSONata. */
+  private completeWithExpressions(node: CompiledNode, attempt: number, result: ExecutorResult, plainResult: boolean): void {
+    const expressions = plainResult ? edgeExpressionsNow(this.flow, node, result.output, this.bindings()) : undefined;
+    if (expressions !== undefined) return this.complete(node, attempt, result, result.output, expressions);
     void this.completeLater(node, attempt, result);
   }
 
