@@ -28,6 +28,7 @@ export class Counts {
   ) {}
 }
 
+/** A compiled node: its value (sequences unwrapped as JSONata's evaluate does at each step's end). */
 export type Code = (c: Counts) => unknown;
 
 /** What compiling a node gives: its code and its depth of evaluation (a leaf is 1, as JSONata counts). */
@@ -39,6 +40,7 @@ export interface Compiled {
 /** Thrown inside the closures when a cap would be passed: caught by evaluate. */
 export const GIVE_UP = Object.freeze({ bail: true });
 
+/** Gives up this evaluation to JSONata. */
 export function bail(): never {
   throw GIVE_UP;
 }
@@ -58,8 +60,10 @@ const KEYS: Readonly<Record<string, ReadonlySet<string>>> = {
   function: new Set(['type', 'value', 'position', 'arguments', 'procedure', 'name']),
 };
 
+/** A node of JSONata's syntax tree (expression.ast()). */
 export type Node = Record<string, unknown> & { type: string };
 
+/** Whether a value is a node of a kind the subset knows, with no key the subset does not know. */
 export function isNode(value: unknown): value is Node {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const allowed = KEYS[(value as { type?: unknown }).type as string];

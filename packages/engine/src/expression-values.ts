@@ -18,12 +18,14 @@ export class ExpressionFailure {
  */
 export type Sequence = unknown[] & { sequence: true };
 
+/** A new, empty sequence. */
 export function sequence(): Sequence {
   const made = [] as unknown as Sequence;
   made.sequence = true;
   return made;
 }
 
+/** Whether a value is a sequence (an array of the data never is). */
 export function isSequence(value: unknown): value is Sequence {
   return Array.isArray(value) && (value as { sequence?: unknown }).sequence === true;
 }
