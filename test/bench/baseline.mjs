@@ -3,11 +3,12 @@
 // compiled flow, and per node does what any orchestrator of a graph must do: wait until every
 // predecessor has ended, merge the outputs of the predecessors whose edge was taken (in edge
 // order), make one async call (the same no-op task the engines run; a gate compares its metric),
-// keep the output, choose the outgoing edges (a gate's pass or fail), and skip a node none of
+// keep the output, choose the outgoing edges (a gate's pass or fail; an edge conditioned by
+// `{% field = 'value' %}` by comparing the output's field), and skip a node none of
 // whose incoming edges was taken (or, for join all, not every one), so that skips propagate.
 // It keeps no history, no events, no retries, no timeouts: that is the engines' added value, and
 // the cost this baseline makes visible.
-import { noopOutput } from './graphs.mjs';
+import { noopOutput, routeTest } from './graphs.mjs';
 import { task } from './probe.mjs';
 
 /** Prepares a flow for repeated runs: indexes, predecessor and successor lists. */
@@ -22,7 +23,8 @@ export function prepareBaseline(flow) {
     outgoing: [],
   }));
   flow.edges.forEach((e, i) => {
-    const edge = { index: i, from: index.get(e.from), to: index.get(e.to), label: e.condition };
+    const test = routeTest(e.condition);
+    const edge = { index: i, from: index.get(e.from), to: index.get(e.to), label: test === undefined ? e.condition : undefined, test };
     nodes[edge.from].outgoing.push(edge);
     nodes[edge.to].incoming.push(edge);
   });
@@ -49,7 +51,8 @@ export function runBaseline(graph) {
     /** Node i has ended (ran: it was not skipped): its edges are decided, its successors may be ready. */
     const ended = (i, ran, label) => {
       for (const edge of nodes[i].outgoing) {
-        if (ran && (edge.label === undefined || edge.label === label)) taken[edge.index] = 1;
+        const test = edge.test;
+        if (ran && (test === undefined ? edge.label === undefined || edge.label === label : outputs[i][test.field] === test.value)) taken[edge.index] = 1;
         if (--waiting[edge.to] === 0) ready(edge.to);
       }
       if (--open === 0) resolve(outputs);

@@ -1,7 +1,7 @@
 // The comparison: every workload on every engine, each cell in a process of its own, one table.
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ENGINE_NAMES, ENGINES, IN_FLIGHT, label, workloads } from './workloads.mjs';
+import { ENGINE_NAMES, ENGINES, IN_FLIGHT, label, ROUTING_LEFT_OUT, workloads } from './workloads.mjs';
 import { fmt, table } from './harness.mjs';
 
 const CELL = fileURLToPath(new URL('./cell.mjs', import.meta.url));
@@ -71,9 +71,10 @@ function combine(rounds) {
  *   before: another build of @gantry/engine (its dist/index.js): Gantry's rows are run on it too;
  *   rounds: run every cell that many times, one round after the other, and take the median;
  *   keepFinished: the finished runs Gantry's in-memory store keeps (default none);
- *   semiSpaceMb: V8's --max-semi-space-size for every cell, every engine alike (default: Node's own)
+ *   semiSpaceMb: V8's --max-semi-space-size for every cell, every engine alike (default: Node's own);
+ *   clock: 'cpu' to time samples in the process's CPU time rather than on the wall clock
  */
-export async function compare({ quick = false, engines = ENGINES, only, before, rounds = 1, keepFinished, semiSpaceMb } = {}) {
+export async function compare({ quick = false, engines = ENGINES, only, before, rounds = 1, keepFinished, semiSpaceMb, clock } = {}) {
   if (before !== undefined) engines = engines.flatMap((e) => (e.startsWith('gantry-') ? [`${e}:before`, e] : [e]));
   // Every ratio is to the baseline's cell of the same workload in the same round.
   engines = ['baseline', ...engines.filter((e) => e !== 'baseline')];
@@ -88,8 +89,9 @@ export async function compare({ quick = false, engines = ENGINES, only, before, 
     for (const cell of cells) {
       const { workload, engine } = cell;
       const [id, variant] = engine.split(':');
-      const spec = { ...workload, ...s, engine: id, keepFinished, ...(variant === 'before' ? { entry: before } : {}) };
-      const result = await runCell(spec, s.runLimitMs + s.warmupMs + s.budgetMs * 2 + 20_000, semiSpaceMb);
+      const spec = { ...workload, ...s, engine: id, keepFinished, clock, ...(variant === 'before' ? { entry: before } : {}) };
+      const leftOut = workload.key.startsWith('routing-') ? ROUTING_LEFT_OUT[id] : undefined;
+      const result = leftOut !== undefined ? { ok: false, reason: leftOut } : await runCell(spec, s.runLimitMs + s.warmupMs + s.budgetMs * 2 + 20_000, semiSpaceMb);
       const base = engine === 'baseline' ? result : cells.find((c) => c.workload === workload && c.engine === 'baseline')?.rounds[round - 1];
       if (result.ok) result.ratio = base?.ok ? result.msPerRun / base.msPerRun : undefined;
       cell.rounds.push(result);

@@ -61,9 +61,56 @@ export function diamonds(size) {
   return { flow: { name: `diamonds ${nodes.length}`, nodes, edges }, tasks: 1 + 2 * count };
 }
 
-/** The output of a no-op node: its `side` when it has one (the node before a gate), else nothing. */
+const ROUTE_A = "{% route = 'a' %}";
+const ROUTE_B = "{% route = 'b' %}";
+
+/**
+ * Diamonds routed by expressions: the same shape as {@link diamonds}, a start node and
+ * `(size - 1) / 4` diamonds in a row, but where a diamond had a gate it has a custom node (the
+ * no-op) that outputs `route`, and its two outgoing edges are conditioned by expressions over
+ * that output, `{% route = 'a' %}` and `{% route = 'b' %}`. Routes alternate, so half the
+ * diamonds go each way.
+ */
+export function routing(size) {
+  const count = Math.max(1, Math.round((size - 1) / 4));
+  const nodes = [{ id: 's', type: NOOP, data: {} }];
+  const edges = [];
+  let previous = 's';
+  for (let k = 0; k < count; k++) {
+    nodes.push(
+      { id: `r${k}`, type: NOOP, data: { route: k % 2 === 0 ? 'a' : 'b' } },
+      { id: `a${k}`, type: NOOP, data: {} },
+      { id: `b${k}`, type: NOOP, data: {} },
+      { id: `j${k}`, type: NOOP, data: {} },
+    );
+    edges.push(
+      { from: previous, to: `r${k}` },
+      { from: `r${k}`, to: `a${k}`, condition: ROUTE_A },
+      { from: `r${k}`, to: `b${k}`, condition: ROUTE_B },
+      { from: `a${k}`, to: `j${k}` },
+      { from: `b${k}`, to: `j${k}` },
+    );
+    previous = `j${k}`;
+  }
+  // Tasks run: the start, then the router, one branch and the join of each diamond.
+  return { flow: { name: `routing ${nodes.length}`, nodes, edges }, tasks: 1 + 3 * count };
+}
+
+/**
+ * The test of an edge condition of the one form the peers translate, `{% field = 'value' %}`:
+ * `{ field, value }`; undefined for a label or no condition.
+ */
+export function routeTest(condition) {
+  if (condition === undefined || !condition.startsWith('{%')) return undefined;
+  const match = /^\{% ([A-Za-z_]\w*) = '([^']*)' %\}$/.exec(condition);
+  if (match === null) throw new Error(`bench: only an edge condition "{% field = 'value' %}" is translated for the peers, got ${condition}`);
+  return { field: match[1], value: match[2] };
+}
+
+/** The output of a no-op node: its `side` (the node before a gate) or its `route` (a router) when it has one, else nothing. */
 export function noopOutput(data) {
-  return data.side === undefined ? {} : { side: data.side };
+  if (data.side !== undefined) return { side: data.side };
+  return data.route === undefined ? {} : { route: data.route };
 }
 
 /** Gantry's executor for every no-op node. */

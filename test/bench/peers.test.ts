@@ -13,7 +13,7 @@ import { openBpmn, toBpmn } from './engines/bpmn.mjs';
 import { openGantry } from './engines/gantry.mjs';
 import { N8N_INSTALL, n8nInstalled, openN8n, toN8n } from './engines/n8n.mjs';
 import { openNodeRed, toNodeRed } from './engines/node-red.mjs';
-import { chain, diamonds, fanOutIn, layered } from './graphs.mjs';
+import { chain, diamonds, fanOutIn, layered, routing } from './graphs.mjs';
 import { PEERS_INSTALL, peersInstalled } from './peers.mjs';
 import { probe } from './probe.mjs';
 
@@ -89,6 +89,17 @@ describe('every engine of the comparison does the same work', () => {
 
   it.skipIf(!withPeers)(withPeers ? 'Node-RED and bpmn-engine are among the engines compared' : `Node-RED and bpmn-engine skipped: not installed (\`pnpm bench\` installs them, or \`${PEERS_INSTALL}\`)`, () => {
     expect(adapters.map((a) => a.name)).toEqual(expect.arrayContaining(['Node-RED', 'bpmn-engine']));
+  });
+
+  it('routing by expression edges: the baseline, Gantry and Node-RED take the branch each route names (bpmn-engine and n8n do not run it)', async () => {
+    const routed = adapters.filter((a) => a.name !== 'bpmn-engine' && a.name !== 'n8n');
+    expect(routed).toHaveLength(withPeers ? 4 : 3);
+    const graph = routing(13);
+    for (const adapter of routed) expect(await traceOf(adapter, graph.flow), adapter.name).toEqual(['a0', 'a2', 'b1', 'j0', 'j1', 'j2', 'r0', 'r1', 'r2', 's']);
+    expect(graph.tasks).toBe(10);
+    if (!withPeers) return;
+    const { config } = toNodeRed(graph.flow, 'x_');
+    expect(config.filter((n: { type: string }) => n.type === 'switch')).toHaveLength(3);
   });
 
   it.skipIf(!withN8n)(withN8n ? 'n8n is among the engines compared' : `n8n skipped: not installed (run \`${N8N_INSTALL}\` to include it)`, () => {

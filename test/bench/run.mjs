@@ -11,6 +11,8 @@
 //   --keep-finished=16                    Gantry in memory keeps its last 16 finished runs (default: none, as the peers)
 //   --semi-space=64                       every cell, of every engine, runs with V8's young generation at 64 MiB a half
 //                                         (node --max-semi-space-size=64; Node 20's default is at most 16)
+//   --clock=cpu                           time samples in each cell's CPU time (all its threads) rather than on the
+//                                         wall clock: on a machine shared with other work, waiting for a core is not counted
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -82,16 +84,22 @@ if (semiSpaceMb !== undefined && !(Number.isInteger(semiSpaceMb) && semiSpaceMb 
 if (option('before') !== undefined && !existsSync(resolve(dirname(option('before')), '../../executors/dist/index.js'))) {
   console.log(`note: no executors built beside ${option('before')}: its rows run this checkout's executors (the gate among them)\n`);
 }
-const comparison = await compare({ quick, engines, only, before: option('before'), rounds, keepFinished, semiSpaceMb });
+const clock = option('clock') ?? 'wall';
+if (clock !== 'wall' && clock !== 'cpu') {
+  console.error(`bench: expected --clock to be wall or cpu, got ${JSON.stringify(clock)}`);
+  process.exit(2);
+}
+const comparison = await compare({ quick, engines, only, before: option('before'), rounds, keepFinished, semiSpaceMb, clock });
 const s = comparison.settings;
 console.log(
   `Orchestration: the same graphs of no-op nodes on every engine, each cell in a process of its own: medians of ${s.minSamples} to ${s.maxSamples} samples after a warm-up` +
     `${rounds > 1 ? `, then the median of ${rounds} rounds` : ''}\n` +
     `(each sample at least 30 ms of runs); × baseline is against the hand-written baseline's cell of the same workload${rounds > 1 ? ' in the same round (the median of the rounds\' ratios)' : ''}; a run is limited to ${s.runLimitMs / 1000} s.` +
-    `${semiSpaceMb === undefined ? '' : `\nEvery cell ran with node --max-semi-space-size=${semiSpaceMb} (V8's young generation at ${semiSpaceMb} MiB a half).`}`,
+    `${semiSpaceMb === undefined ? '' : `\nEvery cell ran with node --max-semi-space-size=${semiSpaceMb} (V8's young generation at ${semiSpaceMb} MiB a half).`}` +
+    `${clock === 'cpu' ? '\nTimes are CPU time of the cell\'s process (all its threads), not wall-clock time: runs/s is 1,000 / CPU ms per run.' : ''}`,
 );
 console.log(comparison.table);
-if (option('json')) writeFileSync(option('json'), JSON.stringify({ machine: machine(), versions: versions(), quick, rounds, semiSpaceMb, settings: s, results: comparison.results }, null, 2));
+if (option('json')) writeFileSync(option('json'), JSON.stringify({ machine: machine(), versions: versions(), quick, rounds, semiSpaceMb, clock, settings: s, results: comparison.results }, null, 2));
 
 if (!quick && !only) {
   const { validateBench } = await import('./validate.bench.mjs');

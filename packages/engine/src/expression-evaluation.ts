@@ -79,9 +79,12 @@ export class Evaluation implements RegexMeter {
     if (current === this) current = undefined;
   }
 
-  /** The bindings entry that carries it into JSONata. */
-  binding(): Record<string, unknown> {
-    return { [GUARD]: this };
+  /**
+   * Sets the bindings entry that carries it into JSONata, in bindings made once for many
+   * evaluations: JSONata copies them into its frame as it starts, before its first await.
+   */
+  bindInto(bindings: Record<string, unknown>): void {
+    bindings[GUARD] = this;
   }
 }
 

@@ -18,7 +18,7 @@ const EXIT = Symbol.for('jsonata.__evaluate_exit');
 /**
  * Parses an expression for guarded evaluation: its regex literals run on RE2 (through JSONata's
  * RegexEngine option), the patterns JSONata makes of signatures too, and its evaluations report
- * each step. Evaluate it with {@link Evaluation.binding} among its bindings.
+ * each step. Evaluate it with an {@link Evaluation} among its bindings ({@link Evaluation.bindInto}).
  */
 export function parseGuarded(body: string): Expression {
   const expression = withLinearRegExp(() => jsonata(body, { RegexEngine: LinearRegExp as unknown as RegExpConstructor }));

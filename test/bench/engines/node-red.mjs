@@ -1,6 +1,8 @@
 // The Node-RED runtime in this process (no editor, no HTTP), each graph deployed as a flow:
 // a custom `bench-task` node per no-op node (it runs the shared task and sets msg.payload to the
-// node's output), a `switch` node per gate (msg.payload.side == value → output 1, else output 2),
+// node's output), a `switch` node per gate (msg.payload.side == value → output 1, else output 2)
+// and after each node whose edges are conditioned by expressions `{% field = 'value' %}` (one
+// output per edge: msg.payload.field == 'value'),
 // and before each node that joins several inputs with join all, a `join` node (manual mode,
 // `count` = the number of inputs, the payloads collected into an array; its `merged` build
 // counts keys, not messages, so it cannot wait for N empty outputs).
@@ -8,7 +10,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adjacency } from '../graphs.mjs';
+import { adjacency, routeTest } from '../graphs.mjs';
 import { packageJsonOf } from '../harness.mjs';
 import { peerRequire as require } from '../peers.mjs';
 import { probe } from '../probe.mjs';
@@ -20,12 +22,13 @@ module.exports = function (RED) {
     RED.nodes.createNode(this, config);
     const id = config.task;
     const side = config.side;
+    const route = config.route;
     const sink = config.sink === true;
     this.on('input', (msg, send, done) => {
       probe.calls++;
       if (probe.trace !== undefined) probe.trace.push(id);
       if (probe.sampling && (probe.calls & 15) === 0) probe.sample();
-      msg.payload = side === undefined ? {} : { side };
+      msg.payload = side !== undefined ? { side } : route !== undefined ? { route } : {};
       if (sink) probe.onSink(msg);
       else send(msg);
       done();
@@ -68,9 +71,23 @@ export function toNodeRed(flow, prefix) {
       });
       continue;
     }
+    const tests = out.map((e) => routeTest(e.condition));
+    if (tests.some((t) => t !== undefined)) {
+      if (tests.some((t) => t === undefined)) throw new Error('node-red adapter: a node\'s edges are all conditioned by expressions, or none');
+      // The expressions of its edges: a switch node after it, one rule and one output per edge, every rule checked.
+      config.push({
+        id: `${prefix}S_${node.id}`, z: tab, type: 'switch', property: `payload.${tests[0].field}`, propertyType: 'msg',
+        rules: tests.map((t) => {
+          if (t.field !== tests[0].field) throw new Error('node-red adapter: the expressions of one node\'s edges test one field');
+          return { t: 'eq', v: t.value, vt: 'str' };
+        }),
+        checkall: 'true', repair: false, outputs: out.length,
+        wires: out.map((e) => [entry(e.to)]),
+      });
+    }
     config.push({
-      id: `${prefix}${node.id}`, z: tab, type: 'bench-task', task: node.id, side: node.data.side, sink: out.length === 0,
-      wires: [out.map((e) => entry(e.to))],
+      id: `${prefix}${node.id}`, z: tab, type: 'bench-task', task: node.id, side: node.data.side, route: node.data.route, sink: out.length === 0,
+      wires: [tests.some((t) => t !== undefined) ? [`${prefix}S_${node.id}`] : out.map((e) => entry(e.to))],
     });
   }
   return {

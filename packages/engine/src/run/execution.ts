@@ -6,7 +6,7 @@ import type { EngineCore } from './core.js';
 import { toErrorInfo } from './error-info.js';
 import type { ErrorInfo, FinalRunStatus, NodeSucceededEvent, RunEvent, RunFinishedEvent, RunStartedEvent } from './events.js';
 import { evaluateExpression, type Bindings } from './expressions.js';
-import { edgeExpressions, evaluateForEach, mapNodeOutput } from './node-expressions.js';
+import { edgeExpressions, edgeExpressionsNow, evaluateForEach, mapNodeOutput } from './node-expressions.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
 import { mergeInto, inputOf, truthy } from './rules.js';
 import { planOf, type FlowPlan, type NodePlan } from './plan.js';
@@ -321,6 +321,13 @@ export class RunExecution implements RunScope, NodeOutcomes {
   succeeded(node: CompiledNode, result: ExecutorResult, attempt: number): void {
     const plan = this.plan.byIndex[node.index]!;
     if (plan.plainResult && !plan.expressionEdges) return this.complete(node, attempt, result, result.output, undefined);
+    this.completeWithExpressions(node, attempt, result, plan.plainResult);
+  }
+
+  /** Edge expressions that compile are decided in this turn; an output mapping, or any other expression, waits for JSONata. */
+  private completeWithExpressions(node: CompiledNode, attempt: number, result: ExecutorResult, plainResult: boolean): void {
+    const expressions = plainResult ? edgeExpressionsNow(this.flow, node, result.output, this.bindings()) : undefined;
+    if (expressions !== undefined) return this.complete(node, attempt, result, result.output, expressions);
     void this.completeLater(node, attempt, result);
   }
 

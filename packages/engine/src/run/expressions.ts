@@ -1,6 +1,7 @@
 import type jsonata from 'jsonata';
 import type { CompiledFlow } from '../compile.js';
 import { GantryError } from '../errors.js';
+import { BAIL, compiledForm } from '../expression-compiled.js';
 import { Evaluation, ExpressionLimitError, loadBuiltins, parseGuarded } from '../expression-guard.js';
 import type { ExpressionLimits } from '../expression-limits.js';
 import { RegexTooCostly, RegexUnsupported } from '../expression-regex.js';
@@ -43,16 +44,55 @@ function parsedExpression(flow: CompiledFlow, text: string): jsonata.Expression 
 /** JSONata's own limit codes: its sequence cap (set per evaluation to the array cap), its range cap. */
 const JSONATA_LIMITS = new Set(['D2014', 'D2015']);
 
+/** {@link evaluateNow}'s answer when the expression needs JSONata's evaluation: {@link evaluateExpression} then. */
+export const LATER: unique symbol = Symbol('evaluate later');
+
+/**
+ * Evaluates one `{% … %}` string at once when it compiles (expression-compiled.ts) and its
+ * compiled evaluation answers; otherwise, and whenever it would fail, LATER: JSONata's
+ * evaluation (evaluateExpression) gives the value or the error, with its message.
+ */
+export function evaluateNow(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): JsonValue | typeof LATER {
+  try {
+    const compiled = compiledForm(parsedExpression(flow, text));
+    if (compiled === undefined) return LATER;
+    const limits = (bindings.limits ?? DEFAULT_LIMITS).expression;
+    const value = compiled.evaluate(input, bindings, limits);
+    return value === BAIL ? LATER : toJson(text, limits, value);
+  } catch {
+    return LATER;
+  }
+}
+
+/**
+ * The bindings as JSONata is given them, made once for each Bindings (a run's, or a for_each
+ * item's): the names without the limits. Each evaluation sets its guard's entry in it just before
+ * JSONata copies the names into its frame, which it does before its first await.
+ */
+const jsonataBindings = new WeakMap<Bindings, Record<string, unknown>>();
+
+function jsonataBindingsOf(bindings: Bindings, evaluation: Evaluation): Record<string, unknown> {
+  let names = jsonataBindings.get(bindings);
+  if (names === undefined) {
+    const { limits: _limits, ...rest } = bindings;
+    names = rest;
+    jsonataBindings.set(bindings, names);
+  }
+  evaluation.bindInto(names);
+  return names;
+}
+
 /** Evaluates one `{% … %}` string; a non-JSON result (undefined, a function) becomes null. */
 export async function evaluateExpression(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): Promise<JsonValue> {
+  const now = evaluateNow(flow, text, input, bindings);
+  if (now !== LATER) return now;
   const expression = parsedExpression(flow, text);
-  const { limits: engineLimits = DEFAULT_LIMITS, ...names } = bindings;
-  const limits = engineLimits.expression;
+  const limits = (bindings.limits ?? DEFAULT_LIMITS).expression;
   const evaluation = new Evaluation(limits);
   await loadBuiltins();
   let result: unknown;
   try {
-    result = await expression.evaluate(input, Object.assign(evaluation.binding(), names));
+    result = await expression.evaluate(input, jsonataBindingsOf(bindings, evaluation));
   } catch (error) {
     throw evaluationError(text, limits, error);
   } finally {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GantryError } from '../errors.js';
 import { compileFlow } from '../load.js';
 import type { Bindings } from './expressions.js';
-import { edgeExpressions, evaluateForEach, mapItemOutput, mapNodeOutput } from './node-expressions.js';
+import { edgeExpressions, edgeExpressionsNow, evaluateForEach, mapItemOutput, mapNodeOutput } from './node-expressions.js';
 
 const flow = compileFlow({
   name: 'exprs',
@@ -11,11 +11,15 @@ const flow = compileFlow({
     { id: 'hi', type: 'function', data: { function: 'f' } },
     { id: 'lo', type: 'function', data: { function: 'f' } },
     { id: 'any', type: 'function', data: { function: 'f' } },
+    { id: 'b', type: 'function', data: { function: 'f' } },
+    { id: 'other', type: 'function', data: { function: 'f' } },
   ],
   edges: [
     { from: 'a', to: 'hi', condition: '{% score >= $params.bar %}' },
     { from: 'a', to: 'lo', condition: '{% score < $params.bar %}' },
     { from: 'a', to: 'any' },
+    { from: 'b', to: 'other', condition: '{% items > 1 %}' },
+    { from: 'b', to: 'lo', condition: '{% $count(items) > 1 %}' },
   ],
 });
 const node = (id: string) => flow.nodes.get(id)!;
@@ -55,5 +59,21 @@ describe("a node's expressions", () => {
       [1, false],
     ]);
     expect(await edgeExpressions(flow, node('hi'), {}, bindings)).toBeUndefined();
+  });
+
+  it('edges decided now: the same truths when every condition compiles; none (later, by JSONata) when one does not compile or fails', async () => {
+    for (const score of [7, 2]) {
+      const now = edgeExpressionsNow(flow, node('a'), { score }, bindings);
+      expect(now).toBeDefined();
+      expect([...now!]).toEqual([...(await edgeExpressions(flow, node('a'), { score }, bindings))!]);
+    }
+    // $count is not compiled: the edges wait for JSONata.
+    expect(edgeExpressionsNow(flow, node('b'), { items: 5 }, bindings)).toBeUndefined();
+    expect(await edgeExpressions(flow, node('b'), { items: 5 }, bindings)).toBeDefined();
+    expect(edgeExpressionsNow(flow, node('b'), { items: [1, 2] }, bindings)).toBeUndefined();
+    // A failing compiled condition (an array compared with a number) is left to JSONata, which reports it.
+    const error = await failure(edgeExpressions(flow, node('b'), { items: [1, 2] }, bindings));
+    expect(error.code).toBe('EXPRESSION_FAILED');
+    expect(error.message).toMatch(/\{% items > 1 %\} failed: .*must evaluate to numeric or string values/);
   });
 });

@@ -7,7 +7,7 @@ import type { CompiledFlow, CompiledNode } from '../compile.js';
 import { GantryError } from '../errors.js';
 import { isRecord } from '../flow-view.js';
 import type { JsonObject, JsonValue } from '../flow-types.js';
-import { evaluateExpression, resolveValue, type Bindings } from './expressions.js';
+import { evaluateExpression, evaluateNow, LATER, resolveValue, type Bindings } from './expressions.js';
 import { truthy } from './rules.js';
 import { DEFAULT_LIMITS, oversizeOutput } from '../value-limits.js';
 
@@ -45,6 +45,24 @@ export async function edgeExpressions(flow: CompiledFlow, node: CompiledNode, ou
     const edge = outgoing[i]!;
     if (edge.condition.kind !== 'expression') continue;
     const value = await evaluateExpression(flow, edge.condition.text, output as JsonValue, bindings);
+    (results ??= new Map()).set(edge.index, truthy(value));
+  }
+  return results;
+}
+
+/**
+ * {@link edgeExpressions} decided at once, in the node's own turn, when every expression
+ * condition compiles and answers (expression-compiled.ts); undefined when one needs JSONata, or
+ * would fail: edgeExpressions then evaluates them all and reports the failure.
+ */
+export function edgeExpressionsNow(flow: CompiledFlow, node: CompiledNode, output: JsonObject | JsonValue[], bindings: Bindings): Map<number, boolean> | undefined {
+  let results: Map<number, boolean> | undefined;
+  const outgoing = node.outgoing;
+  for (let i = 0; i < outgoing.length; i++) {
+    const edge = outgoing[i]!;
+    if (edge.condition.kind !== 'expression') continue;
+    const value = evaluateNow(flow, edge.condition.text, output as JsonValue, bindings);
+    if (value === LATER) return undefined;
     (results ??= new Map()).set(edge.index, truthy(value));
   }
   return results;
