@@ -27,11 +27,11 @@ export class Folder {
   readonly dir = mkdtempSync(join(tmpdir(), 'gantry-deploy-'));
   readonly state = join(this.dir, '.gantry', 'local');
 
-  /** Starts `gantry <args>` here (no terminal, nothing from this environment but PATH). */
-  start(args: readonly string[]): { child: ChildProcess; finished: Promise<Finished> } {
+  /** Starts `gantry <args>` here (no terminal, nothing from this environment but PATH, plus `env`). */
+  start(args: readonly string[], env: Readonly<Record<string, string>> = {}): { child: ChildProcess; finished: Promise<Finished> } {
     if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npx tsc -b)`);
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: { PATH: process.env.PATH ?? '', HOME: this.dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: { PATH: process.env.PATH ?? '', HOME: this.dir, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -46,8 +46,8 @@ export class Folder {
     return { child, finished };
   }
 
-  run(args: readonly string[]): Promise<Finished> {
-    return this.start(args).finished;
+  run(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Finished> {
+    return this.start(args, env).finished;
   }
 
   /** `gantry show <run> --json`: the run's record and journal. */

@@ -4,6 +4,7 @@ import { graphCommand, graphHelp } from './commands/graph.js';
 import { runCommand, runHelp } from './commands/run.js';
 import { runsCommand, runsHelp, showCommand, showHelp } from './commands/runs.js';
 import { resumeCommand, resumeHelp } from './commands/resume.js';
+import { retryCommand, retryHelp } from './commands/retry.js';
 import { approveCommand, approveHelp, cancelCommand, cancelHelp, rejectCommand, rejectHelp } from './commands/decide.js';
 import { validateCommand, validateHelp } from './commands/validate.js';
 import { serveCommand, serveHelp } from './commands/serve.js';
@@ -25,6 +26,7 @@ const EXIT_2 = new Set([
   'CONNECTOR_NOT_FOUND',
   'RUN_NOT_FOUND',
   'RUN_FINISHED',
+  'RUN_NOT_RETRYABLE',
   'STORE_LOCKED',
   'STORE_INVALID',
   'STORE_READ_ONLY',
@@ -47,6 +49,7 @@ const COMMANDS: Record<string, Command> = {
   runs: { summary: 'list the stored runs', help: runsHelp, run: runsCommand },
   show: { summary: "a run's timeline: nodes, times, inputs, outputs, decisions, errors", help: showHelp, run: showCommand },
   resume: { summary: 'carry on stored runs from their journals', help: resumeHelp, run: resumeCommand },
+  retry: { summary: 'retry a failed, rolled-back or cancelled run from where it failed', help: retryHelp, run: retryCommand },
   approve: { summary: "approve a stored run's waiting approval", help: approveHelp, run: approveCommand },
   reject: { summary: "reject a stored run's waiting approval", help: rejectHelp, run: rejectCommand },
   cancel: { summary: 'cancel a stored run', help: cancelHelp, run: cancelCommand },

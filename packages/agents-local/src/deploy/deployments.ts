@@ -129,8 +129,18 @@ export function isLive(id: string): boolean {
   return live.get(id)?.alive() === true;
 }
 
+/**
+ * The service's runtime settings an operator may give gantry's environment, passed on to every
+ * deployment it starts (the sample service's fault knob): `FAULT=none gantry retry <run>`
+ * deploys the same release again with its fault switched off. Nothing else of gantry's
+ * environment reaches a service.
+ */
+const SERVICE_SETTINGS = ['FAULT', 'FAULT_EVERY', 'FAULT_LATENCY_MS'];
+
 function start(id: string, dir: string): Promise<Started> {
-  return startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env: { PORT: '0', HOST: '127.0.0.1' } });
+  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1' };
+  for (const name of SERVICE_SETTINGS) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  return startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env });
 }
 
 /** The file `npm start` would run (`"start": "node server.mjs"`), else server.mjs. */

@@ -114,6 +114,7 @@ export class Board {
           const again = this.byId.get(id);
           if (again === undefined) continue;
           again.state = 'pending';
+          again.startedAt = undefined;
           again.finishedAt = undefined;
           again.items = undefined;
           again.note = `runs again: the run was retried${event.from === undefined ? '' : ` from ${event.from}`}`;
