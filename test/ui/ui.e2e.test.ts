@@ -228,6 +228,16 @@ describe.skipIf(chromium.path === undefined)('the web UI in Chromium', () => {
     await alice.locator('[data-run-status="cancelled"]').waitFor();
     await alice.locator('[data-node="notification"][data-state="skipped"]').waitFor();
     await expect.poll(() => alice.getByRole('button', { name: 'Cancel the run' }).count()).toBe(0);
+    // The server offers a retry of the cancelled run: what was aborted runs again.
+    await alice.getByRole('button', { name: 'Retry the run' }).click();
+    await expect.poll(() => alice.locator('.actions [role="status"]').textContent()).toBe('Retried: the failed steps run again.');
+    await alice.locator('[data-node="production_approval"][data-state="waiting-approval"]').waitFor({ timeout: 30_000 });
+    await alice.locator('[data-node="notification"][data-state="pending"]').waitFor();
+    await alice.getByRole('button', { name: 'Cancel the run' }).waitFor();
+    expect(await alice.getByRole('button', { name: 'Retry the run' }).count()).toBe(0);
+    expect((await api(serve.url, `/runs/${run}?events=true`, TOKENS.alice)).events.filter((e: { type: string }) => e.type === 'run.retried')).toEqual([
+      expect.objectContaining({ by: 'alice', nodes: expect.arrayContaining(['production_approval', 'notification']) }),
+    ]);
   }, 90_000);
 
   it('works at 390x844, and through a proxy that strips the prefix', async () => {

@@ -274,6 +274,29 @@ function applyEvent(fold: RunFold, e: RunEvent, changed: Set<string>): void {
     case 'compensation.failed':
       nodeOf(fold, e.nodeId!).compensation = 'failed';
       break;
+    case 'run.retried':
+      // The run goes on in its own journal: the nodes listed run again, keeping their attempts.
+      fold.status = 'running';
+      fold.finishedAt = undefined;
+      fold.output = undefined;
+      fold.error = undefined;
+      for (const id of e.nodes ?? []) {
+        const n = nodeOf(fold, id);
+        changed.add(id);
+        n.status = 'pending';
+        n.startedAt = undefined;
+        n.finishedAt = undefined;
+        n.output = undefined;
+        n.error = undefined;
+        n.skipReason = undefined;
+        n.compensation = undefined;
+        n.waitKind = undefined;
+        n.waitUntil = undefined;
+        n.items = undefined;
+        for (const t of n.taken) fold.takenEdges.delete(t);
+        n.taken = [];
+      }
+      break;
     case 'run.finished':
       if (e.status) fold.status = e.status;
       fold.finishedAt = e.at;

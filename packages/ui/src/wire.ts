@@ -49,6 +49,10 @@ export interface RunEvent {
   readonly trigger?: JsonValue;
   readonly initiator?: string;
   readonly parent?: { runId: string; path: string };
+  /** run.retried: the nodes that run again, from where, asked by whom. */
+  readonly nodes?: readonly string[];
+  readonly from?: string;
+  readonly by?: string;
 }
 
 export interface JournalBatch {
