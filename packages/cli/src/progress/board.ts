@@ -128,6 +128,9 @@ export class Board {
         this.finishedAt = event.at;
         this.error = event.error ? `${event.error.nodeId ? `${event.error.nodeId}: ` : ''}${event.error.code}: ${event.error.message}` : undefined;
         return true;
+      case 'node.log':
+        // What a node logs is shown by `gantry logs`, not on its row.
+        return false;
     }
   }
 }

@@ -30,7 +30,7 @@ export async function callAgent(entry: AgentEntry | undefined, agent: string, ta
     attempt: site.attempt,
     ...(site.deadline === undefined ? {} : { deadline: new Date(site.deadline).toISOString() }),
   };
-  const call = () => transport.call(envelope, site.signal, { clock: site.clock });
+  const call = () => transport.call(envelope, site.signal, { clock: site.clock, output: site.output });
   let reply: AgentReply;
   try {
     reply = await (entry.queue ? entry.queue.add(call) : call());

@@ -6,6 +6,7 @@ import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, 
 import { principalNameClashes, type PrincipalDirectory } from './approvals.js';
 import { MemoryStore, type RunStore } from './store.js';
 import { resolveLimits, type EngineLimits, type EngineLimitsOptions } from '../value-limits.js';
+import { resolveLogOptions, type LogOptions, type ResolvedLogOptions } from './log-options.js';
 
 /** A notification from an error handler (DESIGN §3.4). */
 export interface Notification {
@@ -61,6 +62,12 @@ export interface EngineOptions {
    * @default { limit: 3, survivalMs: 30000 }
    */
   crashLoop?: CrashLoopOptions;
+  /**
+   * What each attempt keeps of what was logged during it (DESIGN §12): the executor's logger,
+   * what agents and the programs they start print; bounded per attempt and per run, journaled
+   * with the run as node.log events. `false` keeps nothing. @default LOG_DEFAULTS
+   */
+  logs?: LogOptions | false;
 }
 
 export interface CrashLoopOptions {
@@ -87,6 +94,8 @@ export interface ResolvedOptions {
   readonly notifier: Notifier | undefined;
   readonly limits: EngineLimits;
   readonly crashLoop: Readonly<Required<CrashLoopOptions>>;
+  /** Undefined with `logs: false`. */
+  readonly logs: ResolvedLogOptions | undefined;
 }
 
 function describe(value: unknown): string {
@@ -99,7 +108,7 @@ function expect(ok: boolean, field: string, expected: string, got: unknown): voi
   if (!ok) throw new GantryError('CONFIG_INVALID', `createEngine: expected ${field} to be ${expected}, got ${describe(got)}`);
 }
 
-const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'limits', 'principals', 'crashLoop', 'notifier'] satisfies readonly (keyof EngineOptions)[];
+const OPTION_KEYS: readonly string[] = ['store', 'executors', 'functions', 'agents', 'connectors', 'credentials', 'clock', 'ids', 'random', 'logger', 'concurrency', 'limits', 'principals', 'crashLoop', 'logs', 'notifier'] satisfies readonly (keyof EngineOptions)[];
 
 /** Merges defaults, validates and freezes the options once (STYLE §7). */
 export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
@@ -140,6 +149,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     notifier: options.notifier,
     limits: resolveLimits(options.limits),
     crashLoop,
+    logs: resolveLogOptions(options.logs),
   });
 }
 
