@@ -5,6 +5,7 @@ import { runCommand, runHelp } from './commands/run.js';
 import { runsCommand, runsHelp, showCommand, showHelp } from './commands/runs.js';
 import { resumeCommand, resumeHelp } from './commands/resume.js';
 import { retryCommand, retryHelp } from './commands/retry.js';
+import { logsCommand, logsHelp } from './commands/logs.js';
 import { approveCommand, approveHelp, cancelCommand, cancelHelp, rejectCommand, rejectHelp } from './commands/decide.js';
 import { validateCommand, validateHelp } from './commands/validate.js';
 import { serveCommand, serveHelp } from './commands/serve.js';
@@ -48,6 +49,7 @@ const COMMANDS: Record<string, Command> = {
   run: { summary: 'run a flow, with live progress', help: runHelp, run: runCommand },
   runs: { summary: 'list the stored runs', help: runsHelp, run: runsCommand },
   show: { summary: "a run's timeline: nodes, times, inputs, outputs, decisions, errors", help: showHelp, run: showCommand },
+  logs: { summary: "what a run's nodes logged, attempt by attempt; --follow while it runs", help: logsHelp, run: logsCommand },
   resume: { summary: 'carry on stored runs from their journals', help: resumeHelp, run: resumeCommand },
   retry: { summary: 'retry a failed, rolled-back or cancelled run from where it failed', help: retryHelp, run: retryCommand },
   approve: { summary: "approve a stored run's waiting approval", help: approveHelp, run: approveCommand },

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, writeJson } from '../runtime/files.js';
 import { nameForFiles, stateDir } from '../runtime/paths.js';
+import type { TaskOutput } from '@gantry/engine';
 import { startProcess, type Started } from '../runtime/processes.js';
 import type { Artifact } from '../build/artifacts.js';
 
@@ -67,15 +68,18 @@ export function onRevive(listener: (record: DeploymentRecord) => void | Promise<
   reviveListeners.push(listener);
 }
 
-/** Runs `artifact` as a deployment of `service` in `environment`; the same `key` gives the same deployment. */
-export async function deploy(options: { service: string; environment: string; artifact: Artifact; key?: string }): Promise<DeploymentRecord> {
+/**
+ * Runs `artifact` as a deployment of `service` in `environment`; the same `key` gives the same
+ * deployment. What the process prints goes to `output` too (the deploying task's attempt).
+ */
+export async function deploy(options: { service: string; environment: string; artifact: Artifact; key?: string; output?: TaskOutput }): Promise<DeploymentRecord> {
   if (options.key !== undefined) {
     const earlier = Object.values(all()).find((r) => r.key === options.key && r.status === 'running');
     if (earlier) return ensureRunning(earlier.id);
   }
   const { manifest, dir } = options.artifact;
   const id = `${nameForFiles(options.environment, 'the environment')}-${nameForFiles(options.service, 'the service name')}-${manifest.commit}-${randomBytes(3).toString('hex')}`;
-  const started = await start(id, dir);
+  const started = await start(id, dir, options.output);
   live.set(id, started);
   return save({
     id,
@@ -137,10 +141,10 @@ export function isLive(id: string): boolean {
  */
 const SERVICE_SETTINGS = ['FAULT', 'FAULT_EVERY', 'FAULT_LATENCY_MS'];
 
-function start(id: string, dir: string): Promise<Started> {
+function start(id: string, dir: string, output?: TaskOutput): Promise<Started> {
   const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1' };
   for (const name of SERVICE_SETTINGS) if (process.env[name] !== undefined) env[name] = process.env[name]!;
-  return startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env });
+  return startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env, ...(output === undefined ? {} : { output }) });
 }
 
 /** The file `npm start` would run (`"start": "node server.mjs"`), else server.mjs. */

@@ -7,6 +7,7 @@ import { duration } from '../progress/board.js';
 import { loadConfig } from '../setup.js';
 import { openStore, storePath } from '../store.js';
 import { summarize, when } from '../summarize.js';
+import { describeCounts, logCounts } from '../logs-view.js';
 
 const STATUSES: readonly RunStatus[] = ['running', 'waiting', 'succeeded', 'failed', 'blocked', 'rolled_back', 'cancelled'];
 
@@ -63,7 +64,8 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
 export const showHelp = `Usage: gantry show <runId> [--json] [--config f]
 
 A run's timeline: for each node its start, end, duration, attempts, input and output in short,
-the decisions taken on it (who, when, how) and its errors; then its sub-flow runs.
+the decisions taken on it (who, when, how), its errors and how many log lines each attempt kept
+("gantry logs" prints them); then its sub-flow runs.
 
 Options:
   --json       print the run's record and journal as JSON
@@ -94,6 +96,7 @@ export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
     p.out(`  flow     ${record.flowSource ?? '(given in code)'} @ ${record.flowHash.slice(0, 12)}`);
     if (state.started) p.out(`  params   ${summarize(state.started.params)}${state.started.initiator ? `; started by ${state.started.initiator}` : ''}`);
     p.out('');
+    const logs = logCounts(events);
     for (const node of flow.nodes.values()) {
       const n = state.nodes.get(node.id);
       const status = n?.status ?? 'not reached';
@@ -106,6 +109,8 @@ export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
       if (n?.status === 'waiting' && n.waitingOn) p.out(`    waiting for ${n.waitingOn.kind === 'approval' ? 'a decision' : 'a timer'} until ${when(n.waitingOn.until)}`);
       if (n?.error !== undefined) p.out(s.red(`    error   ${n.error.code}: ${n.error.message}`));
       if (n?.compensation) p.out(`    compensation ${n.compensation}`);
+      const kept = describeCounts(logs.get(node.id));
+      if (kept !== undefined) p.out(`    logs    ${kept} (gantry logs ${runId} ${node.id})`);
     }
     const children = store.listRuns({ parentRunId: runId }).reverse();
     if (children.length > 0) {
