@@ -209,6 +209,11 @@ describe.skipIf(chromium.path === undefined)('the web UI in Chromium', () => {
     expect(await alice.getByRole('region', { name: 'What went wrong' }).textContent()).toContain('Rolled back at production_deployment');
     expect(await state(alice, 'production_deployment')).toBe('compensated');
     expect(await state(alice, 'monitoring_setup')).toBe('skipped');
+    // What the staging tests printed is kept with their node, in its panel.
+    await alice.locator('[data-node="staging_validation"]').click();
+    const logs = alice.getByRole('complementary').getByRole('region', { name: 'Logs' });
+    await expect.poll(() => logs.locator('pre').textContent()).toMatch(/#1 node {2}ok 1 - the deployment is healthy and names its version\n/);
+    expect(await logs.locator('p').textContent()).toMatch(/^\d+ lines\.$/);
     await bar.screenshot({ path: join(shots, 'traffic-bar-rollback.png') });
     // The step's own run, opened in place: its gate failed.
     await bar.getByRole('button', { name: 'Open the run of 10 %' }).click();

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { GantryError, type Engine, type RunRecord, type RunStatus } from '@gantry/engine';
+import { didYouMean, GantryError, type Engine, type NodeLogEvent, type RunRecord, type RunStatus } from '@gantry/engine';
 import { receiveBody, type BodyPolicy } from './body.js';
 import { httpError, requireJson, sendJson } from './http.js';
 import type { Handler } from './router.js';
@@ -116,5 +116,38 @@ export function retryRunHandler({ engine, principalOf, bodies }: RunsApiDeps & {
     const run = await engine.retry(record.runId, { ...body, by: principal });
     engine.options.logger.info({ runId: record.runId, principal, from: body.from }, 'run retried over the API');
     sendJson(res, 202, { run_id: run.id, status: run.status(), retried_by: principal, ...(body.from === undefined ? {} : { from: body.from }) });
+  };
+}
+
+/**
+ * GET /runs/:id/logs?node=&attempt= (DESIGN §12): the lines the run's attempts kept, in the order
+ * they were written, with what a bound dropped; `node` and `attempt` narrow them. A sub-flow
+ * run's lines are its own run's (`GET /runs/<run>.<node>/logs`). `last_seq` is the journal's
+ * length they were read at.
+ */
+export function runLogsHandler({ engine, principalOf }: RunsApiDeps): Handler {
+  return async ({ req, res, params, url }) => {
+    principalOf(req);
+    const record = await getRecord(engine, params.id!);
+    const node = url.searchParams.get('node') ?? undefined;
+    const attemptParam = url.searchParams.get('attempt');
+    const attempt = attemptParam === null ? undefined : Number(attemptParam);
+    if (attempt !== undefined && !(Number.isInteger(attempt) && attempt >= 1)) throw httpError('BAD_REQUEST', `attempt must be a whole number ≥ 1, got "${attemptParam}"`);
+    if (node !== undefined) {
+      const ids = nodesOf(engine, record).map((n) => n.id);
+      if (!ids.includes(node)) throw httpError('NODE_NOT_FOUND', `the flow "${record.flowName}" of run ${record.runId} has no node "${node}"${didYouMean(node, ids)}`);
+    }
+    const events = await engine.options.store.events(record.runId);
+    const lines = [];
+    const dropped = [];
+    for (const event of events) {
+      if (event.type !== 'node.log') continue;
+      const e = event as NodeLogEvent;
+      if ((node !== undefined && e.nodeId !== node) || (attempt !== undefined && e.attempt !== attempt)) continue;
+      const where = { node: e.nodeId, attempt: e.attempt, ...(e.item === undefined ? {} : { item: e.item }), ...(e.compensation ? { compensation: true } : {}) };
+      for (const l of e.lines) lines.push({ ...where, at: new Date(l.at).toISOString(), source: l.source, ...(l.level === undefined ? {} : { level: l.level }), text: l.text });
+      if (e.dropped) dropped.push({ ...where, lines: e.dropped });
+    }
+    sendJson(res, 200, { run_id: record.runId, lines, dropped, last_seq: events.length });
   };
 }

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { cancelRunHandler, getRunHandler, listRunsHandler, retryRunHandler } from './runs-api.js';
+import { cancelRunHandler, getRunHandler, listRunsHandler, retryRunHandler, runLogsHandler } from './runs-api.js';
 import { decisionHandler } from './approvals-api.js';
 import { ByteBudget, type BodyPolicy } from './body.js';
 import { capConnections } from './connection-cap.js';
@@ -97,6 +97,7 @@ export function createServer(options: ServerOptions): GantryServer {
   });
   add('GET', '/runs', listRunsHandler({ engine, principalOf, flowNames: o.flows.map((f) => f.name) }));
   add('GET', '/runs/:id', getRunHandler({ engine, principalOf }));
+  add('GET', '/runs/:id/logs', runLogsHandler({ engine, principalOf }));
   add('POST', '/runs/:id/cancel', cancelRunHandler({ engine, principalOf }));
   const bodies: BodyPolicy = { budget: new ByteBudget(o.bufferedBytesLimit), jsonDepthLimit: o.jsonDepthLimit };
   add('POST', '/runs/:id/nodes/:node/decision', decisionHandler({ engine, principalOf, bodies }));

@@ -110,6 +110,20 @@ describe('the run fold', () => {
     expect([...fold.takenEdges]).toEqual([0]);
   });
 
+  it('keeps each node\'s log lines with their attempt, and what was dropped', () => {
+    const fold = emptyFold(R);
+    applyBatch(fold, 0, [
+      ev('run.started', 0, { flow: { name: 'F', hash: 'h' }, params: {}, trigger: {} }),
+      ev('node.log', 1, { nodeId: 'build', attempt: 1, lines: [{ at: 1, source: 'stderr', text: 'a' }] }),
+      ev('node.log', 2, { nodeId: 'build', attempt: 2, item: 0, lines: [{ at: 2, source: 'log', level: 'info', text: 'b' }], dropped: 3 }),
+    ]);
+    expect(fold.nodes.get('build')!.logs).toEqual([
+      { at: 1, source: 'stderr', text: 'a', attempt: 1 },
+      { at: 2, source: 'log', level: 'info', text: 'b', attempt: 2, item: 0 },
+    ]);
+    expect(fold.nodes.get('build')!.logsDropped).toBe(3);
+  });
+
   it('reads the node and the item a sub-flow run\'s path names', () => {
     expect(['deploy', 'steps[2]', 'steps[2]~2', 'review:agent-x'].map(nodeOfPath)).toEqual(['deploy', 'steps', 'steps', 'review']);
     expect(['deploy', 'steps[2]', 'steps[12]~2'].map(itemOfPath)).toEqual([undefined, 2, 12]);
