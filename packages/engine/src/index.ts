@@ -34,6 +34,8 @@ export type {
   JsonObject,
 } from './flow-types.js';
 export { SCHEMA_DIR } from './schemas.js';
+export { scheduleOf, scheduleProblem, scheduledRunId, SCHEDULE_LOOKBACK } from './schedule.js';
+export type { Schedule, ScheduleData, CatchUp } from './schedule.js';
 export { closest, didYouMean } from './suggest.js';
 export type {
   RunStatus,

@@ -3,6 +3,7 @@ import { explainRun, list, type ChildRun } from './run-explain.js';
 import { graphOf } from './run-graph.js';
 import { pendingApprovals, runState, runSummary, type runView } from './run-view.js';
 import { DELIVERY_RUN_PREFIX } from './webhooks.js';
+import { SCHEDULE_RUN_PREFIX } from './schedules.js';
 
 /**
  * What the web UI reads beyond the runs API's own fields (DESIGN §10): who started a run, what
@@ -28,7 +29,7 @@ export function decidersOf(engine: Engine, roles: readonly string[]): Record<str
 
 /** Who or what started a run: its initiator (a webhook's sender), and whether a webhook delivery, a parent run or something else did. */
 export function startedBy(record: RunRecord, initiator: string | undefined) {
-  const via = record.parentRunId !== undefined ? 'sub-flow' : record.runId.startsWith(DELIVERY_RUN_PREFIX) ? 'webhook' : 'cli-or-api';
+  const via = record.parentRunId !== undefined ? 'sub-flow' : record.runId.startsWith(DELIVERY_RUN_PREFIX) ? 'webhook' : record.runId.startsWith(SCHEDULE_RUN_PREFIX) ? 'schedule' : 'cli-or-api';
   return { via, ...(initiator ? { initiator } : {}), ...(via === 'webhook' ? { delivery: record.runId.slice(DELIVERY_RUN_PREFIX.length) } : {}) };
 }
 

@@ -74,7 +74,7 @@ export interface JournalBatch {
 }
 
 export interface StartedBy {
-  readonly via: 'webhook' | 'sub-flow' | 'cli-or-api';
+  readonly via: 'webhook' | 'sub-flow' | 'cli-or-api' | 'schedule';
   readonly initiator?: string;
   readonly delivery?: string;
 }
