@@ -56,7 +56,7 @@ const COMMANDS: Record<string, Command> = {
   approve: { summary: "approve a stored run's waiting approval", help: approveHelp, run: approveCommand },
   reject: { summary: "reject a stored run's waiting approval", help: rejectHelp, run: rejectCommand },
   cancel: { summary: 'cancel a stored run', help: cancelHelp, run: cancelCommand },
-  serve: { summary: 'serve webhooks, schedules, the approvals and runs API, and metrics over HTTP', help: serveHelp, run: serveCommand },
+  serve: { summary: 'serve webhooks, the approvals and runs API, and metrics over HTTP', help: serveHelp, run: serveCommand },
   schedules: { summary: 'list the schedule nodes of a flows folder with their next and last runs', help: schedulesHelp, run: schedulesCommand },
   test: { summary: 'run flow tests on a fake clock against scripted agents and connectors', help: testHelp, run: testCommand },
 };

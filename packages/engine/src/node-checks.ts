@@ -26,8 +26,8 @@ export function nodeFindings(document: unknown, view: FlowView): Finding[] {
     const compensate = node.raw.compensate;
     if (isRecord(compensate) && typeof compensate.type === 'string') {
       const compensation = lazy(() => `${describePointer(document, at)}, its compensation`);
-      if (compensate.type === 'webhook') {
-        findings.push({ code: 'BAD_VALUE', pointer: `${at}/compensate/type`, message: `${compensation}: a webhook is a trigger and cannot undo anything` });
+      if (compensate.type === 'webhook' || compensate.type === 'schedule') {
+        findings.push({ code: 'BAD_VALUE', pointer: `${at}/compensate/type`, message: `${compensation}: a ${compensate.type} is a trigger and cannot undo anything` });
       }
       bodyFindings(compensate.type, compensate.data, `${at}/compensate`, compensation, findings);
     }

@@ -18,9 +18,9 @@ export interface LogOptions {
   /** A longer line is cut to this many characters (and marked so). @default 4096 */
   maxLineLength?: number;
   /**
-   * How long lines wait to be journaled together while an attempt runs, in ms of real time (an
-   * attempt's last lines are journaled when it ends, before its end): `gantry logs --follow`
-   * sees a running node's lines this late at most. @default 500
+   * How long lines wait to be journaled together while an attempt runs, in ms on the engine's
+   * clock (an attempt's last lines are journaled when it ends, before its end): `gantry logs
+   * --follow` sees a running node's lines this late at most. @default 500
    */
   flushMs?: number;
 }

@@ -47,8 +47,9 @@ function printer(lines: number, width = 10): AgentTransport {
 
 function engineWith(executors: ExecutorDefinition<never>[], agents: Record<string, AgentTransport> = {}, logs?: LogOptions | false) {
   const store = new MemoryStore();
-  const engine = createEngine({ store, executors, agents, clock: new FakeClock(), logger: pino({ level: 'silent' }), ...(logs === undefined ? {} : { logs }) });
-  return { store, engine };
+  const clock = new FakeClock();
+  const engine = createEngine({ store, executors, agents, clock, logger: pino({ level: 'silent' }), ...(logs === undefined ? {} : { logs }) });
+  return { store, engine, clock };
 }
 
 const logEvents = (events: readonly RunEvent[]) => events.filter((e): e is NodeLogEvent => e.type === 'node.log');
@@ -97,7 +98,7 @@ describe('logs per node', () => {
     expect(replay('r', store.events('r')).logBytes).toBe(300);
   });
 
-  it('journals a running attempt\'s lines as it goes, every flushMs', async () => {
+  it('journals a running attempt\'s lines as it goes, every flushMs of the engine\'s clock', async () => {
     let release!: () => void;
     const slow: AgentTransport = {
       async call(_task, _signal, context) {
@@ -107,9 +108,12 @@ describe('logs per node', () => {
         return { status: 'succeeded', result: {} };
       },
     };
-    const { store, engine } = engineWith([calls as ExecutorDefinition<never>], { slow }, { flushMs: 20 });
+    const { store, engine, clock } = engineWith([calls as ExecutorDefinition<never>], { slow }, { flushMs: 20 });
     const run = await engine.start({ name: 'f', nodes: [{ id: 'n', type: 'calls', data: { agent: 'slow' } }], edges: [] }, { runId: 'r' });
-    await expect.poll(() => logEvents(store.events('r')).length).toBe(1);
+    await clock.advance(19);
+    expect(logEvents(store.events('r'))).toEqual([]);
+    await clock.advance(1);
+    expect(logEvents(store.events('r'))).toHaveLength(1);
     expect(run.status()).toBe('running');
     release();
     await run.finished;

@@ -1,8 +1,16 @@
 import type { Writable } from '../flow-types.js';
 import type { LogLine, NodeLogEvent } from './events.js';
 import type { TaskOutput } from './interfaces.js';
+import type { Clock } from './clock.js';
 import type { ResolvedLogOptions } from './log-options.js';
-import type { RunScope } from './run-scope.js';
+
+/** What a run's logs need of their run (the execution is one): its id, clock, bytes kept so far, journal. */
+export interface LogScope {
+  readonly runId: string;
+  readonly state: { readonly logBytes?: number };
+  readonly core: { readonly options: { readonly clock: Clock } };
+  record(event: NodeLogEvent): void;
+}
 
 /**
  * A run's logs (DESIGN §12): made when an attempt of the run first logs or calls an agent, never
@@ -15,7 +23,7 @@ export class RunLogs {
   private readonly open = new Set<AttemptLog>();
 
   constructor(
-    readonly scope: RunScope,
+    readonly scope: LogScope,
     readonly options: ResolvedLogOptions,
   ) {
     this.bytes = scope.state.logBytes ?? 0;
@@ -56,7 +64,7 @@ export class AttemptLog implements TaskOutput {
   private keptBytes = 0;
   /** Per source, the start of a line whose newline has not come yet. */
   private partial: Map<string, string> | undefined = undefined;
-  private timer: NodeJS.Timeout | undefined = undefined;
+  private cancelFlush: (() => void) | undefined = undefined;
   private done = false;
 
   constructor(
@@ -105,15 +113,15 @@ export class AttemptLog implements TaskOutput {
     this.schedule();
   }
 
-  /** Lines wait a moment to be journaled together; an I/O batch, so in real time. */
+  /** Lines wait a moment to be journaled together, on the engine's clock (a fake one in tests). */
   private schedule(): void {
-    if (this.timer !== undefined) return;
+    if (this.cancelFlush !== undefined) return;
     this.run.opened(this);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    const clock = this.run.scope.core.options.clock;
+    this.cancelFlush = clock.at(clock.now() + this.run.options.flushMs, () => {
+      this.cancelFlush = undefined;
       this.flush();
-    }, this.run.options.flushMs);
-    this.timer.unref?.();
+    });
   }
 
   private flush(): void {
@@ -135,8 +143,8 @@ export class AttemptLog implements TaskOutput {
     if (this.partial !== undefined) for (const [source, rest] of this.partial) this.line(rest, source, undefined);
     this.done = true;
     this.partial = undefined;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     this.run.closed(this);
     if (journal) this.flush();
   }
