@@ -51,14 +51,19 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
     const filter = { ...(node === undefined ? {} : { node }), ...(attempt === undefined ? {} : { attempt }) };
     const p = printer(io);
     const show = values.json === true ? (l: PlacedLine) => p.out(JSON.stringify(jsonLine(l))) : (l: PlacedLine) => p.out(textLine(l, p));
-    // How many events of each run have been read: a follow prints only what is new.
+    // How many events of each run have been read: a follow prints only what is new, and reads a
+    // run that had ended when it was read no more.
     const read = new Map<string, number>();
+    const ended = new Set<string>();
     let printed = 0;
     for (;;) {
       const runs = await runTree(store, runId, node);
       const fresh: PlacedLine[] = [];
       const drops: Dropped[] = [];
       for (const id of runs) {
+        if (ended.has(id)) continue;
+        // The status before the events: a run that had ended then has all its events in them.
+        if (isFinal((await store.getRun(id))?.status)) ended.add(id);
         const events = await store.events(id);
         const seen = read.get(id) ?? 0;
         if (events.length === seen) continue;
@@ -72,7 +77,7 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
       for (const line of fresh) show(line);
       if (values.json !== true) for (const d of drops) p.out(p.outStyle.yellow(`… ${d.dropped} line${d.dropped === 1 ? '' : 's'} of ${d.path} #${d.attempt} dropped: the attempt or the run reached its bound (logs in the configuration)`));
       printed += fresh.length;
-      if (values.follow !== true || (await allEnded(store, runs))) break;
+      if (values.follow !== true || runs.every((id) => ended.has(id))) break;
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
     }
     if (printed === 0 && values.json !== true) p.out(`no log lines kept for run ${runId}${node === undefined ? '' : ` node ${node}`}${attempt === undefined ? '' : ` attempt ${attempt}`}`);
@@ -91,12 +96,8 @@ async function runTree(store: RunStore, runId: string, node: string | undefined)
   return ids;
 }
 
-async function allEnded(store: RunStore, runIds: readonly string[]): Promise<boolean> {
-  for (const id of runIds) {
-    const status = (await store.getRun(id))?.status;
-    if (status === 'running' || status === 'waiting') return false;
-  }
-  return true;
+function isFinal(status: string | undefined): boolean {
+  return status !== undefined && status !== 'running' && status !== 'waiting';
 }
 
 function clockTime(at: number): string {

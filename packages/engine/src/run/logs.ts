@@ -9,6 +9,8 @@ export interface LogScope {
   readonly runId: string;
   readonly state: { readonly logBytes?: number };
   readonly core: { readonly options: { readonly clock: Clock } };
+  /** The time of the run's next event: a node.log is in step with the events around it. */
+  now(): number;
   record(event: NodeLogEvent): void;
 }
 
@@ -127,7 +129,7 @@ export class AttemptLog implements TaskOutput {
   private flush(): void {
     if (this.lines.length === 0 && this.dropped === 0) return;
     const x = this.run.scope;
-    const event: Writable<NodeLogEvent> = { type: 'node.log', runId: x.runId, at: x.core.options.clock.now(), nodeId: this.nodeId, attempt: this.attempt, lines: this.lines, bytes: this.bytes };
+    const event: Writable<NodeLogEvent> = { type: 'node.log', runId: x.runId, at: x.now(), nodeId: this.nodeId, attempt: this.attempt, lines: this.lines, bytes: this.bytes };
     if (this.item !== undefined) event.item = this.item;
     if (this.dropped > 0) event.dropped = this.dropped;
     if (this.compensation) event.compensation = true;
