@@ -33,11 +33,11 @@ export class Folder {
    */
   constructor(readonly env: Readonly<Record<string, string>> = { GANTRY_LOCAL_ENGINE: 'none' }) {}
 
-  /** Starts `gantry <args>` here (no terminal, nothing from this environment but PATH). */
-  start(args: readonly string[]): { child: ChildProcess; finished: Promise<Finished> } {
+  /** Starts `gantry <args>` here (no terminal, nothing from this environment but PATH, plus the folder's `env` and `env`). */
+  start(args: readonly string[], env: Readonly<Record<string, string>> = {}): { child: ChildProcess; finished: Promise<Finished> } {
     if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (npx tsc -b)`);
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: { PATH: process.env.PATH ?? '', HOME: this.dir, NO_COLOR: '1', ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: { PATH: process.env.PATH ?? '', HOME: this.dir, NO_COLOR: '1', ...this.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -52,8 +52,8 @@ export class Folder {
     return { child, finished };
   }
 
-  run(args: readonly string[]): Promise<Finished> {
-    return this.start(args).finished;
+  run(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Finished> {
+    return this.start(args, env).finished;
   }
 
   /** `gantry show <run> --json`: the run's record and journal. */

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
-import { compileFlow, createEngine, type Clock, type Engine, type JsonObject, type PrincipalDirectory } from '@gantry/engine';
+import { compileFlow, createEngine, type AgentTransport, type Clock, type Engine, type JsonObject, type PrincipalDirectory } from '@gantry/engine';
 import { builtinExecutors, builtinFunctions, moduleAgent } from '@gantry/executors';
 import { createServer, type GantryServer, type ServerOptions } from '@gantry/server';
 import { openSqliteStore, type SqliteStore } from '@gantry/store-sqlite';
@@ -51,7 +51,7 @@ export interface Served {
 /** Serves `flows` with an engine on a fresh SQLite store; `close` stops both and removes the folder. */
 export async function serve(
   flows: object[] = [DEPLOY_FLOW],
-  options: { clock?: Clock; env?: Record<string, string>; server?: Partial<ServerOptions>; principals?: PrincipalDirectory & object } = {},
+  options: { clock?: Clock; env?: Record<string, string>; server?: Partial<ServerOptions>; principals?: PrincipalDirectory & object; agents?: Record<string, AgentTransport> } = {},
 ): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-server-'));
   const store = openSqliteStore(join(dir, 'gantry.db'));
@@ -59,7 +59,7 @@ export async function serve(
   const engine = createEngine({
     executors: builtinExecutors,
     functions: builtinFunctions,
-    agents: { builder: moduleAgent(async (inputs: JsonObject, task: { task: string }) => ({ done: task.task, ref: inputs.ref ?? null })) },
+    agents: { builder: moduleAgent(async (inputs: JsonObject, task: { task: string }) => ({ done: task.task, ref: inputs.ref ?? null })), ...options.agents },
     store,
     principals: options.principals ?? PRINCIPALS,
     credentials: (name) => env[name.toUpperCase()],

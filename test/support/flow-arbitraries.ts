@@ -1,6 +1,6 @@
 /**
  * fast-check arbitraries for valid Gantry flows (DESIGN §2 and schemas/), written from the
- * schemas rather than from the validator: random DAGs of the nine node types, each with valid
+ * schemas rather than from the validator: random DAGs of the ten node types, each with valid
  * data, valid envelope fields, declared params, valid expressions, and edge labels their source
  * can produce.
  */
@@ -19,6 +19,7 @@ export const NODE_TYPE_LIST = [
   'external_api',
   'wait',
   'subflow',
+  'schedule',
 ] as const;
 export type GenNodeType = (typeof NODE_TYPE_LIST)[number];
 
@@ -34,6 +35,7 @@ export const DATA_KEYS: Record<GenNodeType, string[] | 'open'> = {
   external_api: 'open',
   wait: ['seconds', 'until'],
   subflow: ['flow', 'params', 'trigger'],
+  schedule: ['cron', 'timezone', 'interval', 'catch_up', 'start_at', 'end_at'],
 };
 
 export const GATE_OPERATORS = ['=', '==', '!=', '>', '>=', '<', '<=', 'in', 'not_in', 'contains', 'matches'] as const;
@@ -260,6 +262,12 @@ function nodeData(d: Draw, type: GenNodeType, ctx: Context): { data: Obj; shape?
       const value = kind === 0 ? d.from(A.nonNegative) : kind === 1 ? d.from(A.date).toISOString() : expression(d, ctx);
       return { data: { [kind === 0 || kind === 2 ? 'seconds' : 'until']: value, ...xKeys(d) } };
     }
+    case 'schedule': {
+      const when = d.bool()
+        ? { cron: d.pick(['0 2 * * *', '*/10 * * * * *', '30 9 * * 1-5', '0 0 1 * *']), timezone: d.maybe(() => d.pick(['UTC', 'Europe/Berlin', 'America/New_York'])) }
+        : { interval: d.int(1, 86_400) };
+      return { data: compact({ ...when, catch_up: d.maybe(() => d.pick(['latest', 'all', 'none'])), start_at: d.maybe(() => d.from(A.date).toISOString()), ...xKeys(d) }) };
+    }
     case 'subflow':
       return {
         data: compact({
@@ -282,7 +290,7 @@ const retry = (d: Draw): Obj =>
     ...xKeys(d),
   });
 
-const NON_TRIGGER_TYPES = NODE_TYPE_LIST.filter((t) => t !== 'webhook');
+const NON_TRIGGER_TYPES = NODE_TYPE_LIST.filter((t) => t !== 'webhook' && t !== 'schedule');
 
 /** Optional engine-level fields of the node envelope (DESIGN §2.1). */
 function envelope(d: Draw, ctx: Context): Obj {
@@ -358,7 +366,8 @@ export function validFlow(options: FlowOptions = {}): fc.Arbitrary<GeneratedFlow
     const ctx: Context = { ids, params };
     const shapes: (ConditionalShape | undefined)[] = [];
     const nodes: Obj[] = ids.map((id, i) => {
-      const type: GenNodeType = webhook && i === 0 ? 'webhook' : d.pick(NON_TRIGGER_TYPES);
+      // The trigger: a webhook, or a schedule (a trigger on the clock).
+      const type: GenNodeType = webhook && i === 0 ? (d.int(0, 3) === 0 ? 'schedule' : 'webhook') : d.pick(NON_TRIGGER_TYPES);
       const { data, shape } = nodeData(d, type, ctx);
       shapes.push(shape);
       return compact({ id, type, ...envelope(d, ctx), data });

@@ -209,6 +209,11 @@ describe.skipIf(chromium.path === undefined)('the web UI in Chromium', () => {
     expect(await alice.getByRole('region', { name: 'What went wrong' }).textContent()).toContain('Rolled back at production_deployment');
     expect(await state(alice, 'production_deployment')).toBe('compensated');
     expect(await state(alice, 'monitoring_setup')).toBe('skipped');
+    // What the staging tests printed is kept with their node, in its panel.
+    await alice.locator('[data-node="staging_validation"]').click();
+    const logs = alice.getByRole('complementary').getByRole('region', { name: 'Logs' });
+    await expect.poll(() => logs.locator('pre').textContent()).toMatch(/#1 node {2}ok 1 - the deployment is healthy and names its version\n/);
+    expect(await logs.locator('p').textContent()).toMatch(/^\d+ lines\.$/);
     await bar.screenshot({ path: join(shots, 'traffic-bar-rollback.png') });
     // The step's own run, opened in place: its gate failed.
     await bar.getByRole('button', { name: 'Open the run of 10 %' }).click();
@@ -228,6 +233,16 @@ describe.skipIf(chromium.path === undefined)('the web UI in Chromium', () => {
     await alice.locator('[data-run-status="cancelled"]').waitFor();
     await alice.locator('[data-node="notification"][data-state="skipped"]').waitFor();
     await expect.poll(() => alice.getByRole('button', { name: 'Cancel the run' }).count()).toBe(0);
+    // The server offers a retry of the cancelled run: what was aborted runs again.
+    await alice.getByRole('button', { name: 'Retry the run' }).click();
+    await expect.poll(() => alice.locator('.actions [role="status"]').textContent()).toBe('Retried: the failed steps run again.');
+    await alice.locator('[data-node="production_approval"][data-state="waiting-approval"]').waitFor({ timeout: 30_000 });
+    await alice.locator('[data-node="notification"][data-state="pending"]').waitFor();
+    await alice.getByRole('button', { name: 'Cancel the run' }).waitFor();
+    expect(await alice.getByRole('button', { name: 'Retry the run' }).count()).toBe(0);
+    expect((await api(serve.url, `/runs/${run}?events=true`, TOKENS.alice)).events.filter((e: { type: string }) => e.type === 'run.retried')).toEqual([
+      expect.objectContaining({ by: 'alice', nodes: expect.arrayContaining(['production_approval', 'notification']) }),
+    ]);
   }, 90_000);
 
   it('works at 390x844, and through a proxy that strips the prefix', async () => {

@@ -16,6 +16,7 @@ const EXIT_2 = new Set([
   'CONNECTOR_NOT_FOUND',
   'RUN_NOT_FOUND',
   'RUN_FINISHED',
+  'RUN_NOT_RETRYABLE',
   'STORE_LOCKED',
   'STORE_INVALID',
   'STORE_READ_ONLY',
@@ -46,11 +47,14 @@ const COMMANDS: Record<string, Command> = {
   run: { summary: 'run a flow, with live progress', load: () => import('./commands/run.js').then((m) => ({ help: m.runHelp, run: m.runCommand })) },
   runs: { summary: 'list the stored runs', load: () => import('./commands/runs.js').then((m) => ({ help: m.runsHelp, run: m.runsCommand })) },
   show: { summary: "a run's timeline: nodes, times, inputs, outputs, decisions, errors", load: () => import('./commands/runs.js').then((m) => ({ help: m.showHelp, run: m.showCommand })) },
+  logs: { summary: "what a run's nodes logged, attempt by attempt; --follow while it runs", load: () => import('./commands/logs.js').then((m) => ({ help: m.logsHelp, run: m.logsCommand })) },
   resume: { summary: 'carry on stored runs from their journals', load: () => import('./commands/resume.js').then((m) => ({ help: m.resumeHelp, run: m.resumeCommand })) },
+  retry: { summary: 'retry a failed, rolled-back or cancelled run from where it failed', load: () => import('./commands/retry.js').then((m) => ({ help: m.retryHelp, run: m.retryCommand })) },
   approve: { summary: "approve a stored run's waiting approval", load: () => import('./commands/decide.js').then((m) => ({ help: m.approveHelp, run: m.approveCommand })) },
   reject: { summary: "reject a stored run's waiting approval", load: () => import('./commands/decide.js').then((m) => ({ help: m.rejectHelp, run: m.rejectCommand })) },
   cancel: { summary: 'cancel a stored run', load: () => import('./commands/decide.js').then((m) => ({ help: m.cancelHelp, run: m.cancelCommand })) },
   serve: { summary: 'serve webhooks, the approvals and runs API, and metrics over HTTP', load: () => import('./commands/serve.js').then((m) => ({ help: m.serveHelp, run: m.serveCommand })) },
+  schedules: { summary: 'list the schedule nodes of a flows folder with their next and last runs', load: () => import('./commands/schedules.js').then((m) => ({ help: m.schedulesHelp, run: m.schedulesCommand })) },
   test: { summary: 'run flow tests on a fake clock against scripted agents and connectors', load: () => import('./commands/test.js').then((m) => ({ help: m.testHelp, run: m.testCommand })) },
 };
 

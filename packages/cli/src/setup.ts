@@ -13,6 +13,7 @@ import {
   type EngineLimitsOptions,
   type GantryConfig,
   type JsonObject,
+  type LogOptions,
   type Notifier,
   type RunStore,
 } from '@gantry/engine';
@@ -143,6 +144,7 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
     ...(config.principals ? { principals: config.principals } : {}),
     ...(config.concurrency ? { concurrency: config.concurrency } : {}),
     ...(config.crash_loop ? { crashLoop: crashLoopOptions(config.crash_loop) } : {}),
+    ...(config.logs === undefined ? {} : { logs: logOptions(config.logs) }),
     ...(setup.clock ? { clock: setup.clock } : {}),
     ...(setup.logger ? { logger: setup.logger } : {}),
     ...(setup.store ? { store: setup.store } : {}),
@@ -153,6 +155,18 @@ export async function engineFromConfig(loaded: LoadedConfig, setup: EngineSetup)
 /** The configuration's crash_loop as the engine's crashLoop option. */
 function crashLoopOptions(spec: NonNullable<GantryConfig['crash_loop']>): { limit?: number; survivalMs?: number } {
   return { ...(spec.limit === undefined ? {} : { limit: spec.limit }), ...(spec.survival_ms === undefined ? {} : { survivalMs: spec.survival_ms }) };
+}
+
+/** The configuration's logs as the engine's logs option. */
+function logOptions(spec: NonNullable<GantryConfig['logs']>): LogOptions | false {
+  if (typeof spec === 'boolean') return spec ? {} : false;
+  const options: LogOptions = {};
+  if (spec.level !== undefined) options.level = spec.level;
+  if (spec.max_lines_per_attempt !== undefined) options.maxLinesPerAttempt = spec.max_lines_per_attempt;
+  if (spec.max_bytes_per_attempt !== undefined) options.maxBytesPerAttempt = spec.max_bytes_per_attempt;
+  if (spec.max_bytes_per_run !== undefined) options.maxBytesPerRun = spec.max_bytes_per_run;
+  if (spec.max_line_length !== undefined) options.maxLineLength = spec.max_line_length;
+  return options;
 }
 
 /** A configured connector's options: its base URL, timeout and default credential. */

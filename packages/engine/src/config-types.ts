@@ -74,6 +74,8 @@ export interface GantryConfig {
   /** Size limits and expression caps (DESIGN §11); defaults in the schema. */
   limits?: LimitsConfig;
   crash_loop?: { limit?: number; survival_ms?: number };
+  /** What each attempt keeps of what was logged during it (DESIGN §12); false keeps nothing. */
+  logs?: boolean | { level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; max_lines_per_attempt?: number; max_bytes_per_attempt?: number; max_bytes_per_run?: number; max_line_length?: number };
 }
 
 /** gantry.config.json `limits`, in the file's spelling. */

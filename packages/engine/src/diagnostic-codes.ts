@@ -16,6 +16,8 @@ export const DIAGNOSTIC_CODES = {
   GRAPH_CYCLE: { severity: 'error', doc: 'Edges form a cycle; the message names the nodes on it.' },
   NO_START_NODE: { severity: 'error', doc: 'Every node has an incoming edge, so nothing can start.' },
   WEBHOOK_NOT_START: { severity: 'error', doc: 'A webhook node has incoming edges; a trigger must be a start node.' },
+  SCHEDULE_NOT_START: { severity: 'error', doc: 'A schedule node has incoming edges; a trigger must be a start node.' },
+  BAD_SCHEDULE: { severity: 'error', doc: 'A schedule node needs exactly one of cron (5 fields, or 6 with seconds) and interval (whole seconds ≥ 1), a time zone the runtime knows, and start_at/end_at as ISO 8601 date-times with end_at not before start_at; the message names the field.' },
   UNREACHABLE_NODE: { severity: 'warning', doc: 'A node that no run can reach from the flow\'s trigger (or start nodes).' },
   IMPOSSIBLE_CONDITION: { severity: 'error', doc: 'An edge condition is a label its source node can never produce.' },
   MIXED_CONDITIONS: { severity: 'error', doc: 'A conditional mixes the gate form (metric/operator/value) and the router form (if/then).' },

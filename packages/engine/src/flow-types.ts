@@ -12,7 +12,8 @@ export type NodeType =
   | 'human_approval'
   | 'external_api'
   | 'wait'
-  | 'subflow';
+  | 'subflow'
+  | 'schedule';
 
 export const NODE_TYPES: readonly NodeType[] = Object.freeze([
   'webhook',
@@ -24,6 +25,7 @@ export const NODE_TYPES: readonly NodeType[] = Object.freeze([
   'external_api',
   'wait',
   'subflow',
+  'schedule',
 ]);
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

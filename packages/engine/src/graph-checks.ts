@@ -69,11 +69,11 @@ export function graphFindings(view: FlowView): Finding[] {
   }
 
   for (const node of unique) {
-    if (node.type === 'webhook' && indegree[node.slot]! > 0) {
+    if ((node.type === 'webhook' || node.type === 'schedule') && indegree[node.slot]! > 0) {
       findings.push({
-        code: 'WEBHOOK_NOT_START',
+        code: node.type === 'webhook' ? 'WEBHOOK_NOT_START' : 'SCHEDULE_NOT_START',
         pointer: `/edges/${firstEdgeInto[node.slot]}`,
-        message: `node "${node.id}" is a webhook, a trigger, so no edge may lead into it`,
+        message: `node "${node.id}" is a ${node.type}, a trigger, so no edge may lead into it`,
       });
     }
   }
@@ -134,7 +134,7 @@ function unreachable(
   possible: number[][],
   onCycle: Uint8Array,
 ): Finding[] {
-  const triggers = starts.filter((v) => unique[v]!.type === 'webhook');
+  const triggers = starts.filter((v) => unique[v]!.type === 'webhook' || unique[v]!.type === 'schedule');
   const entries = triggers.length > 0 ? triggers : starts;
   const reached = reachableFrom(entries, possible);
   const triggerNames = triggers.map((v) => `"${unique[v]!.id}"`).join(', ');

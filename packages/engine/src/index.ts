@@ -38,6 +38,8 @@ export type {
 } from './flow-types.js';
 export { SCHEMA_DIR, generatedValidator } from './schemas.js';
 export type { SchemaValidator } from './schemas.js';
+export { scheduleOf, scheduleProblem, scheduledRunId, SCHEDULE_LOOKBACK } from './schedule.js';
+export type { Schedule, ScheduleData, CatchUp } from './schedule.js';
 export { closest, didYouMean, Vocabulary } from './suggest.js';
 export type {
   RunStatus,
@@ -61,6 +63,8 @@ export type {
   NotificationSentEvent,
   RunFinishedEvent,
   RunRetriedEvent,
+  NodeLogEvent,
+  LogLine,
 } from './run/events.js';
 export { RUN_EVENT_TYPES } from './run/events.js';
 export { systemClock, FakeClock } from './run/clock.js';
@@ -74,6 +78,7 @@ export type {
   AgentTask,
   AgentTaskSample,
   AgentCallContext,
+  TaskOutput,
   AgentTransport,
   AgentRegistration,
   Connector,
@@ -89,6 +94,8 @@ export type { Engine, RetryOptions } from './run/engine.js';
 export type { Run, StartOptions } from './run/run-handle.js';
 export type { RunResult } from './run/execution.js';
 export type { EngineOptions, CrashLoopOptions, Notification, Notifier } from './run/options.js';
+export { LOG_DEFAULTS } from './run/log-options.js';
+export type { LogOptions } from './run/log-options.js';
 export type { Decision } from './run/approval-waits.js';
 export { MemoryStore } from './run/store.js';
 export type { MemoryStoreOptions } from './run/store.js';

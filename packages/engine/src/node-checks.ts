@@ -3,6 +3,8 @@ import type { Finding } from './diagnostics.js';
 import { regexProblem } from './expression-regex.js';
 import { isExpression } from './expression-text.js';
 import { conditionalForm, isRecord, type FlowView, type ViewNode } from './flow-view.js';
+import { isRealDateTime } from './date-time.js';
+import { scheduleProblem, type ScheduleData } from './schedule.js';
 
 type Where = { toString(): string };
 
@@ -11,16 +13,6 @@ function lazy(describe: () => string): Where {
   return { toString: () => (text ??= describe()) };
 }
 
-/** An ISO 8601 date-time whose fields exist: Date.parse would turn 30 February into 2 March. */
-export function isRealDateTime(text: string): boolean {
-  const match = ISO_DATE_TIME.exec(text);
-  if (match === null || Number.isNaN(Date.parse(text))) return false;
-  const [year, month, day, hour, minute] = text.slice(0, 16).split(/[-T:]/).map(Number) as [number, number, number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour <= 23 && minute <= 59;
-}
-
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Checks within one node that JSON Schema cannot express: shapes that depend on siblings. */
 export function nodeFindings(document: unknown, view: FlowView): Finding[] {
@@ -34,8 +26,8 @@ export function nodeFindings(document: unknown, view: FlowView): Finding[] {
     const compensate = node.raw.compensate;
     if (isRecord(compensate) && typeof compensate.type === 'string') {
       const compensation = lazy(() => `${describePointer(document, at)}, its compensation`);
-      if (compensate.type === 'webhook') {
-        findings.push({ code: 'BAD_VALUE', pointer: `${at}/compensate/type`, message: `${compensation}: a webhook is a trigger and cannot undo anything` });
+      if (compensate.type === 'webhook' || compensate.type === 'schedule') {
+        findings.push({ code: 'BAD_VALUE', pointer: `${at}/compensate/type`, message: `${compensation}: a ${compensate.type} is a trigger and cannot undo anything` });
       }
       bodyFindings(compensate.type, compensate.data, `${at}/compensate`, compensation, findings);
     }
@@ -51,6 +43,10 @@ function bodyFindings(type: string, data: unknown, at: string, where: Where, out
   if (type === 'wait') waitFindings(data, `${at}/data`, where, out);
   if (type === 'human_approval') approvalFindings(data, `${at}/data`, where, out);
   if (type === 'parallel') parallelFindings(data, `${at}/data`, where, out);
+  if (type === 'schedule') {
+    const problem = scheduleProblem(data as ScheduleData);
+    if (problem !== undefined) out.push({ code: 'BAD_SCHEDULE', pointer: `${at}/data${problem.key === '' ? '' : `/${problem.key}`}`, message: `${where}: ${problem.message}` });
+  }
 }
 
 /** A parallel node's `results` are keyed by agent: an agent listed twice would hide one of its results. */

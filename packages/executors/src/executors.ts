@@ -8,8 +8,9 @@ import { parallelExecutor } from './parallel.js';
 import { subflowExecutor } from './subflow.js';
 import { waitExecutor } from './wait.js';
 import { webhookExecutor } from './webhook.js';
+import { scheduleExecutor } from './schedule.js';
 
-/** The nine built-in node executors (DESIGN §2.2). */
+/** The ten built-in node executors (DESIGN §2.2, and §12's schedule). */
 export const builtinExecutors: readonly ExecutorDefinition<never>[] = Object.freeze([
   webhookExecutor,
   functionExecutor,
@@ -20,4 +21,5 @@ export const builtinExecutors: readonly ExecutorDefinition<never>[] = Object.fre
   externalApiExecutor,
   waitExecutor,
   subflowExecutor,
+  scheduleExecutor,
 ] as ExecutorDefinition<never>[]);

@@ -8,6 +8,7 @@ export { humanApprovalExecutor } from './human-approval.js';
 export { externalApiExecutor } from './external-api.js';
 export { waitExecutor } from './wait.js';
 export { subflowExecutor } from './subflow.js';
+export { scheduleExecutor } from './schedule.js';
 export { moduleAgent } from './agents/module.js';
 export type { ModuleAgent, TaskHandler } from './agents/module.js';
 export { httpAgent } from './agents/http.js';

@@ -6,6 +6,8 @@
 export { createServer } from './server.js';
 export type { GantryServer, ServerAddress, ServedWebhook } from './server.js';
 export { DEFAULT_BODY_LIMIT } from './options.js';
+export { scheduleSlots, lastRunOf, SCHEDULE_RUN_PREFIX } from './schedules.js';
+export type { ServedSchedule, ScheduleSlot, LastRun } from './schedules.js';
 export type { ServerOptions } from './options.js';
 export { loadFlowsFolder } from './flows-folder.js';
 export { HTTP_ERRORS, ENGINE_ERROR_STATUS } from './http-errors.js';

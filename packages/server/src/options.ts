@@ -34,6 +34,8 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** Resume the store's unfinished runs when the server starts listening. @default true */
   readonly resume?: boolean;
+  /** Start the runs of the flows' schedule nodes at their due times (DESIGN §12) once listening. @default true */
+  readonly schedules?: boolean;
   /** How long close() lets requests in progress finish before it drops their connections, in ms. @default 10000 */
   readonly closeGraceMs?: number;
   /** The path prefix a reverse proxy serves Gantry under (`/gantry`): requests are answered with it or without it, and the web UI's links carry it. @default '' (none) */
@@ -58,6 +60,7 @@ export interface ResolvedServerOptions {
   readonly requestTimeoutMs: number;
   readonly logger: Logger;
   readonly resume: boolean;
+  readonly schedules: boolean;
   readonly closeGraceMs: number;
   readonly basePath: string;
   /** undefined: no UI; a dir of undefined: @gantry/ui is not installed. */
@@ -131,6 +134,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     ...limits,
     logger: options.logger ?? engine.options.logger,
     resume: options.resume ?? true,
+    schedules: options.schedules ?? true,
     closeGraceMs,
     basePath: normalizeBasePath(options.basePath),
     ui: ui === false ? undefined : { dir: ui.dir ?? defaultUiDir() },

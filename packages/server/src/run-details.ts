@@ -1,8 +1,9 @@
-import { eligibleRoles, type Engine, type PrincipalDirectory, type RunRecord, type RunState } from '@gantry/engine';
+import { eligibleRoles, RETRYABLE_STATUSES, type Engine, type PrincipalDirectory, type RunRecord, type RunState } from '@gantry/engine';
 import { explainRun, list, type ChildRun } from './run-explain.js';
 import { graphOf } from './run-graph.js';
 import { pendingApprovals, runState, runSummary, type runView } from './run-view.js';
 import { DELIVERY_RUN_PREFIX } from './webhooks.js';
+import { SCHEDULE_RUN_PREFIX } from './schedules.js';
 
 /**
  * What the web UI reads beyond the runs API's own fields (DESIGN §10): who started a run, what
@@ -28,7 +29,7 @@ export function decidersOf(engine: Engine, roles: readonly string[]): Record<str
 
 /** Who or what started a run: its initiator (a webhook's sender), and whether a webhook delivery, a parent run or something else did. */
 export function startedBy(record: RunRecord, initiator: string | undefined) {
-  const via = record.parentRunId !== undefined ? 'sub-flow' : record.runId.startsWith(DELIVERY_RUN_PREFIX) ? 'webhook' : 'cli-or-api';
+  const via = record.parentRunId !== undefined ? 'sub-flow' : record.runId.startsWith(DELIVERY_RUN_PREFIX) ? 'webhook' : record.runId.startsWith(SCHEDULE_RUN_PREFIX) ? 'schedule' : 'cli-or-api';
   return { via, ...(initiator ? { initiator } : {}), ...(via === 'webhook' ? { delivery: record.runId.slice(DELIVERY_RUN_PREFIX.length) } : {}) };
 }
 
@@ -110,6 +111,11 @@ export function callerMay(engine: Engine, principal: string, approval: PendingAp
   return { can_decide: canDecide, can_approve: canDecide && canApprove, ...(whyNot === undefined ? {} : { why_not: whyNot }) };
 }
 
+/** Whether POST /runs/:id/retry would take the run: a top-level one that failed, rolled back or was cancelled. */
+function retryable(record: RunRecord, status: string): boolean {
+  return record.parentRunId === undefined && RETRYABLE_STATUSES.has(status);
+}
+
 /** The sub-flow runs each node of a run started (direct children), by node id. */
 async function childrenOf(engine: Engine, runId: string) {
   return (await engine.options.store.listRuns({ parentRunId: runId })).map((child) => {
@@ -139,7 +145,7 @@ export async function withDetails(engine: Engine, record: RunRecord, state: RunS
     ...view,
     // How many journal events the state was folded from: the live stream (GET /runs/:id/events) carries on from here.
     last_seq: state.events,
-    actions: unfinished ? ['cancel'] : [],
+    actions: unfinished ? ['cancel'] : retryable(record, view.status) ? ['retry'] : [],
     started_by: startedBy(record, initiator),
     children,
     nodes: view.nodes.map((n) => ({ ...n, ...(why.has(n.id) ? { why: why.get(n.id)! } : {}) })),

@@ -82,6 +82,8 @@ function detailOf(type: string, data: Raw): Record<string, JsonValue> {
       return pick('function');
     case 'webhook':
       return pick('endpoint', 'method');
+    case 'schedule':
+      return pick('cron', 'timezone', 'interval', 'catch_up', 'start_at', 'end_at');
     default:
       return {};
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { GantryError, type Engine, type RunRecord, type RunStatus } from '@gantry/engine';
-import { httpError, sendJson } from './http.js';
+import { didYouMean, GantryError, type Engine, type NodeLogEvent, type RunRecord, type RunStatus } from '@gantry/engine';
+import { receiveBody, type BodyPolicy } from './body.js';
+import { httpError, requireJson, sendJson } from './http.js';
 import type { Handler } from './router.js';
 import { nodesOf, runState, runSummary, runView } from './run-view.js';
 import { childApprovals, runRow, withDetails } from './run-details.js';
@@ -79,5 +80,74 @@ export function cancelRunHandler({ engine, principalOf, cancelWaitMs = 2000 }: R
     }
     const done = status !== 'running' && status !== 'waiting';
     sendJson(res, done ? 200 : 202, { run_id: record.runId, status, cancelled_by: principal });
+  };
+}
+
+/** The retry API's body: `{}` or `{ "from": "<node>" }`; an empty body is `{}`. */
+function parseRetry(body: unknown): { from?: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw httpError('BAD_REQUEST', 'the body must be a JSON object: { "from"?: "<node id>" }');
+  const { from, ...rest } = body as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw httpError('BAD_REQUEST', `unknown key "${unknown[0]}" in the body; it takes "from"`);
+  if (from !== undefined && (typeof from !== 'string' || from === '')) throw httpError('BAD_REQUEST', `"from" must be a node id, got ${JSON.stringify(from)}`);
+  return from === undefined ? {} : { from };
+}
+
+/** Whether a request carries a body at all (a declared length above 0, or a chunked one). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * POST /runs/:id/retry (DESIGN §12): any principal may retry a failed, rolled-back or cancelled
+ * top-level run from where it failed (or `from` a node), in its own journal, recorded with who
+ * asked. 202 once the retry is durable and the run goes on; 409 RUN_NOT_RETRYABLE for a run that
+ * runs, waits, succeeded, was blocked or is a sub-flow's; 400 for a node the flow does not have.
+ */
+export function retryRunHandler({ engine, principalOf, bodies }: RunsApiDeps & { bodies: BodyPolicy }): Handler {
+  return async ({ req, res, params }) => {
+    const principal = principalOf(req);
+    let body: { from?: string } = {};
+    if (hasBody(req)) {
+      requireJson(req);
+      body = parseRetry(await receiveBody(req, bodies, { limit: 64 * 1024, limitName: "the retry API's fixed limit" }));
+    }
+    const record = await getRecord(engine, params.id!);
+    const run = await engine.retry(record.runId, { ...body, by: principal });
+    engine.options.logger.info({ runId: record.runId, principal, from: body.from }, 'run retried over the API');
+    sendJson(res, 202, { run_id: run.id, status: run.status(), retried_by: principal, ...(body.from === undefined ? {} : { from: body.from }) });
+  };
+}
+
+/**
+ * GET /runs/:id/logs?node=&attempt= (DESIGN §12): the lines the run's attempts kept, in the order
+ * they were written, with what a bound dropped; `node` and `attempt` narrow them. A sub-flow
+ * run's lines are its own run's (`GET /runs/<run>.<node>/logs`). `last_seq` is the journal's
+ * length they were read at.
+ */
+export function runLogsHandler({ engine, principalOf }: RunsApiDeps): Handler {
+  return async ({ req, res, params, url }) => {
+    principalOf(req);
+    const record = await getRecord(engine, params.id!);
+    const node = url.searchParams.get('node') ?? undefined;
+    const attemptParam = url.searchParams.get('attempt');
+    const attempt = attemptParam === null ? undefined : Number(attemptParam);
+    if (attempt !== undefined && !(Number.isInteger(attempt) && attempt >= 1)) throw httpError('BAD_REQUEST', `attempt must be a whole number ≥ 1, got "${attemptParam}"`);
+    if (node !== undefined) {
+      const ids = nodesOf(engine, record).map((n) => n.id);
+      if (!ids.includes(node)) throw httpError('NODE_NOT_FOUND', `the flow "${record.flowName}" of run ${record.runId} has no node "${node}"${didYouMean(node, ids)}`);
+    }
+    const events = await engine.options.store.events(record.runId);
+    const lines = [];
+    const dropped = [];
+    for (const event of events) {
+      if (event.type !== 'node.log') continue;
+      const e = event as NodeLogEvent;
+      if ((node !== undefined && e.nodeId !== node) || (attempt !== undefined && e.attempt !== attempt)) continue;
+      const where = { node: e.nodeId, attempt: e.attempt, ...(e.item === undefined ? {} : { item: e.item }), ...(e.compensation ? { compensation: true } : {}) };
+      for (const l of e.lines) lines.push({ ...where, at: new Date(l.at).toISOString(), source: l.source, ...(l.level === undefined ? {} : { level: l.level }), text: l.text });
+      if (e.dropped) dropped.push({ ...where, lines: e.dropped });
+    }
+    sendJson(res, 200, { run_id: record.runId, lines, dropped, last_seq: events.length });
   };
 }

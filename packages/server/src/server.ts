@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { cancelRunHandler, getRunHandler, listRunsHandler } from './runs-api.js';
+import { cancelRunHandler, getRunHandler, listRunsHandler, retryRunHandler, runLogsHandler } from './runs-api.js';
 import { decisionHandler } from './approvals-api.js';
 import { ByteBudget, type BodyPolicy } from './body.js';
 import { capConnections } from './connection-cap.js';
@@ -14,6 +14,7 @@ import { Router, type Handler } from './router.js';
 import { describeNode, webhookHandler, webhookRoutes, type WebhookDeps } from './webhooks.js';
 import { mountUi, refuseUiEndpoints } from './ui-mount.js';
 import { isUiPath, UI_PATH, withoutBasePath } from './ui-files.js';
+import { Scheduler, scheduleSlots, type ServedSchedule } from './schedules.js';
 
 /**
  * The request target as a URL. Origin-form (`/runs?x=1`) is read as a path even when it starts
@@ -56,6 +57,8 @@ export interface GantryServer {
   close(): Promise<void>;
   address(): ServerAddress | undefined;
   readonly webhooks: readonly ServedWebhook[];
+  /** The flows' schedule nodes, each with its next due time (DESIGN §12). */
+  readonly schedules: readonly ServedSchedule[];
   /** Run ids resumed by listen(). */
   readonly resumed: readonly string[];
   /** The Prometheus registry GET /metrics serves. */
@@ -97,15 +100,19 @@ export function createServer(options: ServerOptions): GantryServer {
   });
   add('GET', '/runs', listRunsHandler({ engine, principalOf, flowNames: o.flows.map((f) => f.name) }));
   add('GET', '/runs/:id', getRunHandler({ engine, principalOf }));
+  add('GET', '/runs/:id/logs', runLogsHandler({ engine, principalOf }));
   add('POST', '/runs/:id/cancel', cancelRunHandler({ engine, principalOf }));
   const bodies: BodyPolicy = { budget: new ByteBudget(o.bufferedBytesLimit), jsonDepthLimit: o.jsonDepthLimit };
   add('POST', '/runs/:id/nodes/:node/decision', decisionHandler({ engine, principalOf, bodies }));
+  add('POST', '/runs/:id/retry', retryRunHandler({ engine, principalOf, bodies }));
   const ui = mountUi(o, add, principalOf);
 
   const deps: WebhookDeps = { engine, bodyLimitBytes: o.bodyLimitBytes, bodies, logger, inflight: new Map() };
   const routes = webhookRoutes(o.flows, o.credentials, o.describeCredential);
-  // A flow the server would start on every request must be runnable here: refused now, not per request.
-  for (const flow of new Set(routes.map((r) => r.flow))) engine.check(flow);
+  const slots = scheduleSlots(o.flows);
+  // A flow the server would start on every request or due time must be runnable here: refused now, not then.
+  for (const flow of new Set([...routes.map((r) => r.flow), ...slots.map((s) => s.flow)])) engine.check(flow);
+  const scheduler = new Scheduler(engine, slots, logger);
   refuseUiEndpoints(ui, routes);
   for (const route of routes) add(route.method, route.endpoint, webhookHandler(route, deps), describeNode(route.flow, route.nodeId));
   const webhooks: ServedWebhook[] = routes.map((r) => ({
@@ -213,11 +220,14 @@ export function createServer(options: ServerOptions): GantryServer {
         });
       });
       const bound = address()!;
-      logger.info({ url: bound.url, webhooks: webhooks.length }, `listening on ${bound.url}`);
+      // After the resumption: a due time's run that had started goes on as it was, not again.
+      if (o.schedules) await scheduler.start();
+      logger.info({ url: bound.url, webhooks: webhooks.length, schedules: slots.length }, `listening on ${bound.url}`);
       return bound;
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
+        scheduler.close();
         metrics.dispose();
         // Open streams would hold close() for its whole grace period.
         ui.feed.close();
@@ -234,6 +244,9 @@ export function createServer(options: ServerOptions): GantryServer {
     },
     address,
     webhooks,
+    get schedules() {
+      return scheduler.served();
+    },
     get resumed() {
       return resumed;
     },

@@ -94,7 +94,7 @@ describe('a flow test file is checked like a flow', () => {
     expect(await diagnostics('{ "flow": "nowhere.json", "tests": [{ "name": "t", "expect": {} }] }')).toEqual(['FILE_NOT_FOUND 1:11 cannot read the flow nowhere.json: no such file']);
     const invalid = '{\n  "name": "Bad",\n  "nodes": [{ "id": "a", "type": "agnt", "data": {} }]\n}';
     expect(await diagnostics('{ "flow": "bad.json", "tests": [{ "name": "t", "expect": {} }] }', { 'bad.json': invalid })).toEqual([
-      'FILE_INVALID 1:11 the flow bad.json does not validate:\n  bad.json:3:34 UNKNOWN_NODE_TYPE node "a" (agnt), type: unknown node type "agnt" (string) — did you mean "agent"?; the types are "webhook", "function", "conditional", "parallel", "agent", "human_approval", "external_api", "wait", "subflow"',
+      'FILE_INVALID 1:11 the flow bad.json does not validate:\n  bad.json:3:34 UNKNOWN_NODE_TYPE node "a" (agnt), type: unknown node type "agnt" (string) — did you mean "agent"?; the types are "webhook", "function", "conditional", "parallel", "agent", "human_approval", "external_api", "wait", "subflow", "schedule"',
     ]);
   });
 

@@ -19,6 +19,10 @@ function summary(e: RunEvent): string {
       return `${e.purpose} until ${clock(e.fireAt ?? 0)}`;
     case 'run.finished':
       return `${e.status}${e.error ? `: ${e.error.message}` : ''}`;
+    case 'node.log':
+      return `${(e.lines ?? []).length} line${(e.lines ?? []).length === 1 ? '' : 's'}${e.dropped ? `, ${e.dropped} dropped` : ''}`;
+    case 'run.retried':
+      return `by ${e.by ?? 'someone'}${e.from ? ` from ${e.from}` : ''}: ${(e.nodes ?? []).join(', ')} run again`;
     case 'notification.sent':
       return e.message ?? '';
     case 'node.succeeded':

@@ -6,7 +6,7 @@ import { stateDetail, viaChildren } from './graph-view';
 import { Icon } from './icons';
 import { IterationList } from './traffic-bar';
 import { iterationsIn } from './iterations';
-import { displayState, type Attempt } from './run-fold';
+import { displayState, type Attempt, type NodeLogLine } from './run-fold';
 import type { RunTree } from './run-tree';
 import { NODE_LOOKS, runLook } from './status';
 import type { JsonValue } from './wire';
@@ -72,6 +72,42 @@ function Attempts({ attempts, t }: { attempts: readonly Attempt[]; t: number }) 
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The lines shown before "Show all": a long log stays cheap to draw. */
+const LOG_LINES_SHOWN = 500;
+
+/**
+ * What the node's attempts logged (DESIGN §12), as the journal brings it: live while it runs.
+ * Each line says its attempt (and item) and where it came from.
+ */
+function Logs({ lines, dropped }: { lines: readonly NodeLogLine[] | undefined; dropped: number | undefined }) {
+  const all = useSignal(false);
+  if (lines === undefined && dropped === undefined) return null;
+  const kept = lines ?? [];
+  const shown = all.value ? kept : kept.slice(-LOG_LINES_SHOWN);
+  const place = (l: NodeLogLine) => `#${l.attempt}${l.item === undefined ? '' : ` item ${l.item}`}${l.compensation ? ' undo' : ''}`;
+  return (
+    <section class="logs" aria-label="Logs" data-logs>
+      <h3>Logs</h3>
+      <p class="muted">
+        {kept.length} line{kept.length === 1 ? '' : 's'}
+        {dropped ? `; ${dropped} more dropped: the attempt or the run reached its bound` : ''}.
+      </p>
+      {shown.length < kept.length ? (
+        <button type="button" class="link" onClick={() => (all.value = true)}>
+          Show the {kept.length - shown.length} earlier lines
+        </button>
+      ) : null}
+      <pre tabIndex={0}>
+        {shown.map((l, i) => (
+          <span key={i} data-log-line>
+            {`${clock(l.at)} ${place(l)} ${l.source}${l.level ? ` ${l.level}` : ''}  ${l.text}\n`}
+          </span>
+        ))}
+      </pre>
+    </section>
   );
 }
 
@@ -231,6 +267,7 @@ export function NodePanel({
         </div>
       ) : null}
       <Attempts attempts={n?.attempts ?? []} t={t} />
+      <Logs lines={n?.logs} dropped={n?.logsDropped} />
       <JsonBlock title="Input" value={n?.input} />
       <JsonBlock title="Output" value={n?.output} />
     </aside>

@@ -84,6 +84,46 @@ describe('the run fold', () => {
     expect(fold.status).toBe('rolled_back');
   });
 
+  it('a retried run goes on: the nodes it names are pending again, their attempts kept, the others as they ended', () => {
+    const fold = emptyFold(R);
+    applyBatch(fold, 0, [
+      ev('run.started', 0, { flow: { name: 'F', hash: 'h' }, params: {}, trigger: {} }),
+      ev('node.started', 1, { nodeId: 'build', attempt: 1 }),
+      ev('node.succeeded', 2, { nodeId: 'build', attempt: 1, output: { image: 'x' }, taken: [0] }),
+      ev('node.started', 2, { nodeId: 'deploy', attempt: 1 }),
+      ev('node.failed', 3, { nodeId: 'deploy', attempt: 1, error: { code: 'AGENT_FAILED', message: 'down' } }),
+      ev('compensation.started', 3, { nodeId: 'deploy', attempt: 1 }),
+      ev('compensation.succeeded', 4, { nodeId: 'deploy', attempt: 1 }),
+      ev('node.skipped', 4, { nodeId: 'notify', attempt: 0, reason: 'aborted' }),
+      ev('run.finished', 5, { status: 'rolled_back', error: { code: 'AGENT_FAILED', message: 'down' } }),
+    ]);
+    const changed = applyBatch(fold, 9, [ev('run.retried', 10, { nodes: ['deploy', 'notify'], by: 'bob' }), ev('node.started', 11, { nodeId: 'deploy', attempt: 2 })]);
+    expect(changed).toEqual(new Set(['deploy', 'notify']));
+    expect(fold).toMatchObject({ status: 'running', finishedAt: undefined, error: undefined });
+    expect(displayState(fold.nodes.get('deploy'), false)).toBe('running');
+    expect(fold.nodes.get('deploy')!.attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'running'],
+    ]);
+    expect(displayState(fold.nodes.get('notify'), false)).toBe('pending');
+    expect(fold.nodes.get('build')).toMatchObject({ status: 'succeeded', output: { image: 'x' } });
+    expect([...fold.takenEdges]).toEqual([0]);
+  });
+
+  it('keeps each node\'s log lines with their attempt, and what was dropped', () => {
+    const fold = emptyFold(R);
+    applyBatch(fold, 0, [
+      ev('run.started', 0, { flow: { name: 'F', hash: 'h' }, params: {}, trigger: {} }),
+      ev('node.log', 1, { nodeId: 'build', attempt: 1, lines: [{ at: 1, source: 'stderr', text: 'a' }] }),
+      ev('node.log', 2, { nodeId: 'build', attempt: 2, item: 0, lines: [{ at: 2, source: 'log', level: 'info', text: 'b' }], dropped: 3 }),
+    ]);
+    expect(fold.nodes.get('build')!.logs).toEqual([
+      { at: 1, source: 'stderr', text: 'a', attempt: 1 },
+      { at: 2, source: 'log', level: 'info', text: 'b', attempt: 2, item: 0 },
+    ]);
+    expect(fold.nodes.get('build')!.logsDropped).toBe(3);
+  });
+
   it('reads the node and the item a sub-flow run\'s path names', () => {
     expect(['deploy', 'steps[2]', 'steps[2]~2', 'review:agent-x'].map(nodeOfPath)).toEqual(['deploy', 'steps', 'steps', 'review']);
     expect(['deploy', 'steps[2]', 'steps[12]~2'].map(itemOfPath)).toEqual([undefined, 2, 12]);

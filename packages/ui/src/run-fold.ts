@@ -1,4 +1,4 @@
-import type { ErrorInfo, JsonObject, JsonValue, RunEvent, RunStatus } from './wire';
+import type { ErrorInfo, JsonObject, JsonValue, LogLine, RunEvent, RunStatus } from './wire';
 
 /**
  * A run as the page shows it, folded from its journal as the events arrive: the same events, in
@@ -53,6 +53,15 @@ export interface NodeFold {
   taken: readonly number[];
   labels?: readonly string[];
   items?: Map<number, ItemFold>;
+  /** What its attempts logged (node.log), in order, and how many lines their bounds dropped. */
+  logs?: NodeLogLine[];
+  logsDropped?: number;
+}
+
+export interface NodeLogLine extends LogLine {
+  readonly attempt: number;
+  readonly item?: number;
+  readonly compensation?: boolean;
 }
 
 export interface RunFold {
@@ -273,6 +282,36 @@ function applyEvent(fold: RunFold, e: RunEvent, changed: Set<string>): void {
       break;
     case 'compensation.failed':
       nodeOf(fold, e.nodeId!).compensation = 'failed';
+      break;
+    case 'node.log': {
+      const n = nodeOf(fold, e.nodeId!);
+      const where = { attempt: e.attempt ?? 1, ...(e.item === undefined ? {} : { item: e.item }), ...(e.compensation ? { compensation: true } : {}) };
+      for (const line of e.lines ?? []) (n.logs ??= []).push({ ...line, ...where });
+      if (e.dropped) n.logsDropped = (n.logsDropped ?? 0) + e.dropped;
+      break;
+    }
+    case 'run.retried':
+      // The run goes on in its own journal: the nodes listed run again, keeping their attempts.
+      fold.status = 'running';
+      fold.finishedAt = undefined;
+      fold.output = undefined;
+      fold.error = undefined;
+      for (const id of e.nodes ?? []) {
+        const n = nodeOf(fold, id);
+        changed.add(id);
+        n.status = 'pending';
+        n.startedAt = undefined;
+        n.finishedAt = undefined;
+        n.output = undefined;
+        n.error = undefined;
+        n.skipReason = undefined;
+        n.compensation = undefined;
+        n.waitKind = undefined;
+        n.waitUntil = undefined;
+        n.items = undefined;
+        for (const t of n.taken) fold.takenEdges.delete(t);
+        n.taken = [];
+      }
       break;
     case 'run.finished':
       if (e.status) fold.status = e.status;

@@ -20,7 +20,7 @@ export function whoMayDecide(a: Pick<WaitingApproval, 'approvers' | 'deciders'>)
 
 export function StartedBy({ row }: { row: Pick<RunRow, 'started_by'> }) {
   const by = row.started_by;
-  const via = by.via === 'webhook' ? 'webhook' : by.via === 'sub-flow' ? 'a parent run' : 'CLI or API';
+  const via = by.via === 'webhook' ? 'webhook' : by.via === 'sub-flow' ? 'a parent run' : by.via === 'schedule' ? 'schedule' : 'CLI or API';
   return by.initiator ? (
     <span>
       {by.initiator} <span class="muted">via {via}</span>

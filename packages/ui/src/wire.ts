@@ -15,6 +15,14 @@ export interface ErrorInfo {
   readonly details?: JsonValue;
 }
 
+/** One line an attempt logged or printed (node.log). */
+export interface LogLine {
+  readonly at: number;
+  readonly source: string;
+  readonly text: string;
+  readonly level?: string;
+}
+
 /** A journal event (DESIGN §4): the fields the UI reads. */
 export interface RunEvent {
   readonly type: string;
@@ -49,6 +57,14 @@ export interface RunEvent {
   readonly trigger?: JsonValue;
   readonly initiator?: string;
   readonly parent?: { runId: string; path: string };
+  /** node.log: the lines an attempt kept, and how many a bound dropped. */
+  readonly lines?: readonly LogLine[];
+  readonly dropped?: number;
+  readonly compensation?: boolean;
+  /** run.retried: the nodes that run again, from where, asked by whom. */
+  readonly nodes?: readonly string[];
+  readonly from?: string;
+  readonly by?: string;
 }
 
 export interface JournalBatch {
@@ -58,7 +74,7 @@ export interface JournalBatch {
 }
 
 export interface StartedBy {
-  readonly via: 'webhook' | 'sub-flow' | 'cli-or-api';
+  readonly via: 'webhook' | 'sub-flow' | 'cli-or-api' | 'schedule';
   readonly initiator?: string;
   readonly delivery?: string;
 }

@@ -11,10 +11,10 @@ import { recordRelease } from '../deploy/releases.js';
 import type { JsonObject } from '@gantry/engine';
 import { addressOf, failed, json, number, rootRun, serviceOf, text, type Handler } from './common.js';
 
-const deployGreen: Handler = async (inputs, task) => {
+const deployGreen: Handler = async (inputs, task, _signal, context) => {
   const state = await ensureProduction();
   const artifact = firstArtifact(inputs.images);
-  const green = await deploy({ service: serviceOf(inputs), environment: 'green', artifact, key: task.task_id });
+  const green = await deploy({ service: serviceOf(inputs), environment: 'green', artifact, key: task.task_id, ...(context?.output ? { output: context.output } : {}) });
   await attach('green', green);
   return { success: true, deployment_id: green.id, endpoints: [green.url], version: green.version, image: green.image, proxy: state.proxy!.url, green_weight: 0 };
 };

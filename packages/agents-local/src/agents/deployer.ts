@@ -57,13 +57,13 @@ const preDeploymentChecks: Handler = async (inputs) => {
 };
 
 /** A deployment replaces the environment's running one once it is healthy. */
-const deployApplication: Handler = async (inputs, task) => {
+const deployApplication: Handler = async (inputs, task, _signal, context) => {
   const service = serviceOf(inputs);
   const environment = text(inputs, 'environment', 'staging');
   const configuration = (inputs.configuration ?? {}) as JsonObject;
   const artifact = firstArtifact(inputs.images);
   const earlier = findDeployments({ service, environment, status: 'running' });
-  const record = await deploy({ service, environment, artifact, key: task.task_id });
+  const record = await deploy({ service, environment, artifact, key: task.task_id, ...(context?.output ? { output: context.output } : {}) });
   const health = await probeHealth(record.url, text((configuration.health_check ?? {}) as JsonObject, 'path', '/health'));
   if (!health.ok) {
     await stopDeployment(record.id);

@@ -78,11 +78,11 @@ async function processImage(repo: Repository, commit: Commit, tags: string[], co
   };
 }
 
-const prepareBlueGreen: Handler = async (inputs, task, signal) => {
+const prepareBlueGreen: Handler = async (inputs, task, signal, context) => {
   const service = serviceOf(inputs);
   const green = firstArtifact(inputs.images);
   const live = await liveRelease(service, green, signal);
-  const blue = await deploy({ service, environment: 'blue', artifact: live.artifact, key: `${task.task_id}:blue` });
+  const blue = await deploy({ service, environment: 'blue', artifact: live.artifact, key: `${task.task_id}:blue`, ...(context?.output ? { output: context.output } : {}) });
   const state = await beginProduction({ service, run: rootRun(task), key: task.task_id, blue });
   return {
     blue_deployment_id: blue.id,

@@ -4,7 +4,7 @@
  * service (run_integration_tests: the built image started for the purpose; integration_tests: the
  * staging deployment); smoke tests against a deployment (run_smoke_tests).
  */
-import type { JsonObject } from '@gantry/engine';
+import type { JsonObject, TaskOutput } from '@gantry/engine';
 import { findArtifact, firstArtifact } from '../build/artifacts.js';
 import { deploy, getDeployment, stopDeployment } from '../deploy/deployments.js';
 import { smokeTests } from '../deploy/probes.js';
@@ -13,22 +13,22 @@ import { runIntegrationTests, runUnitTests } from '../source/node-tests.js';
 import { checkout, openRepository, resolveCommit } from '../source/repository.js';
 import { addressOf, changeOf, json, number, type Handler } from './common.js';
 
-async function unitTests(inputs: JsonObject, signal: AbortSignal) {
+async function unitTests(inputs: JsonObject, signal: AbortSignal, output: TaskOutput | undefined) {
   const change = changeOf(inputs);
   const source = checkout(change.repo, change.commit);
-  const run = await runUnitTests(source.dir, stateDir('reports', `${change.commit.id}-${source.digest.slice(0, 12)}`), signal);
+  const run = await runUnitTests(source.dir, stateDir('reports', `${change.commit.id}-${source.digest.slice(0, 12)}`), signal, output);
   return { change, run };
 }
 
 /** The validation stage's coverage figure (and test counts) for the commit being deployed. */
-const testValidation: Handler = async (inputs, _task, signal) => {
-  const { change, run } = await unitTests(inputs, signal);
+const testValidation: Handler = async (inputs, _task, signal, context) => {
+  const { change, run } = await unitTests(inputs, signal, context?.output);
   const passed = run.tests.failed === 0 && run.exit_code === 0;
   return { test_coverage: run.coverage.percent, unit_tests: { commit: change.commit.id, passed, tests: json(run.tests), coverage: json(run.coverage), reports: run.reports } };
 };
 
-const runUnit: Handler = async (inputs, _task, signal) => {
-  const { change, run } = await unitTests(inputs, signal);
+const runUnit: Handler = async (inputs, _task, signal, context) => {
+  const { change, run } = await unitTests(inputs, signal, context?.output);
   const threshold = number((inputs.test_config ?? {}) as JsonObject, 'coverage_threshold', 80);
   return {
     tests: json(run.tests),
@@ -42,13 +42,13 @@ const runUnit: Handler = async (inputs, _task, signal) => {
 };
 
 /** The build's image started on a free port, the repository's integration tests run against it, then stopped. */
-const runIntegration: Handler = async (inputs, _task, signal) => {
+const runIntegration: Handler = async (inputs, _task, signal, context) => {
   const artifact = firstArtifact(inputs.images);
   const repo = openRepository(artifact.manifest.repository);
   const source = checkout(repo, resolveCommit(repo, artifact.manifest.commit));
-  const service = await deploy({ service: artifact.manifest.name, environment: 'test', artifact });
+  const service = await deploy({ service: artifact.manifest.name, environment: 'test', artifact, ...(context?.output ? { output: context.output } : {}) });
   try {
-    const run = await runIntegrationTests(source.dir, service.url, signal);
+    const run = await runIntegrationTests(source.dir, service.url, signal, context?.output);
     return { ...(json(run) as JsonObject), success: run.passed, image: artifact.manifest.image };
   } finally {
     await stopDeployment(service.id);
@@ -60,13 +60,13 @@ const runIntegration: Handler = async (inputs, _task, signal) => {
  * deployment. Its result carries the staging deployment on (`staging`), for the production phase
  * that runs after the approval.
  */
-const stagingIntegration: Handler = async (inputs, _task, signal) => {
+const stagingIntegration: Handler = async (inputs, _task, signal, context) => {
   const { url, deployment_id } = await addressOf(inputs);
   const record = getDeployment(deployment_id);
   const artifact = findArtifact(record.image);
   const repo = openRepository(artifact.manifest.repository);
   const source = checkout(repo, resolveCommit(repo, artifact.manifest.commit));
-  const run = await runIntegrationTests(source.dir, url, signal);
+  const run = await runIntegrationTests(source.dir, url, signal, context?.output);
   const { run_id: _ignored, ...staging } = inputs;
   return { passed: run.passed, tests: json(run.tests), failures: run.failures, environment: 'staging', staging: { ...staging, validation: json(run) } as JsonObject };
 };

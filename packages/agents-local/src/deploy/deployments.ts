@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, writeJson } from '../runtime/files.js';
 import { nameForFiles, stateDir } from '../runtime/paths.js';
+import type { TaskOutput } from '@gantry/engine';
 import { startProcess, type Started } from '../runtime/processes.js';
 import type { Artifact } from '../build/artifacts.js';
 import type { ContainerImage } from '../build/container-image.js';
@@ -74,15 +75,18 @@ export function onRevive(listener: (record: DeploymentRecord) => void | Promise<
   reviveListeners.push(listener);
 }
 
-/** Runs `artifact` as a deployment of `service` in `environment`; the same `key` gives the same deployment. */
-export async function deploy(options: { service: string; environment: string; artifact: Artifact; key?: string }): Promise<DeploymentRecord> {
+/**
+ * Runs `artifact` as a deployment of `service` in `environment`; the same `key` gives the same
+ * deployment. What the process prints goes to `output` too (the deploying task's attempt).
+ */
+export async function deploy(options: { service: string; environment: string; artifact: Artifact; key?: string; output?: TaskOutput }): Promise<DeploymentRecord> {
   if (options.key !== undefined) {
     const earlier = Object.values(all()).find((r) => r.key === options.key && r.status === 'running');
     if (earlier) return ensureRunning(earlier.id);
   }
   const { manifest, dir, container } = options.artifact;
   const id = `${nameForFiles(options.environment, 'the environment')}-${nameForFiles(options.service, 'the service name')}-${manifest.commit}-${randomBytes(3).toString('hex')}`;
-  const { started, container: run } = await start(id, dir, container, 0);
+  const { started, container: run } = await start(id, dir, container, 0, options.output);
   live.set(id, started);
   return save({
     id,
@@ -139,10 +143,20 @@ export function isLive(id: string): boolean {
   return live.get(id)?.alive() === true;
 }
 
-/** The artifact as a process, or its container image as a container. */
-async function start(id: string, dir: string, image: Pick<ContainerImage, 'engine' | 'id' | 'ref' | 'port'> | undefined, attempt: number): Promise<{ started: Started; container?: ContainerRun }> {
+/**
+ * The service's runtime settings an operator may give gantry's environment, passed on to every
+ * deployment it starts (the sample service's fault knob): `FAULT=none gantry retry <run>`
+ * deploys the same release again with its fault switched off. Nothing else of gantry's
+ * environment reaches a service.
+ */
+const SERVICE_SETTINGS = ['FAULT', 'FAULT_EVERY', 'FAULT_LATENCY_MS'];
+
+/** The artifact as a process (what it prints going to `output` too), or its container image as a container. */
+async function start(id: string, dir: string, image: Pick<ContainerImage, 'engine' | 'id' | 'ref' | 'port'> | undefined, attempt: number, output?: TaskOutput): Promise<{ started: Started; container?: ContainerRun }> {
   if (image !== undefined) return startContainer(id, image, attempt);
-  return { started: await startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env: { PORT: '0', HOST: '127.0.0.1' } }) };
+  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1' };
+  for (const name of SERVICE_SETTINGS) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  return { started: await startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env, ...(output === undefined ? {} : { output }) }) };
 }
 
 /** The file `npm start` would run (`"start": "node server.mjs"`), else server.mjs. */

@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import type { TaskOutput } from '@gantry/engine';
 import { appendJsonLine, readJsonLines } from './files.js';
 import { packProgram, stateDir } from './paths.js';
 import { packFailure } from './failure.js';
@@ -29,6 +30,11 @@ export interface StartOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** How long the program may take to print its `{"msg":"listening","port":…}` line. @default 10000 */
   readonly readyTimeoutMs?: number;
+  /**
+   * The output of the task that starts it: what the process prints is kept with that task's
+   * attempt too (its lines named by `name`), while the attempt runs; the log file keeps all.
+   */
+  readonly output?: TaskOutput;
 }
 
 export interface Started {
@@ -87,9 +93,11 @@ export async function startProcess(options: StartOptions): Promise<Started> {
   const record: ProcessRecord = { pid, role: options.role, name: options.name, owner: process.pid, started_at: new Date().toISOString(), log };
   appendJsonLine(processesFile(), record);
   child.stderr!.pipe(out, { end: false });
+  const task = options.output;
+  if (task !== undefined) child.stderr!.setEncoding('utf8').on('data', (chunk: string) => task.write(chunk, options.name));
   const stop = (graceMs = 3000) => stopChild(pid, graceMs);
   try {
-    const info = await readyLine(child, out, options.readyTimeoutMs ?? 10_000, entry.exited);
+    const info = await readyLine(child, out, options.readyTimeoutMs ?? 10_000, entry.exited, (line) => task?.write(`${line}\n`, options.name));
     return { pid, port: info.port as number, info, record, exited: entry.exited, alive: () => !entry.done, stop };
   } catch (error) {
     await stop(500);
@@ -98,12 +106,13 @@ export async function startProcess(options: StartOptions): Promise<Started> {
 }
 
 /** Reads stdout lines into the log until the `listening` line names the port. */
-function readyLine(child: ChildProcess, out: NodeJS.WritableStream, timeoutMs: number, exited: Promise<string>): Promise<Record<string, unknown>> {
+function readyLine(child: ChildProcess, out: NodeJS.WritableStream, timeoutMs: number, exited: Promise<string>, echo: (line: string) => void): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(packFailure(`did not say it was listening within ${timeoutMs} ms`)), timeoutMs);
     let ready = false;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       out.write(`${line}\n`);
+      echo(line);
       if (ready) return;
       try {
         const message = JSON.parse(line) as { msg?: string; port?: number };

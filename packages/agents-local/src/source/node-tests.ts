@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import type { TaskOutput } from '@gantry/engine';
 import { runTool } from './tools.js';
 import { packFailure } from '../runtime/failure.js';
 
@@ -38,7 +39,7 @@ export function unitTestFiles(dir: string): string[] {
   return listFiles(dir, 'test').filter((f) => TEST_FILE.test(f) && !f.startsWith('test/integration/'));
 }
 
-export async function runUnitTests(dir: string, reportDir: string, signal?: AbortSignal): Promise<UnitTestRun> {
+export async function runUnitTests(dir: string, reportDir: string, signal?: AbortSignal, output?: TaskOutput): Promise<UnitTestRun> {
   const files = unitTestFiles(dir);
   const tap = join(reportDir, 'unit-tests.tap');
   const lcov = join(reportDir, 'coverage.lcov');
@@ -46,7 +47,7 @@ export async function runUnitTests(dir: string, reportDir: string, signal?: Abor
   const result = await runTool(
     process.execPath,
     ['--test', '--experimental-test-coverage', '--test-reporter=tap', `--test-reporter-destination=${tap}`, '--test-reporter=lcov', `--test-reporter-destination=${lcov}`, ...files],
-    { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeoutMs: 300_000, ...(signal ? { signal } : {}) },
+    { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeoutMs: 300_000, ...(signal ? { signal } : {}), ...(output ? { output } : {}) },
   );
   const tests = tapCounts(existsSync(tap) ? readFileSync(tap, 'utf8') : '');
   const coverage = lineCoverage(dir, existsSync(lcov) ? readFileSync(lcov, 'utf8') : '');
@@ -63,7 +64,7 @@ export interface IntegrationRun {
 }
 
 /** The repository's test/integration/ suite against a running service at `baseUrl`. */
-export async function runIntegrationTests(dir: string, baseUrl: string, signal?: AbortSignal): Promise<IntegrationRun> {
+export async function runIntegrationTests(dir: string, baseUrl: string, signal?: AbortSignal, output?: TaskOutput): Promise<IntegrationRun> {
   const files = listFiles(dir, 'test/integration').filter((f) => TEST_FILE.test(f));
   const none = { passed: 0, failed: 0, skipped: 0, total: 0 };
   if (files.length === 0) return { passed: false, tests: none, base_url: baseUrl, duration_ms: 0, failures: [], reason: 'the repository has no integration tests (test/integration/*.test.mjs)' };
@@ -72,6 +73,7 @@ export async function runIntegrationTests(dir: string, baseUrl: string, signal?:
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BASE_URL: baseUrl },
     timeoutMs: 300_000,
     ...(signal ? { signal } : {}),
+    ...(output ? { output } : {}),
   });
   const tests = tapCounts(result.stdout);
   const failures = [...result.stdout.matchAll(/^not ok \d+ - (.*)$/gm)].map((m) => m[1]!);

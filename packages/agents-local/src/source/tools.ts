@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { GantryError } from '@gantry/engine';
+import { basename, delimiter, join } from 'node:path';
+import { GantryError, type TaskOutput } from '@gantry/engine';
 
 /** The path of an executable on the PATH, or undefined. */
 export function which(command: string): string | undefined {
@@ -33,6 +33,8 @@ export interface ToolOptions {
   readonly timeoutMs?: number;
   /** The task's signal: a cancelled run stops the tool. */
   readonly signal?: AbortSignal;
+  /** The task's output: what the tool prints is kept with the task's attempt too, as `<tool>` and `<tool>:stderr`. */
+  readonly output?: TaskOutput;
 }
 
 const running = new Set<number>();
@@ -69,8 +71,15 @@ export function runTool(command: string, args: readonly string[], options: ToolO
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const name = basename(command);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      options.output?.write(chunk, name);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      options.output?.write(chunk, `${name}:stderr`);
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       stop();

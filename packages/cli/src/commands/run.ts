@@ -102,14 +102,16 @@ async function runWith(store: RunStore, loaded: LoadedConfig, file: string, valu
   const run = await engine.start(flow, { params, trigger });
   early();
   const code = await watchRun(engine, run, io, { json, approveAs, storeFile: relative(io.cwd, storePath(loaded, io.cwd)) }, history);
-  if (loaded.isDefault && !json) {
-    // With the local pack a run leaves a deployment's evidence on disk: say where.
-    const { localSummary } = await import('@gantry/agents-local');
-    for (const line of localSummary(run.id, io.cwd)) {
-      // Its lines are "  label         text": wrapped, the text stays in its column.
-      for (const part of wrap(line.trimStart(), 80, line.length - line.trimStart().length, 16)) io.out.write(`${part}\n`);
-    }
-  }
+  if (loaded.isDefault && !json) await printLocalSummary(run.id, io);
   return code;
+}
+
+/** With the local pack a run leaves a deployment's evidence on disk: says where. */
+export async function printLocalSummary(runId: string, io: Io): Promise<void> {
+  const { localSummary } = await import('@gantry/agents-local');
+  for (const line of localSummary(runId, io.cwd)) {
+    // Its lines are "  label         text": wrapped, the text stays in its column.
+    for (const part of wrap(line.trimStart(), 80, line.length - line.trimStart().length, 16)) io.out.write(`${part}\n`);
+  }
 }
 

@@ -67,7 +67,8 @@ A run's timeline: its status and, for a failure, what failed at the bottom and w
 then for each node its start, duration, attempts (each with its time and error), input and output
 (short values in full, long ones cut with their size), a router's labels, a gate's readings
 against their limits, the decisions taken on it and its error; under a node, the sub-flow runs it
-started, nested, and a for_each node's items.
+started, nested, and a for_each node's items, and how many log lines
+each attempt kept ("gantry logs" prints them).
 
 Options:
   --json       print the run's record and journal as JSON

@@ -16,7 +16,8 @@ export const serveHelp = `Usage: gantry serve [--flows dir] [--port n] [--host h
 
 Serves the flows of a folder over HTTP. Each webhook node's endpoint starts one run per accepted
 request (answered 202 once the run is stored; a repeated X-GitHub-Delivery is answered 200 with
-the run it started). Approvers decide over the API, operators read /metrics. Unfinished runs of
+the run it started). Each schedule node starts one run per due time ("gantry schedules" lists
+them); due times that passed while no server ran start as its catch_up says. Approvers decide over the API, operators read /metrics. Unfinished runs of
 the store are resumed first; one that crashed the process 3 times in a row (crash_loop in the
 configuration) is ended failed with CRASH_LOOP instead. Ctrl-C or SIGTERM stops it: requests in
 progress are answered, runs in progress carry on at the next start.
@@ -36,7 +37,8 @@ HTTP:
                                           credential) or Authorization: Bearer (any other credential)
   GET  /runs  ·  GET /runs/:id            runs, and one run's timeline and pending approvals
   POST /runs/:id/nodes/:node/decision     {"decision":"approve"|"reject","comment":"…"}
-  POST /runs/:id/cancel                   these four take Authorization: Bearer <a principal's token>
+  POST /runs/:id/cancel · /runs/:id/retry these take Authorization: Bearer <a principal's token>
+  GET  /runs/:id/logs?node=&attempt=      the lines a run's attempts kept
   GET  /metrics  ·  GET /health           Prometheus metrics; liveness (each GET also takes HEAD)
   GET  /ui                                the web UI: runs, a run's graph and timeline, approvals
                                           (sign in with a principal's token)
@@ -147,6 +149,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       const auth = w.scheme === 'hmac-sha256' ? `X-Hub-Signature-256 (${w.authentication})` : w.scheme === 'bearer' ? `bearer token (${w.authentication})` : 'no authentication';
       p.out(`  ${w.method} ${w.endpoint} → ${w.flow} (node ${w.node}; ${auth})`);
     }
+    for (const s of server.schedules) p.out(`  schedule ${s.schedule} → ${s.flow} (node ${s.node}; catch_up ${s.catchUp}; next ${s.next ?? 'none: past its end_at'})`);
     if (server.resumed.length > 0) p.out(`resumed ${server.resumed.length} unfinished run${server.resumed.length === 1 ? '' : 's'}`);
     p.out(`web UI at ${address.url}${basePath}/ui/ (sign in with a principal's token)`);
     p.out(`listening on ${address.url}`);

@@ -180,6 +180,7 @@ export class Board {
           const again = this.byId.get(id);
           if (again === undefined) continue;
           again.state = 'pending';
+          again.startedAt = undefined;
           again.finishedAt = undefined;
           again.items = undefined;
           again.checks = undefined;
@@ -194,6 +195,9 @@ export class Board {
         this.finishedAt = event.at;
         this.error = event.error;
         return true;
+      case 'node.log':
+        // What a node logs is shown by `gantry logs`, not on its row.
+        return false;
     }
   }
 

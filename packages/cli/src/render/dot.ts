@@ -3,6 +3,7 @@ import { edgeLabel, handledStages, nodeDetail } from './labels.js';
 
 const SHAPES: Record<NodeType, string> = {
   webhook: 'shape=house, style=filled, fillcolor="#e1f5fe"',
+  schedule: 'shape=house, style=filled, fillcolor="#ede7f6"',
   function: 'shape=box, style=filled, fillcolor="#f5f5f5"',
   conditional: 'shape=diamond, style=filled, fillcolor="#fff3e0"',
   parallel: 'shape=box3d, style=filled, fillcolor="#ede7f6"',

@@ -4,6 +4,7 @@ import { edgeLabel, handledStages, nodeDetail } from './labels.js';
 /** Mermaid shapes, so that node types are visible at a glance. */
 const SHAPES: Record<NodeType, [string, string]> = {
   webhook: ['([', '])'],
+  schedule: ['([', '])'],
   function: ['[', ']'],
   conditional: ['{', '}'],
   parallel: ['[[', ']]'],
@@ -16,6 +17,7 @@ const SHAPES: Record<NodeType, [string, string]> = {
 
 const CLASSES: Record<NodeType, string> = {
   webhook: 'fill:#e1f5fe,stroke:#0277bd',
+  schedule: 'fill:#ede7f6,stroke:#4527a0',
   function: 'fill:#f5f5f5,stroke:#616161',
   conditional: 'fill:#fff3e0,stroke:#ef6c00',
   parallel: 'fill:#ede7f6,stroke:#5e35b1',

@@ -4,6 +4,7 @@ import { itemText, oneLine, wrap } from '../progress/render.js';
 import { RunTree } from '../progress/tree.js';
 import type { Style } from '../style.js';
 import { when } from '../summarize.js';
+import { describeCounts, logCounts } from '../logs-view.js';
 import { attemptsOf, worthListing, type Attempt } from './attempts.js';
 import { formatChecks } from './checks.js';
 import { byteSize, formatValue, isPlainObject, keyText } from './values.js';
@@ -117,6 +118,8 @@ class Timeline {
     // A failed attempt that was retried says its error in the attempts below.
     if (n?.status === 'failed' && n.error !== undefined && !(row.checks && n.error.code === 'GATE_FAILED')) this.put(inner, s.red(`error   ${oneLine(errorText(n.error, run.record.runId))}`));
     if (worthListing(attempts)) this.attempts(inner, attempts);
+    const logs = describeCounts(logCounts(run.events).get(row.id));
+    if (logs !== undefined) this.put(inner, `logs    ${logs} ("gantry logs ${run.record.runId} ${row.id}" prints them)`);
     if (n?.compensation) this.put(inner, `compensation ${n.compensation}${compensationError(run.events, row.id)}`);
     if (row.items !== undefined) await this.items(run, row, inner, depth);
     for (const child of row.children) await this.child(child, inner, depth + 1);

@@ -220,6 +220,7 @@ export class Attempts {
 
   private release(attempt: Attempt): void {
     attempt.done = true;
+    attempt.closeOutput?.();
     attempt.cancelTimeout?.();
     attempt.releaseSlot?.();
     this.tracked?.delete(attempt);

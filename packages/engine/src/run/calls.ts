@@ -1,10 +1,11 @@
 import type PQueue from 'p-queue';
 import { GantryError, isGantryError } from '../errors.js';
-import type { JsonObject } from '../flow-types.js';
+import type { Logger } from 'pino';
+import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { CallSite, EngineCore } from './core.js';
 import { toErrorInfo } from './error-info.js';
 import { oversize } from '../value-limits.js';
-import type { AgentRegistration, AgentReply, Connector, FlowFunction } from './interfaces.js';
+import type { AgentRegistration, AgentReply, Connector, FlowFunction, FunctionContext } from './interfaces.js';
 import type { ResolvedOptions } from './options.js';
 
 /** An agent as the engine keeps it: its registration and its concurrency queue, if limited. */
@@ -31,7 +32,7 @@ export async function callAgent(entry: AgentEntry | undefined, agent: string, ta
     attempt: site.attempt,
     ...(site.deadline === undefined ? {} : { deadline: new Date(site.deadline).toISOString() }),
   };
-  const call = () => transport.call(envelope, site.signal, { clock: site.clock });
+  const call = () => transport.call(envelope, site.signal, { clock: site.clock, output: site.output });
   let reply: AgentReply;
   try {
     reply = await (entry.queue ? entry.queue.add(call) : call());
@@ -65,12 +66,43 @@ export async function callAgentFlow(core: Pick<EngineCore, 'runSubflow'>, agent:
 export async function callFunction(fn: FlowFunction | undefined, name: string, input: JsonObject, params: JsonObject, site: CallSite): Promise<JsonObject> {
   if (fn === undefined) throw new GantryError('FUNCTION_NOT_FOUND', `no function "${name}" is registered`);
   try {
-    return await fn(input, params, { runId: site.runId, nodeId: site.nodeId, nodeInput: site.input, trigger: site.trigger, signal: site.signal, log: site.log.child({ function: name }) });
+    return await fn(input, params, new FunctionCall(site, name));
   } catch (error) {
     if (isGantryError(error)) throw error;
     throw new GantryError('FUNCTION_FAILED', `function "${name}" failed: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
 }
+
+/**
+ * A function's context: its logger is made when the function first logs (with the engine's logs
+ * on, a logger that keeps its lines with the attempt), not for every function node.
+ */
+class FunctionCall implements FunctionContext {
+  readonly runId: string;
+  readonly nodeId: string;
+  readonly nodeInput: JsonObject;
+  readonly trigger: JsonValue;
+  readonly signal: AbortSignal;
+  // Private fields: a function that spreads or logs its context sees the context, not the attempt.
+  readonly #site: CallSite;
+  readonly #name: string;
+  #log: Logger | undefined = undefined;
+
+  constructor(site: CallSite, name: string) {
+    this.#site = site;
+    this.#name = name;
+    this.runId = site.runId;
+    this.nodeId = site.nodeId;
+    this.nodeInput = site.input;
+    this.trigger = site.trigger;
+    this.signal = site.signal;
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.#site.log.child({ function: this.#name }));
+  }
+}
+
 
 /**
  * Calls a service connector with the run's context and the credentials: a credential the node

@@ -50,18 +50,22 @@ async function compensate(execution: RunScope, node: CompiledNode, spec: AgentTa
   if (output !== undefined && !Array.isArray(output)) Object.assign(seen, output);
   const controller = new AbortController();
   const ctx = new AttemptContext(execution, node, 1, seen, undefined, controller, undefined, ':compensate');
-  if ('agent' in spec) {
-    const inputs = await compensationInputs(execution, spec.inputs, seen);
-    const reply = await ctx.callAgent(spec.agent, spec.task, inputs);
-    if (reply.status !== 'succeeded') {
-      throw new GantryError('COMPENSATION_FAILED', `compensation ${spec.agent}.${spec.task} of "${node.id}" failed: ${reply.error?.message ?? 'no reason given'}`);
+  try {
+    if ('agent' in spec) {
+      const inputs = await compensationInputs(execution, spec.inputs, seen);
+      const reply = await ctx.callAgent(spec.agent, spec.task, inputs);
+      if (reply.status !== 'succeeded') {
+        throw new GantryError('COMPENSATION_FAILED', `compensation ${spec.agent}.${spec.task} of "${node.id}" failed: ${reply.error?.message ?? 'no reason given'}`);
+      }
+      return;
     }
-    return;
+    const executor = execution.core.executor(spec.type);
+    if (executor === undefined) throw new GantryError('EXECUTOR_NOT_FOUND', `no executor for the compensation type "${spec.type}" of "${node.id}"`);
+    const data = executor.resolveData === false ? spec.data : await resolveValue(execution.flow, spec.data, seen, execution.bindings());
+    await executor.run(ctx, data as never);
+  } finally {
+    ctx.closeOutput();
   }
-  const executor = execution.core.executor(spec.type);
-  if (executor === undefined) throw new GantryError('EXECUTOR_NOT_FOUND', `no executor for the compensation type "${spec.type}" of "${node.id}"`);
-  const data = executor.resolveData === false ? spec.data : await resolveValue(execution.flow, spec.data, seen, execution.bindings());
-  await executor.run(ctx, data as never);
 }
 
 async function compensationInputs(execution: RunScope, inputs: AgentTaskSpec['inputs'], seen: JsonObject): Promise<JsonObject> {

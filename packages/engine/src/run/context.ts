@@ -6,7 +6,9 @@ import type { Clock } from './clock.js';
 import type { CallSite } from './core.js';
 import { durableSleep } from './durable-sleep.js';
 import { resolveValue } from './expressions.js';
-import type { AgentReply, ApprovalOutcome, ApprovalRequest, ExecutorContext, SubflowOutcome } from './interfaces.js';
+import type { AgentReply, ApprovalOutcome, ApprovalRequest, ExecutorContext, SubflowOutcome, TaskOutput } from './interfaces.js';
+import { capturingLogger } from './log-capture.js';
+import type { AttemptLog } from './logs.js';
 import type { Attempt, ItemOutcome, RunScope } from './run-scope.js';
 
 type Item = { readonly value: JsonValue; readonly index: number };
@@ -31,6 +33,7 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
   /** Distinguishes a compensation's key (and child runs) from the node's own. */
   readonly #keySuffix: string;
   #logger: Logger | undefined = undefined;
+  #output: AttemptLog | undefined = undefined;
   #key: string | undefined = undefined;
   /** Waits so far in this attempt: the place of each in the attempt names its timer. */
   #waits = 0;
@@ -77,8 +80,27 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
     return this.#execution.trigger;
   }
 
+  /** The executor's logger; with the engine's `logs` on, what it logs is also kept with the attempt. */
   get log(): Logger {
-    return (this.#logger ??= this.#execution.log.child({ nodeId: this.nodeId, attempt: this.attempt, ...(this.item ? { item: this.item.index } : {}) }));
+    if (this.#logger !== undefined) return this.#logger;
+    const base = this.#execution.log.child({ nodeId: this.nodeId, attempt: this.attempt, ...(this.item ? { item: this.item.index } : {}) });
+    const logs = this.#execution.logs;
+    return (this.#logger = logs === undefined ? base : capturingLogger(base, (level, text) => this.attemptLog()?.logged(level, text), logs.options.levelValue));
+  }
+
+  /** Where a transport writes what its agent prints: kept with this attempt (made when first asked for). */
+  get output(): TaskOutput {
+    return this.attemptLog() ?? NO_OUTPUT;
+  }
+
+  private attemptLog(): AttemptLog | undefined {
+    if (this.#output !== undefined || this.done) return this.#output;
+    return (this.#output = this.#execution.logs?.attempt(this.nodeId, this.attempt, this.index, this.#keySuffix !== ''));
+  }
+
+  /** The attempt has ended: its last lines are journaled (before its end's event), later ones ignored. */
+  closeOutput(): void {
+    this.#output?.close();
   }
 
   evaluate(value: JsonValue, input: JsonValue = this.input): Promise<JsonValue> {
@@ -94,14 +116,15 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
     const site: CallSite = {
       ...this.site(),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.key === undefined ? {} : { idempotencyKey: `${this.idempotencyKey}:${options.key}`, childPath: `${this.childPath}:${options.key}` }),
+      // A parallel node's agents share the attempt's output: each line says which agent printed it.
+      ...(options.key === undefined ? {} : { idempotencyKey: `${this.idempotencyKey}:${options.key}`, childPath: `${this.childPath}:${options.key}`, output: sourcedBy(this.output, options.key) }),
     };
     return this.#execution.core.callAgent(agent, task, inputs, site);
   }
 
   private site(): CallSite {
-    const { runId, nodeId, attempt, idempotencyKey, deadline, signal, input, log, childPath } = this;
-    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal, clock: this.clock, input, trigger: this.trigger, log, childPath };
+    const { runId, nodeId, attempt, idempotencyKey, deadline, signal, input, log, output, childPath } = this;
+    return { runId, flow: this.flow, nodeId, attempt, idempotencyKey, deadline, signal, clock: this.clock, input, trigger: this.trigger, log, output, childPath };
   }
 
   callFunction(name: string, input: JsonObject, params: JsonObject): Promise<JsonObject> {
@@ -132,4 +155,12 @@ export class AttemptContext implements ExecutorContext, CallSite, Attempt {
   runSubflow(ref: string, options: { params: JsonObject; trigger: JsonValue }): Promise<SubflowOutcome> {
     return this.#execution.core.runSubflow(this, this.childPath, ref, options);
   }
+}
+
+/** The output of an attempt whose executor logs nothing and calls no agent, or of an engine with `logs: false`. */
+const NO_OUTPUT: TaskOutput = Object.freeze({ write() {} });
+
+/** An output whose lines name `who` before their source: `security:stderr`. */
+function sourcedBy(output: TaskOutput, who: string): TaskOutput {
+  return output === NO_OUTPUT ? output : { write: (text, source) => output.write(text, source === undefined ? who : `${who}:${source}`) };
 }

@@ -4,7 +4,7 @@ import type { JsonObject, JsonValue } from '../flow-types.js';
 import type { RunEvent, RunStartedEvent, RunStatus } from './events.js';
 import type { RunRecord } from './store.js';
 import type { Clock } from './clock.js';
-import type { AgentReply, ExecutorDefinition, SubflowOutcome } from './interfaces.js';
+import type { AgentReply, ExecutorDefinition, SubflowOutcome, TaskOutput } from './interfaces.js';
 import type { Notification, ResolvedOptions } from './options.js';
 
 /** Who asks for an agent task, a function or a connector call: for the envelope and the logs. */
@@ -20,6 +20,8 @@ export interface CallSite {
   readonly clock: Clock;
   /** The attempt's logger (runId, nodeId, attempt bound): functions and connectors log through it. */
   readonly log: Logger;
+  /** The attempt's output, kept with it: transports write what their agents print. */
+  readonly output: TaskOutput;
   /** The node's whole input and the run's trigger, for functions and connectors. */
   readonly input: JsonObject;
   readonly trigger: JsonValue;

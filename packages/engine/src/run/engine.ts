@@ -575,7 +575,7 @@ const RESOLVED = Promise.resolve();
 
 const FLUSH_AT_ONCE = new Set<RunEvent['type']>(['approval.decided', 'run.waiting', 'run.finished']);
 
-const BUILT_IN = new Set(['webhook', 'function', 'conditional', 'parallel', 'agent', 'human_approval', 'external_api', 'wait', 'subflow']);
+const BUILT_IN = new Set(['webhook', 'function', 'conditional', 'parallel', 'agent', 'human_approval', 'external_api', 'wait', 'subflow', 'schedule']);
 
 function notRetryable(runId: string, status: string): GantryError {
   return new GantryError('RUN_NOT_RETRYABLE', `run ${runId} is ${status}: only a failed, rolled-back or cancelled run can be retried`);

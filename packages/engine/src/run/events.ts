@@ -130,6 +130,32 @@ export interface RunFinishedEvent extends Base {
   readonly error?: ErrorInfo & { readonly nodeId?: string };
 }
 
+/** One line an attempt logged or printed (DESIGN §12, logs). */
+export interface LogLine {
+  /** Epoch ms from the engine's clock, when the line was written. */
+  readonly at: number;
+  /** Where it came from: `log` (the executor's logger), `stderr`, a program's or process's name. */
+  readonly source: string;
+  readonly text: string;
+  /** The logger's level, for lines of `ctx.log`. */
+  readonly level?: string;
+}
+
+/**
+ * Lines an attempt kept, journaled together while it runs and once more as it ends (before its
+ * end): a node's logs live with the run, bounded per attempt and per run.
+ */
+export interface NodeLogEvent extends NodeBase {
+  readonly type: 'node.log';
+  readonly lines: readonly LogLine[];
+  /** UTF-8 bytes of the lines' texts: what they count against the bounds. */
+  readonly bytes: number;
+  /** Lines left out since the attempt's previous node.log, a bound having been reached. */
+  readonly dropped?: number;
+  /** Lines of the node's compensation rather than of its attempt. */
+  readonly compensation?: true;
+}
+
 /**
  * A finished run (failed, rolled back or cancelled) is carried on in its own journal (DESIGN §12):
  * the nodes listed go back to pending and run again as their next attempts, with the same
@@ -161,7 +187,8 @@ export type RunEvent =
   | CompensationEvent
   | NotificationSentEvent
   | RunFinishedEvent
-  | RunRetriedEvent;
+  | RunRetriedEvent
+  | NodeLogEvent;
 
 export type RunEventType = RunEvent['type'];
 export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
@@ -184,4 +211,5 @@ export const RUN_EVENT_TYPES: readonly RunEventType[] = Object.freeze([
   'notification.sent',
   'run.finished',
   'run.retried',
+  'node.log',
 ]);

@@ -17,6 +17,7 @@ import type { RunRecord } from './store.js';
 import { runCompensations } from './compensation.js';
 import { failureRoute, finalStatus, Frontier, frontierOf, nodeEnded, owed, readiness, successOutcome, waitsOn, type InFlight } from './next.js';
 import type { Attempt, NodeOutcomes, RunScope } from './run-scope.js';
+import { RunLogs } from './logs.js';
 
 /** What a new run starts with: its run.started event but for what the execution adds. */
 export type RunStart = Omit<RunStartedEvent, 'type' | 'runId' | 'at'>;
@@ -43,6 +44,7 @@ export class RunExecution implements RunScope, NodeOutcomes {
   readonly finished: Promise<RunResult>;
   private readonly plan: FlowPlan;
   private logger: Logger | undefined;
+  private runLogs: RunLogs | undefined;
   private abort: AbortController | undefined;
   private resolveFinished!: (result: RunResult) => void;
   /** Which nodes can be decided, kept by next.ts's nodeEnded as nodes end. */
@@ -92,6 +94,11 @@ export class RunExecution implements RunScope, NodeOutcomes {
   // plain nodes never needs them, and a 10-node run should cost microseconds.
   get log(): Logger {
     return (this.logger ??= this.core.options.logger.child({ runId: this.runId, flow: this.flow.name }));
+  }
+
+  get logs(): RunLogs | undefined {
+    const options = this.core.options.logs;
+    return options === undefined ? undefined : (this.runLogs ??= new RunLogs(this, options));
   }
 
   get controller(): AbortController {
@@ -479,6 +486,7 @@ export class RunExecution implements RunScope, NodeOutcomes {
   journalFailed(error: unknown): void {
     if (this.resolved) return;
     this.ending = true;
+    this.runLogs?.closeAll(false);
     this.abort?.abort(error);
     this.attempts.abortAll(new GantryError('STORE_FAILED', 'the run store could not write'));
     this.approvalWaits?.abandon();
@@ -502,6 +510,8 @@ export class RunExecution implements RunScope, NodeOutcomes {
     if (this.state.finishedAt !== undefined || this.resolved) return;
     this.ending = true;
     const output = status === 'succeeded' || status === 'blocked' ? this.output() : undefined;
+    // What attempts logged and has not been journaled yet goes before the end.
+    this.runLogs?.closeAll(true);
     const event: Writable<RunFinishedEvent> = { type: 'run.finished', runId: this.runId, at: this.now(), status };
     if (output) event.output = output;
     if (error) event.error = error;

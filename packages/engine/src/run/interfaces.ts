@@ -36,6 +36,18 @@ export interface AgentTask {
   readonly deadline?: string;
 }
 
+/**
+ * Where what a task prints goes: kept with the attempt that made it (DESIGN §12, logs), bounded,
+ * shown by `gantry logs`. Writes after the attempt has ended are ignored.
+ */
+export interface TaskOutput {
+  /**
+   * Text from `source` (`stderr`, a program's or a process's name; default `output`), split into
+   * lines; a last line without its newline waits for the rest (or the attempt's end).
+   */
+  write(text: string, source?: string): void;
+}
+
 /** What a transport gets with each task beside its envelope. */
 export interface AgentCallContext {
   /**
@@ -43,6 +55,8 @@ export interface AgentCallContext {
    * (between polls, say) read it, so that a fake clock drives them as it drives the run.
    */
   readonly clock: Clock;
+  /** The attempt's output: what the agent (a program's stderr, the processes it starts) prints. Absent when called outside an engine. */
+  readonly output?: TaskOutput;
 }
 
 export interface AgentTransport {

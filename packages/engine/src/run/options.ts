@@ -9,6 +9,7 @@ import type { AgentRegistration, AgentTransport, Connector, ExecutorDefinition, 
 import { principalNameClashes, type PrincipalDirectory } from '../approvals.js';
 import { MemoryStore, type RunStore } from './store.js';
 import { resolveLimits, type EngineLimits, type EngineLimitsOptions } from '../value-limits.js';
+import { resolveLogOptions, type LogOptions, type ResolvedLogOptions } from './log-options.js';
 
 /** A notification from an error handler (DESIGN §3.4). */
 export interface Notification {
@@ -86,6 +87,12 @@ export interface EngineOptions {
    * @default { limit: 3, survivalMs: 30000 }
    */
   crashLoop?: CrashLoopOptions;
+  /**
+   * What each attempt keeps of what was logged during it (DESIGN §12): the executor's logger,
+   * what agents and the programs they start print; bounded per attempt and per run, journaled
+   * with the run as node.log events. `false` keeps nothing. @default LOG_DEFAULTS
+   */
+  logs?: LogOptions | false;
 }
 
 export interface CrashLoopOptions {
@@ -115,6 +122,8 @@ export interface ResolvedOptions {
   readonly notifier: Notifier | undefined;
   readonly limits: EngineLimits;
   readonly crashLoop: Readonly<Required<CrashLoopOptions>>;
+  /** Undefined with `logs: false`. */
+  readonly logs: ResolvedLogOptions | undefined;
 }
 
 function describe(value: unknown): string {
@@ -145,6 +154,7 @@ const OPTION_KEYS: readonly string[] = [
   'declared',
   'flowsFolder',
   'crashLoop',
+  'logs',
   'notifier',
 ] satisfies readonly (keyof EngineOptions)[];
 
@@ -192,6 +202,7 @@ export function resolveOptions(options: EngineOptions = {}): ResolvedOptions {
     notifier: options.notifier,
     limits: resolveLimits(options.limits),
     crashLoop,
+    logs: resolveLogOptions(options.logs),
   });
 }
 

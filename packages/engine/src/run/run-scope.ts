@@ -7,6 +7,7 @@ import type { Bindings } from './expressions.js';
 import type { ApprovalOutcome, ApprovalRequest, ExecutorResult } from './interfaces.js';
 import type { NodePlan } from './plan.js';
 import type { RunState } from './state.js';
+import type { RunLogs } from './logs.js';
 
 /**
  * What the run's helpers (attempts, approvals, durable timers, compensation, an executor's
@@ -25,6 +26,8 @@ export interface RunScope {
   /** The run's own abort controller (every attempt without one of its own hears it). */
   readonly controller: AbortController;
   readonly log: Logger;
+  /** The run's kept logs (DESIGN §12), made when first asked for; undefined with the engine's `logs: false`. */
+  readonly logs: RunLogs | undefined;
   readonly trigger: JsonValue;
   /** The time for an event (one reading per cascade of the engine's own bookkeeping). */
   now(): number;
@@ -62,6 +65,8 @@ export interface Attempt {
   /** Ends the attempt with an outcome (set by the scheduler; a timeout or an abort calls it). */
   settle?: ((outcome: { ok: false; error: unknown }) => void) | undefined;
   done: boolean;
+  /** Journals what the attempt logged, as it ends (an executor's attempt has one). */
+  closeOutput?(): void;
 }
 
 /** How a for_each item's attempt reports its end to the loop over the items. */

@@ -72,6 +72,8 @@ export interface RunState {
   output?: JsonObject;
   error?: ErrorInfo;
   events: number;
+  /** Bytes of log lines the run has kept (node.log): its bound counts from here after a restart. */
+  logBytes?: number;
 }
 
 const NO_BITS = new Uint8Array(0);
@@ -150,6 +152,7 @@ class FoldedState implements RunState {
   output: JsonObject | undefined = undefined;
   error: ErrorInfo | undefined = undefined;
   events = 0;
+  logBytes = 0;
   /** Failed nodes whose error edge was taken, each after how many of `completed`: with it, the order outputs were made in. */
   #routed: { readonly nodeId: string; readonly after: number }[] | undefined = undefined;
   /** `outputs` once read. */
@@ -392,6 +395,9 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
       break;
     case 'run.retried':
       retried(state, event.nodes);
+      break;
+    case 'node.log':
+      state.logBytes = (state.logBytes ?? 0) + event.bytes;
       break;
     case 'run.finished':
       state.status = event.status;

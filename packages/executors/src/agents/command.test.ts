@@ -65,6 +65,21 @@ describe('commandAgent', () => {
     }
   });
 
+  it('writes every line of stderr to the attempt\'s output, whole, a credential scrubbed even across chunks', async () => {
+    // The credential is written in two pieces, a moment apart, so that it reaches us in two chunks.
+    const file = program(
+      'stderr-lines',
+      `process.stderr.write('step 1\\nstep 2 with ${CANARY.slice(0, 10)}'); await new Promise((r) => setTimeout(r, 50)); process.stderr.write('${CANARY.slice(10)} inside\\nlast, no newline'); console.log('{}');`,
+    );
+    const written: string[] = [];
+    const output = { write: (text: string, source?: string) => written.push(`${source}|${text}`) };
+    await agent(file, { secrets: [CANARY] }).call(agentTask(), signal(), { clock: new FakeClock(), output });
+    const lines = written.join('').split('\n');
+    expect(written.every((w) => w.startsWith('stderr|'))).toBe(true);
+    expect(written.map((w) => w.slice('stderr|'.length)).join('')).toBe('step 1\nstep 2 with [REDACTED] inside\nlast, no newline');
+    expect(lines.join('')).not.toContain(CANARY.slice(0, 10));
+  });
+
   it('fails a non-zero exit with the end of stderr; only exit 75 or a foreign signal is retryable', async () => {
     const failing = program('fail', `console.error('boom: cannot reach the registry'); process.exit(3);`);
     const error = await rejection(agent(failing).call(agentTask(), signal()));

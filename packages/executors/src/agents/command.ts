@@ -4,7 +4,8 @@
  *
  * - stdout: the whole of it is one JSON value (pretty-printed is fine); if it does not parse, its
  *   last non-empty line must (so a program may print progress first). A `{ status, … }` is a
- *   reply, any other object the result. Logs belong on stderr, which is kept for messages.
+ *   reply, any other object the result. Logs belong on stderr: its end goes into a failure's
+ *   message, and every line is kept with the node's attempt (`gantry logs`).
  * - exit 0 with a JSON reply: that reply. A non-zero exit: a failure, with the end of stderr;
  *   retryable only for exit 75 (EX_TEMPFAIL, "try again later") or when something else killed
  *   the program with a signal (the OOM killer). A program that exits non-zero after printing a
@@ -189,8 +190,19 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
           if (stdoutBytes > maxOutputBytes) return stop('too_large');
           stdout.push(chunk);
         });
+        // Every line of stderr is kept with the attempt too (bounded there), scrubbed whole: a
+        // credential split across two chunks is still one line.
+        const output = context?.output;
+        let line = '';
+        const keep = (all: boolean) => {
+          const end = all ? line.length : line.lastIndexOf('\n') + 1;
+          if (output !== undefined && end > 0) output.write(scrub(line.slice(0, end)), 'stderr');
+          line = line.slice(end);
+        };
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
           stderr = (stderr + chunk).slice(-STDERR_KEPT);
+          line += chunk;
+          keep(line.length > STDERR_KEPT);
         });
         // A program that exits without reading its stdin closes the pipe: not an error of ours.
         child.stdin.on('error', () => {});
@@ -206,6 +218,7 @@ export function commandAgent(options: CommandAgentOptions): AgentTransport {
           );
         });
         child.on('close', (code, signal) => {
+          keep(true);
           finish(() => {
             if (stopping === 'abort') return reject(time.signal.reason);
             const tail = stderr.trim() === '' ? '' : `; stderr: ${excerpt(scrub(stderr).slice(-1000), [], 1000)}`;

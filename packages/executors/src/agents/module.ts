@@ -4,7 +4,8 @@ import { callClock } from './reply.js';
 /**
  * A task handler of a module agent: the task's inputs in, a result (or a full reply) out.
  * `context.clock` is the engine's: a handler that waits or times something reads it, so that a
- * fake clock drives it too. A thrown error with `retryable` (and `retryAfterMs`) is retried by the
+ * fake clock drives it too. `context.output`, when the engine gives one, keeps what the handler
+ * writes to it (lines, and the output of the programs it starts) with the node's attempt. A thrown error with `retryable` (and `retryAfterMs`) is retried by the
  * node's `retry`; a handler makes one attempt.
  */
 export type TaskHandler = (inputs: JsonObject, task: AgentTask, signal: AbortSignal, context: AgentCallContext) => unknown;
@@ -30,7 +31,7 @@ export function moduleAgent(agent: ModuleAgent, name = 'module agent'): AgentTra
         const known = typeof agent === 'function' ? [] : Object.keys(agent);
         throw new GantryError('AGENT_FAILED', `${name} "${task.agent}" has no task "${task.task}" (it has ${known.join(', ') || 'none'})`);
       }
-      const value = await handler(task.inputs, task, signal, { clock: callClock(context) });
+      const value = await handler(task.inputs, task, signal, { clock: callClock(context), ...(context?.output === undefined ? {} : { output: context.output }) });
       if (isReply(value)) return value;
       if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
         throw new GantryError('AGENT_FAILED', `${name} "${task.agent}" task "${task.task}" returned ${Array.isArray(value) ? 'an array' : typeof value}, not an object`);

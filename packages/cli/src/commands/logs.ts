@@ -1,0 +1,116 @@
+import { relative } from 'node:path';
+import { didYouMean, GantryError, loadFlowText, type RunStore } from '@gantry/engine';
+import { parseCommandArgs, usageError } from '../args.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { printer, type Io, type Printer } from '../io.js';
+import { linesOf, underNode, type Dropped, type PlacedLine } from '../logs-view.js';
+import { loadConfig } from '../setup.js';
+import { openStore, storePath } from '../store.js';
+
+export const logsHelp = `Usage: gantry logs <runId> [node] [--attempt n] [--follow] [--json] [--config f]
+
+What each attempt of the run's nodes kept of what was logged during it — an executor's logger, a
+command agent's stderr, the output of the programs and processes an agent started for the task —
+with the lines of its sub-flow runs under the node that started them, in the order they were
+written. Each attempt keeps at most 1000 lines and 128 KiB, a run 1 MiB (logs in the
+configuration); what was dropped is counted.
+
+Arguments:
+  node          only this node of the run (and the sub-flow runs it started)
+
+Options:
+  --attempt n   only this attempt of the node
+  --follow      keep printing lines as they are written, until the run and its sub-flow runs end
+  --json        one JSON object per line: run, path, node, attempt, at, source, level, text
+  --config f    the configuration (its store.path) (default: ./gantry.config.json if present)`;
+
+/** How often --follow reads the store for what is new. */
+const FOLLOW_MS = 250;
+
+export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
+  const { values, positionals } = parseCommandArgs('logs', argv, {
+    attempt: { type: 'string' },
+    follow: { type: 'boolean', short: 'f' },
+    json: { type: 'boolean' },
+    config: { type: 'string' },
+  });
+  if (positionals.length < 1 || positionals.length > 2) throw usageError('logs', `name a run id and at most one node, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
+  const [runId, node] = positionals as [string, string | undefined];
+  const attempt = values.attempt === undefined ? undefined : Number(values.attempt);
+  if (attempt !== undefined && !(Number.isInteger(attempt) && attempt >= 1)) throw usageError('logs', `--attempt must be a whole number ≥ 1, got "${String(values.attempt)}"`);
+  if (attempt !== undefined && node === undefined) throw usageError('logs', '--attempt needs a node: gantry logs <runId> <node> --attempt n');
+  const loaded = loadConfig(values.config as string | undefined, io.cwd);
+  const store = await openStore(loaded, io.cwd, 'read');
+  try {
+    const record = await store.getRun(runId);
+    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store ${relative(io.cwd, storePath(loaded, io.cwd))} (each folder has its own); "gantry runs" lists the runs there`);
+    if (node !== undefined) {
+      const ids = [...loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName }).nodes.keys()];
+      if (!ids.includes(node)) throw usageError('logs', `run ${runId}'s flow "${record.flowName}" has no node "${node}"${didYouMean(node, ids)}`);
+    }
+    const filter = { ...(node === undefined ? {} : { node }), ...(attempt === undefined ? {} : { attempt }) };
+    const p = printer(io);
+    const show = values.json === true ? (l: PlacedLine) => p.out(JSON.stringify(jsonLine(l))) : (l: PlacedLine) => p.out(textLine(l, p));
+    // How many events of each run have been read: a follow prints only what is new, and reads a
+    // run that had ended when it was read no more.
+    const read = new Map<string, number>();
+    const ended = new Set<string>();
+    let printed = 0;
+    for (;;) {
+      const runs = await runTree(store, runId, node);
+      const fresh: PlacedLine[] = [];
+      const drops: Dropped[] = [];
+      for (const id of runs) {
+        if (ended.has(id)) continue;
+        // The status before the events: a run that had ended then has all its events in them.
+        if (isFinal((await store.getRun(id))?.status)) ended.add(id);
+        const events = await store.events(id);
+        const seen = read.get(id) ?? 0;
+        if (events.length === seen) continue;
+        read.set(id, events.length);
+        const { lines, dropped } = linesOf(runId, id, events.slice(seen), filter);
+        fresh.push(...lines);
+        drops.push(...dropped);
+      }
+      // Runs write at once: their lines are merged by time, each run's in its own order.
+      fresh.sort((a, b) => a.at - b.at);
+      for (const line of fresh) show(line);
+      if (values.json !== true) for (const d of drops) p.out(p.outStyle.yellow(`… ${d.dropped} line${d.dropped === 1 ? '' : 's'} of ${d.path} #${d.attempt} dropped: the attempt or the run reached its bound (logs in the configuration)`));
+      printed += fresh.length;
+      if (values.follow !== true || runs.every((id) => ended.has(id))) break;
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
+    }
+    if (printed === 0 && values.json !== true) p.out(`no log lines kept for run ${runId}${node === undefined ? '' : ` node ${node}`}${attempt === undefined ? '' : ` attempt ${attempt}`}`);
+    return EXIT.succeeded;
+  } finally {
+    store.close();
+  }
+}
+
+/** The run and its sub-flow runs (every depth), those under `node` only. */
+async function runTree(store: RunStore, runId: string, node: string | undefined): Promise<string[]> {
+  const ids = [runId];
+  for (let i = 0; i < ids.length; i++) {
+    for (const child of await store.listRuns({ parentRunId: ids[i]! })) if (underNode(runId, child.runId, node)) ids.push(child.runId);
+  }
+  return ids;
+}
+
+function isFinal(status: string | undefined): boolean {
+  return status !== undefined && status !== 'running' && status !== 'waiting';
+}
+
+function clockTime(at: number): string {
+  const d = new Date(at);
+  return `${d.toTimeString().slice(0, 8)}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+function textLine(l: PlacedLine, p: Printer): string {
+  const s = p.outStyle;
+  const source = l.level === undefined ? l.source : `${l.source} ${l.level}`;
+  return `${s.dim(clockTime(l.at))}  ${l.path} #${l.attempt}  ${s.dim(source)}  ${l.text}`;
+}
+
+function jsonLine(l: PlacedLine) {
+  return { run: l.runId, path: l.path, node: l.nodeId, attempt: l.attempt, ...(l.item === undefined ? {} : { item: l.item }), at: new Date(l.at).toISOString(), source: l.source, ...(l.level === undefined ? {} : { level: l.level }), text: l.text };
+}

@@ -1,0 +1,116 @@
+/**
+ * DESIGN §12, logs per node, through the real CLI: what a command agent prints on stderr is kept
+ * with each attempt of its node, shown by `gantry logs <run> [node]` (and counted by `gantry show`),
+ * and `gantry logs --follow` prints a running node's lines while it runs, then ends with the run.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, explain, Workspace } from './e2e/harness.js';
+
+let ws: Workspace;
+
+beforeAll(() => {
+  ws = new Workspace();
+  // Fails its first attempt (exit 75: try again), succeeds the second; logs on stderr either way.
+  ws.write(
+    'builder.mjs',
+    `import { existsSync, writeFileSync } from 'node:fs';
+process.stdin.resume();
+process.stdin.on('end', () => {
+  const again = existsSync('tried');
+  console.error('compiling 3 modules');
+  console.error(again ? 'done in 12 ms' : 'the registry did not answer');
+  if (!again) { writeFileSync('tried', ''); process.exit(75); }
+  console.log(JSON.stringify({ built: true }));
+});`,
+  );
+  ws.write(
+    'ticker.mjs',
+    `process.stdin.resume();
+process.stdin.on('end', async () => {
+  for (let i = 1; i <= 6; i++) { console.error('tick ' + i); await new Promise((r) => setTimeout(r, 400)); }
+  console.log('{}');
+});`,
+  );
+  ws.write('gantry.config.json', {
+    agents: {
+      builder: { transport: 'command', command: process.execPath, args: ['builder.mjs'] },
+      ticker: { transport: 'command', command: process.execPath, args: ['ticker.mjs'] },
+      quiet: { transport: 'module', module: './quiet.mjs' },
+    },
+  });
+  ws.write('quiet.mjs', 'export default () => ({ ok: true });');
+  ws.write('build.json', {
+    name: 'Build',
+    nodes: [
+      { id: 'build', type: 'agent', data: { agent: 'builder', task: 'build' }, retry: { max_attempts: 2, initial_seconds: 1, jitter: false } },
+      { id: 'report', type: 'agent', data: { agent: 'quiet', task: 'report' } },
+    ],
+    edges: [{ from: 'build', to: 'report' }],
+  });
+  ws.write('tick.json', { name: 'Tick', nodes: [{ id: 'ticker', type: 'agent', data: { agent: 'ticker', task: 'tick' } }], edges: [] });
+});
+afterAll(() => ws.remove());
+
+const runIdIn = (stdout: string) => / — run (\S+)/.exec(stdout)?.[1];
+
+describe('gantry logs', () => {
+  it('shows a command agent\'s stderr under its node, attempt by attempt; show counts the lines', async () => {
+    const run = await ws.run(['run', 'build.json']);
+    expect(run.code, explain(run)).toBe(0);
+    const runId = runIdIn(run.stdout)!;
+
+    const logs = await ws.run(['logs', runId]);
+    expect(logs.code, explain(logs)).toBe(0);
+    const lines = logs.stdout.trim().split('\n');
+    expect(lines.map((l) => l.replace(/^\d\d:\d\d:\d\d\.\d{3} {2}/, ''))).toEqual([
+      'build #1  stderr  compiling 3 modules',
+      'build #1  stderr  the registry did not answer',
+      'build #2  stderr  compiling 3 modules',
+      'build #2  stderr  done in 12 ms',
+    ]);
+
+    const second = await ws.run(['logs', runId, 'build', '--attempt', '2', '--json']);
+    expect(second.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { run: runId, path: 'build', node: 'build', attempt: 2, at: expect.any(String), source: 'stderr', text: 'compiling 3 modules' },
+      { run: runId, path: 'build', node: 'build', attempt: 2, at: expect.any(String), source: 'stderr', text: 'done in 12 ms' },
+    ]);
+    expect((await ws.run(['logs', runId, 'report'])).stdout).toBe(`no log lines kept for run ${runId} node report\n`);
+    const typo = await ws.run(['logs', runId, 'buil']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(`run ${runId}'s flow "Build" has no node "buil" — did you mean "build"?`);
+
+    const show = await ws.run(['show', runId]);
+    expect(show.stdout).toContain(`    logs    attempt 1 2 lines, attempt 2 2 lines (gantry logs ${runId} build)`);
+    expect(show.stdout.match(/ {4}logs {4}/g)).toHaveLength(1);
+  }, 30_000);
+
+  it('--follow prints a running node\'s lines as they come, and ends when the run ends', async () => {
+    const run = spawn(process.execPath, [BIN, 'run', 'tick.json'], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', HOME: ws.dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let runOut = '';
+    let runEnded: number | undefined;
+    run.stdout.setEncoding('utf8').on('data', (c: string) => (runOut += c));
+    const runExit = new Promise<number | null>((resolve) => run.on('close', (code) => ((runEnded = Date.now()), resolve(code))));
+    await expect.poll(() => runIdIn(runOut), { timeout: 10_000 }).toBeDefined();
+
+    const follow = spawn(process.execPath, [BIN, 'logs', runIdIn(runOut)!, '--follow'], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', HOME: ws.dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const arrivals: { text: string; at: number }[] = [];
+    let pending = '';
+    follow.stdout.setEncoding('utf8').on('data', (c: string) => {
+      pending += c;
+      const parts = pending.split('\n');
+      pending = parts.pop()!;
+      for (const text of parts) arrivals.push({ text, at: Date.now() });
+    });
+    let followErr = '';
+    follow.stderr.setEncoding('utf8').on('data', (c: string) => (followErr += c));
+    const followExit = new Promise<number | null>((resolve) => follow.on('close', resolve));
+
+    expect(await runExit).toBe(0);
+    expect(await followExit, followErr).toBe(0);
+    const ticks = arrivals.map((a) => a.text.replace(/^\d\d:\d\d:\d\d\.\d{3} {2}/, ''));
+    expect(ticks).toEqual([1, 2, 3, 4, 5, 6].map((i) => `ticker #1  stderr  tick ${i}`));
+    // The first lines were printed while the node still ran, not all at its end.
+    expect(arrivals[0]!.at).toBeLessThan(runEnded! - 800);
+  }, 30_000);
+});
