@@ -41,7 +41,7 @@ describe('gantry retry of the faulty release', () => {
     const retried = await f.run(['retry', runId], { FAULT: 'none' });
     expect(retried.code, explain(retried)).toBe(0);
     expect(retried.stdout).toContain(`Complete Deployment Pipeline — run ${runId}`);
-    expect(retried.stdout).toMatch(/production +served by green \(version 2\.0\.0\) at the end: 20 requests through the proxy, 20 by version 2\.0\.0/);
+    expect(retried.stdout).toMatch(/production +served by green \(version 2\.0\.0\) at the end: 20 requests through\s+the proxy, 20 by version 2\.0\.0/);
 
     const { run, events } = f.show(runId);
     expect(run.status).toBe('succeeded');

@@ -31,8 +31,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gantry-serve-limits-'));
   mkdirSync(join(dir, 'flows'));
   writeFileSync(join(dir, 'flows', 'hook.json'), JSON.stringify(FLOW));
-  writeFileSync(join(dir, 'gantry.config.json'), JSON.stringify({ principals: PRINCIPALS }));
-  writeFileSync(join(dir, 'limited.json'), JSON.stringify({ principals: PRINCIPALS, store: { path: 'limited.db' }, server: LIMITS }));
+  // The webhook's secret is a credential the configuration declares (DESIGN §11).
+  const credentials = { github_webhook_secret: { env: 'GITHUB_WEBHOOK_SECRET' } };
+  writeFileSync(join(dir, 'gantry.config.json'), JSON.stringify({ principals: PRINCIPALS, credentials }));
+  writeFileSync(join(dir, 'limited.json'), JSON.stringify({ principals: PRINCIPALS, credentials, store: { path: 'limited.db' }, server: LIMITS }));
   [defaults, limited] = await Promise.all([startServe(dir, { GITHUB_WEBHOOK_SECRET: SECRET }), startServe(dir, { GITHUB_WEBHOOK_SECRET: SECRET }, ['--config', 'limited.json'])]);
 });
 

@@ -62,11 +62,12 @@ export async function startServe(options: { bakeSeconds: number; basePath?: stri
   pipeline.params.bake_seconds.default = options.bakeSeconds;
   writeFileSync(join(flows, 'complete-deployment.json'), JSON.stringify(pipeline, null, 2));
   for (const [name, flow] of Object.entries(options.flows ?? {})) writeFileSync(join(flows, name), JSON.stringify(flow));
-  // The pack's own configuration, its paths made absolute, plus who may sign in.
+  // The pack's own configuration, its modules' paths made absolute and its agents' flows those of
+  // this folder (relative: an agent's flows lie in the configuration's folder tree), plus who may sign in.
   const pack = JSON.parse(readFileSync(join(PACK, 'gantry.config.json'), 'utf8'));
   for (const agent of Object.values(pack.agents) as { module?: string; flows?: Record<string, string> }[]) {
     if (agent.module) agent.module = join(PACK, agent.module);
-    for (const task of Object.keys(agent.flows ?? {})) agent.flows![task] = join(flows, agent.flows![task]!.split('/').pop()!);
+    for (const task of Object.keys(agent.flows ?? {})) agent.flows![task] = `flows/${agent.flows![task]!.split('/').pop()!}`;
   }
   const config: Record<string, unknown> = {
     ...pack,

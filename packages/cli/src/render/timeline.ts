@@ -119,7 +119,7 @@ class Timeline {
     if (n?.status === 'failed' && n.error !== undefined && !(row.checks && n.error.code === 'GATE_FAILED')) this.put(inner, s.red(`error   ${oneLine(errorText(n.error, run.record.runId))}`));
     if (worthListing(attempts)) this.attempts(inner, attempts);
     const logs = describeCounts(logCounts(run.events).get(row.id));
-    if (logs !== undefined) this.put(inner, `logs    ${logs} ("gantry logs ${run.record.runId} ${row.id}" prints them)`);
+    if (logs !== undefined) this.put(inner, `logs    ${logs} (gantry logs ${run.record.runId} ${row.id})`);
     if (n?.compensation) this.put(inner, `compensation ${n.compensation}${compensationError(run.events, row.id)}`);
     if (row.items !== undefined) await this.items(run, row, inner, depth);
     for (const child of row.children) await this.child(child, inner, depth + 1);
