@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { closest, isGantryError } from '@gantry/engine';
 import { graphCommand, graphHelp } from './commands/graph.js';
 import { runCommand, runHelp } from './commands/run.js';
@@ -10,6 +9,9 @@ import { serveCommand, serveHelp } from './commands/serve.js';
 import { testCommand, testHelp } from './commands/test.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printer, processIo, type Io } from './io.js';
+import { takeStoreOption } from './args.js';
+import { selectStore } from './store.js';
+import { gantryVersion } from './version.js';
 
 
 /** Errors that mean the flow, the configuration or the command line is wrong: exit 2. */
@@ -28,11 +30,16 @@ const EXIT_2 = new Set([
   'STORE_LOCKED',
   'STORE_INVALID',
   'STORE_READ_ONLY',
+  'STORE_UNAVAILABLE',
+  'RUN_HELD',
   'APPROVAL_NOT_WAITING',
   'APPROVAL_ALREADY_DECIDED',
   'APPROVAL_FORBIDDEN',
   'APPROVAL_EXPIRED',
 ]);
+
+/** Commands that open no run store: --store is theirs to refuse, as any unknown option. */
+const NO_STORE = new Set(['validate', 'graph', 'test']);
 
 interface Command {
   readonly summary: string;
@@ -55,8 +62,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return gantryVersion();
 }
 
 function mainHelp(): string {
@@ -71,7 +77,8 @@ Usage: gantry <command> [options]
 Commands:
 ${list}
 
-Run "gantry <command> --help" for a command's options.
+Run "gantry <command> --help" for a command's options. Every command that opens the run store
+takes --store <file | postgres://…> (instead of the configuration's store).
 
 Exit status: 0 succeeded, 1 failed, 2 invalid flow or usage, 3 blocked, 4 waiting.`;
 }
@@ -102,7 +109,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<ExitCo
     return EXIT.succeeded;
   }
   try {
-    return await command.run(rest, io);
+    let args = rest;
+    let store: string | undefined;
+    if (!NO_STORE.has(name)) ({ store, rest: args } = takeStoreOption(name, rest));
+    selectStore(store, io.env);
+    return await command.run(args, io);
   } catch (error) {
     if (isGantryError(error) && EXIT_2.has(error.code)) {
       p.err(error.message);

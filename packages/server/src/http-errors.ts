@@ -36,9 +36,11 @@ export const ENGINE_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   APPROVAL_ALREADY_DECIDED: 409,
   RUN_FINISHED: 409,
   STORE_CONFLICT: 409,
+  RUN_HELD: 409,
   APPROVAL_EXPIRED: 410,
   STORE_LOCKED: 503,
   STORE_FAILED: 503,
+  STORE_UNAVAILABLE: 503,
 };
 
 /** What any thrown value is answered with. */

@@ -1,11 +1,12 @@
-import pino from 'pino';
-import { credentialVariable, GantryError, type GantryConfig } from '@gantry/engine';
-import type { ServerOptions } from '@gantry/server';
+import pino, { type Logger } from 'pino';
+import { credentialVariable, GantryError, type Engine, type GantryConfig } from '@gantry/engine';
+import type { ClusterView, ServerOptions } from '@gantry/server';
+import type { PostgresPeer, PostgresStore } from '@gantry/store-postgres';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { credentialResolver, engineFromConfig, loadConfig } from '../setup.js';
-import { openStore } from '../store.js';
+import { isPostgres, openStore, storeName } from '../store.js';
 
 const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
@@ -93,7 +94,9 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
   const p = printer(io);
   const logger = pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret', 'req.headers.authorization'] }, pino.destination(2));
   const { createServer, loadFlowsFolder, DEFAULT_BODY_LIMIT } = await import('@gantry/server');
-  const store = await openStore(loaded, io.cwd, 'write');
+  let server: ReturnType<typeof createServer> | undefined;
+  // On Postgres this process is one peer among any number (DESIGN §9): waiting runs are handed back to the database.
+  const store = await openStore(loaded, io.cwd, 'write', { kind: 'serve', park: true, logger, address: () => server?.address()?.url });
   try {
     const engine = await engineFromConfig(loaded, {
       env: io.env,
@@ -104,7 +107,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
     });
     const flows = await loadFlowsFolder(engine, flowsFolder, io.cwd);
     const envName = (name: string) => credentialVariable(config, name);
-    const server = createServer({
+    const peer = isPostgres(store) ? await startPeer(store, engine, logger, config.store?.postgres?.poll_ms) : undefined;
+    server = createServer({
       engine,
       flows,
       credentials: credentialResolver(config, io.env),
@@ -113,6 +117,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       ...serverLimits(config.server),
       basePath,
       logger,
+      ...(peer === undefined ? {} : { resume: false, cluster: peer.view }),
     });
     let address;
     try {
@@ -131,6 +136,11 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       p.out(`  ${w.method} ${w.endpoint} → ${w.flow} (node ${w.node}; ${auth})`);
     }
     if (server.resumed.length > 0) p.out(`resumed ${server.resumed.length} unfinished run${server.resumed.length === 1 ? '' : 's'}`);
+    if (peer !== undefined) {
+      peer.peer.start();
+      const others = (await peer.view.peers()).filter((q) => q.id !== peer.view.peerId && q.kind === 'serve').length;
+      p.out(`peer ${peer.view.peerId} on ${storeName(store, io.cwd)}, with ${others} other serve peer${others === 1 ? '' : 's'}: runs ready for any peer are claimed here`);
+    }
     p.out(`web UI at ${address.url}${basePath}/ui/ (sign in with a principal's token)`);
     p.out(`listening on ${address.url}`);
     const signal = await stopSignal(() => {
@@ -139,11 +149,20 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       engine.close();
       process.exit(EXIT.failed);
     });
-    p.out(`${signal}: stopping — answering the requests in progress`);
+    p.out(`${signal}: stopping — answering the requests in progress${peer === undefined ? '' : '; the runs this peer holds go to the others'}`);
     await server.close();
+    await peer?.peer.stop();
     engine.close();
     return EXIT.succeeded;
   } finally {
-    store.close();
+    await store.close();
   }
+}
+
+/** This process as a peer of the shared store: what claims ready runs, and what the server shows of the peers. */
+async function startPeer(store: PostgresStore, engine: Engine, logger: Logger, pollMs: number | undefined): Promise<{ peer: PostgresPeer; view: ClusterView }> {
+  const { PostgresPeer } = await import('@gantry/store-postgres');
+  const peer = new PostgresPeer(store, engine, logger, pollMs === undefined ? {} : { pollMs });
+  const view: ClusterView = { peerId: store.peerId, peers: () => store.peers(), stats: store.stats, onClaim: (listener) => peer.onClaim(listener) };
+  return { peer, view };
 }

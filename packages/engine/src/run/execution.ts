@@ -470,14 +470,27 @@ export class RunExecution implements RunScope, NodeOutcomes {
    * and ends failed in memory; what was not written cannot be trusted, nor recorded.
    */
   journalFailed(error: unknown): void {
+    this.stop(error, new GantryError('STORE_FAILED', 'the run store could not write'), storeFailure(this.runId, error));
+  }
+
+  /**
+   * Another process carries the run on now (a shared store handed it on, DESIGN §9): it stops
+   * here as journalFailed stops it, and its end says why, in this process alone.
+   */
+  letGo(reason: GantryError): void {
+    this.stop(reason, reason, { runId: this.runId, status: 'failed', output: undefined, error: toErrorInfo(reason) });
+  }
+
+  /** Stops at once: executors aborted, waits abandoned, nothing more recorded; `finished` gets `result`. */
+  private stop(reason: unknown, attemptsReason: GantryError, result: RunResult): void {
     if (this.resolved) return;
     this.ending = true;
-    this.abort?.abort(error);
-    this.attempts.abortAll(new GantryError('STORE_FAILED', 'the run store could not write'));
+    this.abort?.abort(reason);
+    this.attempts.abortAll(attemptsReason);
     this.approvalWaits?.abandon();
     this.release();
     this.resolved = true;
-    this.resolveFinished(storeFailure(this.runId, error));
+    this.resolveFinished(result);
   }
 
   cancel(): void {
