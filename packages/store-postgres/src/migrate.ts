@@ -54,7 +54,7 @@ export async function inspect(db: pg.Pool | pg.PoolClient): Promise<Inspection> 
     const found = await db.query<{ application: string; version: number; compatible_from: number }>('SELECT application, version, compatible_from FROM gantry.meta');
     const m = found.rows[0];
     if (m !== undefined) meta = { application: m.application, version: m.version, compatibleFrom: m.compatible_from };
-    if (row.tables.includes('runs') && row.tables.includes('events')) {
+    if (TABLES.every((t) => row.tables.includes(t))) {
       const rights = await db.query<{ ok: boolean }>(
         "SELECT has_table_privilege('gantry.runs', 'INSERT, UPDATE') AND has_table_privilege('gantry.events', 'INSERT') AND has_table_privilege('gantry.completions', 'INSERT, DELETE') AND has_table_privilege('gantry.peers', 'INSERT, UPDATE, DELETE') AS ok",
       );

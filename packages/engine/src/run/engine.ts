@@ -121,9 +121,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
           resolved.logger.error({ err: error }, 'the run store could not write; the runs concerned were stopped');
         },
         fenced(runIds) {
-          for (const runId of runIds) {
-            drop(runId, 'warn', 'another process holds it now (its lease here ran out: was this process paused, stopped or cut off from the store?); what it did here since is not recorded, and it records nothing more here');
-          }
+          const why = 'another process holds it now (its lease here ran out: was this process paused, stopped or cut off from the store?); what it did here since is not recorded, and it records nothing more here';
+          for (const runId of runIds) if (!drop(runId, 'warn', why)) resolved.logger.warn({ runId }, `run ${runId}: its last events here were not recorded: ${why}`);
         },
         parked(runIds) {
           for (const runId of runIds) drop(runId, 'debug', 'it waits: handed back to the store, where any process carries it on when it is due or decided');
@@ -502,6 +501,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return undefined;
     },
     durable: () => writer?.durable() ?? RESOLVED,
+    committed: (runId) => (writer === undefined ? WRITTEN : writer.outcome().then((outcome) => !outcome.fenced?.includes(runId))),
     record(event, run) {
       if (immediate) {
         // No batch to keep, no flush to queue.
@@ -615,6 +615,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 }
 
 const RESOLVED = Promise.resolve();
+const WRITTEN = Promise.resolve(true);
 
 /** How many times a decision on a shared store's run is written again when other processes take the run meanwhile. */
 const CLAIM_ROUNDS = 5;

@@ -517,10 +517,11 @@ export class RunExecution implements RunScope, NodeOutcomes {
     this.resolved = true;
     this.release();
     const result: RunResult = { runId: this.runId, status, output, error };
-    // Whoever awaits the end is told once the end is durable (at once, for a store that does not last).
+    // Whoever awaits the end is told once the end is durable (at once, for a store that does not last),
+    // unless a shared store refused it: the run goes on in the process that holds it now.
     if (!this.core.waitsForJournal) return this.resolveFinished(result);
-    this.core.durable().then(
-      () => this.resolveFinished(result),
+    this.core.committed(this.runId).then(
+      (written) => this.resolveFinished(written ? result : releasedResult(this.runId)),
       (failure: unknown) => this.resolveFinished(storeFailure(this.runId, failure)),
     );
   }
@@ -540,6 +541,12 @@ export class RunExecution implements RunScope, NodeOutcomes {
     }
     return output;
   }
+}
+
+/** How a run ends, in this process alone, whose end a shared store refused: another process holds it now. */
+function releasedResult(runId: string): RunResult {
+  const reason = new GantryError('RUN_RELEASED', `run ${runId} goes on elsewhere: another process holds it now; its end here was not recorded`);
+  return { runId, status: 'failed', output: undefined, error: toErrorInfo(reason) };
 }
 
 /** How a run ends whose journal could not be written: failed, with what the store said. */
