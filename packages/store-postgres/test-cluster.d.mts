@@ -9,8 +9,8 @@ export interface TestCluster {
   url(database?: string, user?: string, password?: string): string;
   /** Runs SQL as the superuser in a database (postgres by default); resolves with the rows. */
   sql<T = Record<string, unknown>>(text: string, params?: unknown[], database?: string): Promise<T[]>;
-  /** A fresh empty database; resolves with its URL. */
-  database(name: string): Promise<string>;
+  /** A fresh database (empty, or a copy of `template`); resolves with its URL. */
+  database(name: string, template?: string): Promise<string>;
   /** Stops the server (fast, or immediate: as a crash), keeping its files. */
   stop(mode?: 'fast' | 'immediate' | 'smart'): void;
   /** Starts it again. */
@@ -18,6 +18,9 @@ export interface TestCluster {
   /** Stops the server and removes its folder. */
   remove(): Promise<void>;
 }
+
+/** Creates a database through a superuser's URL, copied from `template` when given; resolves with its URL. */
+export declare function createDatabase(adminUrl: string, name: string, template?: string): Promise<string>;
 
 /** The folder of initdb and pg_ctl, or an Error saying what to install. */
 export declare function findPostgres(): string | Error;
