@@ -113,7 +113,7 @@ describe('the engine on Postgres, several peers', () => {
     expect(['APPROVAL_ALREADY_DECIDED', 'APPROVAL_NOT_WAITING']).toContain(refused.reason.code);
     // Any peer carries it on now.
     const claimer = new PostgresPeer(b.store, b.engine, b.logger, { pollMs: 50 });
-    claimer.start();
+    await claimer.start();
     try {
       await until(async () => (await b.store.getRun(run.id))?.status === 'succeeded', 'the run finished on b');
     } finally {
@@ -152,7 +152,7 @@ describe('the engine on Postgres, several peers', () => {
     const claimer = new PostgresPeer(b.store, b.engine, b.logger, { pollMs: 100 });
     const waited: number[] = [];
     claimer.onClaim((c) => waited.push(c.waitedMs));
-    claimer.start();
+    await claimer.start();
     try {
       await until(async () => (await b.store.getRun(run.id))?.status === 'succeeded', 'the run finished on b');
     } finally {

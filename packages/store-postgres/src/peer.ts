@@ -60,12 +60,13 @@ export class PostgresPeer {
     return () => this.claimListeners.delete(listener);
   }
 
-  /** Starts claiming: at once, then whenever woken or every `pollMs`. */
-  start(): void {
+  /** Starts claiming: at once, then whenever woken or every `pollMs`. Resolves once the peers list shows where this one answers. */
+  async start(): Promise<void> {
     if (this.loop !== undefined) return;
     this.detach = this.store.attach(this.engine);
     this.unlisten = this.store.listen(() => this.alarm());
     this.loop = this.run();
+    await this.store.renew();
   }
 
   /**

@@ -137,7 +137,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
     }
     if (server.resumed.length > 0) p.out(`resumed ${server.resumed.length} unfinished run${server.resumed.length === 1 ? '' : 's'}`);
     if (peer !== undefined) {
-      peer.peer.start();
+      await peer.peer.start();
       const others = (await peer.view.peers()).filter((q) => q.id !== peer.view.peerId && q.kind === 'serve').length;
       p.out(`peer ${peer.view.peerId} on ${storeName(store, io.cwd)}, with ${others} other serve peer${others === 1 ? '' : 's'}: runs ready for any peer are claimed here`);
     }
