@@ -31,7 +31,8 @@ function deferred(): Deferred {
   });
   // A batch nobody waited for must not end the process with an unhandled rejection.
   promise.catch(() => {});
-  return { promise, resolve, reject };
+  // outcome is set once committed: its place is made now, so that the object keeps its shape.
+  return { promise, resolve, reject, outcome: undefined };
 }
 
 const NO_OUTCOME: CommitOutcome = Object.freeze({});
