@@ -128,45 +128,50 @@ export function checkWritable(target: Target, seen: Inspection, kind: 'create' |
 }
 
 /**
- * Creates the schema or brings it up to this Gantry's version, under the advisory lock: the
- * database is inspected again once the lock is held (another peer may have migrated meanwhile).
+ * Creates the schema or brings it up to this Gantry's version, in one transaction under a
+ * transaction-scoped advisory lock (it works behind a pooler in transaction mode, and a crash
+ * leaves the database as it was): the database is inspected again once the lock is held, since
+ * another peer may have migrated it meanwhile.
  */
 export async function migrate(pool: pg.Pool, target: Target, gantryVersion: string): Promise<void> {
   const client = await pool.connect();
+  let role = '';
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    try {
-      const seen = await inspect(client);
-      const kind = checkKind(target, seen);
-      if (kind === 'current') return;
-      checkWritable(target, seen, kind);
-      const from = seen.meta?.version ?? 0;
-      for (const migration of MIGRATIONS) {
-        if (migration.version <= from) continue;
-        await client.query('BEGIN');
-        try {
-          await client.query(migration.sql);
-          if (migration.version === 1) {
-            await client.query('INSERT INTO gantry.meta (application, version, compatible_from, migrated_by) VALUES ($1, $2, $3, $4)', [APPLICATION, 1, migration.compatibleFrom, gantryVersion]);
-          } else {
-            await client.query('UPDATE gantry.meta SET version = $1, compatible_from = $2, migrated_at = now(), migrated_by = $3', [migration.version, migration.compatibleFrom, gantryVersion]);
-          }
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => {});
-          if (sqlState(error) === '42501') {
-            throw new GantryError(
-              'STORE_READ_ONLY',
-              `the Postgres database ${target.display} needs its schema brought to version ${migration.version}, which role "${seen.role}" may not do (42501: ${(error as Error).message}); nothing was changed. Start one peer with the schema's owner.`,
-              { cause: error },
-            );
-          }
-          throw error;
-        }
-      }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    const seen = await inspect(client);
+    role = seen.role;
+    const kind = checkKind(target, seen);
+    if (kind === 'current') {
+      await client.query('COMMIT');
+      return;
     }
+    checkWritable(target, seen, kind);
+    const from = seen.meta?.version ?? 0;
+    let last: (typeof MIGRATIONS)[number] | undefined;
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= from) continue;
+      await client.query(migration.sql);
+      last = migration;
+    }
+    if (last !== undefined) {
+      if (from === 0) {
+        await client.query('INSERT INTO gantry.meta (application, version, compatible_from, migrated_by) VALUES ($1, $2, $3, $4)', [APPLICATION, last.version, last.compatibleFrom, gantryVersion]);
+      } else {
+        await client.query('UPDATE gantry.meta SET version = $1, compatible_from = $2, migrated_at = now(), migrated_by = $3', [last.version, last.compatibleFrom, gantryVersion]);
+      }
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    if (sqlState(error) === '42501') {
+      throw new GantryError(
+        'STORE_READ_ONLY',
+        `the Postgres database ${target.display} needs its schema brought to version ${SCHEMA_VERSION}, which role "${role}" may not do (42501: ${(error as Error).message}); nothing was changed. Start one peer with the schema's owner.`,
+        { cause: error },
+      );
+    }
+    throw error;
   } finally {
     client.release();
   }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { GantryError, type CommitOutcome, type JournalBatch, type ResumptionCount, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore } from '@gantry/engine';
+import { GantryError, type CommitOutcome, type JournalBatch, type ResumptionCount, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore, type StoreHealth } from '@gantry/engine';
 import { sqliteOpenError } from './file-check.js';
 import type { WriteLock } from './lock.js';
 
@@ -298,6 +298,12 @@ export class SqliteStore implements RunStore {
   private countStatements(): ReturnType<typeof prepareResumptions> {
     if (this.counts === null) this.counts = prepareResumptions(this.db);
     return this.counts;
+  }
+
+  /** What GET /health says of the store: its file, and whether this process may write to it. */
+  health(): StoreHealth {
+    const writable = !this.closed && this.mode === 'write' && this.lock?.lost !== true;
+    return { kind: 'sqlite', writable, details: { path: this.path, ...(writable ? {} : { why: this.closed ? 'closed' : this.mode === 'read' ? 'opened read-only' : 'another process took its lock over' }) } };
   }
 
   /** Resolves at once: every write is durable when its method returns. */

@@ -19,12 +19,18 @@ the store are resumed first; one that crashed the process 3 times in a row (cras
 configuration) is ended failed with CRASH_LOOP instead. Ctrl-C or SIGTERM stops it: requests in
 progress are answered, runs in progress carry on at the next start.
 
+On a Postgres store (store.postgres in the configuration, or --store postgres://…) it is one peer
+among any number on the database: it claims the runs ready for any peer (a peer's lease ran out,
+a run handed back, a timer due) rather than resuming them all, hands a waiting run back to the
+database, and on SIGTERM hands its runs to the others at once. GET /peers lists the peers.
+
 Options:
   --flows dir        the folder of flow files (default: ./flows)
   --port n           the port; 0 picks a free one (default: the configuration's server.port, else 8080)
   --host h           the address to listen on; 0.0.0.0 for every interface (default: server.host, else 127.0.0.1)
   --config file      the configuration: agents, credentials, principals, server (default: ./gantry.config.json if present)
   --log-level level  JSON logs on stderr: silent, fatal, error, warn, info, debug, trace (default: info)
+  --store s          the run store: a SQLite file, or postgres://user:password@host:port/db (default: the configuration's)
   -h, --help         show this help
 
 HTTP:
@@ -33,7 +39,8 @@ HTTP:
   GET  /runs  ·  GET /runs/:id            runs, and one run's timeline and pending approvals
   POST /runs/:id/nodes/:node/decision     {"decision":"approve"|"reject","comment":"…"}
   POST /runs/:id/cancel                   these four take Authorization: Bearer <a principal's token>
-  GET  /metrics  ·  GET /health           Prometheus metrics; liveness (each GET also takes HEAD)
+  GET  /metrics  ·  GET /health           Prometheus metrics; liveness and the store (each GET also takes HEAD)
+  GET  /peers                             on Postgres: the peers and the runs each holds (Bearer)
   GET  /ui                                the web UI: runs, a run's graph and timeline, approvals
                                           (sign in with a principal's token)
 
