@@ -27,3 +27,6 @@ export declare function findPostgres(): string | Error;
 
 /** Starts a throw-away cluster (fsync off unless asked) with a database "gantry". */
 export declare function startCluster(options?: { fsync?: boolean; maxConnections?: number }): Promise<TestCluster>;
+
+/** A port of 127.0.0.1 nothing listens on (an unreachable database, for tests). */
+export declare function closedPort(): Promise<number>;

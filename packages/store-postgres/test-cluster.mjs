@@ -18,6 +18,11 @@ process.on('exit', () => {
   for (const cluster of live) cluster.stopNow();
 });
 
+/** A port of 127.0.0.1 nothing listens on (an unreachable database, for tests). */
+export async function closedPort() {
+  return freePort();
+}
+
 /**
  * Creates a database through `adminUrl` (a superuser's URL of any database of the cluster),
  * copied from `template` when given (CREATE DATABASE … TEMPLATE: a file copy, fast); resolves with

@@ -7,27 +7,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type TestCluster } from '../../packages/store-postgres/test-cluster.mjs';
-import { BIN, deliver, PeerProcess, preparePeersFolder } from './peers.mjs';
+import { closedPort, startCluster, type TestCluster } from '../../packages/store-postgres/test-cluster.mjs';
+import { BIN, deliver, gatedFlow, PeerProcess, preparePeersFolder } from './peers.mjs';
 
-const APPROVAL = {
-  name: 'gated',
-  nodes: [
-    { id: 'hook', type: 'webhook', data: { endpoint: '/gated', method: 'POST', authentication: 'github_webhook_secret' } },
-    { id: 'build', type: 'agent', data: { agent: 'ops', task: 'build', inputs: { delay_ms: '{% $trigger.delay_ms ?? 0 %}' } } },
-    { id: 'approve', type: 'human_approval', data: { approvers: ['lead'], required: 1, timeout: 3600 } },
-    { id: 'deploy', type: 'agent', data: { agent: 'ops', task: 'deploy', inputs: {} } },
-  ],
-  edges: [
-    { from: 'hook', to: 'build' },
-    { from: 'build', to: 'approve' },
-    { from: 'approve', to: 'deploy' },
-  ],
-};
+const APPROVAL = gatedFlow('gated', '/gated');
 
 let cluster: TestCluster;
 let dir: string;
@@ -52,15 +38,6 @@ function gantry(args: string[], env: Record<string, string | undefined> = {}) {
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
 
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('gantry commands on a Postgres store', () => {
   it('runs, lists and shows with --store, and with store.postgres.url_env from the environment', () => {

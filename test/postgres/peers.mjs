@@ -8,6 +8,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 
+// A chaos round is replayed by its seed.
+export { prng } from '../crash/flow.mjs';
+
 const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'packages/cli/dist/bin.js');
 
@@ -39,6 +42,24 @@ export default async function (inputs, task) {
   return { done: task.task, by: process.pid };
 }
 `;
+
+/** webhook (signed) → build (an agent, `delay_ms` from the trigger) → an approval by a lead → deploy. */
+export function gatedFlow(name, endpoint) {
+  return {
+    name,
+    nodes: [
+      { id: 'hook', type: 'webhook', data: { endpoint, method: 'POST', authentication: 'github_webhook_secret' } },
+      { id: 'build', type: 'agent', data: { agent: 'ops', task: 'build', inputs: { delay_ms: '{% $trigger.delay_ms ?? 0 %}' } } },
+      { id: 'approve', type: 'human_approval', data: { approvers: ['lead'], required: 1, timeout: 3600 } },
+      { id: 'deploy', type: 'agent', data: { agent: 'ops', task: 'deploy', inputs: { delay_ms: 0 } } },
+    ],
+    edges: [
+      { from: 'hook', to: 'build' },
+      { from: 'build', to: 'approve' },
+      { from: 'approve', to: 'deploy' },
+    ],
+  };
+}
 
 /** Writes a peers' folder: flows, gantry.config.json (the store's URL from GANTRY_DATABASE_URL), the effects agent. */
 export function preparePeersFolder(dir, { flows, store = {}, config = {} }) {
@@ -202,16 +223,4 @@ export function asPrincipal(url, who, method, path, payload, timeoutMs) {
     ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     timeoutMs,
   });
-}
-
-/** A small seeded PRNG (mulberry32): a chaos round is replayed by its seed. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -10,22 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../packages/store-postgres/test-cluster.mjs';
-import { asPrincipal, call, deliver, PeerProcess, preparePeersFolder } from './peers.mjs';
+import { asPrincipal, call, deliver, gatedFlow, PeerProcess, preparePeersFolder } from './peers.mjs';
 
-const FLOW = {
-  name: 'deploy',
-  nodes: [
-    { id: 'hook', type: 'webhook', data: { endpoint: '/deploy', method: 'POST', authentication: 'github_webhook_secret' } },
-    { id: 'build', type: 'agent', data: { agent: 'ops', task: 'build', inputs: { delay_ms: '{% $trigger.delay_ms %}' } } },
-    { id: 'approve', type: 'human_approval', data: { approvers: ['lead'], required: 1, timeout: 3600 } },
-    { id: 'deploy', type: 'agent', data: { agent: 'ops', task: 'deploy', inputs: { delay_ms: 0 } } },
-  ],
-  edges: [
-    { from: 'hook', to: 'build' },
-    { from: 'build', to: 'approve' },
-    { from: 'approve', to: 'deploy' },
-  ],
-};
+const FLOW = gatedFlow('deploy', '/deploy');
 
 let cluster: TestCluster;
 let dir: string;

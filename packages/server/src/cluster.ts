@@ -35,10 +35,10 @@ export interface ClusterView {
   onClaim(listener: (claim: { readonly waitedMs: number }) => void): () => void;
 }
 
-/** What GET /health says of the store: its own words when it has them. */
+/** What GET /health says of the store: it must answer a read, and says the rest in its own words when it has them. */
 export async function storeHealth(store: RunStore): Promise<StoreHealth> {
-  if (store.health !== undefined) return store.health();
   await store.getRun('health-check');
+  if (store.health !== undefined) return store.health();
   return { kind: store.durable === false ? 'memory' : 'custom', writable: true };
 }
 

@@ -128,3 +128,19 @@ export function sqlState(error: unknown): string | undefined {
   const code = codeOf(error);
   return /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
+
+/** A GantryError for what the caller can act on (a lost database, a second completion, a write refused); other errors pass as they are. */
+export function storeFailure(target: Target, error: unknown): unknown {
+  if (error instanceof GantryError) return error;
+  if (isTransient(error)) return unavailable(target, error);
+  const state = sqlState(error);
+  if (state === '23505' && (error as { constraint?: string }).constraint === 'completions_pkey') {
+    const detail = (error as { detail?: string }).detail ?? '';
+    return new GantryError('STORE_CONFLICT', `a second completion of a node was refused (${detail}); nothing of this write was recorded`, { cause: error });
+  }
+  if (state === '23503') return new GantryError('RUN_NOT_FOUND', `an event of a run never created in ${target.display} was refused; nothing of this write was recorded`, { cause: error });
+  if (state === '25006' || state === '42501') {
+    return new GantryError('STORE_READ_ONLY', `the Postgres database ${target.display} refused a write (${state}: ${(error as Error).message}); nothing of it was recorded`, { cause: error });
+  }
+  return error;
+}

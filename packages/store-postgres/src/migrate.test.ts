@@ -1,8 +1,8 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { GantryError } from '@gantry/engine';
 import { openPostgresStore } from './index.js';
 import { SCHEMA_VERSION } from './schema.js';
+import { closedPort } from '../test-cluster.mjs';
 import { freshDatabase, open, record, sql, started, useCluster } from './test-kit.js';
 
 const cluster = useCluster();
@@ -136,13 +136,3 @@ describe('openPostgresStore: the schema, migrated under an advisory lock', () =>
   });
 });
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

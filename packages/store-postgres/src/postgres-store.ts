@@ -1,33 +1,27 @@
 import type pg from 'pg';
 import {
   GantryError,
+  recordOfRow,
   type CommitOutcome,
   type JournalBatch,
   type ResumptionCount,
   type RunEvent,
   type RunFilter,
   type RunRecord,
+  type RunRow,
   type RunStatus,
   type RunStore,
   type StoreHealth,
 } from '@gantry/engine';
 import { COMMIT_SQL, prepareBatch, rootOf } from './batch.js';
-import { createClient, isTransient, sqlState, unavailable, type Target } from './connect.js';
+import { isTransient, sqlState, storeFailure, type Target } from './connect.js';
+import { listenForWork } from './wakeups.js';
 import { claimRun, claimReady, listPeers, nextDueMs, releaseAll, releaseRun, renewLeases, type PeerInfo, type ReadyClaim } from './leases.js';
 import type { ResolvedStoreOptions } from './options.js';
-import { JOURNAL_FORMAT, SCHEMA_VERSION, WORK_CHANNEL } from './schema.js';
+import { JOURNAL_FORMAT, SCHEMA_VERSION } from './schema.js';
 
-interface RunRow {
-  run_id: string;
-  flow_name: string;
-  flow_hash: string;
-  flow_text: string;
-  flow_source: string | null;
-  parent_run_id: string | null;
-  started_at: number;
-  status: string;
-  finished_at: number | null;
-}
+/** The columns of gantry.runs a read takes: a RunRow (recordOfRow). */
+const RUN_COLUMNS = 'run_id, flow_name, flow_hash, flow_text, flow_source, parent_run_id, started_at, status, finished_at';
 
 /** What the store counts, for /metrics. */
 export interface StoreStats {
@@ -45,8 +39,6 @@ export interface StoreStats {
 export interface RunDropper {
   drop(runId: string, reason: string): boolean;
 }
-
-const RUN_COLUMNS = 'run_id, flow_name, flow_hash, flow_text, flow_source, parent_run_id, started_at, status, finished_at';
 
 /** How many finished top-level runs keep their epoch here, for an event that comes after run.finished. */
 const ENDED_KEPT = 1024;
@@ -204,7 +196,7 @@ export class PostgresStore implements RunStore {
   async getRun(runId: string): Promise<RunRecord | undefined> {
     if (!this.readable()) return undefined;
     const { rows } = await this.read(() => this.pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM gantry.runs WHERE run_id = $1`, [runId]));
-    return rows[0] === undefined ? undefined : toRecord(rows[0]);
+    return rows[0] === undefined ? undefined : recordOfRow(rows[0]);
   }
 
   /** The run's journal in order; empty for an unknown run. */
@@ -235,7 +227,7 @@ export class PostgresStore implements RunStore {
     values.push(limit ?? null);
     const sql = `SELECT ${RUN_COLUMNS} FROM gantry.runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, n DESC LIMIT $${values.length}`;
     const { rows } = await this.read(() => this.pool.query<RunRow>(sql, values));
-    return rows.map(toRecord);
+    return rows.map(recordOfRow);
   }
 
   async resumptions(runId: string): Promise<ResumptionCount | undefined> {
@@ -318,42 +310,10 @@ export class PostgresStore implements RunStore {
 
   /**
    * Calls `onWake` when another process says work is ready (NOTIFY), on a connection of its own
-   * that reconnects when lost (and calls `onWake` then: something may have been missed). A hint
-   * only: behind a transaction pooler no notification arrives, and polling finds the work.
+   * that reconnects when lost; returns what stops listening. A hint only (see wakeups.ts).
    */
   listen(onWake: () => void): () => Promise<void> {
-    let stopped = false;
-    let client: pg.Client | undefined;
-    let retry: NodeJS.Timeout | undefined;
-    const again = () => {
-      client = undefined;
-      if (!stopped && retry === undefined) retry = setTimeout(connect, this.options.retryMaxMs);
-    };
-    const connect = async () => {
-      retry = undefined;
-      if (stopped) return;
-      const c = createClient(this.url, this.options.connectTimeoutMs);
-      client = c;
-      c.on('notification', onWake);
-      c.on('error', () => {
-        void c.end().catch(() => {});
-        if (client === c) again();
-      });
-      try {
-        await c.connect();
-        await c.query(`LISTEN ${WORK_CHANNEL}`);
-        onWake();
-      } catch {
-        void c.end().catch(() => {});
-        if (client === c) again();
-      }
-    };
-    void connect();
-    return async () => {
-      stopped = true;
-      clearTimeout(retry);
-      await client?.end().catch(() => {});
-    };
+    return listenForWork(this.url, this.options, onWake);
   }
 
   /** The live peers (heartbeat within three leases), with the runs each holds. */
@@ -461,20 +421,8 @@ export class PostgresStore implements RunStore {
     }
   }
 
-  /** A GantryError for what the caller can act on; other errors pass as they are. */
   private failure(error: unknown): unknown {
-    if (error instanceof GantryError) return error;
-    if (isTransient(error)) return unavailable(this.target, error);
-    const state = sqlState(error);
-    if (state === '23505' && (error as { constraint?: string }).constraint === 'completions_pkey') {
-      const detail = (error as { detail?: string }).detail ?? '';
-      return new GantryError('STORE_CONFLICT', `a second completion of a node was refused (${detail}); nothing of this write was recorded`, { cause: error });
-    }
-    if (state === '23503') return new GantryError('RUN_NOT_FOUND', `an event of a run never created in ${this.target.display} was refused; nothing of this write was recorded`, { cause: error });
-    if (state === '25006' || state === '42501') {
-      return new GantryError('STORE_READ_ONLY', `the Postgres database ${this.target.display} refused a write (${state}: ${(error as Error).message}); nothing of it was recorded`, { cause: error });
-    }
-    return error;
+    return storeFailure(this.target, error);
   }
 }
 
@@ -484,18 +432,4 @@ function released(runId: string): GantryError {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    runId: row.run_id,
-    flowName: row.flow_name,
-    flowHash: row.flow_hash,
-    flowText: row.flow_text,
-    ...(row.flow_source === null ? {} : { flowSource: row.flow_source }),
-    ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
-    startedAt: row.started_at,
-    status: row.status as RunStatus,
-    ...(row.finished_at === null ? {} : { finishedAt: row.finished_at }),
-  };
 }

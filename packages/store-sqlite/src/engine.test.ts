@@ -48,16 +48,12 @@ describe('SqliteStore under the engine', () => {
     const file = join(tempDir(), 'gantry.db');
     const store = openSqliteStore(file);
     const batches: number[] = [];
-    const append = store.append.bind(store);
-    store.append = (events) => {
-      batches.push(events.length);
-      append(events);
-    };
-    // A run is created with its run.started, in one write of its own.
-    const createRun = store.createRun.bind(store);
-    store.createRun = (record, events = []) => {
-      batches.push(events.length);
-      createRun(record, events);
+    // The engine writes through commit (its journal writer's batches): runs created, then events.
+    const commit = store.commit.bind(store);
+    store.commit = (batch) => {
+      const events = batch.created.reduce((n, c) => n + c.events.length, 0) + batch.events.length;
+      if (events > 0) batches.push(events);
+      return commit(batch);
     };
     const engine = createEngine({ store, executors: [step as unknown as ExecutorDefinition<never>] });
     const heard: RunEvent[] = [];

@@ -122,7 +122,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
         },
         fenced(runIds) {
           const why = 'another process holds it now (its lease here ran out: was this process paused, stopped or cut off from the store?); what it did here since is not recorded, and it records nothing more here';
-          for (const runId of runIds) if (!drop(runId, 'warn', why)) resolved.logger.warn({ runId }, `run ${runId}: its last events here were not recorded: ${why}`);
+          // A run is held with its whole tree: the top-level run stops too (and with it every sub-flow run).
+          const roots = new Set<string>();
+          for (const runId of runIds) roots.add(runId.includes('.') ? runId.slice(0, runId.indexOf('.')) : runId);
+          for (const runId of roots) if (!drop(runId, 'warn', why)) resolved.logger.warn({ runId }, `run ${runId}: its last events here were not recorded: ${why}`);
         },
         parked(runIds) {
           for (const runId of runIds) drop(runId, 'debug', 'it waits: handed back to the store, where any process carries it on when it is due or decided');

@@ -34,6 +34,34 @@ export function matchesFilter(record: RunRecord, filter: RunFilter): boolean {
   return true;
 }
 
+/** A run's row in a SQL store (SQLite, Postgres): the record's fields in snake_case, NULL for those absent. */
+export interface RunRow {
+  run_id: string;
+  flow_name: string;
+  flow_hash: string;
+  flow_text: string;
+  flow_source: string | null;
+  parent_run_id: string | null;
+  started_at: number;
+  status: string;
+  finished_at: number | null;
+}
+
+/** The record a SQL store's row holds. */
+export function recordOfRow(row: RunRow): RunRecord {
+  return {
+    runId: row.run_id,
+    flowName: row.flow_name,
+    flowHash: row.flow_hash,
+    flowText: row.flow_text,
+    ...(row.flow_source === null ? {} : { flowSource: row.flow_source }),
+    ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
+    startedAt: row.started_at,
+    status: row.status as RunStatus,
+    ...(row.finished_at === null ? {} : { finishedAt: row.finished_at }),
+  };
+}
+
 /** A value now, or a promise of it: the SQLite and memory stores answer at once, Postgres later. */
 export type Awaitable<T> = T | Promise<T>;
 
