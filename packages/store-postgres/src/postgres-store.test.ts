@@ -143,6 +143,15 @@ describe('PostgresStore: the journal contract', () => {
     expect(JSON.parse((await sql<{ outcome: string }>(COMMIT_SQL, conflicting, name))[0]!.outcome)).toEqual({ conflicts: ['r2'], fenced: [] });
   });
 
+  it('writes every one of many commits sent at once (a repeat is told from them by its number alone)', async () => {
+    const { url } = await freshDatabase();
+    const store = await open(url);
+    const ids = Array.from({ length: 12 }, (_, i) => `c${i}`);
+    for (const id of ids) await store.createRun(record(id), [started(id)]);
+    await Promise.all(ids.map((id) => store.append([nodeStarted(id, 'a'), succeeded(id, 'a')])));
+    for (const id of ids) expect((await store.events(id)).map((e) => e.type), id).toEqual(['run.started', 'node.started', 'node.succeeded']);
+  });
+
   it('refuses writes in read mode, and reads a database Gantry never wrote as an empty store without creating anything', async () => {
     const { url, name } = await freshDatabase();
     const reader = await open(url, { mode: 'read' });

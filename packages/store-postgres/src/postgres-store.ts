@@ -74,6 +74,8 @@ export class PostgresStore implements RunStore {
   private closed = false;
   /** Commits under way, awaited by close. */
   private readonly committing = new Set<Promise<unknown>>();
+  /** The commit under way, which the next one waits for. */
+  private queue: Promise<void> = Promise.resolve();
   /** The database was lost: said once, and said again when it is back. */
   private outage = false;
 
@@ -112,8 +114,13 @@ export class PostgresStore implements RunStore {
       epochOf: (root) => this.held.get(root) ?? this.ended.get(root),
       parks: (until) => this.options.park && until - this.options.clock() >= this.options.parkAfterMs,
     });
-    const batchNumber = ++this.batchNumber;
-    const sending = this.send(batchNumber, prepared.args);
+    // One commit at a time, numbered in the order they are sent: a repeat is recognised by its
+    // number being at most the last one recorded, which holds only if none overtakes another.
+    const sending = this.queue.then(() => this.send(++this.batchNumber, prepared.args));
+    this.queue = sending.then(
+      () => {},
+      () => {},
+    );
     this.committing.add(sending);
     let raw: string | null;
     try {
