@@ -219,7 +219,7 @@ export async function chaosRound({ seconds = 30, seed = Math.floor(Math.random()
     // ---- what the peers said ------------------------------------------------------------------
     const lines = peers.flatMap((p) => p.lines);
     report.fencedRuns = lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('another process holds it now')).length;
-    report.lostLeases = lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('its lease here ran out and')).length;
+    report.lostLeases = lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('is lost to another process')).length;
     for (const killed of incarnations.filter((i) => i.killedAt !== undefined)) {
       const claims = lines.filter((l) => l.from === killed.id && typeof l.time === 'number' && l.time >= killed.killedAt).map((l) => l.time - killed.killedAt);
       if (claims.length > 0) report.takeovers.push(Math.min(...claims));

@@ -40,6 +40,9 @@ export interface RunDropper {
   drop(runId: string, reason: string): boolean;
 }
 
+/** How often a process removes the rows of peers silent for an hour. */
+const SWEEP_EVERY_MS = 60_000;
+
 /** How many finished top-level runs keep their epoch here, for an event that comes after run.finished. */
 const ENDED_KEPT = 1024;
 
@@ -70,6 +73,7 @@ export class PostgresStore implements RunStore {
   private batchNumber = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private lastRenewal = Date.now();
+  private lastSweep = 0;
   private droppers = new Set<RunDropper>();
   private closed = false;
   /** Commits under way, awaited by close. */
@@ -279,7 +283,8 @@ export class PostgresStore implements RunStore {
     }
     this.held.set(root, found.epoch);
     this.ended.delete(root);
-    if (found.previous !== undefined && found.previous !== this.peerId) {
+    // A finished run keeps its last holder's name: claiming it (a retry) takes nothing from anyone.
+    if (found.previous !== undefined && found.previous !== this.peerId && (found.status === 'running' || found.status === 'waiting')) {
       this.stats.takeovers++;
       this.options.logger.info({ runId: root, from: found.previous, epoch: found.epoch, live: found.wasLive }, `run ${root} taken over from ${found.previous}${found.wasLive ? ' (its lease was live: a decision or cancellation from here)' : ' (its lease had run out)'}`);
     }
@@ -363,10 +368,16 @@ export class PostgresStore implements RunStore {
           this.held.delete(root);
           this.stats.lostLeases++;
           const reason = `its lease here ran out and ${state?.owner ?? 'another process'} took it over (epoch ${state?.epoch ?? '?'}, this process had ${epoch}): was this process paused or cut off from the store?`;
+          this.options.logger.warn({ runId: root, by: state?.owner, epoch: state?.epoch }, `run ${root} is lost to another process: ${reason}; nothing more of it is recorded here`);
           for (const dropper of this.droppers) dropper.drop(root, reason);
         }
       }
       this.lastRenewal = Date.now();
+      // Processes that died without leaving (SIGKILL) leave their row: swept now and then by anyone.
+      if (this.lastRenewal - this.lastSweep > SWEEP_EVERY_MS) {
+        this.lastSweep = this.lastRenewal;
+        await this.pool.query("DELETE FROM gantry.peers WHERE heartbeat_at < now() - interval '1 hour'");
+      }
     } catch (error) {
       if (!isTransient(error)) this.options.logger.error({ err: error }, 'the leases of this process could not be renewed');
     }
