@@ -132,7 +132,8 @@ export async function chaosRound({ seconds = 30, seed = Math.floor(Math.random()
       const restarts = [];
       while (Date.now() < end) {
         await sleep(200 + random() * 400);
-        const up = peers.filter((p) => p.alive && !p.paused && p.url !== undefined);
+        // A peer being started again is left alone until it has said who it is.
+        const up = peers.filter((p) => p.alive && !p.paused && p.url !== undefined && !p.restarting);
         // At least one peer keeps answering.
         if (up.length <= 1) continue;
         const victim = pick(up);
@@ -140,6 +141,7 @@ export async function chaosRound({ seconds = 30, seed = Math.floor(Math.random()
         const incarnation = incarnations.findLast((i) => i.peer === victim.name);
         if (random() < 0.75) {
           report.kills++;
+          victim.restarting = true;
           await victim.kill('SIGKILL');
           if (incarnation) incarnation.killedAt = at;
           restarts.push(
@@ -148,6 +150,7 @@ export async function chaosRound({ seconds = 30, seed = Math.floor(Math.random()
               await victim.start();
               report.restarts++;
               await idOf(victim);
+              victim.restarting = false;
             })().catch((error) => report.violations.push(`${victim.name} could not be started again: ${error.message}`)),
           );
         } else {

@@ -20,7 +20,11 @@ export function selectStore(flag: string | undefined, env: NodeJS.ProcessEnv): v
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 
-/** The run store's file: the configuration's `store.path` (relative to it), else .gantry/gantry.db here. */
+/**
+ * The run store's file: `--store`, the configuration's `store.path` (relative to it), else
+ * .gantry/gantry.db here; for a Postgres store, where its URL comes from (for messages: see
+ * also storeName).
+ */
 export function storePath(loaded: LoadedConfig, cwd: string): string {
   const choice = storeChoice(loaded, cwd);
   if (choice.kind === 'sqlite') return choice.path;
