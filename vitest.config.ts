@@ -1,5 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
+const SEMANTICS = 'test/semantics/**/*.test.ts';
+
 export default defineConfig({
   resolve: {
     // Tests import each package's TypeScript source (the "source" export condition), not dist/.
@@ -7,8 +9,14 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.mjs'],
     testTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'gantry', include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'] } },
+      // The semantics tables once more on each durable store: the same flows give the same results
+      // on the in-memory store (above), on SQLite and on Postgres (a throw-away cluster).
+      { extends: true, test: { name: 'semantics-sqlite', include: [SEMANTICS], env: { GANTRY_SEMANTICS_STORE: 'sqlite' } } },
+      { extends: true, test: { name: 'semantics-postgres', include: [SEMANTICS], env: { GANTRY_SEMANTICS_STORE: 'postgres' }, globalSetup: ['test/semantics/postgres-setup.ts'] } },
+    ],
   },
 });

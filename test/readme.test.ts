@@ -61,6 +61,13 @@ describe('the README examples', () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it('validates the Postgres store configuration of "Several machines"', () => {
+    const [{ code }] = examples('store-config') as [{ code: string }];
+    expect(validateConfigText(code).diagnostics).toEqual([]);
+    // The URL is never in the file: the schema has no place for it.
+    expect(validateConfigText('{ "store": { "postgres": { "url_env": "X", "url": "postgres://u:p@h/d" } } }').diagnostics).not.toEqual([]);
+  });
+
   it('validates the configuration example', () => {
     const [{ code }] = examples('config') as [{ code: string }];
     expect(validateConfigText(code).diagnostics).toEqual([]);

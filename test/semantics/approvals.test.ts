@@ -112,7 +112,7 @@ async function checkApproval(row: ApprovalRow): Promise<void> {
   if (row.node === 'succeeded' && !row.errorRoute) expect(statuses(run).deploy).toBe('succeeded');
   if (row.node === 'failed') expect(statuses(run).deploy).not.toBe('succeeded');
   row.check?.({ events, output: outputOf(run, 'approve') as JsonObject | undefined, runId: run.id, t0, error: node?.error });
-  expectInvariants({ run, result, events, journal: h.engine.options.store.events(run.id) });
+  expectInvariants({ run, result, events, journal: await h.engine.options.store.events(run.id) });
 }
 
 const TWO_ROLES = { approvers: ['tech-lead', 'product-manager'], timeout: 3600 };

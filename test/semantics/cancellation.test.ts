@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GantryError, type JsonObject, type RunEvent } from '@gantry/engine';
 import { moduleAgent } from '@gantry/executors';
-import { eventsOf, expectInvariants, expectRunInvariants, finish, flow, harness, probe, statuses, untilAborted, until, type Harness, type HarnessOptions } from './harness.js';
+import { eventsOf, expectInvariants, expectRunInvariants, finish, flow, harness, probe, statuses, untilAborted, until, storedRecord, type Harness, type HarnessOptions } from './harness.js';
 
 interface CancelRow {
   readonly name: string;
@@ -51,7 +51,7 @@ async function checkCancel(row: CancelRow): Promise<void> {
   expect(h.events.filter((e) => e.runId === run.id).length).toBe(count);
   expect(Object.values(statuses(run)).every((s) => ['succeeded', 'failed', 'skipped'].includes(s))).toBe(true);
   await row.check?.({ h, runId: run.id, events, signals });
-  expectInvariants({ run, result, events, journal: h.engine.options.store.events(run.id) });
+  expectInvariants({ run, result, events, journal: await h.engine.options.store.events(run.id) });
 }
 
 const rows: CancelRow[] = [
@@ -170,7 +170,7 @@ describe('DESIGN §3.4 cancellation', () => {
     await h.clock.advance(120_000);
     expect(eventsOf(h.events, 'timer.fired')).toEqual([]);
     expect(h.calls).toEqual([]);
-    expectRunInvariants(h, run, result);
+    await expectRunInvariants(h, run, result);
   });
 
   it('cancelling a parent cancels its running sub-flow, whose executors are aborted', async () => {
@@ -191,9 +191,9 @@ describe('DESIGN §3.4 cancellation', () => {
     expect(inner?.signal.aborted).toBe(true);
     const childFinished = h.events.find((e): e is Extract<RunEvent, { type: 'run.finished' }> => e.type === 'run.finished' && e.runId === `${run.id}.sub`);
     expect(childFinished?.status).toBe('cancelled');
-    expect(h.engine.options.store.getRun(`${run.id}.sub`)?.status).toBe('cancelled');
-    expectRunInvariants(h, run, result);
-    const journal = h.engine.options.store.events(`${run.id}.sub`);
+    expect((await storedRecord(h, `${run.id}.sub`))?.status).toBe('cancelled');
+    await expectRunInvariants(h, run, result);
+    const journal = await h.engine.options.store.events(`${run.id}.sub`);
     expect(eventsOf(journal, 'node.skipped').map((e) => [e.nodeId, e.reason])).toEqual([['inner', 'aborted']]);
   });
 
@@ -208,7 +208,7 @@ describe('DESIGN §3.4 cancellation', () => {
     await h.clock.advance(10);
     run.cancel();
     run.cancel();
-    expectRunInvariants(h, run, await finish(h.clock, run));
+    await expectRunInvariants(h, run, await finish(h.clock, run));
     expect(eventsOf(h.events, 'run.finished').filter((e) => e.runId === run.id).map((e) => e.status)).toEqual(['cancelled']);
     const skipped: JsonObject[] = eventsOf(h.events, 'node.skipped', 'b').map((e) => ({ reason: e.reason }));
     expect(skipped).toEqual([{ reason: 'aborted' }]);

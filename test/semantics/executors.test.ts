@@ -368,7 +368,7 @@ describe('executor human_approval', () => {
     const result = await finish(h.clock, run);
     expect(result.status).toBe('succeeded');
     expect(outputOf(run, 'ok')).toMatchObject({ version: '1.2', approved: true, timed_out: false, decisions: [{ principal: 'lead' }, { principal: 'pm', comment: 'go' }] });
-    expectRunInvariants(h, run, result);
+    await expectRunInvariants(h, run, result);
   });
 
   it('cannot iterate with for_each', async () => {
@@ -495,8 +495,8 @@ const subflowRows: Row[] = [
     harness: inDir,
     status: 'succeeded',
     outputs: { sub: { pct: 50, from_trigger: '2.0' } },
-    check: ({ run }, h) => {
-      const record = h.engine.options.store.getRun(`${run.id}.sub`);
+    check: async ({ run }, h) => {
+      const record = await h.engine.options.store.getRun(`${run.id}.sub`);
       expect(record).toMatchObject({ parentRunId: run.id, status: 'succeeded', flowName: 'child-ok' });
     },
   },
@@ -574,7 +574,7 @@ const flowAgentRows: Row[] = [
     harness: { agents: { ops: { flows: { deploy: phase } } } },
     status: 'succeeded',
     outputs: { deploy: { bake: 5, service: 'shop', run_id: expect.stringMatching(/\.deploy$/) } },
-    check: ({ run }, h) => expect(h.engine.options.store.getRun(`${run.id}.deploy`)).toMatchObject({ parentRunId: run.id, status: 'succeeded', flowName: 'phase' }),
+    check: async ({ run }, h) => expect(await h.engine.options.store.getRun(`${run.id}.deploy`)).toMatchObject({ parentRunId: run.id, status: 'succeeded', flowName: 'phase' }),
   },
   {
     name: 'tasks that no flow lists go to the agent’s transport',
@@ -605,8 +605,8 @@ const flowAgentRows: Row[] = [
     flow: flow([{ id: 'par', type: 'parallel', data: { agents: [{ agent: 'ops', task: 'deploy' }, { agent: 'ops2', task: 'deploy' }] } }]),
     harness: { agents: { ops: { flows: { deploy: phase } }, ops2: { flows: { deploy: phase } } } },
     status: 'succeeded',
-    check: ({ run }, h) => {
-      const children = h.engine.options.store.listRuns({ parentRunId: run.id }).map((r) => r.runId).sort();
+    check: async ({ run }, h) => {
+      const children = (await h.engine.options.store.listRuns({ parentRunId: run.id })).map((r) => r.runId).sort();
       expect(children).toEqual([`${run.id}.par:ops.deploy`, `${run.id}.par:ops2.deploy`]);
     },
   },
@@ -652,7 +652,7 @@ describe('executor subflow', () => {
     const result = await finish(h.clock, run);
     expect(result.status).toBe('succeeded');
     expect(outputOf(run, 'sub')).toEqual({ pct: 7, from_trigger: 'v' });
-    expectRunInvariants(h, run, result);
+    await expectRunInvariants(h, run, result);
   });
 
   declare(it, 'the parent waits while its sub-flow waits for an approval', undefined, async () => {

@@ -6,14 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '@gantry/engine';
 import { moduleAgent } from '@gantry/executors';
-import { declare, eventsOf, expectRunInvariants, finish, FINDING, flow, harness, probe, table, tick, type Row } from './harness.js';
+import { declare, eventsOf, expectRunInvariants, finish, FINDING, flow, harness, probe, table, storedRecord, tick, type Row } from './harness.js';
 
 /** The store's record agrees with the run's result. */
 function stored(row: Omit<Row, 'check'> & { output?: JsonObject | 'none'; errorCode?: string; errorNode?: string }): Row {
   return {
     ...row,
-    check: ({ run, result, events }, h) => {
-      const record = h.engine.options.store.getRun(run.id);
+    check: async ({ run, result, events }, h) => {
+      const record = await h.engine.options.store.getRun(run.id);
       expect(record?.status).toBe(row.status);
       expect(record?.finishedAt).toBe(eventsOf(events, 'run.finished')[0]?.at);
       if (row.output === 'none') expect(result.output).toBeUndefined();
@@ -80,8 +80,8 @@ describe('DESIGN §3.4 final run statuses', () => {
     run.cancel();
     const result = await finish(h.clock, run);
     expect(result.status).toBe('cancelled');
-    expect(h.engine.options.store.getRun(run.id)?.status).toBe('cancelled');
-    expectRunInvariants(h, run, result);
+    expect((await storedRecord(h, run.id))?.status).toBe('cancelled');
+    await expectRunInvariants(h, run, result);
   });
 });
 
@@ -94,14 +94,14 @@ describe('DESIGN §3.4 waiting', () => {
     ]));
     await tick(h.clock);
     expect(run.status()).toBe('waiting');
-    expect(h.engine.options.store.getRun(run.id)?.status).toBe('waiting');
+    expect((await storedRecord(h, run.id))?.status).toBe('waiting');
     expect(eventsOf(h.events, 'run.waiting').map((e) => e.on.map((o) => [o.nodeId, o.kind]))).toEqual([[['approve', 'approval']]]);
     await h.clock.advance(600_000);
     expect(run.status()).toBe('waiting');
     run.decide('approve', { principal: 'tech-lead', decision: 'approve' });
     const result = await finish(h.clock, run);
     expect(result.status).toBe('succeeded');
-    expectRunInvariants(h, run, result);
+    await expectRunInvariants(h, run, result);
   });
 
   it('waiting while a timer is all that is left, then succeeded when it fires', async () => {
@@ -115,7 +115,7 @@ describe('DESIGN §3.4 waiting', () => {
     const result = await finish(h.clock, run);
     expect(result.status).toBe('succeeded');
     expect(eventsOf(h.events, 'run.finished')[0]!.at - run.state().startedAt).toBe(300_000);
-    expectRunInvariants(h, run, result);
+    await expectRunInvariants(h, run, result);
   });
 
   it('running, not waiting, while another node still works beside a pending approval', async () => {
@@ -132,7 +132,7 @@ describe('DESIGN §3.4 waiting', () => {
     run.decide('approve', { principal: 'tech-lead', decision: 'approve' });
     const result = await finish(h.clock, run);
     expect(result.status).toBe('succeeded');
-    expectRunInvariants(h, run, result);
+    await expectRunInvariants(h, run, result);
   });
 
   declare(it, 'the stored status goes back to running when a waiting run resumes work', undefined, async () => {
@@ -140,13 +140,13 @@ describe('DESIGN §3.4 waiting', () => {
     const h = harness({ behaviours: { deploy: () => new Promise<JsonObject>((resolve) => (release = () => resolve({ deployed: true }))) } });
     const run = await h.start(flow([{ id: 'approve', type: 'human_approval', data: { approvers: ['tech-lead'], timeout: 3600 } }, probe('deploy')], [{ from: 'approve', to: 'deploy' }]));
     await tick(h.clock);
-    expect(h.engine.options.store.getRun(run.id)?.status).toBe('waiting');
+    expect((await storedRecord(h, run.id))?.status).toBe('waiting');
     run.decide('approve', { principal: 'tech-lead', decision: 'approve' });
     await tick(h.clock);
     expect(run.state().nodes.get('deploy')?.status).toBe('running');
     expect(run.status()).toBe('running');
     try {
-      expect(h.engine.options.store.getRun(run.id)?.status).toBe('running');
+      expect((await storedRecord(h, run.id))?.status).toBe('running');
     } finally {
       release();
       await finish(h.clock, run);

@@ -23,11 +23,13 @@ import {
   type Notification,
   type Run,
   type RunEvent,
+  type RunRecord,
   type RunResult,
   type StartOptions,
 } from '@gantry/engine';
 import { builtinExecutors } from '@gantry/executors';
 import { expect } from 'vitest';
+import { harnessStore } from './stores.js';
 
 /** What a probe saw on one call. */
 export interface ProbeCall {
@@ -116,7 +118,9 @@ export interface HarnessOptions extends Omit<EngineOptions, 'clock' | 'executors
 /** An engine on a fake clock: built-in executors, the probe type, every event recorded. */
 export function harness(options: HarnessOptions = {}): Harness {
   const { behaviours = {}, executors = [], ...rest } = options;
-  const clock = new FakeClock();
+  // The store of this run of the tables (GANTRY_SEMANTICS_STORE): time moves once its commits are done.
+  const { store, idle, ids } = rest.store === undefined ? harnessStore() : { store: undefined, idle: undefined, ids: undefined };
+  const clock = new FakeClock(undefined, idle === undefined ? {} : { settle: idle });
   const events: RunEvent[] = [];
   const calls: ProbeCall[] = [];
   const notes: Notification[] = [];
@@ -125,6 +129,8 @@ export function harness(options: HarnessOptions = {}): Harness {
     notifier: (n) => {
       notes.push(n);
     },
+    ...(store === undefined ? {} : { store }),
+    ...(ids === undefined ? {} : { ids }),
     ...rest,
     clock,
     executors: [...builtinExecutors, probeExecutor(calls, behaviours), ...executors],
@@ -142,7 +148,7 @@ export function harness(options: HarnessOptions = {}): Harness {
       const { maxMs = 24 * 3600_000, ...startOptions } = runOptions;
       const run = await start(flow, startOptions);
       const result = await finish(clock, run, maxMs);
-      return { run, result, events: events.filter((e) => e.runId === run.id), journal: engine.options.store.events(run.id) };
+      return { run, result, events: events.filter((e) => e.runId === run.id), journal: await engine.options.store.events(run.id) };
     },
   };
 }
@@ -349,9 +355,16 @@ export function eventsOf<T extends RunEvent['type']>(events: readonly RunEvent[]
  */
 export const FINDING = {} as const satisfies Record<string, string>;
 
+/** A run's record as the store has it, once what the engine recorded so far is durable. */
+export async function storedRecord(h: Harness, runId: string): Promise<RunRecord | undefined> {
+  await h.engine.flush();
+  return h.engine.options.store.getRun(runId);
+}
+
 /** The universal invariants of a run driven by hand (not through {@link Harness.run}). */
-export function expectRunInvariants(h: Harness, run: Run, result: RunResult): void {
-  expectInvariants({ run, result, events: h.events.filter((e) => e.runId === run.id), journal: h.engine.options.store.events(run.id) });
+export async function expectRunInvariants(h: Harness, run: Run, result: RunResult): Promise<void> {
+  await h.engine.flush();
+  expectInvariants({ run, result, events: h.events.filter((e) => e.runId === run.id), journal: await h.engine.options.store.events(run.id) });
 }
 
 /** Resolves after `turns` turns of the event loop: a real but deterministic delay for test agents. */

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEngine, validateFlowText, type JsonObject } from '@gantry/engine';
+import { createEngine, MemoryStore, validateFlowText, type JsonObject } from '@gantry/engine';
 import { moduleAgent } from '@gantry/executors';
 import { openSqliteStore } from '@gantry/store-sqlite';
 import { flow, harness, probe } from './harness.js';
@@ -110,7 +110,8 @@ describe('size limits: VALUE_TOO_LARGE before anything is journaled', () => {
   });
 
   it('a store that does not last journals nothing: outputs and triggers are not measured (the in-memory hot path pays nothing)', async () => {
-    const h = harness({ limits: { nodeOutputBytes: 200, triggerBytes: 200 } });
+    // The in-memory store whatever store the tables run on (GANTRY_SEMANTICS_STORE): it is this row's subject.
+    const h = harness({ limits: { nodeOutputBytes: 200, triggerBytes: 200 }, store: new MemoryStore() });
     const { result } = await h.run(flow([probe('src', { out: { big } })]), { trigger: { big } });
     expect(result.status).toBe('succeeded');
   });

@@ -70,7 +70,7 @@ describe('gantry serve: the runs API', () => {
     served = await serve();
     const health = await call(served.url, 'GET', '/health');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', flows: 1, webhooks: 1 });
+    expect(health.body).toMatchObject({ status: 'ok', flows: 1, webhooks: 1, store: { kind: 'sqlite', writable: true } });
 
     await push(served, 'm1');
     await waiting(served, 'delivery-m1');

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printer, processIo, type Io } from './io.js';
+import { gantryVersion } from './version.js';
 
 
 /** Errors that mean the flow, the configuration or the command line is wrong: exit 2. */
@@ -20,11 +20,16 @@ const EXIT_2 = new Set([
   'STORE_LOCKED',
   'STORE_INVALID',
   'STORE_READ_ONLY',
+  'STORE_UNAVAILABLE',
+  'RUN_HELD',
   'APPROVAL_NOT_WAITING',
   'APPROVAL_ALREADY_DECIDED',
   'APPROVAL_FORBIDDEN',
   'APPROVAL_EXPIRED',
 ]);
+
+/** Commands that open no run store: --store is theirs to refuse, as any unknown option. */
+const NO_STORE = new Set(['validate', 'graph', 'test']);
 
 /** What a command's module gives: its help and the command itself. */
 interface CommandModule {
@@ -59,8 +64,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return gantryVersion();
 }
 
 function mainHelp(): string {
@@ -75,7 +79,8 @@ Usage: gantry <command> [options]
 Commands:
 ${list}
 
-Run "gantry <command> --help" for a command's options.
+Run "gantry <command> --help" for a command's options. Every command that opens the run store
+takes --store <file | postgres://…> (instead of the configuration's store).
 
 Exit status: 0 succeeded, 1 failed, 2 invalid flow or usage, 3 blocked, 4 waiting.`;
 }
@@ -108,7 +113,14 @@ export async function main(argv: string[], io: Io = processIo()): Promise<ExitCo
       p.out(loaded.help);
       return EXIT.succeeded;
     }
-    return await loaded.run(rest, io);
+    let args = rest;
+    if (!NO_STORE.has(name)) {
+      const [{ takeStoreOption }, { selectStore }] = await Promise.all([import('./args.js'), import('./store.js')]);
+      let store: string | undefined;
+      ({ store, rest: args } = takeStoreOption(name, rest));
+      selectStore(store, io.env);
+    }
+    return await loaded.run(args, io);
   } catch (error) {
     // The command has loaded the engine already: importing it here costs nothing.
     const { isGantryError } = await import('@gantry/engine/validation');

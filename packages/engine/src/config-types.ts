@@ -59,7 +59,11 @@ export interface GantryConfig {
   credentials?: Record<string, CredentialDeclaration>;
   principals?: Record<string, { roles: string[]; aliases?: string[]; token_sha256?: string }>;
   notifications?: { service: string; action: string; authentication?: string; params?: Record<string, unknown> };
-  store?: { path?: string };
+  store?: {
+    path?: string;
+    /** Postgres, shared by several processes (DESIGN §9); the URL is read from the variable `url_env` names, never from the file. */
+    postgres?: { url_env: string; lease_ms?: number; poll_ms?: number; pool_size?: number; connect_timeout_ms?: number; park_after_ms?: number };
+  };
   server?: {
     port?: number;
     host?: string;

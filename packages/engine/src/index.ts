@@ -97,9 +97,9 @@ export type { EngineOptions, CrashLoopOptions, Notification, Notifier } from './
 export { LOG_DEFAULTS } from './run/log-options.js';
 export type { LogOptions } from './run/log-options.js';
 export type { Decision } from './run/approval-waits.js';
-export { MemoryStore } from './run/store.js';
+export { MemoryStore, recordOfRow } from './run/store.js';
 export type { MemoryStoreOptions } from './run/store.js';
-export type { RunStore, RunRecord, RunFilter, ResumptionCount, Awaitable, JournalBatch, CreatedRun, StatusChange, CommitOutcome } from './run/store.js';
+export type { RunStore, RunRecord, RunFilter, ResumptionCount, Awaitable, JournalBatch, CreatedRun, StatusChange, CommitOutcome, StoreHealth, RunRow } from './run/store.js';
 export { replay, applyEvent } from './run/state.js';
 export type { RunState, NodeState, NodeStatus } from './run/state.js';
 export { takenOnSuccess, takenOnFailure, inputOf } from './run/rules.js';

@@ -37,9 +37,11 @@ export const ENGINE_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   RUN_FINISHED: 409,
   RUN_NOT_RETRYABLE: 409,
   STORE_CONFLICT: 409,
+  RUN_HELD: 409,
   APPROVAL_EXPIRED: 410,
   STORE_LOCKED: 503,
   STORE_FAILED: 503,
+  STORE_UNAVAILABLE: 503,
 };
 
 /** What any thrown value is answered with. */

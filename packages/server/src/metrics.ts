@@ -85,7 +85,11 @@ export function createMetrics(engine: Engine): ServerMetrics {
       this.reset();
       for (const runId of runs.keys()) {
         const run = engine.run(runId);
-        if (run === undefined) continue;
+        if (run === undefined) {
+          // Not live here any more without a run.finished heard: handed to another process, or stopped.
+          runs.delete(runId);
+          continue;
+        }
         const status = run.status();
         if (status === 'running' || status === 'waiting') this.inc({ flow: run.flow.name, status });
       }

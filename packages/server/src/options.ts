@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { GantryError, principalNameClashes, type CompiledFlow, type Engine } from '@gantry/engine';
 import type { PrincipalTokens } from './principals.js';
+import type { ClusterView } from './cluster.js';
 import { defaultUiDir, normalizeBasePath } from './ui-files.js';
 
 /** Options of {@link createServer}; every field but `engine` has a documented default. */
@@ -44,6 +45,11 @@ export interface ServerOptions {
   readonly ui?: { readonly dir?: string } | false;
   /** How often the live streams (GET /runs/:id/events, GET /events) send a heartbeat, in ms. @default 15000 */
   readonly heartbeatMs?: number;
+  /**
+   * The peers this server belongs to, on a store several processes share (DESIGN §9): GET /peers,
+   * and the lease metrics. Pass `resume: false` too: a peer claims runs rather than resuming all. @default none
+   */
+  readonly cluster?: ClusterView;
 }
 
 export interface ResolvedServerOptions {
@@ -66,6 +72,7 @@ export interface ResolvedServerOptions {
   /** undefined: no UI; a dir of undefined: @gantry/ui is not installed. */
   readonly ui: { readonly dir: string | undefined } | undefined;
   readonly heartbeatMs: number;
+  readonly cluster: ClusterView | undefined;
 }
 
 export const DEFAULT_BODY_LIMIT = 25 * 1024 * 1024;
@@ -115,6 +122,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   for (const key of ['credentials', 'describeCredential'] as const) {
     expect(options[key] === undefined || typeof options[key] === 'function', key, 'a function', options[key]);
   }
+  const cluster = options.cluster;
+  expect(cluster === undefined || (typeof cluster === 'object' && cluster !== null && typeof cluster.peers === 'function'), 'cluster', '{ peerId, peers(), stats, onClaim() }', cluster);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   expect(Number.isInteger(heartbeatMs) && heartbeatMs >= 10, 'heartbeatMs', 'an integer ≥ 10', heartbeatMs);
   const ui = options.ui ?? {};
@@ -139,5 +148,6 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     basePath: normalizeBasePath(options.basePath),
     ui: ui === false ? undefined : { dir: ui.dir ?? defaultUiDir() },
     heartbeatMs,
+    cluster: options.cluster,
   });
 }

@@ -13,6 +13,7 @@ import { principalResolver } from './principals.js';
 import { Router, type Handler } from './router.js';
 import { describeNode, webhookHandler, webhookRoutes, type WebhookDeps } from './webhooks.js';
 import { mountUi, refuseUiEndpoints } from './ui-mount.js';
+import { peersHandler, registerClusterMetrics, storeHealth } from './cluster.js';
 import { isUiPath, UI_PATH, withoutBasePath } from './ui-files.js';
 import { Scheduler, scheduleSlots, type ServedSchedule } from './schedules.js';
 
@@ -78,21 +79,30 @@ export function createServer(options: ServerOptions): GantryServer {
   const { engine, logger } = o;
   const store = engine.options.store;
   const metrics = createMetrics(engine);
+  const unclaim = o.cluster === undefined ? undefined : registerClusterMetrics(metrics.registry, o.cluster);
   const principalOf = principalResolver(o.principals);
   const router = new Router();
   const api = 'the server';
   const add = (method: string, pattern: string, handler: Handler, owner = api) => router.add({ method, pattern, handler, owner, reserved: owner === api });
 
   add('GET', '/health', async ({ res }) => {
+    let health;
     try {
-      await store.getRun('health-check');
+      health = await storeHealth(store);
     } catch (error) {
       logger.error({ err: error }, 'health check: the run store cannot be read');
       sendJson(res, 503, { status: 'unavailable', error: { code: 'STORE_FAILED', message: 'the run store cannot be read' } });
       return;
     }
-    sendJson(res, 200, { status: 'ok', uptime_seconds: Math.round(process.uptime()), flows: o.flows.length, webhooks: webhooks.length });
+    const storeState = { kind: health.kind, writable: health.writable, ...health.details };
+    const peer = o.cluster === undefined ? {} : { peer: o.cluster.peerId };
+    if (!health.writable) {
+      sendJson(res, 503, { status: 'unavailable', store: storeState, ...peer, error: { code: 'STORE_FAILED', message: 'the run store cannot be written by this process' } });
+      return;
+    }
+    sendJson(res, 200, { status: 'ok', uptime_seconds: Math.round(process.uptime()), flows: o.flows.length, webhooks: webhooks.length, store: storeState, ...peer });
   });
+  add('GET', '/peers', peersHandler(o.cluster, principalOf));
   add('GET', '/metrics', async ({ res }) => {
     const text = await metrics.registry.metrics();
     res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store', ...closeIfUnread(res) });
@@ -229,6 +239,7 @@ export function createServer(options: ServerOptions): GantryServer {
       closing ??= new Promise<void>((resolve) => {
         scheduler.close();
         metrics.dispose();
+        unclaim?.();
         // Open streams would hold close() for its whole grace period.
         ui.feed.close();
         if (!http.listening) return resolve();

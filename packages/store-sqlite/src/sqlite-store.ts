@@ -1,22 +1,10 @@
 import type Database from 'better-sqlite3';
-import { GantryError, type CommitOutcome, type JournalBatch, type ResumptionCount, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore } from '@gantry/engine';
+import { GantryError, recordOfRow, type CommitOutcome, type RunRow, type JournalBatch, type ResumptionCount, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore, type StoreHealth } from '@gantry/engine';
 import { sqliteOpenError } from './file-check.js';
 import type { WriteLock } from './lock.js';
 
 /** `write`: the one process that appends to the store; `read`: a read-only view beside it. */
 export type StoreMode = 'write' | 'read';
-
-interface RunRow {
-  run_id: string;
-  flow_name: string;
-  flow_hash: string;
-  flow_text: string;
-  flow_source: string | null;
-  parent_run_id: string | null;
-  started_at: number;
-  status: string;
-  finished_at: number | null;
-}
 
 /** Every statement the store runs, prepared once when it opens. */
 function prepare(db: Database.Database) {
@@ -235,7 +223,7 @@ export class SqliteStore implements RunStore {
   getRun(runId: string): RunRecord | undefined {
     this.usable();
     const row = this.read(() => this.statements.getRun.get(runId));
-    return row === undefined ? undefined : toRecord(row);
+    return row === undefined ? undefined : recordOfRow(row);
   }
 
   /** The run's journal in order; empty for an unknown run. */
@@ -255,7 +243,7 @@ export class SqliteStore implements RunStore {
     if (simple) {
       const status = filter.status as RunStatus | undefined;
       const rows = this.read(() => (status === undefined ? this.statements.listRuns.all(limit) : this.statements.listByStatus.all(status, limit)));
-      return rows.map(toRecord);
+      return rows.map(recordOfRow);
     }
     // Several statuses or a parent: a query built for the filter, its values bound, never spliced.
     const where: string[] = [];
@@ -272,7 +260,7 @@ export class SqliteStore implements RunStore {
     }
     const sql = `SELECT * FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid DESC LIMIT ?`;
     const rows = this.read(() => this.db.prepare<(string | number)[], RunRow>(sql).all(...values, limit));
-    return rows.map(toRecord);
+    return rows.map(recordOfRow);
   }
 
   /** A run's crash-loop count (the engine's, before each resumption); undefined when none is kept. */
@@ -298,6 +286,12 @@ export class SqliteStore implements RunStore {
   private countStatements(): ReturnType<typeof prepareResumptions> {
     if (this.counts === null) this.counts = prepareResumptions(this.db);
     return this.counts;
+  }
+
+  /** What GET /health says of the store: its file, and whether this process may write to it. */
+  health(): StoreHealth {
+    const writable = !this.closed && this.mode === 'write' && this.lock?.lost !== true;
+    return { kind: 'sqlite', writable, details: { path: this.path, ...(writable ? {} : { why: this.closed ? 'closed' : this.mode === 'read' ? 'opened read-only' : 'another process took its lock over' }) } };
   }
 
   /** Resolves at once: every write is durable when its method returns. */
@@ -350,18 +344,4 @@ export class SqliteStore implements RunStore {
 
 function sqliteCode(error: unknown): string {
   return String((error as { code?: unknown } | undefined)?.code ?? '');
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    runId: row.run_id,
-    flowName: row.flow_name,
-    flowHash: row.flow_hash,
-    flowText: row.flow_text,
-    ...(row.flow_source === null ? {} : { flowSource: row.flow_source }),
-    ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
-    startedAt: row.started_at,
-    status: row.status as RunStatus,
-    ...(row.finished_at === null ? {} : { finishedAt: row.finished_at }),
-  };
 }

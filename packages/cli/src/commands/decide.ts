@@ -2,7 +2,7 @@ import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { engineFromConfig, loadConfig } from '../setup.js';
-import { openStore } from '../store.js';
+import { attachEngine, isPostgres, openStore } from '../store.js';
 
 const decideHelp = (verb: 'approve' | 'reject') => `Usage: gantry ${verb} <runId> <nodeId> --as <principal> [--comment c] [--config f]
 
@@ -26,19 +26,21 @@ function decideCommand(verb: 'approve' | 'reject') {
     if (typeof values.as !== 'string' || values.as === '') throw usageError(verb, '--as <principal> is required: who decides');
     const [runId, nodeId] = positionals as [string, string];
     const loaded = loadConfig(values.config as string | undefined, io.cwd);
-    const store = await openStore(loaded, io.cwd, 'write');
+    const store = await openStore(loaded, io.cwd, 'write', { kind: verb });
     try {
       const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
+      attachEngine(store, engine);
       await engine.decide(runId, nodeId, {
         principal: values.as,
         decision: verb,
         channel: 'cli',
         ...(typeof values.comment === 'string' ? { comment: values.comment } : {}),
       });
-      printer(io).out(`${verb === 'approve' ? 'approved' : 'rejected'} "${nodeId}" of run ${runId} as ${values.as}; continue it with "gantry resume ${runId}"`);
+      const next = isPostgres(store) ? 'a gantry serve peer on this database carries it on (or "gantry resume ' + runId + '")' : `continue it with "gantry resume ${runId}"`;
+      printer(io).out(`${verb === 'approve' ? 'approved' : 'rejected'} "${nodeId}" of run ${runId} as ${values.as}; ${next}`);
       return EXIT.succeeded;
     } finally {
-      store.close();
+      await store.close();
     }
   };
 }
@@ -56,13 +58,14 @@ export async function cancelCommand(argv: string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('cancel', argv, { config: { type: 'string' } });
   if (positionals.length !== 1) throw usageError('cancel', `name exactly one run id, got ${positionals.length}`);
   const loaded = loadConfig(values.config as string | undefined, io.cwd);
-  const store = await openStore(loaded, io.cwd, 'write');
+  const store = await openStore(loaded, io.cwd, 'write', { kind: 'cancel' });
   try {
     const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
+    attachEngine(store, engine);
     await engine.cancel(positionals[0]!);
     printer(io).out(`cancelled run ${positionals[0]}`);
     return EXIT.succeeded;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,11 +1,10 @@
-import { relative } from 'node:path';
 import { didYouMean, GantryError, loadFlowText, type RunStore } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io, type Printer } from '../io.js';
 import { linesOf, underNode, type Dropped, type PlacedLine } from '../logs-view.js';
 import { loadConfig } from '../setup.js';
-import { openStore, storePath } from '../store.js';
+import { openStore, storeName } from '../store.js';
 
 export const logsHelp = `Usage: gantry logs <runId> [node] [--attempt n] [--follow] [--json] [--config f]
 
@@ -43,7 +42,7 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
   const store = await openStore(loaded, io.cwd, 'read');
   try {
     const record = await store.getRun(runId);
-    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store ${relative(io.cwd, storePath(loaded, io.cwd))} (each folder has its own); "gantry runs" lists the runs there`);
+    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store ${storeName(store, io.cwd)} (each folder has its own); "gantry runs" lists the runs there`);
     if (node !== undefined) {
       const ids = [...loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName }).nodes.keys()];
       if (!ids.includes(node)) throw usageError('logs', `run ${runId}'s flow "${record.flowName}" has no node "${node}"${didYouMean(node, ids)}`);
@@ -83,7 +82,7 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
     if (printed === 0 && values.json !== true) p.out(`no log lines kept for run ${runId}${node === undefined ? '' : ` node ${node}`}${attempt === undefined ? '' : ` attempt ${attempt}`}`);
     return EXIT.succeeded;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -1,10 +1,9 @@
-import { relative } from 'node:path';
 import type { RunEvent } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, mostUrgent, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { engineFromConfig, loadConfig } from '../setup.js';
-import { openStore, storePath } from '../store.js';
+import { attachEngine, openStore, storeName } from '../store.js';
 import { belongsTo, watchRun } from '../watch.js';
 
 export const resumeHelp = `Usage: gantry resume [runId] [--approve-as principal…] [--json] [--config f]
@@ -30,17 +29,19 @@ export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
   });
   if (positionals.length > 1) throw usageError('resume', `name at most one run id, got ${positionals.length}`);
   const loaded = loadConfig(values.config as string | undefined, io.cwd);
-  const store = await openStore(loaded, io.cwd, 'write');
+  const store = await openStore(loaded, io.cwd, 'write', { kind: 'resume' });
   try {
     const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
+    attachEngine(store, engine);
     // Every run resumes at once, but they are shown one after the other: what a run does while an
     // earlier one is shown (coming to wait, say) must reach its own watch later.
     const history: RunEvent[] = [];
     const hear = engine.on('event', (e) => history.push(e));
     try {
       // Each run's journal as it was before resuming: what resuming adds is heard as it happens.
-      const ids = positionals[0] === undefined ? store.listRuns({ status: ['running', 'waiting'], parentRunId: null }).map((r) => r.runId) : [positionals[0]];
-      const stored = new Map(ids.map((id) => [id, store.events(id)]));
+      const ids = positionals[0] === undefined ? (await store.listRuns({ status: ['running', 'waiting'], parentRunId: null })).map((r) => r.runId) : [positionals[0]];
+      const stored = new Map<string, readonly RunEvent[]>();
+      for (const id of ids) stored.set(id, await store.events(id));
       const runs = await engine.resume(positionals[0]);
       const p = printer(io);
       if (runs.length === 0) {
@@ -50,7 +51,7 @@ export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
       let code: ExitCode = EXIT.succeeded;
       for (const run of runs) {
         const before = stored.get(run.id) ?? [];
-        const options = { json: values.json === true, approveAs: (values['approve-as'] as string[] | undefined) ?? [], storeFile: relative(io.cwd, storePath(loaded, io.cwd)) };
+        const options = { json: values.json === true, approveAs: (values['approve-as'] as string[] | undefined) ?? [], storeFile: storeName(store, io.cwd) };
         code = mostUrgent(code, await watchRun(engine, run, io, options, [...before, ...history.filter((e) => belongsTo(e, run.id))]));
       }
       // Every run has finished or waits: carrying them on did not crash this process.
@@ -60,6 +61,6 @@ export async function resumeCommand(argv: string[], io: Io): Promise<ExitCode> {
       hear();
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,10 +1,9 @@
-import { relative } from 'node:path';
 import type { RunEvent } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { engineFromConfig, loadConfig } from '../setup.js';
-import { openStore, storePath } from '../store.js';
+import { attachEngine, openStore, storeName } from '../store.js';
 import { belongsTo, watchRun } from '../watch.js';
 import { printLocalSummary } from './run.js';
 
@@ -39,11 +38,12 @@ export async function retryCommand(argv: string[], io: Io): Promise<ExitCode> {
   if (from === '') throw usageError('retry', '--from takes a node id');
   const json = values.json === true;
   const loaded = loadConfig(values.config as string | undefined, io.cwd);
-  const store = await openStore(loaded, io.cwd, 'write');
+  const store = await openStore(loaded, io.cwd, 'write', { kind: 'retry' });
   try {
     const engine = await engineFromConfig(loaded, { env: io.env, store, fallbackNotifier: () => {} });
+    attachEngine(store, engine);
     // The journal as it ended, then what the retry adds (its run.retried first) as it happens.
-    const before = store.events(runId);
+    const before = await store.events(runId);
     const heard: RunEvent[] = [];
     const hear = engine.on('event', (e) => heard.push(e));
     let run;
@@ -52,13 +52,13 @@ export async function retryCommand(argv: string[], io: Io): Promise<ExitCode> {
     } finally {
       hear();
     }
-    const options = { json, approveAs: (values['approve-as'] as string[] | undefined) ?? [], storeFile: relative(io.cwd, storePath(loaded, io.cwd)) };
+    const options = { json, approveAs: (values['approve-as'] as string[] | undefined) ?? [], storeFile: storeName(store, io.cwd) };
     const code = await watchRun(engine, run, io, options, [...before, ...heard.filter((e) => belongsTo(e, run.id))]);
     if (loaded.isDefault && !json) await printLocalSummary(run.id, io);
     // The run has finished or waits: carrying it on did not crash this process.
     engine.close();
     return code;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import pino from 'pino';
-import { coerceParam, readFailure, type CompiledFlow, type JsonObject, type JsonValue, type RunEvent, type RunStore } from '@gantry/engine';
+import { coerceParam, readFailure, type CompiledFlow, type JsonObject, type JsonValue, type RunEvent } from '@gantry/engine';
 import { parseCommandArgs, usageError, type ParsedArgs } from '../args.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { readFlowText } from '../flow-files.js';
 import { loadFlowTree } from '../flow-tree.js';
 import { engineFromConfig, loadConfig, type LoadedConfig } from '../setup.js';
-import { openStore, storePath } from '../store.js';
+import { attachEngine, openStore, storeName, type CliStore } from '../store.js';
 import { wrap } from '../progress/render.js';
 import { watchRun } from '../watch.js';
 
@@ -75,15 +75,15 @@ export async function runCommand(argv: string[], io: Io): Promise<ExitCode> {
     const shown = relative(io.cwd, loaded.path!).startsWith('..') ? loaded.path! : relative(io.cwd, loaded.path!);
     io.err.write(`using the default configuration ${shown} (the local agent pack: no gantry.config.json in this folder)\n`);
   }
-  const store = await openStore(loaded, io.cwd, 'write');
+  const store = await openStore(loaded, io.cwd, 'write', { kind: 'run' });
   try {
     return await runWith(store, loaded, positionals[0]!, values, json, logLevel, io);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-async function runWith(store: RunStore, loaded: LoadedConfig, file: string, values: ParsedArgs['values'], json: boolean, logLevel: string, io: Io): Promise<ExitCode> {
+async function runWith(store: CliStore, loaded: LoadedConfig, file: string, values: ParsedArgs['values'], json: boolean, logLevel: string, io: Io): Promise<ExitCode> {
   const path = resolve(io.cwd, file);
   const engine = await engineFromConfig(loaded, {
     env: io.env,
@@ -91,6 +91,7 @@ async function runWith(store: RunStore, loaded: LoadedConfig, file: string, valu
     fallbackNotifier: () => {},
     logger: pino({ level: logLevel, redact: ['*.authorization', '*.token', '*.password', '*.secret'] }, pino.destination(2)),
   });
+  attachEngine(store, engine);
   const flow = await engine.loadFlow(path);
   await loadFlowTree(engine, flow, loaded.config, loaded.path === undefined ? io.cwd : dirname(loaded.path));
   const params = parseParams(flow, (values.param as string[] | undefined) ?? []);
@@ -101,7 +102,7 @@ async function runWith(store: RunStore, loaded: LoadedConfig, file: string, valu
   const early = engine.on('event', (e) => history.push(e));
   const run = await engine.start(flow, { params, trigger });
   early();
-  const code = await watchRun(engine, run, io, { json, approveAs, storeFile: relative(io.cwd, storePath(loaded, io.cwd)) }, history);
+  const code = await watchRun(engine, run, io, { json, approveAs, storeFile: storeName(store, io.cwd) }, history);
   if (loaded.isDefault && !json) await printLocalSummary(run.id, io);
   return code;
 }

@@ -1,11 +1,10 @@
-import { relative } from 'node:path';
 import { GantryError, type RunStatus } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { duration } from '../progress/board.js';
 import { loadConfig } from '../setup.js';
-import { openStore, storePath } from '../store.js';
+import { openStore, storeName } from '../store.js';
 import { renderTimeline } from '../render/timeline.js';
 import { when } from '../summarize.js';
 
@@ -39,7 +38,7 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
   if (!Number.isInteger(limit) || limit < 1) throw usageError('runs', `--limit must be a whole number ≥ 1, got "${String(values.limit)}"`);
   const store = await openStore(loadConfig(values.config as string | undefined, io.cwd), io.cwd, 'read');
   try {
-    const runs = store.listRuns({ ...(status ? { status: status as RunStatus } : {}), ...(values.all === true ? {} : { parentRunId: null }), limit });
+    const runs = await store.listRuns({ ...(status ? { status: status as RunStatus } : {}), ...(values.all === true ? {} : { parentRunId: null }), limit });
     const p = printer(io);
     if (values.json === true) {
       p.out(JSON.stringify(runs.map(({ flowText: _text, ...run }) => run), null, 2));
@@ -57,7 +56,7 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
     for (const row of rows) p.out(line(row));
     return EXIT.succeeded;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -81,9 +80,9 @@ export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
   const loaded = loadConfig(values.config as string | undefined, io.cwd);
   const store = await openStore(loaded, io.cwd, 'read');
   try {
-    const record = store.getRun(runId);
-    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store ${relative(io.cwd, storePath(loaded, io.cwd))} (each folder has its own); "gantry runs" lists the runs there`);
-    const events = store.events(runId);
+    const record = await store.getRun(runId);
+    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store ${storeName(store, io.cwd)} (each folder has its own); "gantry runs" lists the runs there`);
+    const events = await store.events(runId);
     const p = printer(io);
     if (values.json === true) {
       const { flowText: _text, ...run } = record;
@@ -93,6 +92,6 @@ export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
     for (const line of await renderTimeline(store, runId, p.outStyle, Math.max(80, io.out.columns ?? 100))) p.out(line);
     return EXIT.succeeded;
   } finally {
-    store.close();
+    await store.close();
   }
 }

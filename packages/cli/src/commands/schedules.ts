@@ -61,6 +61,6 @@ export async function schedulesCommand(argv: string[], io: Io): Promise<ExitCode
     }
     return EXIT.succeeded;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,14 +1,15 @@
 import { resolve } from 'node:path';
-import pino from 'pino';
-import { credentialVariable, GantryError, type GantryConfig } from '@gantry/engine';
-import type { ServerOptions } from '@gantry/server';
+import pino, { type Logger } from 'pino';
+import { credentialVariable, GantryError, type Engine, type GantryConfig } from '@gantry/engine';
+import type { ClusterView, ServerOptions } from '@gantry/server';
+import type { PostgresPeer, PostgresStore } from '@gantry/store-postgres';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { humanLogDestination } from '../log-lines.js';
 import { credentialResolver } from '../credentials.js';
 import { engineFromConfig, loadConfig } from '../setup.js';
-import { openStore } from '../store.js';
+import { isPostgres, openStore, storeName } from '../store.js';
 
 const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
@@ -22,6 +23,11 @@ the store are resumed first; one that crashed the process 3 times in a row (cras
 configuration) is ended failed with CRASH_LOOP instead. Ctrl-C or SIGTERM stops it: requests in
 progress are answered, runs in progress carry on at the next start.
 
+On a Postgres store (store.postgres in the configuration, or --store postgres://…) it is one peer
+among any number on the database: it claims the runs ready for any peer (a peer's lease ran out,
+a run handed back, a timer due) rather than resuming them all, hands a waiting run back to the
+database, and on SIGTERM hands its runs to the others at once. GET /peers lists the peers.
+
 Options:
   --flows dir        the folder of flow files (default: ./flows)
   --port n           the port; 0 picks a free one (default: the configuration's server.port, else 8080)
@@ -30,6 +36,7 @@ Options:
   --log-level level  logs on stderr: silent, fatal, error, warn, info, debug, trace (default: info)
   --json             logs as JSON lines (pino's), even on a terminal; they are JSON anyway when
                      stderr is not a terminal (a file, a pipe, a log collector)
+  --store s          the run store: a SQLite file, or postgres://user:password@host:port/db (default: the configuration's)
   -h, --help         show this help
 
 HTTP:
@@ -39,7 +46,8 @@ HTTP:
   POST /runs/:id/nodes/:node/decision     {"decision":"approve"|"reject","comment":"…"}
   POST /runs/:id/cancel · /runs/:id/retry these take Authorization: Bearer <a principal's token>
   GET  /runs/:id/logs?node=&attempt=      the lines a run's attempts kept
-  GET  /metrics  ·  GET /health           Prometheus metrics; liveness (each GET also takes HEAD)
+  GET  /metrics  ·  GET /health           Prometheus metrics; liveness and the store (each GET also takes HEAD)
+  GET  /peers                             on Postgres: the peers and the runs each holds (Bearer)
   GET  /ui                                the web UI: runs, a run's graph and timeline, approvals
                                           (sign in with a principal's token)
 
@@ -107,7 +115,9 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
     jsonLogs ? pino.destination(2) : humanLogDestination(io.err, p.errStyle),
   );
   const { createServer, loadFlowsFolder, DEFAULT_BODY_LIMIT } = await import('@gantry/server');
-  const store = await openStore(loaded, io.cwd, 'write');
+  let server: ReturnType<typeof createServer> | undefined;
+  // On Postgres this process is one peer among any number (DESIGN §9): waiting runs are handed back to the database.
+  const store = await openStore(loaded, io.cwd, 'write', { kind: 'serve', park: true, logger, address: () => server?.address()?.url });
   try {
     const engine = await engineFromConfig(loaded, {
       env: io.env,
@@ -123,7 +133,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       const variable = credentialVariable(config, name);
       return variable === undefined ? `a declaration of the credential "${name}" under the configuration's credentials` : `the environment variable ${variable}`;
     };
-    const server = createServer({
+    const peer = isPostgres(store) ? await startPeer(store, engine, logger, config.store?.postgres?.poll_ms) : undefined;
+    server = createServer({
       engine,
       flows,
       credentials: credentialResolver(config, io.env),
@@ -132,6 +143,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       ...serverLimits(config.server),
       basePath,
       logger,
+      ...(peer === undefined ? {} : { resume: false, cluster: peer.view }),
     });
     let address;
     try {
@@ -151,6 +163,11 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
     }
     for (const s of server.schedules) p.out(`  schedule ${s.schedule} → ${s.flow} (node ${s.node}; catch_up ${s.catchUp}; next ${s.next ?? 'none: past its end_at'})`);
     if (server.resumed.length > 0) p.out(`resumed ${server.resumed.length} unfinished run${server.resumed.length === 1 ? '' : 's'}`);
+    if (peer !== undefined) {
+      await peer.peer.start();
+      const others = (await peer.view.peers()).filter((q) => q.id !== peer.view.peerId && q.kind === 'serve').length;
+      p.out(`peer ${peer.view.peerId} on ${storeName(store, io.cwd)}, with ${others} other serve peer${others === 1 ? '' : 's'}: runs ready for any peer are claimed here`);
+    }
     p.out(`web UI at ${address.url}${basePath}/ui/ (sign in with a principal's token)`);
     p.out(`listening on ${address.url}`);
     const signal = await stopSignal(() => {
@@ -159,11 +176,20 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
       engine.close();
       process.exit(EXIT.failed);
     });
-    p.out(`${signal}: stopping — answering the requests in progress`);
+    p.out(`${signal}: stopping — answering the requests in progress${peer === undefined ? '' : '; the runs this peer holds go to the others'}`);
     await server.close();
+    await peer?.peer.stop();
     engine.close();
     return EXIT.succeeded;
   } finally {
-    store.close();
+    await store.close();
   }
+}
+
+/** This process as a peer of the shared store: what claims ready runs, and what the server shows of the peers. */
+async function startPeer(store: PostgresStore, engine: Engine, logger: Logger, pollMs: number | undefined): Promise<{ peer: PostgresPeer; view: ClusterView }> {
+  const { PostgresPeer } = await import('@gantry/store-postgres');
+  const peer = new PostgresPeer(store, engine, logger, pollMs === undefined ? {} : { pollMs });
+  const view: ClusterView = { peerId: store.peerId, peers: () => store.peers(), stats: store.stats, onClaim: (listener) => peer.onClaim(listener) };
+  return { peer, view };
 }

@@ -30,9 +30,16 @@ export class FakeClock implements Clock {
   private time: number;
   private timers: { at: number; seq: number; fn: () => void }[] = [];
   private seq = 0;
+  private readonly settle: () => Promise<void>;
 
-  constructor(start = Date.UTC(2026, 0, 1)) {
+  /**
+   * `settle`: what `advance` waits for before each timer fires and at its end; by default a few
+   * turns of the event loop. A test on a store that answers later (over the network) waits for
+   * its commits too, so that time does not move while a run's step is still being written.
+   */
+  constructor(start = Date.UTC(2026, 0, 1), options: { settle?: () => Promise<void> } = {}) {
     this.time = start;
+    this.settle = options.settle ?? settle;
   }
 
   now(): number {
@@ -61,7 +68,7 @@ export class FakeClock implements Clock {
   async advance(ms: number): Promise<void> {
     const end = this.time + ms;
     for (;;) {
-      await settle();
+      await this.settle();
       const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (due === undefined) break;
       this.timers = this.timers.filter((t) => t !== due);
@@ -69,13 +76,13 @@ export class FakeClock implements Clock {
       due.fn();
     }
     this.time = end;
-    await settle();
+    await this.settle();
   }
 
   /** Advances to each next timer until none is left (or `limit` timers fired). */
   async runAll(limit = 10_000): Promise<void> {
     for (let i = 0; i < limit; i++) {
-      await settle();
+      await this.settle();
       const next = this.next;
       if (next === undefined) return;
       await this.advance(Math.max(0, next - this.time));

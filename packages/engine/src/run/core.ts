@@ -37,6 +37,8 @@ export interface EngineCore {
   created(record: RunRecord, event: RunStartedEvent): Promise<void> | undefined;
   /** Resolves once everything recorded so far is durable (at once for a store that does not last). */
   durable(): Promise<void>;
+  /** As durable, and says whether the store wrote this run's events: false when a shared store fenced them off (another process holds the run now). */
+  committed(runId: string): Promise<boolean>;
   /**
    * Appends to the run's journal and tells the listeners. `run` keeps what the engine needs to
    * write its events without looking the run up each time.

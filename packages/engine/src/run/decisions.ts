@@ -1,6 +1,6 @@
 import type { CompiledFlow } from '../compile.js';
 import { GantryError } from '../errors.js';
-import { eligibleRoles, foldName, isPerson, principalNamed, type PrincipalDirectory } from '../approvals.js';
+import { approvalState, eligibleRoles, foldName, isPerson, principalNamed, type PrincipalDirectory } from '../approvals.js';
 import type { ApprovalDecidedEvent } from './events.js';
 import type { RunState } from './state.js';
 
@@ -53,6 +53,12 @@ export function checkDecision(
   if (earlier !== undefined) {
     const as = earlier.principal === principal ? '' : ` (as "${earlier.principal}")`;
     throw new GantryError('APPROVAL_ALREADY_DECIDED', `"${principal}" has already decided on "${nodeId}"${as}`);
+  }
+  // Decided already by the decisions recorded (a run not live here has not acted on them yet):
+  // refused as a live run refuses it, so that the outcome does not depend on where the run is.
+  const settled = approvalState(approval.approvers, approval.required, node.decisions ?? [], principals);
+  if (settled !== 'pending') {
+    throw new GantryError('APPROVAL_NOT_WAITING', `run ${runId}: "${nodeId}" is ${settled} already by the decisions recorded; it waits for no more`);
   }
   if (decision.decision !== 'approve' && decision.decision !== 'reject') {
     throw new GantryError('USAGE', `a decision is "approve" or "reject", got ${JSON.stringify(decision.decision)}`);

@@ -2,7 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
 import type { CompiledFlow } from '../compile.js';
-import { GantryError } from '../errors.js';
+import { GantryError, isGantryError } from '../errors.js';
 import type { JsonObject, JsonValue, Writable } from '../flow-types.js';
 import { compileFlow, isWithin, loadFlowFile, loadFlowText, resolveFlowRef } from '../load.js';
 import type { DeclaredNames } from '../name-checks.js';
@@ -22,7 +22,7 @@ import { isTerminal, replay, type RunState } from './state.js';
 import { callAgent, callAgentFlow, callConnector, callFunction, type AgentEntry } from './calls.js';
 import { oversize } from '../value-limits.js';
 import { countsResumptions, crashLoopMessage, CrashGuard, type TreeFacts } from './crash-loop.js';
-import { JOURNAL, MemoryStore, type RunRecord } from './store.js';
+import { JOURNAL, MemoryStore, type CommitOutcome, type RunRecord } from './store.js';
 import { JournalWriter } from './journal-writer.js';
 import { SlotMap } from './slot-map.js';
 
@@ -63,6 +63,14 @@ export interface Engine {
   cancel(runId: string): Promise<void>;
   /** Resolves once everything the engine's runs recorded so far is durable in the store. */
   flush(): Promise<void>;
+  /**
+   * Stops carrying a live run (and its live sub-flow runs) in this process without recording
+   * anything more: its executors are aborted, its timers and approval waits stopped, and its
+   * `finished` resolves failed with RUN_RELEASED here alone. For a store several processes share
+   * (DESIGN §9): the run goes on in whichever process holds it next. `reason` is logged. Returns
+   * whether the run was live here.
+   */
+  drop(runId: string, reason: string): boolean;
   /** Listens to one event type, or to every event with 'event'. */
   on<T extends RunEventType | 'event'>(type: T, listener: Listener<T>): () => void;
   /** Hears every agent task as it ends (its duration and outcome), for metrics; returns the unsubscribe. */
@@ -112,6 +120,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
         },
         unheard(error) {
           resolved.logger.error({ err: error }, 'the run store could not write; the runs concerned were stopped');
+        },
+        fenced(runIds) {
+          const why = 'another process holds it now (its lease here ran out: was this process paused, stopped or cut off from the store?); what it did here since is not recorded, and it records nothing more here';
+          // A run is held with its whole tree: the top-level run stops too (and with it every sub-flow run).
+          const roots = new Set<string>();
+          for (const runId of runIds) roots.add(runId.includes('.') ? runId.slice(0, runId.indexOf('.')) : runId);
+          for (const runId of roots) if (!drop(runId, 'warn', why)) resolved.logger.warn({ runId }, `run ${runId}: its last events here were not recorded: ${why}`);
+        },
+        parked(runIds) {
+          for (const runId of runIds) drop(runId, 'debug', 'it waits: handed back to the store, where any process carries it on when it is due or decided');
         },
       });
   /**
@@ -230,18 +248,33 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return execution === undefined ? undefined : handle(execution);
     },
     async resume(runId) {
-      const carryOn = (id: string) => (guard === undefined ? resumeRun(id) : guard.resume(id));
+      const carryOn = async (id: string) => {
+        await claim(id, false);
+        return guard === undefined ? resumeRun(id) : guard.resume(id);
+      };
       if (runId !== undefined) {
         const run = live.has(runId) ? handle(live.get(runId)!) : await carryOn(runId);
         return [run];
       }
       const unfinished = (await resolved.store.listRuns({ status: ['running', 'waiting'], parentRunId: null })).filter((r) => !live.has(r.runId));
       const runs: Run[] = [];
-      for (const r of unfinished.reverse()) if (!live.has(r.runId)) runs.push(await carryOn(r.runId));
+      for (const r of unfinished.reverse()) {
+        if (live.has(r.runId)) continue;
+        try {
+          runs.push(await carryOn(r.runId));
+        } catch (error) {
+          // A shared store's run that another live process carries on: it is in good hands.
+          if (!isGantryError(error, 'RUN_HELD')) throw error;
+          resolved.logger.info({ runId: r.runId }, error.message);
+        }
+      }
       return runs;
     },
     flush() {
       return writer?.durable() ?? RESOLVED;
+    },
+    drop(runId, reason) {
+      return drop(runId, 'info', reason);
     },
     close() {
       guard?.close();
@@ -249,6 +282,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async retry(runId, options = {}) {
       const running = live.get(runId);
       if (running !== undefined) throw notRetryable(runId, running.state.status);
+      await claim(runId, false);
       const { record, flow, state } = await storedRun(runId);
       if (record.parentRunId !== undefined) {
         throw new GantryError('RUN_NOT_RETRYABLE', `run ${runId} is a sub-flow's run of ${record.parentRunId}: retry that run, which runs this flow again`);
@@ -269,10 +303,24 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const execution = live.get(runId);
       if (execution !== undefined) {
         execution.decideApproval(nodeId, decision);
-        return writer?.durable();
+        if (writer === undefined) return;
+        // Written, unless the run left this process as it was decided (handed back, taken over):
+        // then it is decided where the run is now, below.
+        if (!(await writer.outcome()).fenced?.includes(runId)) return;
       }
-      const { state, flow } = await storedRun(runId);
-      await journal([checkDecision(state, flow, nodeId, decision, resolved.principals, resolved.clock.now())], []);
+      // A shared store's run may be claimed from here and taken by another process before the
+      // decision is written: then it is checked and written again, against the journal as it is.
+      for (let round = 1; ; round++) {
+        const took = await claim(runId, true);
+        try {
+          const { state, flow } = await storedRun(runId);
+          const outcome = await journal([checkDecision(state, flow, nodeId, decision, resolved.principals, resolved.clock.now())], []);
+          if (!outcome?.fenced?.includes(runId)) return;
+          if (round >= CLAIM_ROUNDS) throw new GantryError('RUN_HELD', `run ${runId}: the decision on "${nodeId}" was not recorded: other processes took the run ${round} times while it was being written; try again`);
+        } finally {
+          if (took) await resolved.store.release?.(runId);
+        }
+      }
     },
     async cancel(runId) {
       const execution = live.get(runId);
@@ -280,7 +328,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
         execution.cancel();
         return writer?.durable();
       }
-      await cancelStored(runId);
+      const took = await claim(runId, true);
+      try {
+        await cancelStored(runId);
+      } finally {
+        if (took) await resolved.store.release?.(runId);
+      }
     },
     onAgentTask(listener) {
       agentTaskListeners.add(listener);
@@ -306,6 +359,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   async function resumeRun(runId: string): Promise<Run> {
+    await claim(runId, false);
     const { flow, events } = await storedRun(runId);
     // Read while another call resumed it (two requests at once): carry on with that one.
     const already = live.get(runId);
@@ -318,18 +372,39 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   /**
    * Writes events of runs this engine does not carry on (a stored run decided, cancelled or
-   * retried from here), with their listing statuses, and resolves once they are durable.
+   * retried from here), with their listing statuses, and resolves once they are durable, with
+   * what the store said of them (a shared store's fence).
    */
-  async function journal(events: readonly RunEvent[], statuses: readonly { runId: string; status: RunStatus; finishedAt?: number }[]): Promise<void> {
+  async function journal(events: readonly RunEvent[], statuses: readonly { runId: string; status: RunStatus; finishedAt?: number }[]): Promise<CommitOutcome | undefined> {
     if (writer === undefined) {
       await resolved.store.append(events);
       for (const { runId, status, finishedAt } of statuses) await resolved.store.setStatus(runId, status, finishedAt);
-      return;
+      return undefined;
     }
     for (const event of events) writer.append(event);
     for (const { runId, status, finishedAt } of statuses) writer.status(runId, status, finishedAt);
     writer.flush();
-    await writer.durable();
+    return writer.outcome();
+  }
+
+  /** Takes a stored run for this process (a shared store, DESIGN §9); false when it held it already, or the store is not shared. */
+  async function claim(runId: string, force: boolean): Promise<boolean> {
+    return resolved.store.claim === undefined ? false : resolved.store.claim(runId, force);
+  }
+
+  /**
+   * Stops a live run and its live sub-flow runs without recording anything more (the store
+   * handed it on): the top-level one first, so that a child's end is not taken for a result.
+   */
+  function drop(runId: string, level: 'warn' | 'info' | 'debug', reason: string): boolean {
+    const execution = live.get(runId);
+    if (execution === undefined) return false;
+    const released = new GantryError('RUN_RELEASED', `run ${runId} goes on elsewhere: ${reason}`);
+    execution.letGo(released);
+    const prefix = `${runId}.`;
+    for (const child of [...live.values()]) if (child.runId.startsWith(prefix)) child.letGo(released);
+    resolved.logger[level]({ runId }, `run ${runId} stopped in this process: ${reason}`);
+    return true;
   }
 
   /** Ends a stored unfinished run as cancelled, in its journal, with its sub-flow runs. */
@@ -457,6 +532,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return undefined;
     },
     durable: () => writer?.durable() ?? RESOLVED,
+    committed: (runId) => (writer === undefined ? WRITTEN : writer.outcome().then((outcome) => !outcome.fenced?.includes(runId))),
     record(event, run) {
       if (immediate) {
         // No batch to keep, no flush to queue.
@@ -572,6 +648,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
 }
 
 const RESOLVED = Promise.resolve();
+const WRITTEN = Promise.resolve(true);
+
+/** How many times a decision on a shared store's run is written again when other processes take the run meanwhile. */
+const CLAIM_ROUNDS = 5;
 
 const FLUSH_AT_ONCE = new Set<RunEvent['type']>(['approval.decided', 'run.waiting', 'run.finished']);
 

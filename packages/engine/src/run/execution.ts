@@ -484,15 +484,28 @@ export class RunExecution implements RunScope, NodeOutcomes {
    * and ends failed in memory; what was not written cannot be trusted, nor recorded.
    */
   journalFailed(error: unknown): void {
+    this.stop(error, new GantryError('STORE_FAILED', 'the run store could not write'), storeFailure(this.runId, error));
+  }
+
+  /**
+   * Another process carries the run on now (a shared store handed it on, DESIGN §9): it stops
+   * here as journalFailed stops it, and its end says why, in this process alone.
+   */
+  letGo(reason: GantryError): void {
+    this.stop(reason, reason, { runId: this.runId, status: 'failed', output: undefined, error: toErrorInfo(reason) });
+  }
+
+  /** Stops at once: executors aborted, waits abandoned, nothing more recorded; `finished` gets `result`. */
+  private stop(reason: unknown, attemptsReason: GantryError, result: RunResult): void {
     if (this.resolved) return;
     this.ending = true;
     this.runLogs?.closeAll(false);
-    this.abort?.abort(error);
-    this.attempts.abortAll(new GantryError('STORE_FAILED', 'the run store could not write'));
+    this.abort?.abort(reason);
+    this.attempts.abortAll(attemptsReason);
     this.approvalWaits?.abandon();
     this.release();
     this.resolved = true;
-    this.resolveFinished(storeFailure(this.runId, error));
+    this.resolveFinished(result);
   }
 
   cancel(): void {
@@ -521,10 +534,11 @@ export class RunExecution implements RunScope, NodeOutcomes {
     this.resolved = true;
     this.release();
     const result: RunResult = { runId: this.runId, status, output, error };
-    // Whoever awaits the end is told once the end is durable (at once, for a store that does not last).
+    // Whoever awaits the end is told once the end is durable (at once, for a store that does not last),
+    // unless a shared store refused it: the run goes on in the process that holds it now.
     if (!this.core.waitsForJournal) return this.resolveFinished(result);
-    this.core.durable().then(
-      () => this.resolveFinished(result),
+    this.core.committed(this.runId).then(
+      (written) => this.resolveFinished(written ? result : releasedResult(this.runId)),
       (failure: unknown) => this.resolveFinished(storeFailure(this.runId, failure)),
     );
   }
@@ -544,6 +558,12 @@ export class RunExecution implements RunScope, NodeOutcomes {
     }
     return output;
   }
+}
+
+/** How a run ends, in this process alone, whose end a shared store refused: another process holds it now. */
+function releasedResult(runId: string): RunResult {
+  const reason = new GantryError('RUN_RELEASED', `run ${runId} goes on elsewhere: another process holds it now; its end here was not recorded`);
+  return { runId, status: 'failed', output: undefined, error: toErrorInfo(reason) };
 }
 
 /** How a run ends whose journal could not be written: failed, with what the store said. */

@@ -17,6 +17,10 @@ class SlowStore implements RunStore {
   private waiting: (() => void)[] = [];
   holding = true;
   failNext: Error | undefined;
+  /** Runs another process holds (as a shared store would say): their events are refused. */
+  readonly fence = new Set<string>();
+  /** Runs taken back once their events are written (they wait). */
+  readonly park = new Set<string>();
 
   commit(batch: JournalBatch): Promise<CommitOutcome> {
     this.commits.push(batch);
@@ -28,13 +32,17 @@ class SlowStore implements RunStore {
           return reject(error);
         }
         const conflicts: string[] = [];
+        const fenced = new Set<string>();
         for (const { record, events } of batch.created) {
-          if (this.inner.getRun(record.runId) !== undefined) conflicts.push(record.runId);
+          if (this.fence.has(record.runId)) fenced.add(record.runId);
+          else if (this.inner.getRun(record.runId) !== undefined) conflicts.push(record.runId);
           else this.inner.createRun(record, events);
         }
-        this.inner.append(batch.events.filter((e) => !conflicts.includes(e.runId)));
-        for (const s of batch.statuses) this.inner.setStatus(s.runId, s.status, s.finishedAt);
-        resolve({ conflicts });
+        for (const e of [...batch.events, ...batch.statuses]) if (this.fence.has(e.runId)) fenced.add(e.runId);
+        this.inner.append(batch.events.filter((e) => !conflicts.includes(e.runId) && !fenced.has(e.runId)));
+        for (const s of batch.statuses) if (!fenced.has(s.runId)) this.inner.setStatus(s.runId, s.status, s.finishedAt);
+        const parked = batch.events.filter((e) => e.type === 'run.waiting' && this.park.has(e.runId)).map((e) => e.runId);
+        resolve({ conflicts, ...(fenced.size > 0 ? { fenced: [...fenced] } : {}), ...(parked.length > 0 ? { parked } : {}) });
       };
       if (this.holding) this.waiting.push(done);
       else setImmediate(done);
@@ -74,11 +82,13 @@ const step = (runId: string, nodeId: string): RunEvent => ({ type: 'node.started
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function host() {
-  const heard = { failed: [] as string[][], conflicted: [] as string[], unheard: [] as unknown[] };
+  const heard = { failed: [] as string[][], conflicted: [] as string[], unheard: [] as unknown[], fenced: [] as string[][], parked: [] as string[][] };
   const h: JournalHost = {
     failed: (runIds) => heard.failed.push([...runIds]),
     conflicted: (runId) => heard.conflicted.push(runId),
     unheard: (error) => heard.unheard.push(error),
+    fenced: (runIds) => heard.fenced.push([...runIds]),
+    parked: (runIds) => heard.parked.push([...runIds]),
   };
   return { h, heard };
 }
@@ -141,6 +151,29 @@ describe('JournalWriter', () => {
     expect(heard.failed).toEqual([['x', 'y']]);
   });
 
+  it('tells its host of runs a shared store fenced off or took back, and says so in the batch outcome', async () => {
+    const store = new SlowStore();
+    store.holding = false;
+    store.fence.add('lost');
+    store.fence.add('lost.child');
+    store.park.add('idle');
+    const { h, heard } = host();
+    store.inner.createRun(record('kept'));
+    const writer = new JournalWriter(store, h);
+    const child = writer.create({ ...record('lost.child'), parentRunId: 'lost' }, [started('lost.child')]);
+    writer.append(step('lost', 'n'));
+    writer.append(step('kept', 'n'));
+    writer.append({ type: 'run.waiting', runId: 'idle', at: 3, on: [] });
+    await expect(child).rejects.toMatchObject({ code: 'RUN_RELEASED' });
+    const outcome = await writer.outcome();
+    expect(new Set(outcome.fenced)).toEqual(new Set(['lost', 'lost.child']));
+    expect(outcome.parked).toEqual(['idle']);
+    expect(heard.fenced.map((ids) => new Set(ids))).toEqual([new Set(['lost.child', 'lost'])]);
+    expect(heard.parked).toEqual([['idle']]);
+    expect(store.inner.events('kept').map((e) => e.type)).toEqual(['node.started']);
+    expect(store.inner.events('lost')).toEqual([]);
+  });
+
   it('with a store that answers at once, a flush commits now and throws its failure to the caller', () => {
     const store = new MemoryStore();
     const failing: RunStore = Object.assign(Object.create(store) as RunStore, {
@@ -192,5 +225,92 @@ describe('the engine on a store that answers later', () => {
     const other = createEngine({ store, executors: [probe] });
     await expect(other.start(flow, { runId: 'r' })).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
     expect(store.inner.events('r').filter((e) => e.type === 'run.started').length).toBe(1);
+  });
+});
+
+describe('the engine on a shared store that fences a run off or takes it back', () => {
+  /** A node that waits for its abort: what a long agent call is to the engine. */
+  const hang: ExecutorDefinition<never> = {
+    type: 'hang',
+    run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true })),
+  };
+
+  it('stops a fenced run where it is, records nothing more of it, and carries the others on', async () => {
+    const store = new SlowStore();
+    store.holding = false;
+    const engine = createEngine({ store, executors: [hang] });
+    const flow = { name: 'hangs', nodes: [{ id: 'h', type: 'hang', data: {} }, { id: 'then', type: 'hang', data: {} }], edges: [{ from: 'h', to: 'then' }] };
+    const lost = await engine.start(flow, { runId: 'lost' });
+    const kept = await engine.start(flow, { runId: 'kept' });
+    await tick();
+    store.fence.add('lost');
+    // Something the run records now is refused: here, a cancellation's events.
+    lost.cancel();
+    const result = await lost.finished;
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'RUN_RELEASED' } });
+    expect(engine.run('lost')).toBeUndefined();
+    expect(store.inner.events('lost').map((e) => e.type)).toEqual(['run.started', 'node.started']);
+    expect(engine.run('kept')?.status()).toBe('running');
+    kept.cancel();
+    expect((await kept.finished).status).toBe('cancelled');
+  });
+
+  it('lets go of a run the store took back once it waits, and drops a live run when asked', async () => {
+    const store = new SlowStore();
+    store.holding = false;
+    store.park.add('w');
+    const engine = createEngine({ store, executors: [hang], principals: { alice: { roles: ['lead'] } } });
+    const approval: ExecutorDefinition<never> = {
+      type: 'ask',
+      run: async (ctx) => {
+        await ctx.requestApproval({ approvers: ['lead'], required: 1, timeoutSeconds: 3600, onTimeout: 'fail', allowSelfApproval: false });
+        return { output: {} };
+      },
+    };
+    engine.registerExecutor(approval);
+    const waits = await engine.start({ name: 'waits', nodes: [{ id: 'ask', type: 'ask', data: {} }] }, { runId: 'w' });
+    // It comes to wait, and the store takes it back: the engine lets go of it, recording nothing more.
+    expect(await waits.finished).toMatchObject({ status: 'failed', error: { code: 'RUN_RELEASED' } });
+    expect(engine.run('w')).toBeUndefined();
+    expect(store.inner.events('w').map((e) => e.type)).toEqual(['run.started', 'node.started', 'approval.requested', 'timer.set', 'run.waiting']);
+    const run = await engine.start({ name: 'a', nodes: [{ id: 'h', type: 'hang', data: {} }] }, { runId: 'x' });
+    await tick();
+    expect(engine.drop('x', 'a test says so')).toBe(true);
+    expect(await run.finished).toMatchObject({ status: 'failed', error: { code: 'RUN_RELEASED', message: 'run x goes on elsewhere: a test says so' } });
+    expect(engine.drop('x', 'again')).toBe(false);
+    expect(store.inner.events('x').map((e) => e.type)).toEqual(['run.started', 'node.started']);
+  });
+
+  it('writes a decision again where the run went when its commit was fenced off (claim, write, give back)', async () => {
+    const store = new SlowStore();
+    store.holding = false;
+    const claims: [string, boolean][] = [];
+    const releases: string[] = [];
+    Object.assign(store, {
+      claim: (runId: string, force: boolean) => {
+        claims.push([runId, force]);
+        store.fence.delete(runId);
+        return true;
+      },
+      release: (runId: string) => void releases.push(runId),
+    });
+    const approval: ExecutorDefinition<never> = {
+      type: 'ask',
+      run: async (ctx) => {
+        const outcome = await ctx.requestApproval({ approvers: ['lead'], required: 1, timeoutSeconds: 3600, onTimeout: 'fail', allowSelfApproval: false });
+        return { output: { approved: outcome.approved } };
+      },
+    };
+    const engine = createEngine({ store, executors: [approval], principals: { alice: { roles: ['lead'] } } });
+    const run = await engine.start({ name: 'asks', nodes: [{ id: 'ask', type: 'ask', data: {} }] }, { runId: 'r' });
+    await tick();
+    expect(run.status()).toBe('waiting');
+    // The run was taken by another process as this decision was written.
+    store.fence.add('r');
+    await engine.decide('r', 'ask', { principal: 'alice', decision: 'approve', channel: 'api' });
+    expect(claims).toEqual([['r', true]]);
+    expect(releases).toEqual(['r']);
+    expect(engine.run('r')).toBeUndefined();
+    expect(store.inner.events('r').filter((e) => e.type === 'approval.decided')).toHaveLength(1);
   });
 });

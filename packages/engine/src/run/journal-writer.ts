@@ -18,6 +18,8 @@ interface Deferred {
   readonly promise: Promise<void>;
   resolve(): void;
   reject(error: unknown): void;
+  /** What the store said of the batch, once committed. */
+  outcome?: CommitOutcome;
 }
 
 function deferred(): Deferred {
@@ -29,8 +31,11 @@ function deferred(): Deferred {
   });
   // A batch nobody waited for must not end the process with an unhandled rejection.
   promise.catch(() => {});
-  return { promise, resolve, reject };
+  // outcome is set once committed: its place is made now, so that the object keeps its shape.
+  return { promise, resolve, reject, outcome: undefined };
 }
+
+const NO_OUTCOME: CommitOutcome = Object.freeze({});
 
 interface Creation extends CreatedRun {
   readonly done: Deferred;
@@ -44,6 +49,10 @@ export interface JournalHost {
   conflicted(runId: string, error: GantryError): void;
   /** A commit failed with nobody to tell (a tick's events): logged. */
   unheard(error: unknown): void;
+  /** Another process holds these runs now (a shared store's fence refused their events): they stop, recording nothing more. */
+  fenced(runIds: readonly string[]): void;
+  /** The store took these waiting runs back once written (any process carries them on): the engine lets go of them. */
+  parked(runIds: readonly string[]): void;
 }
 
 const RESOLVED = Promise.resolve();
@@ -58,6 +67,8 @@ export class JournalWriter {
   private queued = false;
   /** A commit is under way (a store that answers with a promise): the open batch goes when it returns. */
   private inFlight: Promise<void> | undefined;
+  /** The batch of the commit under way, or of the last one. */
+  private last: Deferred | undefined;
 
   constructor(
     private readonly store: RunStore,
@@ -89,6 +100,17 @@ export class JournalWriter {
   }
 
   /**
+   * What the store said of the batch that holds what was recorded last (runs fenced off or
+   * parked in it), once that batch is committed; rejects if it failed.
+   */
+  async outcome(): Promise<CommitOutcome> {
+    const batch = this.open ?? this.last;
+    if (batch === undefined) return NO_OUTCOME;
+    await batch.promise;
+    return batch.outcome ?? NO_OUTCOME;
+  }
+
+  /**
    * Commits the open batch now (or as soon as the commit under way returns). With a store that
    * answers at once, a failure is thrown to the caller too: the one who asked for this change is
    * told, besides the runs it stopped.
@@ -101,6 +123,7 @@ export class JournalWriter {
     this.events = [];
     this.statuses = [];
     this.open = undefined;
+    this.last = done;
     let result: CommitOutcome | void | Promise<CommitOutcome | void>;
     try {
       result = this.write(batch);
@@ -147,8 +170,14 @@ export class JournalWriter {
 
   private settle(batch: JournalBatch & { readonly created: readonly Creation[] }, done: Deferred, outcome: CommitOutcome | void): void {
     const conflicts = new Set(outcome?.conflicts ?? []);
+    const fenced = outcome?.fenced;
     for (const creation of batch.created) {
       const { runId } = creation.record;
+      if (fenced !== undefined && fenced.includes(runId)) {
+        // A sub-flow run of a run taken over meanwhile: that process starts it, if it still should.
+        creation.done.reject(new GantryError('RUN_RELEASED', `run ${runId} was not created: another process holds its parent run now`));
+        continue;
+      }
       if (!conflicts.has(runId)) {
         creation.done.resolve();
         continue;
@@ -157,6 +186,9 @@ export class JournalWriter {
       this.host.conflicted(runId, error);
       creation.done.reject(error);
     }
+    if (outcome) done.outcome = outcome;
+    if (fenced !== undefined && fenced.length > 0) this.host.fenced(fenced);
+    if (outcome?.parked !== undefined && outcome.parked.length > 0) this.host.parked(outcome.parked);
     done.resolve();
   }
 

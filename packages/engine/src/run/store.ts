@@ -34,6 +34,34 @@ export function matchesFilter(record: RunRecord, filter: RunFilter): boolean {
   return true;
 }
 
+/** A run's row in a SQL store (SQLite, Postgres): the record's fields in snake_case, NULL for those absent. */
+export interface RunRow {
+  run_id: string;
+  flow_name: string;
+  flow_hash: string;
+  flow_text: string;
+  flow_source: string | null;
+  parent_run_id: string | null;
+  started_at: number;
+  status: string;
+  finished_at: number | null;
+}
+
+/** The record a SQL store's row holds. */
+export function recordOfRow(row: RunRow): RunRecord {
+  return {
+    runId: row.run_id,
+    flowName: row.flow_name,
+    flowHash: row.flow_hash,
+    flowText: row.flow_text,
+    ...(row.flow_source === null ? {} : { flowSource: row.flow_source }),
+    ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
+    startedAt: row.started_at,
+    status: row.status as RunStatus,
+    ...(row.finished_at === null ? {} : { finishedAt: row.finished_at }),
+  };
+}
+
 /** A value now, or a promise of it: the SQLite and memory stores answer at once, Postgres later. */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -59,13 +87,36 @@ export interface StatusChange {
   readonly finishedAt?: number;
 }
 
-/** What a commit refused without failing the rest of its batch. */
+/** What a commit refused without failing the rest of its batch, and what it handed back. */
 export interface CommitOutcome {
   /**
    * Runs of `created` whose id existed already (another process made it: a webhook delivery
    * repeated to another peer). Nothing of such a run was written, its events neither.
    */
   readonly conflicts?: readonly string[];
+  /**
+   * Runs whose events were refused because this process no longer holds them: another process
+   * claimed them since (a shared store's lease ran out: this one was paused, killed or cut off),
+   * or they were handed back. Nothing of theirs in the batch was written; the other runs' were.
+   * The engine stops them at once, recording nothing more (DESIGN §9).
+   */
+  readonly fenced?: readonly string[];
+  /**
+   * Top-level runs the store took back from this process once their events were written: they
+   * wait (for a human, or a timer due later) and any process carries them on when they are due or
+   * decided. The engine lets go of them (and their sub-flow runs) without recording anything more.
+   */
+  readonly parked?: readonly string[];
+}
+
+/** What a store says of itself, for GET /health. */
+export interface StoreHealth {
+  /** `sqlite`, `postgres`, … */
+  readonly kind: string;
+  /** Whether this process can write to it now. */
+  readonly writable: boolean;
+  /** More, in plain data: the file, the database, why it cannot write. */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -111,6 +162,23 @@ export interface RunStore {
   resumptions?(runId: string): Awaitable<ResumptionCount | undefined>;
   /** Records a run's crash-loop count, durably before returning; undefined forgets it. */
   setResumptions?(runId: string, count: ResumptionCount | undefined): Awaitable<void>;
+  /**
+   * For a store several processes share (DESIGN §9): takes a stored run — its whole tree, the
+   * top-level run and its sub-flow runs — for this process before the engine writes to it while
+   * it is not live here (resume, retry, a decision or a cancellation from here). Whoever held it
+   * before can record nothing more for it. Without `force`, a run another live process holds is
+   * refused with RUN_HELD; with it (a decision or a cancellation, which must not wait) it is
+   * taken from that process, which stops it. Resolves true when it took the run, false when this
+   * process held it already.
+   */
+  claim?(runId: string, force: boolean): Awaitable<boolean>;
+  /**
+   * Gives back a run this process claimed but does not carry on (it decided or cancelled it from
+   * here): any process may carry it on at once. Nothing happens if another process holds it now.
+   */
+  release?(runId: string): Awaitable<void>;
+  /** What the store is and whether this process can write to it (GET /health). */
+  health?(): Awaitable<StoreHealth>;
 }
 
 /** A run's crash-loop count, as the engine records it before each resumption. */
