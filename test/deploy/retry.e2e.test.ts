@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 describe('gantry retry of the faulty release', () => {
-  it('rolled back, then retried once the fault is switched off: the same run succeeds and green serves v2', async () => {
+  it('rolled back, then retried once the fault is switched off: the same run succeeds and green serves the same build (2.0.1)', async () => {
     const f = new Folder();
     folders.push(f);
     const first = await f.run(['run', FLOW, '--input', join(EXAMPLES, 'faulty-release.json'), '--param', 'bake_seconds=1', ...APPROVALS]);
@@ -41,7 +41,7 @@ describe('gantry retry of the faulty release', () => {
     const retried = await f.run(['retry', runId], { FAULT: 'none' });
     expect(retried.code, explain(retried)).toBe(0);
     expect(retried.stdout).toContain(`Complete Deployment Pipeline — run ${runId}`);
-    expect(retried.stdout).toMatch(/production +served by green \(version 2\.0\.0\) at the end: 20 requests through\s+the proxy, 20 by version 2\.0\.0/);
+    expect(retried.stdout).toMatch(/production +served by green \(version 2\.0\.1\) at the end: 20 requests through\s+the proxy, 20 by version 2\.0\.1/);
 
     const { run, events } = f.show(runId);
     expect(run.status).toBe('succeeded');
@@ -58,8 +58,8 @@ describe('gantry retry of the faulty release', () => {
 
     // Green took all the traffic, proven by requests through the proxy, and is the live release.
     const proofs = f.lines<Verification>('verifications.jsonl');
-    expect(proofs.at(-1)).toMatchObject({ by: expect.stringMatching(/^cleanup_blue_environment/), ok: true, by_upstream: { green: 20 }, by_version: { '2.0.0': 20 } });
-    expect(f.json<Record<string, { version: string; image: string }>>('releases.json')['sample-service']).toMatchObject({ version: '2.0.0', image: expect.stringContaining(':v2-slow@') });
+    expect(proofs.at(-1)).toMatchObject({ by: expect.stringMatching(/^cleanup_blue_environment/), ok: true, by_upstream: { green: 20 }, by_version: { '2.0.1': 20 } });
+    expect(f.json<Record<string, { version: string; image: string }>>('releases.json')['sample-service']).toMatchObject({ version: '2.0.1', image: expect.stringContaining(':v2-slow@') });
 
     // Retrying it again is refused: it succeeded.
     const again = await f.run(['retry', runId]);
