@@ -37,7 +37,7 @@ describe('what each command loads', () => {
     const { status, stdout, modules } = loadedBy('--help');
     expect(status).toBe(0);
     expect(stdout).toContain('Usage: gantry <command>');
-    expect(modules.filter((m) => m !== 'test/support/module-trace.mjs')).toEqual(['packages/cli/dist/bin.js', 'packages/cli/dist/exit-codes.js', 'packages/cli/dist/io.js', 'packages/cli/dist/main.js', 'packages/cli/dist/style.js']);
+    expect(modules.filter((m) => m !== 'test/support/module-trace.mjs')).toEqual(['packages/cli/dist/bin.js', 'packages/cli/dist/exit-codes.js', 'packages/cli/dist/io.js', 'packages/cli/dist/main.js', 'packages/cli/dist/style.js', 'packages/cli/dist/version.js']);
   });
 
   it('gantry validate loads no SQLite, HTTP client, server, logger, ajv or run-time, and compiles no schema', () => {
