@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Engine, RunEvent, RunRecord } from '@gantry/engine';
-import type { ClusterView, JournalHead } from './cluster.js';
+import type { ClusterView } from './cluster.js';
+import { byTree, changedLines, newListWatch, type ListWatch } from './live-peers.js';
 import { formatCursor, type Cursor } from './run-cursor.js';
 import { FINAL, runRow, type RunRow } from './run-details.js';
 import type { SseStream } from './sse.js';
@@ -46,27 +47,11 @@ export interface LiveFeedOptions {
   readonly peers?: Pick<ClusterView, 'heads' | 'pollMs'>;
 }
 
-/** The runs list's view of the shared store: each top-level run's status and tree length as last polled. */
-interface ListWatch {
-  readonly versions: Map<string, { version: string; final: boolean; startedAt: number }>;
-  /** Top-level runs started after this are read whatever their status (a run may start and end between two polls). */
-  since: number;
-  /** The first poll only takes note: what the store held before it, a reader reads with the list. */
-  baselined: boolean;
-  readonly ready: Promise<void>;
-}
-
 /** Events after which a run's line in the list may read differently. */
 const LIST_TYPES = new Set(['run.started', 'run.waiting', 'run.finished', 'approval.requested', 'approval.decided', 'node.started', 'timer.fired']);
 const RING = 500;
 /** A run's line is read again at most this often: a run of many nodes changes the list less than its graph. */
 const LIST_THROTTLE_MS = 100;
-/**
- * How far before the latest start a poll still looks for new top-level runs: a run is read by its
- * start time, from the clock of the peer that started it, and may be committed a little after a
- * run that started later.
- */
-const START_SLACK_MS = 10_000;
 
 /** Sub-flow runs, children before grandchildren, oldest first (at most 16 levels down). */
 async function descendants(engine: Engine, root: string): Promise<string[]> {
@@ -260,7 +245,7 @@ export class LiveFeed {
     if (this.listWatch !== undefined) return this.listWatch.ready;
     // A poll that would find nothing new since the last: this one must read, to take note.
     this.mark = undefined;
-    const watch: { -readonly [K in keyof ListWatch]: ListWatch[K] } = { versions: new Map(), since: Number.MAX_VALUE, baselined: false, ready: Promise.resolve() };
+    const watch = newListWatch();
     this.listWatch = watch;
     watch.ready = this.poll();
     return watch.ready;
@@ -277,12 +262,7 @@ export class LiveFeed {
     const answer = await this.options.peers!.heads({ roots, ...(list === undefined ? {} : { startedAfter: list.since }), ...(mark === undefined ? {} : { mark }) });
     this.mark = answer.mark;
     if (answer.heads === undefined) return;
-    const byRoot = new Map<string, JournalHead[]>();
-    for (const head of answer.heads) {
-      const heads = byRoot.get(head.root);
-      if (heads === undefined) byRoot.set(head.root, [head]);
-      else heads.push(head);
-    }
+    const byRoot = byTree(answer.heads);
     for (const tree of this.trees.values()) {
       for (const head of byRoot.get(tree.root) ?? []) {
         if (!tree.members.has(head.runId)) this.addMember(tree, head.runId);
@@ -296,29 +276,10 @@ export class LiveFeed {
       }
       if (tree.dirty.size > 0) this.schedule(tree);
     }
-    if (list !== undefined && list === this.listWatch) this.noteList(list, byRoot, answer.latestStart);
-  }
-
-  /** Marks the top-level runs whose status or tree grew since the last poll; new ones too. */
-  private noteList(list: ListWatch, byRoot: Map<string, JournalHead[]>, latestStart: number | undefined): void {
-    for (const [root, heads] of byRoot) {
-      const top = heads.find((h) => h.runId === root);
-      if (top === undefined || !top.topLevel) continue;
-      const known = list.versions.get(root);
-      const final = FINAL.has(top.status);
-      // A finished run watched on its own page, neither new nor followed: not a change of the list.
-      if (known === undefined && final && top.startedAt <= list.since && list.baselined) continue;
-      let length = 0;
-      for (const h of heads) length += h.seq;
-      const version = `${top.status} ${length}`;
-      if (known?.version === version) continue;
-      list.versions.set(root, { version, final, startedAt: top.startedAt });
-      if (list.baselined) this.listDirty.add(root);
+    if (list !== undefined && list === this.listWatch) {
+      for (const root of changedLines(list, byRoot, answer.latestStart)) this.listDirty.add(root);
+      if (this.listDirty.size > 0) this.listTimer ??= this.later(this.lastListFlush + LIST_THROTTLE_MS - Date.now(), () => void this.flushList());
     }
-    list.baselined = true;
-    if (latestStart !== undefined) list.since = latestStart - START_SLACK_MS;
-    for (const [root, v] of list.versions) if (v.final && v.startedAt <= list.since) list.versions.delete(root);
-    if (this.listDirty.size > 0) this.listTimer ??= this.later(this.lastListFlush + LIST_THROTTLE_MS - Date.now(), () => void this.flushList());
   }
 
   /** Stops listening to the engine once no stream is open: a server nobody watches pays nothing. */
