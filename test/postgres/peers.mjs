@@ -74,6 +74,7 @@ export function preparePeersFolder(dir, { flows, store = {}, config = {} }) {
       {
         agents: { ops: { transport: 'module', module: './effects.mjs' } },
         principals: PRINCIPALS,
+        // A flow may name declared credentials only.
         credentials: { github_webhook_secret: { env: 'GITHUB_WEBHOOK_SECRET' } },
         store: { postgres: { url_env: 'GANTRY_DATABASE_URL', ...store } },
         ...config,

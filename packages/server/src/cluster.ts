@@ -24,6 +24,36 @@ export interface ClusterPeer {
   readonly runCount: number;
 }
 
+/** A run of a tree the live streams watch, as the shared store has it now. */
+export interface JournalHead {
+  readonly runId: string;
+  /** The watched run whose tree it is in (one asked for, or a top-level run of the list). */
+  readonly root: string;
+  readonly status: string;
+  readonly topLevel: boolean;
+  /** Its journal's length. */
+  readonly seq: number;
+  readonly startedAt: number;
+}
+
+/** What the live streams ask the shared store (@gantry/store-postgres's `heads`). */
+export interface HeadsQuery {
+  /** Runs whose trees to read. */
+  readonly roots: readonly string[];
+  /** Also the trees of the unfinished top-level runs and of those started after this time: the runs list. */
+  readonly startedAfter?: number;
+  /** The last answer's mark: nothing more is read when no process has written since. */
+  readonly mark?: string;
+}
+
+export interface HeadsAnswer {
+  readonly mark: string;
+  /** Undefined when nothing was written since the query's mark. */
+  readonly heads?: readonly JournalHead[];
+  /** The latest start of any run. */
+  readonly latestStart?: number;
+}
+
 /** What the server reads of the peers it belongs to (@gantry/store-postgres's store and peer). */
 export interface ClusterView {
   /** This process among the peers. */
@@ -33,6 +63,10 @@ export interface ClusterView {
   readonly stats: { readonly fencedWrites: number; readonly takeovers: number; readonly lostLeases: number; readonly commitRetries: number };
   /** Hears each run this process claims, with how long it had been ready. */
   onClaim(listener: (claim: { readonly waitedMs: number }) => void): () => void;
+  /** Where the watched journals are: the live streams poll it, while one is open, for what the other peers write. */
+  heads(query: HeadsQuery): Promise<HeadsAnswer>;
+  /** How often the live streams poll `heads` while one is open, in ms. */
+  readonly pollMs: number;
 }
 
 /** What GET /health says of the store: it must answer a read, and says the rest in its own words when it has them. */

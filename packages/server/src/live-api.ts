@@ -46,9 +46,9 @@ export function runEventsHandler({ engine, principalOf, feed, heartbeatMs, retry
 
 /** GET /events: each change of a run's line in the runs list (`event: run`, the line as GET /runs?details=true gives it). */
 export function runsEventsHandler({ principalOf, feed, retryMs = 2000 }: LiveApiDeps): Handler {
-  return ({ req, res }) => {
+  return async ({ req, res }) => {
     principalOf(req);
-    feed.followRuns(openSse(req, res, retryMs), lastEventId(req));
+    await feed.followRuns(openSse(req, res, retryMs), lastEventId(req));
   };
 }
 

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Engine, RunEvent, RunRecord } from '@gantry/engine';
+import type { ClusterView } from './cluster.js';
+import { byTree, changedLines, newListWatch, type ListWatch } from './live-peers.js';
 import { formatCursor, type Cursor } from './run-cursor.js';
 import { FINAL, runRow, type RunRow } from './run-details.js';
 import type { SseStream } from './sse.js';
@@ -7,7 +9,9 @@ import type { SseStream } from './sse.js';
 /**
  * What the live streams follow (DESIGN §10): the engine's events say *that* a journal grew; the
  * store says *what* it holds, so a frame's events and its id are exactly the journal's, whoever
- * wrote them. Nothing listens to the engine while no stream is open.
+ * wrote them. On a store other peers write (DESIGN §9) a poll of where the watched journals are
+ * says it too, for the runs this process does not carry on. Nothing listens to the engine, and
+ * nothing polls, while no stream is open.
  */
 
 /** A run's journal from `from` (its events are seq from+1 on). */
@@ -39,6 +43,8 @@ export interface LiveFeedOptions {
   readonly heartbeatMs: number;
   /** Within this long after a stream's frame, the next waits, so that a burst of events costs one read of the journal. @default 50 */
   readonly throttleMs: number;
+  /** A store other peers write: where their writes are read from, and how often while a stream is open. @default none */
+  readonly peers?: Pick<ClusterView, 'heads' | 'pollMs'>;
 }
 
 /** Events after which a run's line in the list may read differently. */
@@ -75,6 +81,17 @@ export class LiveFeed {
   private listTimer: (() => void) | undefined;
   private readonly rootOf = new Map<string, string>();
   private lastListFlush = 0;
+  /** Each run's line as last sent: a line read again unchanged (seen both here and in a poll) is not sent twice. */
+  private readonly lastRows = new Map<string, string>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+  /** Every listening period polls on its own loop: a loop of an earlier one stops. */
+  private period = 0;
+  /** The shared store's mark at the last poll: nothing to read while no process has written since. */
+  private mark: string | undefined;
+  private listWatch: ListWatch | undefined;
+  /** List readers waiting for the list's first poll. */
+  private joining = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -139,8 +156,19 @@ export class LiveFeed {
    * Follows the runs list: each change of a run's line. From `lastId` when every change since is
    * still here (`resumed: true` in the hello frame); otherwise the reader must read the list again.
    */
-  followRuns(stream: SseStream, lastId: string | undefined): void {
+  async followRuns(stream: SseStream, lastId: string | undefined): Promise<void> {
     this.listen();
+    // While no list reader was here, the lines' changes were not kept: older ids cannot be resumed.
+    if (this.listReaders.size === 0 && this.listWatch === undefined) this.listeningSince = this.seq + 1;
+    // Before the hello: what other peers wrote until then, the reader reads with the list.
+    if (this.options.peers !== undefined) {
+      this.joining++;
+      try {
+        await this.watchList();
+      } finally {
+        this.joining--;
+      }
+    }
     const [boot, n] = (lastId ?? '').split('-');
     const at = Number(n);
     const oldest = this.ring[0]?.id ?? this.seq + 1;
@@ -150,6 +178,7 @@ export class LiveFeed {
     this.listReaders.add(stream);
     stream.onClose(() => {
       this.listReaders.delete(stream);
+      if (this.listReaders.size === 0 && this.joining === 0) this.listWatch = undefined;
       this.quietDown();
     });
   }
@@ -190,14 +219,80 @@ export class LiveFeed {
     this.unsubscribe = this.engine.on('event', (event) => this.onEvent(event));
     this.heartbeat = setInterval(() => void this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
+    if (this.options.peers !== undefined) this.pollLoop(++this.period);
+  }
+
+  /** Polls the shared store every `pollMs` until this listening period ends. */
+  private pollLoop(period: number): void {
+    this.pollTimer = setTimeout(() => {
+      void this.poll().then(() => {
+        if (period === this.period && this.unsubscribe !== undefined) this.pollLoop(period);
+      });
+    }, this.options.peers!.pollMs);
+    this.pollTimer.unref();
+  }
+
+  /** One poll, after the one under way. */
+  private poll(): Promise<void> {
+    this.polling = this.polling.then(() => this.pollNow()).catch(() => {
+      // The store could not be read: the next poll tries again.
+    });
+    return this.polling;
+  }
+
+  /** Starts watching the runs list in the shared store (once), and resolves when its first poll has taken note of it. */
+  private watchList(): Promise<void> {
+    if (this.listWatch !== undefined) return this.listWatch.ready;
+    // A poll that would find nothing new since the last: this one must read, to take note.
+    this.mark = undefined;
+    const watch = newListWatch();
+    this.listWatch = watch;
+    watch.ready = this.poll();
+    return watch.ready;
+  }
+
+  /** Reads where the watched journals are; marks what grew for the next frames. */
+  private async pollNow(): Promise<void> {
+    const list = this.listWatch;
+    if (this.trees.size === 0 && list === undefined) return;
+    const roots = [...this.trees.keys()];
+    if (list !== undefined) for (const [root, v] of list.versions) if (!v.final) roots.push(root);
+    // The list's first poll reads whatever the mark: it takes note of what is there.
+    const mark = list?.baselined === false ? undefined : this.mark;
+    const answer = await this.options.peers!.heads({ roots, ...(list === undefined ? {} : { startedAfter: list.since }), ...(mark === undefined ? {} : { mark }) });
+    this.mark = answer.mark;
+    if (answer.heads === undefined) return;
+    const byRoot = byTree(answer.heads);
+    for (const tree of this.trees.values()) {
+      for (const head of byRoot.get(tree.root) ?? []) {
+        if (!tree.members.has(head.runId)) this.addMember(tree, head.runId);
+        // The cursors are the journal's own counts: what a reader has, local or not, is never sent again.
+        for (const reader of tree.readers) {
+          if ((reader.cursor.get(head.runId) ?? 0) < head.seq) {
+            tree.dirty.add(head.runId);
+            break;
+          }
+        }
+      }
+      if (tree.dirty.size > 0) this.schedule(tree);
+    }
+    if (list !== undefined && list === this.listWatch) {
+      for (const root of changedLines(list, byRoot, answer.latestStart)) this.listDirty.add(root);
+      if (this.listDirty.size > 0) this.listTimer ??= this.later(this.lastListFlush + LIST_THROTTLE_MS - Date.now(), () => void this.flushList());
+    }
   }
 
   /** Stops listening to the engine once no stream is open: a server nobody watches pays nothing. */
   private quietDown(): void {
-    if (this.trees.size > 0 || this.listReaders.size > 0 || this.unsubscribe === undefined) return;
+    if (this.trees.size > 0 || this.listReaders.size > 0 || this.joining > 0 || this.unsubscribe === undefined) return;
     this.unsubscribe();
     this.unsubscribe = undefined;
     clearInterval(this.heartbeat);
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+    this.mark = undefined;
+    this.listWatch = undefined;
+    this.lastRows.clear();
     this.listTimer?.();
     this.listTimer = undefined;
     this.listDirty.clear();
@@ -270,11 +365,12 @@ export class LiveFeed {
     }
   }
 
-  /** Every heartbeat: a comment on each stream, and journals compared with the store (writes another process made). */
+  /** Every heartbeat: a comment on each stream, and journals compared with the store (writes another process made; the poll reads those of peers). */
   private async beat(): Promise<void> {
     for (const s of this.listReaders) s.comment('heartbeat');
     for (const tree of [...this.trees.values()]) {
       for (const r of tree.readers) r.stream.comment('heartbeat');
+      if (this.options.peers !== undefined) continue;
       for (const m of [...tree.members]) {
         const record = await Promise.resolve(this.engine.options.store.getRun(m)).catch(() => undefined);
         if (!FINAL.has(record?.status ?? 'running')) tree.dirty.add(m);
@@ -303,6 +399,10 @@ export class LiveFeed {
       const record = await Promise.resolve(this.engine.options.store.getRun(root)).catch(() => undefined);
       if (record === undefined) continue;
       const row = await runRow(this.engine, record);
+      const text = JSON.stringify(row);
+      if (this.lastRows.get(root) === text) continue;
+      if (this.lastRows.size >= 5000) this.lastRows.clear();
+      this.lastRows.set(root, text);
       const entry = { id: ++this.seq, row };
       this.ring.push(entry);
       if (this.ring.length > RING) this.ring.shift();

@@ -47,7 +47,8 @@ export interface ServerOptions {
   readonly heartbeatMs?: number;
   /**
    * The peers this server belongs to, on a store several processes share (DESIGN §9): GET /peers,
-   * and the lease metrics. Pass `resume: false` too: a peer claims runs rather than resuming all. @default none
+   * the lease metrics, and live streams that follow what the other peers write (polled every
+   * `pollMs` while a stream is open). Pass `resume: false` too: a peer claims runs rather than resuming all. @default none
    */
   readonly cluster?: ClusterView;
 }
@@ -123,7 +124,12 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     expect(options[key] === undefined || typeof options[key] === 'function', key, 'a function', options[key]);
   }
   const cluster = options.cluster;
-  expect(cluster === undefined || (typeof cluster === 'object' && cluster !== null && typeof cluster.peers === 'function'), 'cluster', '{ peerId, peers(), stats, onClaim() }', cluster);
+  expect(
+    cluster === undefined || (typeof cluster === 'object' && cluster !== null && typeof cluster.peers === 'function' && typeof cluster.heads === 'function' && Number.isInteger(cluster.pollMs) && cluster.pollMs >= 10),
+    'cluster',
+    '{ peerId, peers(), stats, onClaim(), heads(), pollMs ≥ 10 }',
+    cluster,
+  );
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   expect(Number.isInteger(heartbeatMs) && heartbeatMs >= 10, 'heartbeatMs', 'an integer ≥ 10', heartbeatMs);
   const ui = options.ui ?? {};

@@ -25,7 +25,7 @@ export function mountUi(
   principalOf: (req: IncomingMessage) => string,
 ): UiMount {
   const { engine } = o;
-  const feed = new LiveFeed(engine, { heartbeatMs: o.heartbeatMs, throttleMs: 50 });
+  const feed = new LiveFeed(engine, { heartbeatMs: o.heartbeatMs, throttleMs: 50, ...(o.cluster === undefined ? {} : { peers: o.cluster }) });
   const deps = { engine, principalOf, feed, heartbeatMs: o.heartbeatMs };
   add('GET', '/whoami', whoamiHandler(deps));
   add('GET', '/events', runsEventsHandler(deps));

@@ -8,6 +8,7 @@ export type { PostgresStore, StoreStats, RunDropper } from './postgres-store.js'
 export { PostgresPeer } from './peer.js';
 export type { PeerOptions } from './peer.js';
 export type { PeerInfo, ReadyClaim } from './leases.js';
+export type { HeadsAnswer, HeadsQuery, JournalHead } from './journal-heads.js';
 export { parseTarget } from './connect.js';
 export type { Target } from './connect.js';
 export { SCHEMA_VERSION, JOURNAL_FORMAT } from './schema.js';

@@ -16,6 +16,7 @@ import {
 import { COMMIT_SQL, prepareBatch, rootOf } from './batch.js';
 import { isTransient, sqlState, storeFailure, type Target } from './connect.js';
 import { listenForWork } from './wakeups.js';
+import { journalHeads, type HeadsAnswer, type HeadsQuery } from './journal-heads.js';
 import { claimRun, claimReady, listPeers, nextDueMs, releaseAll, releaseRun, renewLeases, type PeerInfo, type ReadyClaim } from './leases.js';
 import type { ResolvedStoreOptions } from './options.js';
 import { JOURNAL_FORMAT, SCHEMA_VERSION } from './schema.js';
@@ -326,6 +327,16 @@ export class PostgresStore implements RunStore {
    */
   listen(onWake: () => void): () => Promise<void> {
     return listenForWork(this.url, this.options, onWake);
+  }
+
+  /**
+   * Where the journals of some runs' trees are now (and with `startedAfter`, those of the
+   * unfinished and recent top-level runs): how a peer's live streams follow what the others
+   * commit. One cheap read when no process has committed since the last answer's `mark`.
+   */
+  heads(query: HeadsQuery): Promise<HeadsAnswer> {
+    if (!this.readable()) return Promise.resolve({ mark: '', heads: [] });
+    return this.read(() => journalHeads(this.pool, query));
   }
 
   /** The live peers (heartbeat within three leases), with the runs each holds. */

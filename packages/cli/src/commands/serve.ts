@@ -190,6 +190,14 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
 async function startPeer(store: PostgresStore, engine: Engine, logger: Logger, pollMs: number | undefined): Promise<{ peer: PostgresPeer; view: ClusterView }> {
   const { PostgresPeer } = await import('@gantry/store-postgres');
   const peer = new PostgresPeer(store, engine, logger, pollMs === undefined ? {} : { pollMs });
-  const view: ClusterView = { peerId: store.peerId, peers: () => store.peers(), stats: store.stats, onClaim: (listener) => peer.onClaim(listener) };
+  const view: ClusterView = {
+    peerId: store.peerId,
+    peers: () => store.peers(),
+    stats: store.stats,
+    onClaim: (listener) => peer.onClaim(listener),
+    heads: (query) => store.heads(query),
+    // The live streams look for the other peers' writes as often as the peer looks for work.
+    pollMs: pollMs ?? 1000,
+  };
   return { peer, view };
 }
