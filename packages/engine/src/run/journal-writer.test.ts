@@ -174,6 +174,17 @@ describe('JournalWriter', () => {
     expect(store.inner.events('lost')).toEqual([]);
   });
 
+  it('asked after a flush, durable() rejects when that commit fails (the caller of a cancel or retry is told)', async () => {
+    const store = new SlowStore();
+    store.failNext = new GantryError('STORE_FAILED', 'sync failed');
+    const writer = new JournalWriter(store, host().h);
+    writer.append(step('x', 'n'));
+    writer.flush();
+    const durable = writer.durable();
+    store.release();
+    await expect(durable).rejects.toThrow('sync failed');
+  });
+
   it('with a store that answers at once, a flush commits now and throws its failure to the caller', () => {
     const store = new MemoryStore();
     const failing: RunStore = Object.assign(Object.create(store) as RunStore, {

@@ -96,7 +96,8 @@ export class JournalWriter {
   /** Resolves once everything recorded so far is committed (rejects if that commit failed). */
   durable(): Promise<void> {
     if (this.open !== undefined) return this.open.promise;
-    return this.inFlight ?? RESOLVED;
+    // The batch under way, not inFlight: inFlight resolves whether the commit failed or not.
+    return this.inFlight === undefined ? RESOLVED : this.last!.promise;
   }
 
   /**
