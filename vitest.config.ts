@@ -11,6 +11,7 @@ export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.mjs'],
     testTimeout: 30_000,
+    maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'gantry', include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'] } },
       // The semantics tables once more on each durable store: the same flows give the same results

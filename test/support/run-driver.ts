@@ -248,7 +248,10 @@ export async function runFlowWithCrash(flow: BuiltFlow, setup: RunSetup, commits
   const journal = new MemoryStore({ keepFinished: Infinity });
   const dying = new DyingStore(journal, commits);
   const first = new FakeClock(CLOCK_START);
-  const rec: Recorders = { events: [], calls: [], refusals: [], escaped: [], dead: () => dying.refused };
+  // The first process is dead once a write was refused, or once the second one starts: from then
+  // on what it still does (its promises settle while the second runs) is neither called nor heard.
+  let gone = false;
+  const rec: Recorders = { events: [], calls: [], refusals: [], escaped: [], dead: () => gone || dying.refused };
   const engineA = engineFor(flow, first, setup, rec, { store: dying });
   const runA = await engineA.start(flow.doc, { trigger: {}, runId: RUN_ID });
   let cancelled = false;
@@ -275,11 +278,12 @@ export async function runFlowWithCrash(flow: BuiltFlow, setup: RunSetup, commits
     const result = await finishedOrUndefined(runA, first);
     return { run: runA, result, ...rec, journal: journal.events(RUN_ID), cancelled, crashed, before };
   }
+  gone = true;
+  // The first process's events past `before` never reached the journal: a call it made after
+  // them came, in the journal's order, after `before` alone.
   const second = new FakeClock(first.now());
-  rec.dead = undefined;
-  rec.events.length = 0;
-  rec.events.push(...before);
-  const engineB = engineFor(flow, second, setup, rec, { store: journal });
+  const recB: Recorders = { events: [...before], calls: rec.calls.map((c) => (c.after > before.length ? { ...c, after: before.length } : c)), refusals: [...rec.refusals], escaped: [...rec.escaped] };
+  const engineB = engineFor(flow, second, setup, recB, { store: journal });
   const [runB] = await engineB.resume(RUN_ID);
   if (cancelled) runB!.cancel();
   else if (setup.cancelAt !== undefined && CLOCK_START + setup.cancelAt > second.now()) {
@@ -292,10 +296,10 @@ export async function runFlowWithCrash(flow: BuiltFlow, setup: RunSetup, commits
   try {
     await second.runAll();
   } catch (error) {
-    rec.escaped.push(error);
+    recB.escaped.push(error);
   }
   const result = await finishedOrUndefined(runB!, second);
-  return { run: runB!, result, ...rec, journal: journal.events(RUN_ID), cancelled, crashed, before };
+  return { run: runB!, result, ...recB, journal: journal.events(RUN_ID), cancelled, crashed, before };
 }
 
 /** The run's result, or undefined if it has not finished once the clock has nothing left to fire. */

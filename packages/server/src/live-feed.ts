@@ -130,7 +130,7 @@ export class LiveFeed {
     const reader = { stream, cursor };
     for (const batch of await this.backlog(root, cursor, tree.members)) stream.send({ id: formatCursor(root, cursor), event: 'journal', data: batch });
     if (await this.finished(root)) {
-      await this.endStream(stream, root);
+      await this.endStream(stream, root, cursor, tree.members);
       if (tree.readers.size === 0) this.dropTree(tree);
       this.quietDown();
       return;
@@ -190,7 +190,12 @@ export class LiveFeed {
     this.quietDown();
   }
 
-  private async endStream(stream: SseStream, root: string): Promise<void> {
+  /**
+   * Ends a reader's stream once its run has ended: what was committed with the run's final status
+   * (its last events, read here after the status) goes out first, then `end`.
+   */
+  private async endStream(stream: SseStream, root: string, cursor: Cursor, members: Iterable<string>): Promise<void> {
+    for (const batch of await this.backlog(root, cursor, members)) stream.send({ id: formatCursor(root, cursor), event: 'journal', data: batch });
     const status = (await this.engine.options.store.getRun(root))?.status ?? 'unknown';
     stream.send({ event: 'end', data: { run_id: root, status } });
     stream.end();
@@ -361,7 +366,7 @@ export class LiveFeed {
       }
     }
     if (dirty.includes(tree.root) && (await this.finished(tree.root))) {
-      for (const reader of [...tree.readers]) await this.endStream(reader.stream, tree.root);
+      for (const reader of [...tree.readers]) await this.endStream(reader.stream, tree.root, reader.cursor, tree.members);
     }
   }
 
