@@ -5,54 +5,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { RunStore, StoreHealth } from '@gantry/engine';
+import type { HeadsAnswer, HeadsQuery, PeerInfo, RunStore, StoreHealth } from '@gantry/engine';
 import { httpError, sendJson } from './http.js';
 import type { Handler } from './router.js';
 
 /** A peer as the shared store lists it. */
-export interface ClusterPeer {
-  readonly id: string;
-  readonly kind: string;
-  readonly host: string;
-  readonly pid: number;
-  readonly version: string;
-  readonly address: string | undefined;
-  readonly startedAt: string;
-  readonly heartbeatAt: string;
-  /** Top-level runs it holds (a first hundred) and how many. */
-  readonly runs: readonly string[];
-  readonly runCount: number;
-}
-
-/** A run of a tree the live streams watch, as the shared store has it now. */
-export interface JournalHead {
-  readonly runId: string;
-  /** The watched run whose tree it is in (one asked for, or a top-level run of the list). */
-  readonly root: string;
-  readonly status: string;
-  readonly topLevel: boolean;
-  /** Its journal's length. */
-  readonly seq: number;
-  readonly startedAt: number;
-}
-
-/** What the live streams ask the shared store (@gantry/store-postgres's `heads`). */
-export interface HeadsQuery {
-  /** Runs whose trees to read. */
-  readonly roots: readonly string[];
-  /** Also the trees of the unfinished top-level runs and of those started after this time: the runs list. */
-  readonly startedAfter?: number;
-  /** The last answer's mark: nothing more is read when no process has written since. */
-  readonly mark?: string;
-}
-
-export interface HeadsAnswer {
-  readonly mark: string;
-  /** Undefined when nothing was written since the query's mark. */
-  readonly heads?: readonly JournalHead[];
-  /** The latest start of any run. */
-  readonly latestStart?: number;
-}
+export type ClusterPeer = PeerInfo;
 
 /** What the server reads of the peers it belongs to (@gantry/store-postgres's store and peer). */
 export interface ClusterView {

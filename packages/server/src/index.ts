@@ -18,4 +18,5 @@ export type { PrincipalTokens } from './principals.js';
 export { DELIVERY_RUN_PREFIX, deliveryRunId } from './webhooks.js';
 export { CONTENT_SECURITY_POLICY } from './ui-files.js';
 export type { RunGraph, GraphNode, GraphEdge } from './run-graph.js';
-export type { ClusterView, ClusterPeer, HeadsAnswer, HeadsQuery, JournalHead } from './cluster.js';
+export type { ClusterView, ClusterPeer } from './cluster.js';
+export type { HeadsAnswer, HeadsQuery, JournalHead } from '@gantry/engine';

@@ -1,4 +1,4 @@
-import type { JournalHead } from './cluster.js';
+import type { JournalHead } from '@gantry/engine';
 import { FINAL } from './run-details.js';
 
 /**

@@ -5,36 +5,7 @@
  * last batch number unchanged reads nothing more.
  */
 import type pg from 'pg';
-
-/** A run of a watched tree: its journal's length (its last seq; 0 for none) and status. */
-export interface JournalHead {
-  readonly runId: string;
-  /** The watched run whose tree it belongs to (a run asked for, or a top-level run). */
-  readonly root: string;
-  readonly status: string;
-  /** Whether it is a top-level run. */
-  readonly topLevel: boolean;
-  readonly seq: number;
-  readonly startedAt: number;
-}
-
-export interface HeadsQuery {
-  /** Runs whose trees to read (a run and its sub-flow runs, any depth). */
-  readonly roots: readonly string[];
-  /** Also the trees of every unfinished top-level run and of those started after this time (engine ms): the runs list. */
-  readonly startedAfter?: number;
-  /** The `mark` of the last answer: when no peer has committed since, nothing more is read. */
-  readonly mark?: string;
-}
-
-export interface HeadsAnswer {
-  /** Every peer's last batch number: it changes with any commit of any peer. */
-  readonly mark: string;
-  /** Undefined when nothing was committed since `mark`. */
-  readonly heads?: readonly JournalHead[];
-  /** The latest start of any run, for the next `startedAfter`. */
-  readonly latestStart?: number;
-}
+import type { HeadsAnswer, HeadsQuery, JournalHead } from '@gantry/engine';
 
 /** The peers' last batch numbers: a commit bumps its peer's in the transaction that writes the journal. */
 const MARK_SQL = "SELECT coalesce(string_agg(id || ':' || last_batch, ',' ORDER BY id), '') AS mark FROM gantry.peers";

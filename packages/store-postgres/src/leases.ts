@@ -5,6 +5,7 @@
  * Lease times are the database's (now()), never a peer's clock.
  */
 import type pg from 'pg';
+import type { PeerInfo } from '@gantry/engine';
 import { WORK_CHANNEL } from './schema.js';
 
 /** What a claim of one run found and did. */
@@ -138,21 +139,6 @@ export async function renewLeases(db: pg.Pool, peer: string, roots: readonly str
     [peer, roots, leaseMs],
   );
   return rows.map((row) => ({ runId: row.run_id, owner: row.owner ?? undefined, epoch: Number(row.epoch) }));
-}
-
-/** A peer as GET /peers shows it. */
-export interface PeerInfo {
-  readonly id: string;
-  readonly kind: string;
-  readonly host: string;
-  readonly pid: number;
-  readonly version: string;
-  readonly address: string | undefined;
-  readonly startedAt: string;
-  readonly heartbeatAt: string;
-  /** Top-level runs it holds (at most 100 listed) and how many in all. */
-  readonly runs: readonly string[];
-  readonly runCount: number;
 }
 
 /** The peers whose heartbeat is recent (within `withinMs`), with the runs each holds. */

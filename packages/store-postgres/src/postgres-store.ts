@@ -12,12 +12,15 @@ import {
   type RunStatus,
   type RunStore,
   type StoreHealth,
+  type HeadsAnswer,
+  type HeadsQuery,
+  type PeerInfo,
 } from '@gantry/engine';
 import { COMMIT_SQL, prepareBatch, rootOf } from './batch.js';
 import { isTransient, sqlState, storeFailure, type Target } from './connect.js';
 import { listenForWork } from './wakeups.js';
-import { journalHeads, type HeadsAnswer, type HeadsQuery } from './journal-heads.js';
-import { claimRun, claimReady, listPeers, nextDueMs, releaseAll, releaseRun, renewLeases, type PeerInfo, type ReadyClaim } from './leases.js';
+import { journalHeads } from './journal-heads.js';
+import { claimRun, claimReady, listPeers, nextDueMs, releaseAll, releaseRun, renewLeases, type ReadyClaim } from './leases.js';
 import type { ResolvedStoreOptions } from './options.js';
 import { JOURNAL_FORMAT, SCHEMA_VERSION } from './schema.js';
 
