@@ -135,7 +135,7 @@ describe.skipIf(missing !== undefined)('the complete deployment pipeline as cont
     expect(await leftContainers(f), 'containers left behind').toEqual([]);
   }, 150_000);
 
-  it('a slow green rolls back to blue\'s container: rolled_back, green\'s container stopped, blue\'s kept to the end', async () => {
+  it('a slow green rolls back to blue\'s container: rolled_back, green\'s container stopped, blue\'s kept to the end; retried with its fault off, it succeeds', async () => {
     const f = folder();
     const result = await f.run(deployArgs('faulty-release.json', 2));
     expect(result.code, explain(result)).toBe(1);
@@ -151,7 +151,19 @@ describe.skipIf(missing !== undefined)('the complete deployment pipeline as cont
     expect(all.filter((d) => d.environment === 'blue').map((d) => `${d.status} ${d.container?.engine}`)).toEqual(['running podman']);
     expect(production(f)).toMatchObject({ green: null, weights: { blue: 100, green: 0 } });
     expect(await leftContainers(f), 'containers left behind').toEqual([]);
-  }, 150_000);
+
+    // Its fault switched off in gantry's environment, which reaches the containers as it reaches
+    // processes, the retry deploys the same image again and green passes its gates.
+    const retried = await f.run(['retry', runId], { FAULT: 'none' });
+    expect(retried.code, explain(retried)).toBe(0);
+    expect(retried.stdout).toMatch(/production +served by green \(version 2\.0\.1\) at the end/);
+    expect(f.show(runId).run.status).toBe('succeeded');
+    // What the deployed containers printed is kept with the task that started them.
+    const logs = await f.run(['logs', runId, 'production_deployment']);
+    expect(logs.code, explain(logs)).toBe(0);
+    expect(logs.stdout).toMatch(/listening/);
+    expect(await leftContainers(f), 'containers left behind').toEqual([]);
+  }, 240_000);
 
   it('Ctrl-C mid-run cancels it and removes every container it started', async () => {
     const { f, child, finished } = await midRun(2, 10);

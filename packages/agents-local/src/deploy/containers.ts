@@ -7,7 +7,7 @@
 import type { ContainerImage } from '../build/container-image.js';
 import { containerEngine, LABELS, stateLabel, sweepContainers } from '../runtime/container-engine.js';
 import { packProgram, stateDir } from '../runtime/paths.js';
-import { startProcess, type Started } from '../runtime/processes.js';
+import { startProcess, type Started, type StartOptions } from '../runtime/processes.js';
 import { packFailure } from '../runtime/failure.js';
 
 /** What a deployment record keeps of its container. */
@@ -22,8 +22,17 @@ export interface ContainerRun {
 
 let swept: Promise<string[]> | undefined;
 
-/** Starts `image` as deployment `id`; resolves once the service answers through its mapped port. */
-export async function startContainer(id: string, image: Pick<ContainerImage, 'engine' | 'id' | 'ref' | 'port'>, attempt: number): Promise<{ started: Started; container: ContainerRun }> {
+/**
+ * Starts `image` as deployment `id`, with the service settings `env` (as a process gets them);
+ * resolves once the service answers through its mapped port. What it prints goes to `output` too.
+ */
+export async function startContainer(
+  id: string,
+  image: Pick<ContainerImage, 'engine' | 'id' | 'ref' | 'port'>,
+  attempt: number,
+  env: Readonly<Record<string, string>> = {},
+  output?: StartOptions['output'],
+): Promise<{ started: Started; container: ContainerRun }> {
   const choice = await containerEngine();
   if (choice.engine === null) throw packFailure(`${id} runs the container image ${image.ref}, but no container engine works here now: ${choice.why}`);
   const engine = choice.engine;
@@ -42,8 +51,9 @@ export async function startContainer(id: string, image: Pick<ContainerImage, 'en
     labels: { [LABELS.state]: stateLabel(), [LABELS.deployment]: id },
     watcher_label: LABELS.watcher,
     port: image.port,
+    env,
   };
   // A container takes longer than a process to start (the engine sets up its namespaces and port).
-  const started = await startProcess({ role: 'container', name: id, program: packProgram('container-main.js'), args: ['--spec', JSON.stringify(spec)], cwd: stateDir(), readyTimeoutMs: 60_000 });
+  const started = await startProcess({ role: 'container', name: id, program: packProgram('container-main.js'), args: ['--spec', JSON.stringify(spec)], cwd: stateDir(), readyTimeoutMs: 60_000, ...(output === undefined ? {} : { output }) });
   return { started, container: { engine: engine.name, image_id: image.id, image: image.ref, port: image.port, name } };
 }

@@ -151,11 +151,12 @@ export function isLive(id: string): boolean {
  */
 const SERVICE_SETTINGS = ['FAULT', 'FAULT_EVERY', 'FAULT_LATENCY_MS'];
 
-/** The artifact as a process (what it prints going to `output` too), or its container image as a container. */
+/** The artifact as a process, or its container image as a container; what it prints goes to `output` too. */
 async function start(id: string, dir: string, image: Pick<ContainerImage, 'engine' | 'id' | 'ref' | 'port'> | undefined, attempt: number, output?: TaskOutput): Promise<{ started: Started; container?: ContainerRun }> {
-  if (image !== undefined) return startContainer(id, image, attempt);
-  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1' };
-  for (const name of SERVICE_SETTINGS) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  const settings: Record<string, string> = {};
+  for (const name of SERVICE_SETTINGS) if (process.env[name] !== undefined) settings[name] = process.env[name]!;
+  if (image !== undefined) return startContainer(id, image, attempt, settings, output);
+  const env = { PORT: '0', HOST: '127.0.0.1', ...settings };
   return { started: await startProcess({ role: 'service', name: id, program: join(dir, entryPoint(dir)), cwd: dir, env, ...(output === undefined ? {} : { output }) }) };
 }
 

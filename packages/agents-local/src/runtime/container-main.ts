@@ -7,7 +7,7 @@
  * cancelled, or was killed with SIGKILL — it removes its container first. SIGTERM stops the
  * container gracefully (the stop grace is the engine's), then it ends.
  *
- *   node container-main.js --spec '{"bin":…,"global_flags":[…],"run_flags":[…],"image":…,"name":…,"labels":{…},"port":8080}'
+ *   node container-main.js --spec '{"bin":…,"global_flags":[…],"run_flags":[…],"image":…,"name":…,"labels":{…},"port":8080,"env":{…}}'
  *   prints {"msg":"listening","port":<port on 127.0.0.1>,"container":<name>,…}
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -25,6 +25,8 @@ interface ContainerSpec {
   readonly port: number;
   /** The label that names this watcher (a sweep removes containers whose watcher is gone). */
   readonly watcher_label: string;
+  /** The service's settings (its environment in the container). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const spec = JSON.parse(process.argv[process.argv.indexOf('--spec') + 1] ?? '') as ContainerSpec;
@@ -33,7 +35,8 @@ let gone = false;
 let stopping = false;
 
 const labels = Object.entries({ ...spec.labels, [spec.watcher_label]: String(process.pid) }).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-const child = spawn(spec.bin, engine('run', '--rm', '--name', spec.name, ...labels, ...spec.run_flags, '--publish', `127.0.0.1::${spec.port}`, spec.image), { stdio: ['ignore', 'pipe', 'pipe'] });
+const env = Object.entries(spec.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+const child = spawn(spec.bin, engine('run', '--rm', '--name', spec.name, ...labels, ...env, ...spec.run_flags, '--publish', `127.0.0.1::${spec.port}`, spec.image), { stdio: ['ignore', 'pipe', 'pipe'] });
 
 // Whatever ends this process (parent-watch's exit when gantry is gone included) removes the container.
 process.on('exit', () => {
