@@ -160,11 +160,16 @@ describe('gantry runs and show with sub-flow runs', () => {
     expect(shown).toMatch(new RegExp(`✓ \\[1\\] 2 .*\\n +↳ child: succeeded .* \\(sub-flow run ${esc}\\.twice\\[1\\]\\)`));
   });
 
-  it('names the store it looked in for an unknown run, and a missing --input as a missing file', () => {
+  it('names the store it looked in for no runs and an unknown run, and a missing --input as a missing file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-cli-missing-'));
     writeFileSync(join(dir, 'gantry.config.json'), '{}');
     writeFileSync(join(dir, 'one.json'), JSON.stringify({ name: 'one', nodes: [{ id: 'pause', type: 'wait', data: { seconds: 0 } }] }));
+    const where = `in the store ${join('.gantry', 'gantry.db')} (each folder has its own)`;
+    const none = gantry(['runs'], dir);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe(`no runs yet ${where}: start one with "gantry run <flow>"\n`);
     expect(gantry(['run', 'one.json'], dir).code).toBe(0);
+    expect(gantry(['runs', '--status', 'rolled_back'], dir).stdout).toBe(`no rolled_back runs ${where}\n`);
     const unknown = gantry(['show', 'nope'], dir);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain(`no run nope in the store ${join('.gantry', 'gantry.db')} (each folder has its own)`);
