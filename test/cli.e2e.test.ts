@@ -65,7 +65,8 @@ describe('gantry validate', () => {
     const path = tempFlow('broken.json', '{\n  "name": "x",\n  "nodes": [\n    { "id": "a", }\n  ]\n}\n');
     const r = gantry(['validate', path]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`${path}:4:18 error JSON_SYNTAX expected a property name in double quotes`);
+    expect(r.stdout).toContain(`${path}:4:16 error JSON_SYNTAX trailing comma: JSON allows none after the last property of an object (remove it)`);
+    expect(r.stdout).toMatch(/ 4 \|     \{ "id": "a", \}\n +\| {16}\^\n/);
   });
 
   it('names a missing file and still reports the others', () => {
