@@ -86,6 +86,15 @@ describe('gantry validate --config', () => {
     expect(report.files[0]).toMatchObject({ file: 'gantry.config.json', ok: false, diagnostics: [{ code: 'CREDENTIAL_UNDECLARED', pointer: '/agents/r/authentication', line: 6 }] });
     expect(report.files[1]).toMatchObject({ file: 'flow.json', ok: true });
   });
+
+  it('suggests the key for a typo of two letters swapped, and names a trailing comma where it is', () => {
+    const swapped = gantry(['runs'], workspace({ 'gantry.config.json': { server: { prot: 8080 } } }));
+    expect(swapped.code).toBe(2);
+    expect(swapped.stderr).toContain('gantry.config.json:3:5 UNKNOWN_KEY server: unknown key "prot" — did you mean "port"?');
+    const comma = gantry(['runs'], workspace({ 'gantry.config.json': '{\n  "server": { "port": 8080, }\n}\n' }));
+    expect(comma.code).toBe(2);
+    expect(comma.stderr).toContain('gantry.config.json:2:27 JSON_SYNTAX trailing comma: JSON allows none after the last property of an object (remove it)');
+  });
 });
 
 describe('gantry validate on a file with many problems', () => {

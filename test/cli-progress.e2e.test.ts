@@ -193,6 +193,9 @@ describe('an approval carried on by resume', () => {
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/✓ approval +human_approval +succeeded \S+\n/);
     expect(resumed.stdout).not.toContain('attempt');
+    // The approval asked again as the run resumed is not a second waiting line.
+    expect(count(resumed.stdout, 'approval by tech-lead')).toBe(1);
+    expect(resumed.stdout).toMatch(/— tech-lead approved\n {2}✓ approval +human_approval +succeeded/);
     const shown = gantry(dir, 'show', runId).stdout;
     expect(shown).toMatch(/\napproval \(human_approval\): succeeded \S+, started/);
     expect(shown).not.toContain('attempts');

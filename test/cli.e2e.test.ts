@@ -65,7 +65,8 @@ describe('gantry validate', () => {
     const path = tempFlow('broken.json', '{\n  "name": "x",\n  "nodes": [\n    { "id": "a", }\n  ]\n}\n');
     const r = gantry(['validate', path]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`${path}:4:18 error JSON_SYNTAX expected a property name in double quotes`);
+    expect(r.stdout).toContain(`${path}:4:16 error JSON_SYNTAX trailing comma: JSON allows none after the last property of an object (remove it)`);
+    expect(r.stdout).toMatch(/ 4 \|     \{ "id": "a", \}\n +\| {16}\^\n/);
   });
 
   it('names a missing file and still reports the others', () => {
@@ -160,11 +161,16 @@ describe('gantry runs and show with sub-flow runs', () => {
     expect(shown).toMatch(new RegExp(`✓ \\[1\\] 2 .*\\n +↳ child: succeeded .* \\(sub-flow run ${esc}\\.twice\\[1\\]\\)`));
   });
 
-  it('names the store it looked in for an unknown run, and a missing --input as a missing file', () => {
+  it('names the store it looked in for no runs and an unknown run, and a missing --input as a missing file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-cli-missing-'));
     writeFileSync(join(dir, 'gantry.config.json'), '{}');
     writeFileSync(join(dir, 'one.json'), JSON.stringify({ name: 'one', nodes: [{ id: 'pause', type: 'wait', data: { seconds: 0 } }] }));
+    const where = `in the store ${join('.gantry', 'gantry.db')} (each folder has its own)`;
+    const none = gantry(['runs'], dir);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe(`no runs yet ${where}: start one with "gantry run <flow>"\n`);
     expect(gantry(['run', 'one.json'], dir).code).toBe(0);
+    expect(gantry(['runs', '--status', 'rolled_back'], dir).stdout).toBe(`no rolled_back runs ${where}\n`);
     const unknown = gantry(['show', 'nope'], dir);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain(`no run nope in the store ${join('.gantry', 'gantry.db')} (each folder has its own)`);

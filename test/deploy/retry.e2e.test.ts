@@ -41,6 +41,10 @@ describe('gantry retry of the faulty release', () => {
     const retried = await f.run(['retry', runId], { FAULT: 'none' });
     expect(retried.code, explain(retried)).toBe(0);
     expect(retried.stdout).toContain(`Complete Deployment Pipeline — run ${runId}`);
+    // The escalation of the attempt before the retry is not news of this one: one short line.
+    expect(retried.stdout).toContain('Complete Deployment Pipeline: succeeded');
+    expect(retried.stdout).toContain('\n  before the retry: 1 escalation sent about the failure it retried\n');
+    expect(retried.stdout).not.toContain('escalation:');
     expect(retried.stdout).toMatch(/production +served by green \(version 2\.0\.1\) at the end: 20 requests through\s+the proxy, 20 by version 2\.0\.1/);
 
     const { run, events } = f.show(runId);

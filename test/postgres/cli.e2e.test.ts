@@ -59,7 +59,9 @@ describe('gantry commands on a Postgres store', () => {
     expect(unset.err).toContain('store.postgres.url_env names the environment variable GANTRY_DATABASE_URL, which is not set');
     const missing = gantry(['show', 'nope', '--store', url]);
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain(`no run nope in the store postgres://postgres@127.0.0.1:${cluster.port}/gantry`);
+    expect(missing.err).toContain(`no run nope in the store postgres://postgres@127.0.0.1:${cluster.port}/gantry;`);
+    // A database is shared by the folders that name it: not "each folder has its own".
+    expect(gantry(['runs', '--store', url, '--status', 'cancelled']).out).toBe(`no cancelled runs in the store postgres://postgres@127.0.0.1:${cluster.port}/gantry\n`);
   });
 
   it('refuses an unreachable database with exit 2, never printing the password', async () => {

@@ -79,7 +79,9 @@ describe('gantry serve: the web UI\'s files', () => {
       expect(missing.body.error.message).toMatch(/^the web UI is not built here \(.*index\.html is missing\): run the build/);
       await served.close();
       served = await serve([DEPLOY_FLOW], { server: { ui: false } });
-      expect((await call(served.url, 'GET', '/ui/')).body.error.message).toMatch(/^nothing at \/ui\//);
+      const off = (await call(served.url, 'GET', '/ui/')).body.error.message;
+      expect(off).toMatch(/^nothing at \/ui\//);
+      expect(off).not.toContain('web UI');
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -94,12 +96,19 @@ describe('gantry serve: the web UI\'s files', () => {
     expect((await asPrincipal(served.url, TOKENS.alice, 'GET', '/gantry/runs')).status).toBe(200);
     expect((await asPrincipal(served.url, TOKENS.alice, 'GET', '/runs')).status).toBe(200);
     expect((await call(served.url, 'GET', '/gantryx/runs')).status).toBe(404);
+    // The root names the UI too, as a browser behind the proxy reaches it.
+    for (const path of ['/', '/gantry/']) {
+      const root = await call(served.url, 'GET', path);
+      expect(root.status).toBe(404);
+      expect(root.body.error.message).toBe("nothing at /: the server answers /runs, /metrics, /health and its webhooks' endpoints; its web UI is at /gantry/ui/");
+    }
   });
 
   it('serves the files built in packages/ui by default', async () => {
     served = await serve();
     const page = await raw(served.url, '/ui/');
     expect(page.status).toBe(200);
+    expect((await call(served.url, 'GET', '/')).body.error.message).toMatch(/; its web UI is at \/ui\/$/);
     const script = /src="\/ui\/assets\/(app-[A-Z0-9]+\.js)"/.exec(page.body.toString());
     expect(script).not.toBeNull();
     expect((await raw(served.url, `/ui/assets/${script![1]}`)).status).toBe(200);

@@ -102,6 +102,14 @@ export function storeName(store: RunStore, cwd: string): string {
   return path === undefined ? 'the run store' : relative(cwd, path) || path;
 }
 
+/**
+ * "the store .gantry/gantry.db (each folder has its own)": where a command looked, for a message
+ * that found nothing there. A Postgres store is by its database, shared by the folders that name it.
+ */
+export function storeWhere(store: RunStore, cwd: string): string {
+  return `the store ${storeName(store, cwd)}${isPostgres(store) ? '' : ' (each folder has its own)'}`;
+}
+
 /** Lets a shared store drop the runs this process loses to another (its lease ran out). */
 export function attachEngine(store: RunStore, engine: Engine): void {
   if (isPostgres(store)) store.attach(engine);

@@ -12,7 +12,16 @@ describe('checkJsonText', () => {
   it('places a JSON syntax error at its line and column', () => {
     const result = checkJsonText('{\n  "flow": "a.json",\n  "tests": [1,]\n}', schema);
     expect(result.ok).toBe(false);
-    expect(result.diagnostics[0]).toMatchObject({ code: 'JSON_SYNTAX', line: 3, column: 15 });
+    expect(result.diagnostics[0]).toMatchObject({ code: 'JSON_SYNTAX', line: 3, column: 14 });
+  });
+
+  it('names a trailing comma and points at it, not at the bracket after it', () => {
+    const at = (text: string) => checkJsonText(text, schema).diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`);
+    expect(at('{\n  "flow": "a.json",\n  "tests": [1, 2,\n  ]\n}')).toEqual(['3:17 trailing comma: JSON allows none after the last item of an array (remove it)']);
+    expect(at('{"flow": "a.json",}')).toEqual(['1:18 trailing comma: JSON allows none after the last property of an object (remove it)']);
+    // A comma with no value before the next one is no trailing comma; nor is one alone in brackets said twice.
+    expect(at('{"flow": "a.json", "tests": [1,,2]}')).toEqual(['1:32 expected a value']);
+    expect(at('[,]')).toEqual(['1:2 expected a value']);
   });
 
   it('reports schema problems with the flow validator\'s codes, pointers and a did-you-mean, and describes places in the caller\'s words', () => {

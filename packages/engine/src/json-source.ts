@@ -138,13 +138,15 @@ export class JsonSource {
     }
     if (errors.length > 0) {
       const printCode = jsoncParser().printParseErrorCode;
+      const problems = errors.map((e) => {
+        const code = printCode(e.error);
+        const comma = code === 'ValueExpected' || code === 'PropertyNameExpected' ? trailingComma(this.text, e.offset) : -1;
+        // The parser stops at the bracket; the mistake is the comma before it (JavaScript allows it, JSON does not).
+        if (comma >= 0) return { offset: comma, message: `trailing comma: JSON allows none after the last ${this.text[e.offset] === ']' ? 'item of an array' : 'property of an object'} (remove it)` };
+        return { offset: e.offset, message: PARSE_MESSAGES[code] ?? code };
+      });
       // The recovering parser often reports two errors at one spot; the first says it best.
-      const distinct = errors.filter((e, i) => i === 0 || e.offset !== errors[i - 1]!.offset);
-      return distinct.map((e) => ({
-        offset: e.offset,
-        ...this.position(e.offset),
-        message: PARSE_MESSAGES[printCode(e.error)] ?? printCode(e.error),
-      }));
+      return problems.filter((e, i) => i === 0 || e.offset !== problems[i - 1]!.offset).map((e) => ({ ...e, ...this.position(e.offset) }));
     }
     // The tolerant parser accepted what JSON.parse refused: fall back on JSON.parse's own words.
     const message = error instanceof Error ? error.message : String(error);
@@ -152,6 +154,14 @@ export class JsonSource {
     const offset = at ? Number(at[1]) : 0;
     return [{ offset, ...this.position(offset), message }];
   }
+}
+
+/** The offset of the comma that a closing bracket at `offset` follows (blanks between), or -1. */
+function trailingComma(text: string, offset: number): number {
+  if (text[offset] !== ']' && text[offset] !== '}') return -1;
+  let at = offset - 1;
+  while (at >= 0 && (text[at] === ' ' || text[at] === '\t' || text[at] === '\n' || text[at] === '\r')) at--;
+  return text[at] === ',' ? at : -1;
 }
 
 /** A place the scan looks for: where its value and its property name start (-1: not seen). */

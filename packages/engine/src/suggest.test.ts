@@ -8,6 +8,47 @@ describe('closest', () => {
     expect(closest('deploy', ['timeout', 'retry'])).toBeUndefined();
     expect(didYouMean('x', [])).toBe('');
   });
+
+  it('counts two letters swapped as one edit, as a typist makes them', () => {
+    expect(closest('prot', ['port', 'host', 'base_path'])).toBe('port');
+    expect(closest('tiemout', ['timeout', 'retry'])).toBe('timeout');
+    expect(new Vocabulary(() => ['port', 'host']).closest('prot')).toBe('port');
+    // One swap is one edit, not a licence for two.
+    expect(closest('rpto', ['port'])).toBeUndefined();
+  });
+
+  it('agrees with the whole distance table on random names: stopping early at the limit loses no suggestion', () => {
+    const osa = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+          const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+          d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+        }
+      }
+      return d[a.length]![b.length]!;
+    };
+    // The first of the nearest within one edit in three letters (and fewer than the word's length).
+    const reference = (word: string, names: readonly string[]): string | undefined => {
+      const limit = Math.max(1, Math.floor(word.length / 3)) + 1;
+      let best: string | undefined;
+      let bestDistance = limit;
+      for (const name of names) {
+        const d = osa(word.toLowerCase(), name.toLowerCase());
+        if (d < bestDistance && d < word.length) [best, bestDistance] = [name, d];
+      }
+      return best;
+    };
+    let seed = 11;
+    const random = () => (seed = (seed * 48271) % 0x7fffffff) / 0x7fffffff;
+    const word = () => Array.from({ length: 1 + Math.floor(random() * 9) }, () => 'abcd'[Math.floor(random() * 4)]).join('');
+    const names = Array.from({ length: 200 }, word);
+    for (let i = 0; i < 500; i++) {
+      const w = word();
+      expect(closest(w, names), w).toBe(reference(w, names));
+    }
+  });
 });
 
 describe('Vocabulary', () => {

@@ -107,22 +107,28 @@ function indexByLength(words: Iterable<string>): Map<number, Entry[]> {
 }
 
 /**
- * The edit distance of `a` and `b` when it is below `limit`, else some number ≥ `limit`: a row
- * whose every cell has reached the limit cannot lead below it, so the work stops there.
+ * The edit distance of `a` and `b` when it is below `limit`, else some number ≥ `limit`. Two
+ * letters swapped count as one edit (`prot` → `port`: optimal string alignment, Damerau's
+ * restricted distance), as a typist makes them. A row whose every cell has reached the limit
+ * cannot lead below it (the row before it is at most one less, and a swap costs one), so the work
+ * stops there.
  */
 function boundedDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) >= limit) return limit;
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const cell = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      let cell = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && cost === 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cell = Math.min(cell, before[j - 2]! + 1);
       current[j] = cell;
       if (cell < rowMin) rowMin = cell;
     }
     if (rowMin >= limit) return limit;
+    before = previous;
     previous = current;
   }
   return previous[b.length]!;

@@ -116,6 +116,8 @@ export function createServer(options: ServerOptions): GantryServer {
   add('POST', '/runs/:id/nodes/:node/decision', decisionHandler({ engine, principalOf, bodies }));
   add('POST', '/runs/:id/retry', retryRunHandler({ engine, principalOf, bodies }));
   const ui = mountUi(o, add, principalOf);
+  // Where a browser finds the UI, as it sees the server (through a proxy's base path).
+  const uiHint = ui.files === undefined ? '' : `; its web UI is at ${o.basePath}${UI_PATH}/`;
 
   const deps: WebhookDeps = { engine, bodyLimitBytes: o.bodyLimitBytes, bodies, logger, inflight: new Map() };
   const routes = webhookRoutes(o.flows, o.credentials, o.describeCredential);
@@ -161,7 +163,7 @@ export function createServer(options: ServerOptions): GantryServer {
         return ui.files.serve(req, res, url);
       }
       const match = router.match(method, url.pathname);
-      if (match === undefined) throw httpError('NOT_FOUND', `nothing at ${url.pathname}: the server answers /runs, /metrics, /health and its webhooks' endpoints`);
+      if (match === undefined) throw httpError('NOT_FOUND', `nothing at ${url.pathname}: the server answers /runs, /metrics, /health and its webhooks' endpoints${uiHint}`);
       if ('allowed' in match) throw httpError('METHOD_NOT_ALLOWED', `${url.pathname} takes ${match.allowed.join(', ')}, not ${method}`, { allow: match.allowed.join(', ') });
       endpoint = match.route.pattern;
       if (connections.isOver(req.socket)) {

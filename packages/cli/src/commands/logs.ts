@@ -4,7 +4,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io, type Printer } from '../io.js';
 import { linesOf, underNode, type Dropped, type PlacedLine } from '../logs-view.js';
 import { loadConfig } from '../setup.js';
-import { openStore, storeName } from '../store.js';
+import { openStore, storeWhere } from '../store.js';
 
 export const logsHelp = `Usage: gantry logs <runId> [node] [--attempt n] [--follow] [--json] [--config f]
 
@@ -42,7 +42,7 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
   const store = await openStore(loaded, io.cwd, 'read');
   try {
     const record = await store.getRun(runId);
-    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store ${storeName(store, io.cwd)} (each folder has its own); "gantry runs" lists the runs there`);
+    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in ${storeWhere(store, io.cwd)}; "gantry runs" lists the runs there`);
     if (node !== undefined) {
       const ids = [...loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName }).nodes.keys()];
       if (!ids.includes(node)) throw usageError('logs', `run ${runId}'s flow "${record.flowName}" has no node "${node}"${didYouMean(node, ids)}`);

@@ -4,7 +4,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io } from '../io.js';
 import { duration } from '../progress/board.js';
 import { loadConfig } from '../setup.js';
-import { openStore, storeName } from '../store.js';
+import { openStore, storeWhere } from '../store.js';
 import { renderTimeline } from '../render/timeline.js';
 import { when } from '../summarize.js';
 
@@ -45,7 +45,8 @@ export async function runsCommand(argv: string[], io: Io): Promise<ExitCode> {
       return EXIT.succeeded;
     }
     if (runs.length === 0) {
-      p.out(status ? `no ${status} runs` : 'no runs yet: start one with "gantry run <flow>"');
+      const where = storeWhere(store, io.cwd);
+      p.out(status ? `no ${status} runs in ${where}` : `no runs yet in ${where}: start one with "gantry run <flow>"`);
       return EXIT.succeeded;
     }
     const rows = runs.map((r) => [r.runId, r.flowName, r.status, when(r.startedAt), r.finishedAt === undefined ? '' : duration(r.finishedAt - r.startedAt)]);
@@ -81,7 +82,7 @@ export async function showCommand(argv: string[], io: Io): Promise<ExitCode> {
   const store = await openStore(loaded, io.cwd, 'read');
   try {
     const record = await store.getRun(runId);
-    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store ${storeName(store, io.cwd)} (each folder has its own); "gantry runs" lists the runs there`);
+    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in ${storeWhere(store, io.cwd)}; "gantry runs" lists the runs there`);
     const events = await store.events(runId);
     const p = printer(io);
     if (values.json === true) {

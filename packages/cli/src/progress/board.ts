@@ -38,6 +38,14 @@ export interface Row extends Progress {
   readonly children: Board[];
 }
 
+/** A notification or escalation the run sent; `beforeRetry` when an attempt before the run's (latest) retry sent it. */
+export interface Notification {
+  readonly severity: 'normal' | 'high';
+  readonly message: string;
+  readonly nodeId?: string;
+  beforeRetry?: boolean;
+}
+
 /** Something that happened to a row worth a line of its own when there is no live view. */
 export interface Line {
   readonly row: Row;
@@ -57,7 +65,7 @@ export class Board {
   startedAt: number | undefined;
   finishedAt: number | undefined;
   error: (ErrorInfo & { readonly nodeId?: string }) | undefined;
-  readonly notifications: { readonly severity: 'normal' | 'high'; readonly message: string; readonly nodeId?: string }[] = [];
+  readonly notifications: Notification[] = [];
 
   /** `path` is the node path in the parent run that started it (`gradual_traffic_switch[0]`). */
   constructor(
@@ -141,7 +149,9 @@ export class Board {
         for (const i of row.items?.started.values() ?? []) if (!isFinished(i.state)) i.state = 'skipped';
         return true;
       case 'approval.requested':
-        if (!row) return false;
+        // Asked again as a restart resumes the approval in place (its deadline kept): not news,
+        // and the decision given meanwhile stays its note.
+        if (!row || row.state === 'waiting') return false;
         row.state = 'waiting';
         row.note = `approval by ${event.approvers.join(', ')}${event.required < event.approvers.length ? ` (${event.required} of them)` : ''} until ${clockTime(event.deadline)}`;
         return true;
@@ -186,6 +196,8 @@ export class Board {
           again.checks = undefined;
           again.note = `runs again: the run was retried${event.from === undefined ? '' : ` from ${event.from}`}`;
         }
+        // What was sent about the failure retried is no news of the attempts to come.
+        for (const n of this.notifications) n.beforeRetry = true;
         this.runStatus = 'running';
         this.finishedAt = undefined;
         this.error = undefined;

@@ -163,13 +163,25 @@ export function renderSummary(board: Board, s: Style, width = 80): string[] {
     const where = failurePath(cause.path);
     if (where) lines.push(...wrap(`at ${where}`, width, 4, 6));
   }
+  // Sent about a failure that was retried since: old news, said in one line.
+  const earlier = board.notifications.filter((n) => n.beforeRetry);
+  if (earlier.length > 0) {
+    const high = earlier.filter((n) => n.severity === 'high').length;
+    const kinds = [high > 0 ? counted(high, 'escalation') : '', earlier.length > high ? counted(earlier.length - high, 'notification') : ''].filter(Boolean).join(', ');
+    lines.push(s.dim(`  before the retry: ${kinds} sent about the failure it retried`));
+  }
   for (const n of board.notifications) {
+    if (n.beforeRetry) continue;
     const what = n.severity === 'high' ? 'escalation' : 'notification';
     // The default message of an error handler repeats the failure said just above: say it was sent.
     const repeats = board.error !== undefined && n.message.includes(board.error.message);
     lines.push(...wrap(repeats ? `${what} sent about ${n.nodeId ?? 'the run'}: the failure above` : `${what}: ${oneLine(n.message)}`, width, 2, 4).map((l) => s.yellow(l)));
   }
   return lines;
+}
+
+function counted(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
 /** Cuts a line to the terminal's width at a word's end, counting visible characters only. */
