@@ -33,13 +33,13 @@ function fdatasyncMs(dir, times = 200) {
   return median(samples);
 }
 
-/** A store that counts its commits (one append = one transaction = one fsync). */
+/** A store that counts its commits (one commit, createRun or append = one transaction = one fsync of the log). */
 function counting(store) {
   let appends = 0;
   return {
     wrapped: new Proxy(store, {
       get(target, key) {
-        if (key === 'append') return (events) => (appends++, target.append(events));
+        if (key === 'commit' || key === 'append' || key === 'createRun') return (...args) => (appends++, target[key](...args));
         const value = target[key];
         return typeof value === 'function' ? value.bind(target) : value;
       },

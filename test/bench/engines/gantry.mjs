@@ -23,12 +23,12 @@ async function executorsModule(entry) {
   return beside !== undefined && existsSync(beside) ? import(pathToFileURL(beside).href) : import('@gantry/executors');
 }
 
-/** A store that counts its commits: one createRun or append is one transaction, one fsync of the WAL. */
+/** A store that counts its commits: one commit (the engine's batch), createRun or append is one transaction, one fsync of the WAL. */
 function counting(store) {
   const counter = { commits: 0 };
   const wrapped = new Proxy(store, {
     get(target, key) {
-      if (key === 'append' || key === 'createRun') {
+      if (key === 'commit' || key === 'append' || key === 'createRun') {
         return (...args) => {
           counter.commits++;
           return target[key](...args);
