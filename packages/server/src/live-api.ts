@@ -34,8 +34,10 @@ export function runEventsHandler({ engine, principalOf, feed, heartbeatMs, retry
     const root = (await getRecord(engine, params.id!)).runId;
     const cursor = parseCursor(root, lastEventId(req) ?? url.searchParams.get('after'));
     if (wantsJson(req, url)) {
+      // The status first: when it says finished, the journals read after it hold the last events.
+      const finished = (await feed.finalStatus(root)) !== undefined;
       const batches = await feed.backlog(root, cursor);
-      sendJson(res, 200, { run_id: root, cursor: formatCursor(root, cursor), batches, finished: await feed.finished(root), heartbeat_ms: heartbeatMs });
+      sendJson(res, 200, { run_id: root, cursor: formatCursor(root, cursor), batches, finished, heartbeat_ms: heartbeatMs });
       return;
     }
     const stream = openSse(req, res, retryMs);

@@ -111,9 +111,14 @@ export class LiveFeed {
     return batches;
   }
 
-  /** Whether the run and every run under it have ended, so that nothing more will come. */
-  async finished(root: string): Promise<boolean> {
-    return FINAL.has((await this.engine.options.store.getRun(root))?.status ?? 'running');
+  /**
+   * The run's final status once it and every run under it have ended (nothing more will come),
+   * else undefined. Read it before the journals: a run's final status is written with its last
+   * events, so journals read after it hold them all.
+   */
+  async finalStatus(root: string): Promise<string | undefined> {
+    const status = (await this.engine.options.store.getRun(root))?.status;
+    return status !== undefined && FINAL.has(status) ? status : undefined;
   }
 
   /** Follows a run and its sub-flow runs from `cursor`: the backlog now, then each change. */
@@ -128,9 +133,10 @@ export class LiveFeed {
       for (const m of tree.members) this.addMember(tree, m);
     }
     const reader = { stream, cursor };
+    const ended = await this.finalStatus(root);
     for (const batch of await this.backlog(root, cursor, tree.members)) stream.send({ id: formatCursor(root, cursor), event: 'journal', data: batch });
-    if (await this.finished(root)) {
-      await this.endStream(stream, root, cursor, tree.members);
+    if (ended !== undefined) {
+      endStream(stream, root, ended);
       if (tree.readers.size === 0) this.dropTree(tree);
       this.quietDown();
       return;
@@ -188,17 +194,6 @@ export class LiveFeed {
     for (const tree of [...this.trees.values()]) for (const r of [...tree.readers]) r.stream.end();
     for (const s of [...this.listReaders]) s.end();
     this.quietDown();
-  }
-
-  /**
-   * Ends a reader's stream once its run has ended: what was committed with the run's final status
-   * (its last events, read here after the status) goes out first, then `end`.
-   */
-  private async endStream(stream: SseStream, root: string, cursor: Cursor, members: Iterable<string>): Promise<void> {
-    for (const batch of await this.backlog(root, cursor, members)) stream.send({ id: formatCursor(root, cursor), event: 'journal', data: batch });
-    const status = (await this.engine.options.store.getRun(root))?.status ?? 'unknown';
-    stream.send({ event: 'end', data: { run_id: root, status } });
-    stream.end();
   }
 
   private addMember(tree: Tree, runId: string): void {
@@ -356,6 +351,7 @@ export class LiveFeed {
     tree.lastFlush = Date.now();
     const dirty = [...tree.dirty];
     tree.dirty.clear();
+    const ended = dirty.includes(tree.root) ? await this.finalStatus(tree.root) : undefined;
     for (const run of dirty) {
       const events = await this.engine.options.store.events(run);
       for (const reader of tree.readers) {
@@ -365,9 +361,7 @@ export class LiveFeed {
         reader.stream.send({ id: formatCursor(tree.root, reader.cursor), event: 'journal', data: { run, from, events: events.slice(from) } });
       }
     }
-    if (dirty.includes(tree.root) && (await this.finished(tree.root))) {
-      for (const reader of [...tree.readers]) await this.endStream(reader.stream, tree.root, reader.cursor, tree.members);
-    }
+    if (ended !== undefined) for (const reader of [...tree.readers]) endStream(reader.stream, tree.root, ended);
   }
 
   /** Every heartbeat: a comment on each stream, and journals compared with the store (writes another process made; the poll reads those of peers). */
@@ -414,4 +408,9 @@ export class LiveFeed {
       for (const s of this.listReaders) s.send({ id: `${this.boot}-${entry.id}`, event: 'run', data: entry.row });
     }
   }
+}
+
+function endStream(stream: SseStream, root: string, status: string): void {
+  stream.send({ event: 'end', data: { run_id: root, status } });
+  stream.end();
 }
