@@ -31,7 +31,7 @@ async function untilFinalOrDead(ctx: CaseContext, s: Served, runId: string, dead
 function checkCrashLoop(ctx: CaseContext, status: string | undefined, error: { code?: string; message?: string } | undefined, starts: number): void {
   ctx.note(`${starts} start(s) after the first crash`);
   if (status !== 'failed' || error?.code !== 'CRASH_LOOP') ctx.problem(`the crashing run ended ${status ?? 'never'} ${error?.code ?? ''}, expected failed with CRASH_LOOP`);
-  else if (!/work/.test(error.message ?? '')) ctx.problem(`the CRASH_LOOP message does not name the node "work": ${error.message}`);
+  else if (!(error.message ?? '').includes('node "work"')) ctx.problem(`the CRASH_LOOP message does not name the node "work": ${error.message}`);
 }
 
 async function crashLoopServe(ctx: CaseContext): Promise<void> {
