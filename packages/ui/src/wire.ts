@@ -89,8 +89,8 @@ export interface WaitingApproval {
   readonly deciders: Readonly<Record<string, readonly string[]>>;
 }
 
-/** A line of GET /runs?details=true, and of the runs stream. */
-export interface RunRow {
+/** What a runs line and a run's view both say of the run. */
+interface RunHeader {
   readonly run_id: string;
   readonly flow: string;
   readonly status: RunStatus;
@@ -98,6 +98,10 @@ export interface RunRow {
   readonly finished_at?: string;
   readonly duration_ms?: number;
   readonly parent_run_id?: string;
+}
+
+/** A line of GET /runs?details=true, and of the runs stream. */
+export interface RunRow extends RunHeader {
   readonly started_by: StartedBy;
   readonly waiting_for?: readonly WaitingApproval[];
 }
@@ -131,14 +135,7 @@ export interface NodeLine {
 }
 
 /** GET /runs/:id */
-export interface RunView {
-  readonly run_id: string;
-  readonly flow: string;
-  readonly status: RunStatus;
-  readonly started_at: string;
-  readonly finished_at?: string;
-  readonly duration_ms?: number;
-  readonly parent_run_id?: string;
+export interface RunView extends RunHeader {
   readonly initiator?: string;
   readonly params: JsonObject;
   readonly nodes: readonly NodeLine[];
