@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const SEMANTICS = 'test/semantics/**/*.test.ts';
@@ -11,7 +12,8 @@ export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.mjs'],
     testTimeout: 30_000,
-    maxWorkers: 2,
+    // Most files wait on child processes, servers and timers: two at once even on two cores.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       { extends: true, test: { name: 'gantry', include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'] } },
       // The semantics tables once more on each durable store: the same flows give the same results
