@@ -1,7 +1,12 @@
 // Load test of `gantry serve` on loopback: signed GitHub webhooks (each with its own
 // X-GitHub-Delivery) that start a small flow, against a bare node:http server answering 200, in
 // the same run on the same machine. Then the count check: every 2xx produced exactly one run.
-//   node test/bench/webhook.bench.mjs [--requests=4000] [--connections=10]
+//   node test/bench/webhook.bench.mjs [--requests=4000] [--connections=10] [--rounds=1]
+//     [--before=<another checkout>/packages/cli/dist/bin.js] [--cpu-prof=<folder>]
+// --rounds: every server measured that many times, in turn (the order turned round each round),
+// each time a fresh server on a fresh store; the table gives medians. --before: that build of
+// the command is measured too, in the same rounds. --cpu-prof: each gantry serve writes a CPU
+// profile there (node --cpu-prof) when it stops.
 // Needs the packages built (npx tsc -b); installs autocannon (test/bench/peers) when missing.
 // Not part of the test suite.
 import { spawn } from 'node:child_process';
@@ -22,14 +27,18 @@ const autocannon = peerRequire('autocannon');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
+const text = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const REQUESTS = option('requests', 4000);
 const CONNECTIONS = option('connections', 10);
+const ROUNDS = option('rounds', 1);
+const BEFORE = text('before');
+const CPU_PROF = text('cpu-prof');
 const WARMUP = 300;
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');
 const STORE = join(ROOT, 'packages/store-sqlite/dist/index.js');
-for (const file of [BIN, STORE]) if (!existsSync(file)) throw new Error(`${file} is missing: build first (npx tsc -b)`);
+for (const file of [BIN, STORE, ...(BEFORE ? [BEFORE] : [])]) if (!existsSync(file)) throw new Error(`${file} is missing: build first (npx tsc -b)`);
 const { openSqliteStore } = await import(STORE);
 
 const SECRET = 'load-test-secret';
@@ -55,23 +64,31 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
 
-const dir = mkdtempSync(join(tmpdir(), 'gantry-webhook-bench-'));
-mkdirSync(join(dir, 'flows'));
-writeFileSync(join(dir, 'flows', 'push-check.json'), JSON.stringify(FLOW, null, 2));
-writeFileSync(join(dir, 'inspector.mjs'), AGENT);
-writeFileSync(join(dir, 'bare.mjs'), BARE);
-writeFileSync(
-  join(dir, 'gantry.config.json'),
-  JSON.stringify({
-    agents: { inspector: { transport: 'module', module: './inspector.mjs' } },
-    principals: { ops: { roles: ['ops'], token_sha256: createHash('sha256').update(TOKEN).digest('hex') } },
-  }),
-);
+const base = mkdtempSync(join(tmpdir(), 'gantry-webhook-bench-'));
+writeFileSync(join(base, 'bare.mjs'), BARE);
+let folders = 0;
 
-/** Spawns a server and resolves once it prints "listening on <url>". */
-function start(argv, env = {}) {
+/** A fresh folder for one gantry serve: its flow, agent, configuration and (empty) store. */
+function folder() {
+  const dir = join(base, `serve-${++folders}`);
+  mkdirSync(join(dir, 'flows'), { recursive: true });
+  writeFileSync(join(dir, 'flows', 'push-check.json'), JSON.stringify(FLOW, null, 2));
+  writeFileSync(join(dir, 'inspector.mjs'), AGENT);
+  writeFileSync(
+    join(dir, 'gantry.config.json'),
+    JSON.stringify({
+      agents: { inspector: { transport: 'module', module: './inspector.mjs' } },
+      credentials: { github_webhook_secret: { env: 'GITHUB_WEBHOOK_SECRET' } },
+      principals: { ops: { roles: ['ops'], token_sha256: createHash('sha256').update(TOKEN).digest('hex') } },
+    }),
+  );
+  return dir;
+}
+
+/** Spawns a server in `cwd` and resolves once it prints "listening on <url>". */
+function start(argv, cwd, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
       out += chunk;
@@ -89,9 +106,14 @@ const payload = JSON.stringify(examples.find((d) => d.name === 'push').examples[
 const signature = await sign(SECRET, payload);
 let delivered = 0;
 
-/** `amount` requests of the signed push payload, each with a fresh delivery id. */
-function load(url, amount) {
-  return autocannon({
+/**
+ * `amount` requests of the signed push payload, each with a fresh delivery id. Resolves with
+ * autocannon's result and the time of the last answer (autocannon ends its run on its next
+ * one-second sampling tick, so its own duration is rounded up to whole seconds).
+ */
+async function load(url, amount) {
+  let last = performance.now();
+  const instance = autocannon({
     url: `${url}/hooks/push`,
     connections: CONNECTIONS,
     amount,
@@ -106,65 +128,103 @@ function load(url, amount) {
       },
     ],
   });
+  instance.on('response', () => (last = performance.now()));
+  return { result: await instance, last };
 }
 
-const rows = [];
-/** Warm-up, then the measured load; a row of the table. Resolves with the 2xx count of both. */
-async function measure(name, url, amount) {
-  const warm = await load(url, WARMUP);
+/** Warm-up, then the measured load: answers per second, p50, p99 and the counts; `accepted`: the 2xx of both. */
+async function measure(url, amount) {
+  const warm = (await load(url, WARMUP)).result;
   const t0 = performance.now();
-  const r = await load(url, amount);
-  // Answers over the load's wall time: autocannon's own figures count whole seconds.
-  const perSecond = Math.round((r['2xx'] + r.non2xx) / ((performance.now() - t0) / 1000));
-  rows.push([name, perSecond, r.latency.p50, r.latency.p99, r['2xx'], r.non2xx, r.errors + r.timeouts]);
-  return warm['2xx'] + r['2xx'];
+  const { result: r, last } = await load(url, amount);
+  // Answers over the time from the first request to the last answer.
+  const perSecond = Math.round((r['2xx'] + r.non2xx) / ((last - t0) / 1000));
+  return { perSecond, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, accepted: warm['2xx'] + r['2xx'] };
+}
+
+/** The count check of one gantry serve's store: every accepted delivery made exactly one run, and nothing else did. */
+function countCheck(dir, first, last, accepted) {
+  const store = openSqliteStore(join(dir, '.gantry', 'gantry.db'), { mode: 'read' });
+  try {
+    const runs = store.listRuns();
+    const ids = new Set(runs.map((r) => r.runId));
+    const expected = new Set();
+    for (let i = first; i <= last; i++) expected.add(`delivery-load-${i}`);
+    const strangers = [...ids].filter((id) => !expected.has(id));
+    const byStatus = {};
+    for (const r of runs) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+    const ok = runs.length === accepted && ids.size === runs.length && strangers.length === 0;
+    return { ok, line: `${accepted} accepted (2xx) → ${runs.length} runs in the store, ${ids.size} distinct, ${strangers.length} not from a delivery sent; statuses ${JSON.stringify(byStatus)}` };
+  } finally {
+    store.close();
+  }
+}
+
+/** One gantry serve (of the build `bin`) on a fresh store: measured, its runs left to end, then counted. */
+async function measureGantry(bin) {
+  const dir = folder();
+  const prof = CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`];
+  const gantry = await start([...prof, bin, 'serve', '--port', '0', '--log-level', 'warn'], dir, { GITHUB_WEBHOOK_SECRET: SECRET });
+  const first = delivered + 1;
+  let result;
+  try {
+    result = await measure(gantry.url, REQUESTS);
+    // Let the runs end before counting them.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const res = await fetch(`${gantry.url}/runs?status=running,waiting&limit=1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      if ((await res.json()).runs.length === 0 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await stop(gantry.child);
+  }
+  return { ...result, check: countCheck(dir, first, delivered, result.accepted) };
+}
+
+async function measureBare() {
+  const bare = await start([join(base, 'bare.mjs')], base);
+  try {
+    return await measure(bare.url, REQUESTS * 5);
+  } finally {
+    await stop(bare.child);
+  }
 }
 
 console.log('Webhook load test (loopback): a signed GitHub push starting a 3-node flow, against a bare node:http server answering 200');
 console.log(`machine: ${machine()}`);
-console.log(`${REQUESTS} requests to gantry serve (${REQUESTS * 5} to node:http), each after ${WARMUP} of warm-up; ${CONNECTIONS} connections; payload ${payload.length} bytes; SQLite store with synchronous=FULL\n`);
+console.log(
+  `${REQUESTS} requests to gantry serve (${REQUESTS * 5} to node:http), each after ${WARMUP} of warm-up; ${CONNECTIONS} connections; payload ${payload.length} bytes; SQLite store; ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}\n`,
+);
 
-const bare = await start([join(dir, 'bare.mjs')]);
+const servers = [
+  ['node:http, 200', measureBare],
+  ['gantry serve, 202', () => measureGantry(BIN)],
+  ...(BEFORE ? [[`gantry serve (before), 202`, () => measureGantry(BEFORE)]] : []),
+];
+const results = new Map(servers.map(([name]) => [name, []]));
+let mismatch = false;
 try {
-  await measure('node:http, 200', bare.url, REQUESTS * 5);
-} finally {
-  await stop(bare.child);
-}
-const gantry = await start([BIN, 'serve', '--port', '0', '--log-level', 'warn'], { GITHUB_WEBHOOK_SECRET: SECRET });
-const firstDelivery = delivered + 1;
-let accepted;
-try {
-  accepted = await measure('gantry serve, 202', gantry.url, REQUESTS);
-  // Let the runs end before counting them.
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const res = await fetch(`${gantry.url}/runs?status=running,waiting&limit=1`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    if ((await res.json()).runs.length === 0 || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    for (const [name, run] of order) {
+      const r = await run();
+      results.get(name).push(r);
+      if (r.check !== undefined) {
+        console.log(`round ${round + 1}, ${name}: ${r.perSecond} req/s, p99 ${r.p99} ms; count check: ${r.check.line}: ${r.check.ok ? 'every accepted request made exactly one run' : 'MISMATCH'}`);
+        if (!r.check.ok) mismatch = true;
+      } else console.log(`round ${round + 1}, ${name}: ${r.perSecond} req/s, p99 ${r.p99} ms`);
+    }
   }
 } finally {
-  await stop(gantry.child);
+  rmSync(base, { recursive: true, force: true });
 }
 
-console.log(table(['server', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors'], rows));
-const [baseline, served] = rows;
-console.log(`\ngantry serve: ${(served[1] / baseline[1]).toFixed(2)}x the bare server's throughput, p99 ${served[3]} ms against ${baseline[3]} ms`);
-
-const store = openSqliteStore(join(dir, '.gantry', 'gantry.db'), { mode: 'read' });
-try {
-  const runs = store.listRuns();
-  const ids = new Set(runs.map((r) => r.runId));
-  const expected = new Set();
-  for (let i = firstDelivery; i <= delivered; i++) expected.add(`gh-load-${i}`);
-  const strangers = [...ids].filter((id) => !expected.has(id));
-  const byStatus = {};
-  for (const r of runs) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-  const ok = runs.length === accepted && ids.size === runs.length && strangers.length === 0;
-  console.log(
-    `count check: ${accepted} accepted (2xx) → ${runs.length} runs in the store, ${ids.size} distinct, ${strangers.length} not from a delivery sent; statuses ${JSON.stringify(byStatus)}: ${ok ? 'every accepted request made exactly one run' : 'MISMATCH'}`,
-  );
-  if (!ok) process.exitCode = 1;
-} finally {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-}
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const rows = [...results].map(([name, rs]) => [name, median(rs.map((r) => r.perSecond)), median(rs.map((r) => r.p50)), median(rs.map((r) => r.p99)), median(rs.map((r) => r.ok)), median(rs.map((r) => r.non2xx)), median(rs.map((r) => r.errors))]);
+console.log(`\n${table(['server', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors'], rows)}`);
+const baseline = rows[0];
+for (const served of rows.slice(1)) console.log(`${served[0]}: ${(served[1] / baseline[1]).toFixed(2)}x the bare server's throughput, p99 ${served[3]} ms against ${baseline[3]} ms`);
+console.log(`count check: ${mismatch ? 'MISMATCH (above)' : 'in every round, every accepted request made exactly one run'}`);
+console.log(`load average after: ${machine().replace(/.*load average /, '')}`);
+if (mismatch) process.exitCode = 1;
