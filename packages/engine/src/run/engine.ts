@@ -653,7 +653,7 @@ const WRITTEN = Promise.resolve(true);
 /** How many times a decision on a shared store's run is written again when other processes take the run meanwhile. */
 const CLAIM_ROUNDS = 5;
 
-const FLUSH_AT_ONCE = new Set<RunEvent['type']>(['approval.decided', 'run.waiting', 'run.finished']);
+const FLUSH_AT_ONCE = new Set<RunEvent['type']>(['approval.decided', 'run.waiting']);
 
 const BUILT_IN = new Set(['webhook', 'function', 'conditional', 'parallel', 'agent', 'human_approval', 'external_api', 'wait', 'subflow', 'schedule']);
 
