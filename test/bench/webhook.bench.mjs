@@ -1,6 +1,6 @@
 // Load test of `gantry serve` on loopback: signed GitHub webhooks (each with its own
-// X-GitHub-Delivery) that start a small flow, against a bare node:http server answering 200, in
-// the same run on the same machine. Then the count check: every 2xx produced exactly one run.
+// X-GitHub-Delivery) that start a small flow, against a bare node:http server answering 200 and
+// a durable floor written by hand (FLOOR below), in the same run on the same machine. Then the count check: every 2xx produced exactly one run.
 //   node test/bench/webhook.bench.mjs [--requests=4000] [--connections=10] [--rounds=1]
 //     [--before=<another checkout>/packages/cli/dist/bin.js] [--cpu-prof=<folder>]
 // --rounds: every server measured that many times, in turn (the order turned round each round),
@@ -64,8 +64,45 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
 
+// The least a durable ingest does, written by hand: the signature checked, the body parsed and
+// stored in one row of a SQLite file (WAL, synchronous=FULL), the answer sent once its commit is
+// on disk; the requests that arrive during one turn of the event loop share a commit. No flow runs.
+const FLOOR = `import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import Database from ${JSON.stringify(createRequire(join(ROOT, 'packages/store-sqlite/package.json')).resolve('better-sqlite3'))};
+const db = new Database('floor.db');
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.exec('CREATE TABLE deliveries (id TEXT PRIMARY KEY, at INTEGER NOT NULL, payload TEXT NOT NULL)');
+const insert = db.prepare('INSERT OR IGNORE INTO deliveries (id, at, payload) VALUES (?, ?, ?)');
+let pending = [];
+const commit = db.transaction((batch) => { for (const d of batch) insert.run(d.id, Date.now(), d.text); });
+function flush() {
+  const batch = pending;
+  pending = [];
+  commit(batch);
+  for (const d of batch) d.res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ delivery: d.id }));
+}
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const expected = Buffer.from('sha256=' + createHmac('sha256', process.env.SECRET).update(body).digest('hex'));
+    const given = Buffer.from(String(req.headers['x-hub-signature-256']));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return res.writeHead(401).end();
+    const text = body.toString('utf8');
+    JSON.parse(text);
+    pending.push({ id: String(req.headers['x-github-delivery']), text, res });
+    if (pending.length === 1) setImmediate(flush);
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
+`;
+
 const base = mkdtempSync(join(tmpdir(), 'gantry-webhook-bench-'));
 writeFileSync(join(base, 'bare.mjs'), BARE);
+writeFileSync(join(base, 'floor.mjs'), FLOOR);
 let folders = 0;
 
 /** A fresh folder for one gantry serve: its flow, agent, configuration and (empty) store. */
@@ -182,6 +219,18 @@ async function measureGantry(bin) {
   return { ...result, check: countCheck(dir, first, delivered, result.accepted) };
 }
 
+/** The durable floor in a fresh folder (a new SQLite file). */
+async function measureFloor() {
+  const dir = join(base, `floor-${++folders}`);
+  mkdirSync(dir);
+  const floor = await start([join(base, 'floor.mjs')], dir, { SECRET });
+  try {
+    return await measure(floor.url, REQUESTS * 2);
+  } finally {
+    await stop(floor.child);
+  }
+}
+
 async function measureBare() {
   const bare = await start([join(base, 'bare.mjs')], base);
   try {
@@ -194,11 +243,12 @@ async function measureBare() {
 console.log('Webhook load test (loopback): a signed GitHub push starting a 3-node flow, against a bare node:http server answering 200');
 console.log(`machine: ${machine()}`);
 console.log(
-  `${REQUESTS} requests to gantry serve (${REQUESTS * 5} to node:http), each after ${WARMUP} of warm-up; ${CONNECTIONS} connections; payload ${payload.length} bytes; SQLite store; ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}\n`,
+  `${REQUESTS} requests to gantry serve (${REQUESTS * 5} to node:http, ${REQUESTS * 2} to the floor), each after ${WARMUP} of warm-up; ${CONNECTIONS} connections; payload ${payload.length} bytes; SQLite store; ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}\n`,
 );
 
 const servers = [
   ['node:http, 200', measureBare],
+  ['durable floor by hand, 202', measureFloor],
   ['gantry serve, 202', () => measureGantry(BIN)],
   ...(BEFORE ? [[`gantry serve (before), 202`, () => measureGantry(BEFORE)]] : []),
 ];
@@ -224,7 +274,11 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 const rows = [...results].map(([name, rs]) => [name, median(rs.map((r) => r.perSecond)), median(rs.map((r) => r.p50)), median(rs.map((r) => r.p99)), median(rs.map((r) => r.ok)), median(rs.map((r) => r.non2xx)), median(rs.map((r) => r.errors))]);
 console.log(`\n${table(['server', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors'], rows)}`);
 const baseline = rows[0];
-for (const served of rows.slice(1)) console.log(`${served[0]}: ${(served[1] / baseline[1]).toFixed(2)}x the bare server's throughput, p99 ${served[3]} ms against ${baseline[3]} ms`);
+const floor = rows[1];
+for (const served of rows.slice(1)) {
+  const toFloor = served === floor ? '' : `, ${(served[1] / floor[1]).toFixed(2)}x the durable floor's`;
+  console.log(`${served[0]}: ${(served[1] / baseline[1]).toFixed(2)}x the bare server's throughput${toFloor}, p99 ${served[3]} ms against ${baseline[3]} ms`);
+}
 console.log(`count check: ${mismatch ? 'MISMATCH (above)' : 'in every round, every accepted request made exactly one run'}`);
 console.log(`load average after: ${machine().replace(/.*load average /, '')}`);
 if (mismatch) process.exitCode = 1;

@@ -330,7 +330,6 @@ export class LiveFeed {
 
   private schedule(tree: Tree): void {
     if (tree.timer !== undefined) return;
-    // By the next turn the engine has written this tick's events (it flushes in a microtask).
     tree.timer = this.later(tree.lastFlush + this.options.throttleMs - Date.now(), () => void this.flush(tree));
   }
 
@@ -351,6 +350,7 @@ export class LiveFeed {
     tree.lastFlush = Date.now();
     const dirty = [...tree.dirty];
     tree.dirty.clear();
+    await this.committed();
     const ended = dirty.includes(tree.root) ? await this.finalStatus(tree.root) : undefined;
     for (const run of dirty) {
       const events = await this.engine.options.store.events(run);
@@ -378,9 +378,19 @@ export class LiveFeed {
     }
   }
 
+  /**
+   * Resolves once what the engine has told so far is in the store: it tells an event when it
+   * records it, and commits at the end of the event loop's turn (group commit), so a read made
+   * on the word alone could miss it. A failed commit is the engine's to report; the read goes on.
+   */
+  private committed(): Promise<void> {
+    return this.engine.flush().catch(() => {});
+  }
+
   private async rootIdOf(event: RunEvent): Promise<string | undefined> {
     const known = this.rootOf.get(event.runId);
     if (known !== undefined) return known;
+    await this.committed();
     let record: RunRecord | undefined = await this.engine.options.store.getRun(event.runId);
     for (let depth = 0; record?.parentRunId !== undefined && depth < 16; depth++) record = await this.engine.options.store.getRun(record.parentRunId);
     if (record === undefined) return undefined;
@@ -394,6 +404,7 @@ export class LiveFeed {
     this.lastListFlush = Date.now();
     const dirty = [...this.listDirty];
     this.listDirty.clear();
+    await this.committed();
     for (const root of dirty) {
       const record = await Promise.resolve(this.engine.options.store.getRun(root)).catch(() => undefined);
       if (record === undefined) continue;

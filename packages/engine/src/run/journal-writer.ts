@@ -1,10 +1,12 @@
 /**
  * The engine's writer of journals to a store that lasts (SQLite, Postgres). What every run
  * records goes into the open batch: runs created, events, statuses. A batch is committed at the
- * end of the tick in which its first entry came, or at once for what a caller is told has
- * happened; while a commit is under way (a store that answers with a promise), the next batch
- * fills and is committed as one when it returns. So concurrent runs and requests share a commit
- * (group commit: one sync for many), and an idle store adds no wait.
+ * end of the event loop's turn in which its first entry came (setImmediate), or at once for what
+ * a caller is told has happened; while a commit is under way (a store that answers with a
+ * promise), the next batch fills and is committed as one when it returns. So concurrent runs and
+ * requests share a commit (group commit: one sync for many): the webhooks read in one turn, each
+ * in a callback of its own, and the steps of runs that resume in it. An idle store adds no wait
+ * but the rest of that turn.
  *
  * Effects wait for durability: `durable()` resolves once everything recorded so far is
  * committed, and an executor starts only then (an effect is never made by an attempt the journal
@@ -63,7 +65,7 @@ export class JournalWriter {
   private statuses: StatusChange[] = [];
   /** Resolves when the open batch is committed; made when the batch gets its first entry. */
   private open: Deferred | undefined;
-  /** A commit at the end of this tick is queued. */
+  /** A commit at the end of this turn of the event loop is queued. */
   private queued = false;
   /** A commit is under way (a store that answers with a promise): the open batch goes when it returns. */
   private inFlight: Promise<void> | undefined;
@@ -148,8 +150,7 @@ export class JournalWriter {
     if (this.open === undefined) this.open = deferred();
     if (this.queued) return;
     this.queued = true;
-    // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
-    void RESOLVED.then(() => {
+    setImmediate(() => {
       this.queued = false;
       this.flushHeard();
     });
