@@ -544,10 +544,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
           throw error;
         }
       } else {
-        // Events of one tick go to the store together: parallel branches share a write.
+        // Events of one turn of the event loop go to the store together: parallel branches and
+        // concurrent runs share a write.
         writer!.append(event);
-        // What a caller is told has happened (a decision taken, a run waiting or finished) is
-        // committed at once; the rest at the end of the tick.
+        // A decision taken or a run waiting is committed at once (its caller is told so); the
+        // rest, a run's end included (its caller waits for that commit), at the end of the turn.
         if (FLUSH_AT_ONCE.has(event.type)) writer!.flush();
       }
       tell(event);

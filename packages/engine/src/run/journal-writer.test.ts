@@ -325,3 +325,46 @@ describe('the engine on a shared store that fences a run off or takes it back', 
     expect(store.inner.events('r').filter((e) => e.type === 'approval.decided')).toHaveLength(1);
   });
 });
+
+describe('the engine on a store that commits at once, as SQLite does', () => {
+  /** Counts commits and what each carried; keeps what it commits in a MemoryStore. */
+  class CountingStore extends MemoryStore {
+    override readonly durable = true;
+    readonly commits: JournalBatch[] = [];
+    commit(batch: JournalBatch): CommitOutcome {
+      this.commits.push(batch);
+      for (const { record, events } of batch.created) this.createRun(record, events);
+      this.append(batch.events);
+      for (const s of batch.statuses) this.setStatus(s.runId, s.status, s.finishedAt);
+      return {};
+    }
+  }
+  const pass: ExecutorDefinition<never> = { type: 'pass', run: async () => ({ output: {} }) };
+  const chain = (length: number) => ({
+    name: 'chain',
+    nodes: Array.from({ length }, (_, i) => ({ id: `n${i}`, type: 'pass', data: {} })),
+    edges: Array.from({ length: length - 1 }, (_, i) => ({ from: `n${i}`, to: `n${i + 1}` })),
+  });
+
+  it('runs started from separate callbacks of one turn of the event loop (webhooks read together) share one commit', async () => {
+    const store = new CountingStore({ keepFinished: Infinity });
+    const engine = createEngine({ store, executors: [pass] });
+    const flow = chain(1);
+    // Each start in a callback of its own, microtasks drained between them, as each request is.
+    const starts = await Promise.all(Array.from({ length: 20 }, (_, i) => new Promise<Awaited<ReturnType<typeof engine.start>>>((resolve, reject) => setImmediate(() => engine.start(flow, { runId: `r${i}` }).then(resolve, reject)))));
+    expect(store.commits[0]!.created.map((c) => c.record.runId)).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`));
+    await Promise.all(starts.map((run) => run.finished));
+  });
+
+  it('100 runs in flight share their commits, their ends too: one commit per step of them all, not one per run', async () => {
+    const store = new CountingStore({ keepFinished: Infinity });
+    const engine = createEngine({ store, executors: [pass] });
+    const results = await Promise.all(Array.from({ length: 100 }, async (_, i) => (await engine.start(chain(10), { runId: `r${i}` })).finished));
+    expect(results.every((r) => r.status === 'succeeded')).toBe(true);
+    // The creations, then a step of every run per commit, the last with every run's end.
+    expect(store.commits.length).toBeLessThanOrEqual(12);
+    const ends = store.commits.map((c) => c.events.filter((e) => e.type === 'run.finished').length);
+    expect(ends.reduce((a, b) => a + b)).toBe(100);
+    expect(Math.max(...ends)).toBe(100);
+  });
+});

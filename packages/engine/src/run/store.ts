@@ -146,8 +146,9 @@ export interface RunStore {
   /** Resolves once everything appended so far is durable. */
   flush?(): Promise<void>;
   /**
-   * Whether the journal survives the process. Unless a store says `false`, the events of one tick
-   * are appended together (parallel branches share a commit) and executors start only once their
+   * Whether the journal survives the process. Unless a store says `false`, what all runs record
+   * in one turn of the event loop is committed together (parallel branches, concurrent runs and
+   * requests share a commit) and executors start only once their
    * node.started is written (an effect is never made by an attempt the journal does not know
    * of). A store that says `false` has nothing to wait for: it gets each event as it is
    * recorded, one append each, and must answer at once. @default true
