@@ -76,6 +76,19 @@ class SlowStore implements RunStore {
   }
 }
 
+/** Counts commits and what each carried; keeps what it commits in a MemoryStore. */
+class CountingStore extends MemoryStore {
+  override readonly durable = true;
+  readonly commits: JournalBatch[] = [];
+  commit(batch: JournalBatch): CommitOutcome {
+    this.commits.push(batch);
+    for (const { record, events } of batch.created) this.createRun(record, events);
+    this.append(batch.events);
+    for (const s of batch.statuses) this.setStatus(s.runId, s.status, s.finishedAt);
+    return {};
+  }
+}
+
 const record = (runId: string): RunRecord => ({ runId, flowName: 'f', flowHash: 'h', flowText: '{}', startedAt: 1, status: 'running' });
 const started = (runId: string): RunEvent => ({ type: 'run.started', runId, at: 1, flow: { name: 'f', hash: 'h' }, params: {}, trigger: {} });
 const step = (runId: string, nodeId: string): RunEvent => ({ type: 'node.started', runId, at: 2, nodeId, attempt: 1 });
@@ -120,6 +133,31 @@ describe('JournalWriter', () => {
     store.release();
     await Promise.all([...more, second]);
     expect(store.inner.events('a').map((e) => e.type)).toEqual(['run.started', 'node.started', 'node.started']);
+  });
+
+  it('commits within the tick on an idle store; after a commit, what comes in the same turn of the event loop waits for its end', async () => {
+    const store = new CountingStore();
+    const writer = new JournalWriter(store, host().h);
+    const microtasks = async () => {
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    };
+    writer.create(record('a'), [started('a')]);
+    await microtasks();
+    expect(store.commits.length).toBe(1);
+    writer.append(step('a', 'n1'));
+    writer.append(step('a', 'n2'));
+    await microtasks();
+    expect(store.commits.length).toBe(1);
+    await tick();
+    expect(store.commits.map((c) => [c.created.length, c.events.length])).toEqual([
+      [1, 0],
+      [0, 2],
+    ]);
+    // A turn with no commit: the store is idle again.
+    await tick();
+    writer.append(step('a', 'n3'));
+    await microtasks();
+    expect(store.commits.length).toBe(3);
   });
 
   it('a run id that exists is refused alone: its creation rejects STORE_CONFLICT, the batch is written', async () => {
@@ -327,18 +365,6 @@ describe('the engine on a shared store that fences a run off or takes it back', 
 });
 
 describe('the engine on a store that commits at once, as SQLite does', () => {
-  /** Counts commits and what each carried; keeps what it commits in a MemoryStore. */
-  class CountingStore extends MemoryStore {
-    override readonly durable = true;
-    readonly commits: JournalBatch[] = [];
-    commit(batch: JournalBatch): CommitOutcome {
-      this.commits.push(batch);
-      for (const { record, events } of batch.created) this.createRun(record, events);
-      this.append(batch.events);
-      for (const s of batch.statuses) this.setStatus(s.runId, s.status, s.finishedAt);
-      return {};
-    }
-  }
   const pass: ExecutorDefinition<never> = { type: 'pass', run: async () => ({ output: {} }) };
   const chain = (length: number) => ({
     name: 'chain',
@@ -346,13 +372,19 @@ describe('the engine on a store that commits at once, as SQLite does', () => {
     edges: Array.from({ length: length - 1 }, (_, i) => ({ from: `n${i}`, to: `n${i + 1}` })),
   });
 
-  it('runs started from separate callbacks of one turn of the event loop (webhooks read together) share one commit', async () => {
+  it('runs started from separate callbacks of one turn of the event loop (webhooks read together) share one commit; a run alone does not wait', async () => {
     const store = new CountingStore({ keepFinished: Infinity });
-    const engine = createEngine({ store, executors: [pass] });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const hold: ExecutorDefinition<never> = { type: 'pass', run: async () => (await held, { output: {} }) };
+    const engine = createEngine({ store, executors: [hold] });
     const flow = chain(1);
     // Each start in a callback of its own, microtasks drained between them, as each request is.
     const starts = await Promise.all(Array.from({ length: 20 }, (_, i) => new Promise<Awaited<ReturnType<typeof engine.start>>>((resolve, reject) => setImmediate(() => engine.start(flow, { runId: `r${i}` }).then(resolve, reject)))));
-    expect(store.commits[0]!.created.map((c) => c.record.runId)).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`));
+    const created = store.commits.map((c) => c.created.map((r) => r.record.runId)).filter((ids) => ids.length > 0);
+    // The first, alone when it came, committed within its own callback; the 19 others together.
+    expect(created).toEqual([['r0'], Array.from({ length: 19 }, (_, i) => `r${i + 1}`)]);
+    release();
     await Promise.all(starts.map((run) => run.finished));
   });
 

@@ -1,12 +1,12 @@
 /**
  * The engine's writer of journals to a store that lasts (SQLite, Postgres). What every run
- * records goes into the open batch: runs created, events, statuses. A batch is committed at the
- * end of the event loop's turn in which its first entry came (setImmediate), or at once for what
- * a caller is told has happened; while a commit is under way (a store that answers with a
- * promise), the next batch fills and is committed as one when it returns. So concurrent runs and
- * requests share a commit (group commit: one sync for many): the webhooks read in one turn, each
- * in a callback of its own, and the steps of runs that resume in it. An idle store adds no wait
- * but the rest of that turn.
+ * records goes into the open batch: runs created, events, statuses. While the store is busy (a
+ * commit was made in this turn of the event loop), a batch is committed at the end of the turn in
+ * which its first entry came (setImmediate), so that the webhooks read in that turn, each in a
+ * callback of its own, and the steps of every run that resumes in it share one commit (group
+ * commit: one sync for many); on an idle store, at the end of the microtask tick, with no wait.
+ * What a caller is told has happened is committed at once. While a commit is under way (a store
+ * that answers with a promise), the next batch fills and is committed as one when it returns.
  *
  * Effects wait for durability: `durable()` resolves once everything recorded so far is
  * committed, and an executor starts only then (an effect is never made by an attempt the journal
@@ -65,8 +65,10 @@ export class JournalWriter {
   private statuses: StatusChange[] = [];
   /** Resolves when the open batch is committed; made when the batch gets its first entry. */
   private open: Deferred | undefined;
-  /** A commit at the end of this turn of the event loop is queued. */
+  /** A commit at the end of this tick, or of this turn of the event loop, is queued. */
   private queued = false;
+  /** A commit was made in this turn of the event loop: the store is busy, and what comes next waits for the turn's end. */
+  private busy = false;
   /** A commit is under way (a store that answers with a promise): the open batch goes when it returns. */
   private inFlight: Promise<void> | undefined;
   /** The batch of the commit under way, or of the last one. */
@@ -127,6 +129,10 @@ export class JournalWriter {
     this.statuses = [];
     this.open = undefined;
     this.last = done;
+    if (!this.busy) {
+      this.busy = true;
+      setImmediate(this.idle);
+    }
     let result: CommitOutcome | void | Promise<CommitOutcome | void>;
     try {
       result = this.write(batch);
@@ -150,11 +156,19 @@ export class JournalWriter {
     if (this.open === undefined) this.open = deferred();
     if (this.queued) return;
     this.queued = true;
-    setImmediate(() => {
-      this.queued = false;
-      this.flushHeard();
-    });
+    // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
+    if (this.busy || this.inFlight !== undefined) setImmediate(this.flushQueued);
+    else void RESOLVED.then(this.flushQueued);
   }
+
+  private readonly flushQueued = (): void => {
+    this.queued = false;
+    this.flushHeard();
+  };
+
+  private readonly idle = (): void => {
+    this.busy = false;
+  };
 
   /** A flush whose failure has nobody to throw to: the runs concerned stop, and it is logged. */
   private flushHeard(): void {
