@@ -131,6 +131,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         parked(runIds) {
           for (const runId of runIds) drop(runId, 'debug', 'it waits: handed back to the store, where any process carries it on when it is due or decided');
         },
+        concurrent: () => live.size > 1,
       });
   /**
    * The built-in memory store: the engine pushes to a run's journal itself, unless its append was

@@ -95,13 +95,14 @@ const step = (runId: string, nodeId: string): RunEvent => ({ type: 'node.started
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function host() {
-  const heard = { failed: [] as string[][], conflicted: [] as string[], unheard: [] as unknown[], fenced: [] as string[][], parked: [] as string[][] };
+  const heard = { concurrent: false, failed: [] as string[][], conflicted: [] as string[], unheard: [] as unknown[], fenced: [] as string[][], parked: [] as string[][] };
   const h: JournalHost = {
     failed: (runIds) => heard.failed.push([...runIds]),
     conflicted: (runId) => heard.conflicted.push(runId),
     unheard: (error) => heard.unheard.push(error),
     fenced: (runIds) => heard.fenced.push([...runIds]),
     parked: (runIds) => heard.parked.push([...runIds]),
+    concurrent: () => heard.concurrent,
   };
   return { h, heard };
 }
@@ -135,29 +136,41 @@ describe('JournalWriter', () => {
     expect(store.inner.events('a').map((e) => e.type)).toEqual(['run.started', 'node.started', 'node.started']);
   });
 
-  it('commits within the tick on an idle store; after a commit, what comes in the same turn of the event loop waits for its end', async () => {
+  it('commits within the tick on an idle store or for a run alone; after a commit, runs created or several live wait for the end of the turn', async () => {
     const store = new CountingStore();
-    const writer = new JournalWriter(store, host().h);
+    const { h, heard } = host();
+    const writer = new JournalWriter(store, h);
     const microtasks = async () => {
       for (let i = 0; i < 10; i++) await Promise.resolve();
     };
     writer.create(record('a'), [started('a')]);
     await microtasks();
     expect(store.commits.length).toBe(1);
+    // The store is busy now, but a run alone has nobody to wait for.
     writer.append(step('a', 'n1'));
-    writer.append(step('a', 'n2'));
     await microtasks();
-    expect(store.commits.length).toBe(1);
+    expect(store.commits.length).toBe(2);
+    // A creation (a request) in a busy turn waits for the others the turn may bring.
+    writer.create(record('b'), [started('b')]);
+    await microtasks();
+    expect(store.commits.length).toBe(2);
+    writer.create(record('c'), [started('c')]);
     await tick();
-    expect(store.commits.map((c) => [c.created.length, c.events.length])).toEqual([
-      [1, 0],
-      [0, 2],
-    ]);
-    // A turn with no commit: the store is idle again.
-    await tick();
-    writer.append(step('a', 'n3'));
+    expect(store.commits.map((c) => c.created.map((r) => r.record.runId))).toEqual([['a'], [], ['b', 'c']]);
+    // So do the steps of several live runs.
+    heard.concurrent = true;
+    writer.append(step('b', 'n1'));
     await microtasks();
     expect(store.commits.length).toBe(3);
+    writer.append(step('c', 'n1'));
+    await tick();
+    expect(store.commits.length).toBe(4);
+    expect(store.commits[3]!.events.map((e) => e.runId)).toEqual(['b', 'c']);
+    // A turn with no commit: the store is idle again.
+    await tick();
+    writer.append(step('b', 'n2'));
+    await microtasks();
+    expect(store.commits.length).toBe(5);
   });
 
   it('a run id that exists is refused alone: its creation rejects STORE_CONFLICT, the batch is written', async () => {

@@ -1,12 +1,14 @@
 /**
  * The engine's writer of journals to a store that lasts (SQLite, Postgres). What every run
  * records goes into the open batch: runs created, events, statuses. While the store is busy (a
- * commit was made in this turn of the event loop), a batch is committed at the end of the turn in
- * which its first entry came (setImmediate), so that the webhooks read in that turn, each in a
- * callback of its own, and the steps of every run that resumes in it share one commit (group
- * commit: one sync for many); on an idle store, at the end of the microtask tick, with no wait.
- * What a caller is told has happened is committed at once. While a commit is under way (a store
- * that answers with a promise), the next batch fills and is committed as one when it returns.
+ * commit was made in this turn of the event loop) and others may join (runs are being created,
+ * or several are live), a batch is committed at the end of the turn in which its first entry came
+ * (setImmediate), so that the webhooks read in that turn, each in a callback of its own, and the
+ * steps of every run that resumes in it share one commit (group commit: one sync for many).
+ * Otherwise, on an idle store or for a run stepping alone, at the end of the microtask tick, with
+ * no wait. What a caller is told has happened is committed at once. While a commit is under way
+ * (a store that answers with a promise), the next batch fills and is committed as one when it
+ * returns.
  *
  * Effects wait for durability: `durable()` resolves once everything recorded so far is
  * committed, and an executor starts only then (an effect is never made by an attempt the journal
@@ -55,6 +57,8 @@ export interface JournalHost {
   fenced(runIds: readonly string[]): void;
   /** The store took these waiting runs back once written (any process carries them on): the engine lets go of them. */
   parked(runIds: readonly string[]): void;
+  /** More than one run is live: what one records, the others may join. */
+  concurrent(): boolean;
 }
 
 const RESOLVED = Promise.resolve();
@@ -157,7 +161,8 @@ export class JournalWriter {
     if (this.queued) return;
     this.queued = true;
     // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
-    if (this.busy || this.inFlight !== undefined) setImmediate(this.flushQueued);
+    const others = this.created.length > 0 || this.host.concurrent();
+    if (this.inFlight !== undefined || (this.busy && others)) setImmediate(this.flushQueued);
     else void RESOLVED.then(this.flushQueued);
   }
 
