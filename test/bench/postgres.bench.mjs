@@ -66,7 +66,10 @@ async function folder(flows, store = {}, { sqlite = false, config = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-pg-bench-'));
   preparePeersFolder(dir, { flows, store, config });
   writeFileSync(join(dir, 'noop.mjs'), 'export default function noop(input) { return input; }\n');
-  if (sqlite) writeFileSync(join(dir, 'gantry.config.json'), JSON.stringify({ agents: { ops: { transport: 'module', module: './effects.mjs' } }, functions: { noop: { module: './noop.mjs' } }, ...config }));
+  if (sqlite) {
+    const credentials = { github_webhook_secret: { env: 'GITHUB_WEBHOOK_SECRET' } };
+    writeFileSync(join(dir, 'gantry.config.json'), JSON.stringify({ agents: { ops: { transport: 'module', module: './effects.mjs' } }, functions: { noop: { module: './noop.mjs' } }, credentials, ...config }));
+  }
   const url = sqlite ? undefined : await cluster.database(`bench_${++databases}`);
   return { dir, url };
 }
