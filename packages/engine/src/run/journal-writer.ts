@@ -160,9 +160,9 @@ export class JournalWriter {
     if (this.open === undefined) this.open = deferred();
     if (this.queued) return;
     this.queued = true;
-    // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
     const others = this.created.length > 0 || this.host.concurrent();
     if (this.inFlight !== undefined || (this.busy && others)) setImmediate(this.flushQueued);
+    // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
     else void RESOLVED.then(this.flushQueued);
   }
 
