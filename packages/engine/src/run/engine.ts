@@ -78,8 +78,10 @@ export interface Engine {
   /**
    * Says the process is stopping in good order (`gantry serve` on SIGTERM): the runs it carries
    * on stay unfinished in the store, to go on at the next start, and the resumptions this engine
-   * counted are taken back, since they did not crash the process (`crashLoop`). Runs are not
-   * stopped; a process that dies never calls this.
+   * counted are taken back, since they did not crash the process (`crashLoop`). What the runs
+   * recorded and the journal had not yet committed (it waits for the end of a busy turn) is
+   * committed first, so the store can be closed next. Runs are not stopped; a process that dies
+   * never calls this.
    */
   close(): void;
   readonly options: ResolvedOptions;
@@ -278,6 +280,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return drop(runId, 'info', reason);
     },
     close() {
+      // What waits for the end of this turn of the event loop goes now: the store may close next.
+      try {
+        writer?.flush();
+      } catch (error) {
+        resolved.logger.error({ err: error }, 'the run store could not write as the engine closed; the runs concerned were stopped');
+      }
       guard?.close();
     },
     async retry(runId, options = {}) {

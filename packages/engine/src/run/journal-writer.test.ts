@@ -401,6 +401,26 @@ describe('the engine on a store that commits at once, as SQLite does', () => {
     await Promise.all(starts.map((run) => run.finished));
   });
 
+  it('close() commits what waits for the end of the turn: what the engine told is in the store when close returns', async () => {
+    const store = new CountingStore({ keepFinished: Infinity });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const hold: ExecutorDefinition<never> = { type: 'pass', run: async () => (await held, { output: {} }) };
+    const engine = createEngine({ store, executors: [hold] });
+    const told: RunEvent[] = [];
+    engine.on('event', (e) => told.push(e));
+    const runs = await Promise.all(['a', 'b', 'c'].map((runId) => engine.start(chain(2), { runId })));
+    await tick();
+    release();
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    const committed = () => store.commits.reduce((n, c) => n + c.events.length + c.created.reduce((m, r) => m + r.events.length, 0), 0);
+    // The runs went on after the release, in a turn whose commit waits for its end.
+    expect(committed()).toBeLessThan(told.length);
+    engine.close();
+    expect(committed()).toBe(told.length);
+    await Promise.all(runs.map((run) => run.finished));
+  });
+
   it('100 runs in flight share their commits, their ends too: one commit per step of them all, not one per run', async () => {
     const store = new CountingStore({ keepFinished: Infinity });
     const engine = createEngine({ store, executors: [pass] });
