@@ -41,13 +41,24 @@ export function harnessStore(): { store: RunStore | undefined; idle: () => Promi
   if (STORE_KIND === 'memory') return { store: undefined, idle: turns };
   if (STORE_KIND === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-semantics-'));
-    // SQLite answers at once, as in gantry run: nothing to wait for but the event loop.
+    // SQLite answers at once, as in gantry run: nothing to wait for but the event loop. While
+    // several runs step, each commit waits for the end of a turn (group commit): the clock moves
+    // once a few turns passed with no commit at all.
     const store = openSqliteStore(join(dir, 'runs.db'));
+    let commits = 0;
+    const commit = store.commit.bind(store);
+    store.commit = (batch) => (commits++, commit(batch));
     cleanups.push(() => {
       store.close();
       rmSync(dir, { recursive: true, force: true });
     });
-    return { store, idle: turns };
+    const idle = async () => {
+      for (let round = 0, seen = -1; seen !== commits && round < 100; round++) {
+        seen = commits;
+        await turns();
+      }
+    };
+    return { store, idle };
   }
   const store = new DeferredStore(openPostgres());
   cleanups.push(() => store.close());

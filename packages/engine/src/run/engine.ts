@@ -79,9 +79,10 @@ export interface Engine {
    * Says the process is stopping in good order (`gantry serve` on SIGTERM): the runs it carries
    * on stay unfinished in the store, to go on at the next start, and the resumptions this engine
    * counted are taken back, since they did not crash the process (`crashLoop`). What the runs
-   * recorded and the journal had not yet committed (it waits for the end of a busy turn) is
-   * committed first, so the store can be closed next. Runs are not stopped; a process that dies
-   * never calls this.
+   * recorded and the journal had not yet committed (it waits for the end of a busy turn) goes to
+   * the store first: a store that answers at once (SQLite) has it when this returns, and can be
+   * closed next; with one that answers later (Postgres), await `flush()` before closing it. Runs
+   * are not stopped; a process that dies never calls this.
    */
   close(): void;
   readonly options: ResolvedOptions;
@@ -255,6 +256,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         await claim(id, false);
         return guard === undefined ? resumeRun(id) : guard.resume(id);
       };
+      await journaled();
       if (runId !== undefined) {
         const run = live.has(runId) ? handle(live.get(runId)!) : await carryOn(runId);
         return [run];
@@ -291,6 +293,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async retry(runId, options = {}) {
       const running = live.get(runId);
       if (running !== undefined) throw notRetryable(runId, running.state.status);
+      await journaled();
       await claim(runId, false);
       const { record, flow, state } = await storedRun(runId);
       if (record.parentRunId !== undefined) {
@@ -316,7 +319,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         // Written, unless the run left this process as it was decided (handed back, taken over):
         // then it is decided where the run is now, below.
         if (!(await writer.outcome()).fenced?.includes(runId)) return;
-      }
+      } else await journaled();
       // A shared store's run may be claimed from here and taken by another process before the
       // decision is written: then it is checked and written again, against the journal as it is.
       for (let round = 1; ; round++) {
@@ -337,6 +340,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         execution.cancel();
         return writer?.durable();
       }
+      await journaled();
       const took = await claim(runId, true);
       try {
         await cancelStored(runId);
@@ -359,6 +363,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   /** A stored run, its flow (the version it started with) and its state rebuilt from the journal. */
+  /**
+   * Resolves once what this engine's runs recorded is in the store. A run that has just ended
+   * leaves `live` before the commit that holds its end (a turn of the event loop later when the
+   * store is busy): what acts on a run that is not live waits for it, or it would find the run
+   * still running and end it a second time. A failed commit is the writer's to report; the read
+   * goes on.
+   */
+  function journaled(): Promise<unknown> {
+    return writer === undefined ? RESOLVED : writer.durable().catch(() => undefined);
+  }
+
   async function storedRun(runId: string): Promise<{ record: RunRecord; flow: CompiledFlow; state: RunState; events: readonly RunEvent[] }> {
     const record = await resolved.store.getRun(runId);
     if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in the store`);

@@ -421,6 +421,52 @@ describe('the engine on a store that commits at once, as SQLite does', () => {
     await Promise.all(runs.map((run) => run.finished));
   });
 
+  it('a run that has just ended, its end not yet committed, is not ended again: a cancel waits for that commit and is refused', async () => {
+    const store = new CountingStore({ keepFinished: Infinity });
+    const gate = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return { open, opened };
+    };
+    const [a, b] = [gate(), gate()];
+    const engine = createEngine({
+      store,
+      executors: [
+        { type: 'holdA', run: async () => (await a.opened, { output: {} }) },
+        { type: 'holdB', run: async () => (await b.opened, { output: {} }) },
+        pass,
+      ] as ExecutorDefinition<never>[],
+    });
+    const flow = (type: string) => ({ name: type, nodes: [{ id: 'n', type, data: {} }], edges: [] });
+    const runA = await engine.start(flow('holdA'), { runId: 'A' });
+    const runB = await engine.start(flow('holdB'), { runId: 'B' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const seen: { live: boolean; stored?: string; cancel?: string } = { live: true };
+    const cancelled = new Promise<void>((resolve) => {
+      setTimeout(() => {
+        // A commit in this turn (a new run), then B ends: its end waits for the turn's end.
+        void engine.start(flow('pass'), { runId: 'C' });
+        void Promise.resolve().then(() => b.open());
+      }, 0);
+      setTimeout(() => {
+        // The same turn, before its end: B has left the engine, the store still says running.
+        seen.live = engine.run('B') !== undefined;
+        seen.stored = store.getRun('B')?.status;
+        engine.cancel('B').then(
+          () => ((seen.cancel = 'accepted'), resolve()),
+          (error: GantryError) => ((seen.cancel = error.code), resolve()),
+        );
+      }, 0);
+    });
+    await cancelled;
+    expect(seen).toEqual({ live: false, stored: 'running', cancel: 'RUN_FINISHED' });
+    expect((await runB.finished).status).toBe('succeeded');
+    expect(store.getRun('B')?.status).toBe('succeeded');
+    expect(store.events('B').filter((e) => e.type === 'run.finished')).toHaveLength(1);
+    a.open();
+    await runA.finished;
+  });
+
   it('100 runs in flight share their commits, their ends too: one commit per step of them all, not one per run', async () => {
     const store = new CountingStore({ keepFinished: Infinity });
     const engine = createEngine({ store, executors: [pass] });
