@@ -384,12 +384,17 @@ describe('the engine on a store that commits at once, as SQLite does', () => {
     nodes: Array.from({ length }, (_, i) => ({ id: `n${i}`, type: 'pass', data: {} })),
     edges: Array.from({ length: length - 1 }, (_, i) => ({ from: `n${i}`, to: `n${i + 1}` })),
   });
+  /** An executor of `type` whose every call waits until `open()`. */
+  const holding = (type: string) => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const hold: ExecutorDefinition<never> = { type, run: async () => (await opened, { output: {} }) };
+    return { open, hold };
+  };
 
   it('runs started from separate callbacks of one turn of the event loop (webhooks read together) share one commit; a run alone does not wait', async () => {
     const store = new CountingStore({ keepFinished: Infinity });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const hold: ExecutorDefinition<never> = { type: 'pass', run: async () => (await held, { output: {} }) };
+    const { open: release, hold } = holding('pass');
     const engine = createEngine({ store, executors: [hold] });
     const flow = chain(1);
     // Each start in a callback of its own, microtasks drained between them, as each request is.
@@ -403,9 +408,7 @@ describe('the engine on a store that commits at once, as SQLite does', () => {
 
   it('close() commits what waits for the end of the turn: what the engine told is in the store when close returns', async () => {
     const store = new CountingStore({ keepFinished: Infinity });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const hold: ExecutorDefinition<never> = { type: 'pass', run: async () => (await held, { output: {} }) };
+    const { open: release, hold } = holding('pass');
     const engine = createEngine({ store, executors: [hold] });
     const told: RunEvent[] = [];
     engine.on('event', (e) => told.push(e));
@@ -423,20 +426,8 @@ describe('the engine on a store that commits at once, as SQLite does', () => {
 
   it('a run that has just ended, its end not yet committed, is not ended again: a cancel waits for that commit and is refused', async () => {
     const store = new CountingStore({ keepFinished: Infinity });
-    const gate = () => {
-      let open!: () => void;
-      const opened = new Promise<void>((resolve) => (open = resolve));
-      return { open, opened };
-    };
-    const [a, b] = [gate(), gate()];
-    const engine = createEngine({
-      store,
-      executors: [
-        { type: 'holdA', run: async () => (await a.opened, { output: {} }) },
-        { type: 'holdB', run: async () => (await b.opened, { output: {} }) },
-        pass,
-      ] as ExecutorDefinition<never>[],
-    });
+    const [a, b] = [holding('holdA'), holding('holdB')];
+    const engine = createEngine({ store, executors: [a.hold, b.hold, pass] });
     const flow = (type: string) => ({ name: type, nodes: [{ id: 'n', type, data: {} }], edges: [] });
     const runA = await engine.start(flow('holdA'), { runId: 'A' });
     const runB = await engine.start(flow('holdB'), { runId: 'B' });
