@@ -110,6 +110,20 @@ describe('the run fold', () => {
     expect([...fold.takenEdges]).toEqual([0]);
   });
 
+  it('a retried approval starts its decisions again, as the engine does', () => {
+    const fold = emptyFold(R);
+    applyBatch(fold, 0, [
+      ev('run.started', 0, { flow: { name: 'F', hash: 'h' }, params: {}, trigger: {} }),
+      ev('node.started', 1, { nodeId: 'ok', attempt: 1 }),
+      ev('approval.requested', 1, { nodeId: 'ok', approvers: ['lead'], required: 1, deadline: 100 }),
+      ev('approval.decided', 2, { nodeId: 'ok', principal: 'alice', decision: 'reject', channel: 'api' }),
+      ev('node.failed', 2, { nodeId: 'ok', attempt: 1, error: { code: 'APPROVAL_REJECTED', message: 'no' } }),
+      ev('run.finished', 3, { status: 'failed' }),
+    ]);
+    applyBatch(fold, 6, [ev('run.retried', 4, { nodes: ['ok'], by: 'bob' }), ev('node.started', 5, { nodeId: 'ok', attempt: 2 })]);
+    expect(fold.nodes.get('ok')).toMatchObject({ decisions: [], approval: undefined, status: 'running' });
+  });
+
   it('keeps each node\'s log lines with their attempt, and what was dropped', () => {
     const fold = emptyFold(R);
     applyBatch(fold, 0, [

@@ -305,6 +305,12 @@ function applyEvent(fold: RunFold, e: RunEvent, changed: Set<string>): void {
         n.output = undefined;
         n.error = undefined;
         n.skipReason = undefined;
+        n.labels = undefined;
+        n.retryAt = undefined;
+        // As the engine's state: the decisions start again; a compensation made stays made, but
+        // the node is shown by what it does now.
+        n.decisions = [];
+        n.approval = undefined;
         n.compensation = undefined;
         n.waitKind = undefined;
         n.waitUntil = undefined;
