@@ -38,7 +38,7 @@ export type {
 } from './flow-types.js';
 export { SCHEMA_DIR, generatedValidator } from './schemas.js';
 export type { SchemaValidator } from './schemas.js';
-export { scheduleOf, scheduleProblem, scheduledRunId, SCHEDULE_LOOKBACK } from './schedule.js';
+export { scheduleOf, scheduleProblem, scheduledRunId, SCHEDULE_LOOKBACK, SCHEDULE_RUN_PREFIX } from './schedule.js';
 export type { Schedule, ScheduleData, CatchUp } from './schedule.js';
 export { closest, didYouMean, Vocabulary } from './suggest.js';
 export type {

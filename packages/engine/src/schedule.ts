@@ -129,10 +129,13 @@ export function scheduleProblem(data: ScheduleData): { readonly key: string; rea
  * restart, so that one due time makes one run (a second start of it is refused by the store).
  * `schedule-<flow>-<node>-<hash>-20260131T090000Z`; never a ".", which names sub-flow runs.
  */
+/** The run ids a schedule starts begin so: they cannot be taken for a webhook's or a CLI's (DESIGN §11). */
+export const SCHEDULE_RUN_PREFIX = 'schedule-';
+
 export function scheduledRunId(flowName: string, nodeId: string, due: number): string {
   const slug = (text: string, max: number) => text.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max) || 'x';
   // The names are cut and folded to be readable: the hash keeps two flows or nodes apart.
   const hash = createHash('sha256').update(`${flowName}\u0000${nodeId}`).digest('hex').slice(0, 8);
   const at = new Date(due).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `schedule-${slug(flowName, 40)}-${slug(nodeId, 40)}-${hash}-${at}`;
+  return `${SCHEDULE_RUN_PREFIX}${slug(flowName, 40)}-${slug(nodeId, 40)}-${hash}-${at}`;
 }

@@ -1,13 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { approvalState, type Engine } from '@gantry/engine';
-import { receiveBody, type BodyPolicy } from './body.js';
+import { API_BODY_LIMIT, receiveBody, type BodyPolicy } from './body.js';
 import { httpError, requireJson, sendJson } from './http.js';
 import type { Handler } from './router.js';
 import { getRecord } from './runs-api.js';
 import { nodesOf, runState } from './run-view.js';
 
-/** API bodies are small: a decision and a comment. */
-export const API_BODY_LIMIT = 64 * 1024;
 const COMMENT_LIMIT = 10_000;
 
 export interface ApprovalsApiDeps {

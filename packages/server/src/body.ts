@@ -2,6 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { HttpError, httpError, serverBusy } from './http.js';
 import { JsonDepthGauge, parseJson } from './json-depth.js';
 
+/** The API's own bodies are small: a decision and its comment, a retry's options. */
+export const API_BODY_LIMIT = 64 * 1024;
+
 /**
  * The bytes of request bodies held in memory at once, across every request (server.
  * buffered_bytes_limit): a body is read only while its bytes fit, so that many large bodies

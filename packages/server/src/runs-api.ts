@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { didYouMean, GantryError, type Engine, type NodeLogEvent, type RunRecord, type RunStatus } from '@gantry/engine';
-import { receiveBody, type BodyPolicy } from './body.js';
+import { API_BODY_LIMIT, receiveBody, type BodyPolicy } from './body.js';
 import { httpError, requireJson, sendJson } from './http.js';
 import type { Handler } from './router.js';
 import { nodesOf, runState, runSummary, runView } from './run-view.js';
@@ -110,7 +110,7 @@ export function retryRunHandler({ engine, principalOf, bodies }: RunsApiDeps & {
     let body: { from?: string } = {};
     if (hasBody(req)) {
       requireJson(req);
-      body = parseRetry(await receiveBody(req, bodies, { limit: 64 * 1024, limitName: "the retry API's fixed limit" }));
+      body = parseRetry(await receiveBody(req, bodies, { limit: API_BODY_LIMIT, limitName: "the retry API's fixed limit" }));
     }
     const record = await getRecord(engine, params.id!);
     const run = await engine.retry(record.runId, { ...body, by: principal });

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
-import { GantryError, SCHEDULE_LOOKBACK, scheduledRunId, scheduleOf, type CompiledFlow, type Engine, type JsonObject, type RunRecord, type RunStore, type Schedule, type ScheduleData } from '@gantry/engine';
+import { GantryError, SCHEDULE_LOOKBACK, SCHEDULE_RUN_PREFIX, scheduledRunId, scheduleOf, type CompiledFlow, type Engine, type JsonObject, type RunRecord, type RunStore, type Schedule, type ScheduleData } from '@gantry/engine';
 
-/** The run ids a schedule starts begin so: they cannot be taken for a webhook's or a CLI's (DESIGN §11). */
-export const SCHEDULE_RUN_PREFIX = 'schedule-';
+export { SCHEDULE_RUN_PREFIX };
 
 /** A schedule node of a served flow. */
 export interface ScheduleSlot {
