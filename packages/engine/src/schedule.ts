@@ -63,11 +63,10 @@ export function scheduleOf(data: ScheduleData): Schedule {
       previous(before, count) {
         const times: number[] = [];
         let k = Math.ceil((before - anchor) / step) - 1;
-        for (; k >= 0 && times.length < count; k--) {
-          const t = anchor + k * step;
-          if (end !== undefined && t > end) continue;
-          times.push(t);
-        }
+        // Counted from the window's end, not stepped back to it: a 1 s interval that ended years
+        // ago would be a billion steps (a flow file must not freeze the server's start).
+        if (end !== undefined) k = Math.min(k, Math.floor((end - anchor) / step));
+        for (; k >= 0 && times.length < count; k--) times.push(anchor + k * step);
         return times;
       },
     };
