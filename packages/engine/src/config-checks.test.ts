@@ -61,6 +61,12 @@ describe('what the configuration says about credentials', () => {
     expect(problems({ credentials: { a: { env: 'A', origins: ['https://api.github.com', 'http://127.0.0.1:9090/'] } } })).toEqual([]);
     expect(problems({ agents: { s: { transport: 'command', command: 's', env: ['NOT A NAME'] } } })).toEqual(['BAD_VALUE /agents/s/env/0']);
   });
+
+  it('names a URL that does not parse where it is, instead of throwing', () => {
+    const credentials = { t: { env: 'T' } };
+    expect(problems({ agents: { a: { transport: 'http', url: 'https://exa mple.com', authentication: 't' } }, credentials })).toEqual(['BAD_VALUE /agents/a/url']);
+    expect(problems({ connectors: { c: { base_url: 'http://', credential: 't' } }, credentials })).toEqual(['BAD_VALUE /connectors/c/base_url']);
+  });
 });
 
 describe('the configuration\'s agents\' flows', () => {

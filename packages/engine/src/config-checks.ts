@@ -27,6 +27,15 @@ export function configFindings(config: GantryConfig, place: ConfigPlace = {}): F
   const findings: Finding[] = [];
   const declared = config.credentials ?? {};
   const words = new Vocabulary(() => Object.keys(declared));
+  /** `https://api.github.com` for `https://api.github.com/v3/`; the schema checks the scheme only, so a URL that does not parse is a finding here. */
+  const origin = (url: string, at: string): string | undefined => {
+    try {
+      return new URL(url).origin;
+    } catch {
+      findings.push({ code: 'BAD_VALUE', pointer: at, message: `${where(at)}: expected a URL such as https://api.example.com, got ${JSON.stringify(url)}` });
+      return undefined;
+    }
+  };
   /** A credential the configuration sends somewhere (`to`: the origin it is sent to, when known). */
   const sent = (name: string, at: string, to: string | undefined) => {
     if (!Object.hasOwn(declared, name)) {
@@ -47,7 +56,8 @@ export function configFindings(config: GantryConfig, place: ConfigPlace = {}): F
   for (const [agentName, agent] of Object.entries(config.agents ?? {})) {
     if (agent.authentication !== undefined) {
       const url = agent.transport === 'http' ? agent.url : agent.transport === 'llm' ? agent.base_url : undefined;
-      sent(agent.authentication, pointer('agents', agentName, 'authentication'), url === undefined ? undefined : originOf(url));
+      const key = agent.transport === 'llm' ? 'base_url' : 'url';
+      sent(agent.authentication, pointer('agents', agentName, 'authentication'), url === undefined ? undefined : origin(url, pointer('agents', agentName, key)));
     }
     (agent.env ?? []).forEach((variable, i) => {
       const holder = Object.entries(declared).find(([, d]) => d.env === variable)?.[0];
@@ -58,7 +68,9 @@ export function configFindings(config: GantryConfig, place: ConfigPlace = {}): F
     for (const [task, file] of Object.entries(agent.flows ?? {})) flowFinding(agentName, task, file, place, findings);
   }
   for (const [service, connector] of Object.entries(config.connectors ?? {})) {
-    if (connector.credential !== undefined) sent(connector.credential, pointer('connectors', service, 'credential'), connector.base_url === undefined ? undefined : originOf(connector.base_url));
+    if (connector.credential !== undefined) {
+      sent(connector.credential, pointer('connectors', service, 'credential'), connector.base_url === undefined ? undefined : origin(connector.base_url, pointer('connectors', service, 'base_url')));
+    }
   }
   if (config.notifications?.authentication !== undefined) sent(config.notifications.authentication, pointer('notifications', 'authentication'), undefined);
   return findings;
@@ -76,11 +88,6 @@ function flowFinding(agent: string, task: string, file: string, place: ConfigPla
     });
   }
   // A missing file is found when a task needs it: the commands that only read the store still work.
-}
-
-/** `https://api.github.com` for `https://api.github.com/v3/`; the configuration's schema has checked it is a URL. */
-export function originOf(url: string): string {
-  return new URL(url).origin;
 }
 
 function sameOrigin(a: string, b: string): boolean {
