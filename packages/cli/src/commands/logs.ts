@@ -3,6 +3,7 @@ import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io, type Printer } from '../io.js';
 import { linesOf, underNode, type Dropped, type PlacedLine } from '../logs-view.js';
+import { oneLine } from '../render/values.js';
 import { loadConfig } from '../setup.js';
 import { openStore, storeWhere } from '../store.js';
 
@@ -107,7 +108,8 @@ function clockTime(at: number): string {
 function textLine(l: PlacedLine, p: Printer): string {
   const s = p.outStyle;
   const source = l.level === undefined ? l.source : `${l.source} ${l.level}`;
-  return `${s.dim(clockTime(l.at))}  ${l.path} #${l.attempt}  ${s.dim(source)}  ${l.text}`;
+  // A program's output, shown escaped where it would act on the terminal (DESIGN §11); --json gives it as it came.
+  return `${s.dim(clockTime(l.at))}  ${l.path} #${l.attempt}  ${s.dim(source)}  ${oneLine(l.text)}`;
 }
 
 function jsonLine(l: PlacedLine) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clip, fitHeight, oneLine, wrap, wrapTail } from './render.js';
+import { formatChecks } from '../render/checks.js';
 
 describe('lines at a width', () => {
   it('clip cuts at the end of a word, never inside one, and keeps a plain line plain', () => {
@@ -39,5 +40,14 @@ describe('oneLine', () => {
   it("puts a run's text on one line and shows control characters instead of letting them act on the terminal", () => {
     expect(oneLine('exit 1:\n  Error: boom\r\n  at x')).toBe('exit 1: Error: boom at x');
     expect(oneLine('red \u001b[31mtext\u0007 and a\ttab')).toBe('red \\u001b[31mtext\\u0007 and a\\ttab');
+  });
+});
+
+describe("a gate's checks, from a node's output", () => {
+  it('show the metric and operator escaped: an output cannot write to the clipboard or clear the screen', () => {
+    const plain = { red: (t: string) => t } as unknown as Parameters<typeof formatChecks>[1];
+    const shown = formatChecks([{ metric: 'p95\u001b]52;c;aGk=\u0007\u001b[2J', operator: '<=\u001b[2J', actual: 1, expected: 2, passed: true }], plain);
+    expect(shown).not.toMatch(/[\u0000-\u001f]/);
+    expect(shown).toBe('p95\\u001b]52;c;aGk=\\u0007\\u001b[2J 1 <=\\u001b[2J 2');
   });
 });

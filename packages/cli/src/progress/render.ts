@@ -1,6 +1,8 @@
 import { failurePath, rootCause } from '@gantry/engine';
 import { formatChecks, type Check } from '../render/checks.js';
-import { formatValue } from '../render/values.js';
+import { formatValue, oneLine } from '../render/values.js';
+
+export { oneLine };
 import type { Style } from '../style.js';
 import { duration, isFinished, RESUMED_IN_PLACE, type Board, type ItemRow, type Row, type RowState } from './board.js';
 import type { RunTree } from './tree.js';
@@ -71,14 +73,6 @@ function noteText(p: { note?: string; checks?: readonly Check[]; state: RowState
   const note = p.note === undefined ? undefined : oneLine(p.note);
   if (p.checks === undefined || p.state === 'compensated') return note ?? '';
   return note === undefined ? formatChecks(p.checks, s) : `${note}: ${formatChecks(p.checks, s)}`;
-}
-
-/**
- * Text from a run (an agent's error, a program's stderr) on one line of a terminal: line breaks
- * become spaces, and control characters are shown escaped instead of acting on the terminal.
- */
-export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** "attempt n" only when an attempt was retried, or a node was run again after a restart (never an approval or a timer resumed). */

@@ -1,5 +1,5 @@
 import type { Style } from '../style.js';
-import { formatValue, isPlainObject } from './values.js';
+import { formatValue, isPlainObject, oneLine } from './values.js';
 
 /** One condition of a gate as its output lists it (DESIGN §2.2: every check with expected and actual). */
 export interface Check {
@@ -24,7 +24,7 @@ export function readChecks(value: unknown, depth = 0): readonly Check[] | undefi
 
 /** `error_rate_percent 0 <= 1, p95_latency_ms 875 <= 500 ✗`: each reading against its limit. */
 export function formatChecks(checks: readonly Check[], s: Style): string {
-  return checks.map((c) => `${c.metric} ${formatValue(c.actual ?? null, 24)} ${c.operator} ${formatValue(c.expected ?? null, 24)}${c.passed ? '' : ` ${s.red('✗')}`}`).join(', ');
+  return checks.map((c) => `${oneLine(c.metric)} ${formatValue(c.actual ?? null, 24)} ${oneLine(c.operator)} ${formatValue(c.expected ?? null, 24)}${c.passed ? '' : ` ${s.red('✗')}`}`).join(', ');
 }
 
 function isCheck(value: unknown): value is Check {

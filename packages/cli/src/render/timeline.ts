@@ -113,7 +113,7 @@ class Timeline {
     if (n?.input !== undefined && Object.keys(n.input).length > 0) this.lines.push(`${' '.repeat(inner)}input   ${formatValue(n.input, this.width - inner - 8)}`);
     if (n?.output !== undefined) this.output(inner, row.type, n);
     if (row.checks) this.put(inner, `checks  ${formatChecks(row.checks, s)}`);
-    for (const d of n?.decisions ?? []) this.put(inner, `${d.decision === 'approve' ? 'approved' : 'rejected'} by ${d.principal} at ${when(d.at)} via ${d.channel}${d.comment ? `: ${d.comment}` : ''}`);
+    for (const d of n?.decisions ?? []) this.put(inner, `${d.decision === 'approve' ? 'approved' : 'rejected'} by ${d.principal} at ${when(d.at)} via ${oneLine(d.channel)}${d.comment ? `: ${oneLine(d.comment)}` : ''}`);
     if (n?.status === 'waiting' && n.waitingOn) this.put(inner, `waiting for ${n.waitingOn.kind === 'approval' ? 'a decision' : 'a timer'} until ${when(n.waitingOn.until)}`);
     // A failed attempt that was retried says its error in the attempts below.
     if (n?.status === 'failed' && n.error !== undefined && !(row.checks && n.error.code === 'GATE_FAILED')) this.put(inner, s.red(`error   ${oneLine(errorText(n.error, run.record.runId))}`));

@@ -123,3 +123,11 @@ function scalar(value: unknown): string {
   if (value === undefined) return 'undefined';
   return JSON.stringify(value) ?? String(value);
 }
+
+/**
+ * Text from a run (an agent's error, a program's stderr) on one line of a terminal: line breaks
+ * become spaces, and control characters are shown escaped instead of acting on the terminal.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
