@@ -10,6 +10,8 @@ import { defineExecutor, type AgentTransport, type ExecutorDefinition } from './
 import type { LogOptions } from './log-options.js';
 import { replay } from './state.js';
 import { MemoryStore } from './store.js';
+import { RunLogs } from './logs.js';
+import { resolveLogOptions } from './log-options.js';
 
 /** Logs through ctx.log at debug, info and error (with fields, a secret among them). */
 const chatty = defineExecutor({
@@ -118,6 +120,23 @@ describe('logs per node', () => {
     release();
     await run.finished;
     expect(logEvents(store.events('r')).map((e) => e.lines.map((l) => l.text))).toEqual([['started'], ['done']]);
+  });
+
+  it('an agent that keeps printing past its bound adds no event per flushMs: the drops are counted at its end', async () => {
+    const clock = new FakeClock();
+    const recorded: NodeLogEvent[] = [];
+    const scope = { runId: 'r', state: {}, core: { options: { clock } }, now: () => clock.now(), record: (e: NodeLogEvent) => recorded.push(e) };
+    const logs = new RunLogs(scope as unknown as ConstructorParameters<typeof RunLogs>[0], resolveLogOptions({ maxLinesPerAttempt: 10, flushMs: 20 })!);
+    const attempt = logs.attempt('n', 1, undefined, false);
+    // One line every 100 ms for ten minutes of the engine's clock.
+    for (let i = 0; i < 6_000; i++) {
+      attempt.write(`line ${i}\n`);
+      await clock.advance(100);
+    }
+    attempt.close();
+    expect(recorded.reduce((n, e) => n + e.lines.length, 0)).toBe(10);
+    expect(recorded.reduce((n, e) => n + (e.dropped ?? 0), 0)).toBe(5_990);
+    expect(recorded.length).toBeLessThanOrEqual(12);
   });
 
   it('journals nothing, and makes nothing, for attempts that log nothing, or with logs: false', async () => {

@@ -62,6 +62,8 @@ export class AttemptLog implements TaskOutput {
   private lines: LogLine[] = [];
   private bytes = 0;
   private dropped = 0;
+  /** A line was dropped: a bound is reached, and later drops wait for the attempt's end. */
+  private full = false;
   private keptLines = 0;
   private keptBytes = 0;
   /** Per source, the start of a line whose newline has not come yet. */
@@ -103,7 +105,13 @@ export class AttemptLog implements TaskOutput {
     const bytes = Buffer.byteLength(text);
     if (this.keptLines >= o.maxLinesPerAttempt || this.keptBytes + bytes > o.maxBytesPerAttempt || this.run.bytes + bytes > o.maxBytesPerRun) {
       this.dropped++;
-      return this.schedule();
+      // The first drop is journaled with the next lines; the rest are counted at the end: an
+      // agent that keeps printing past its bound must not add an event every flushMs for ever.
+      if (!this.full) {
+        this.full = true;
+        this.schedule();
+      }
+      return;
     }
     const line: Writable<LogLine> = { at: this.run.scope.core.options.clock.now(), source, text };
     if (level !== undefined) line.level = level;
