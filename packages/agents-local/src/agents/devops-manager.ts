@@ -12,6 +12,8 @@ import { readCounters } from '../deploy/probes.js';
 import { beginProduction, ensureProduction, recordBaseline, setWeights, verifyThroughProxy } from '../deploy/production.js';
 import { liveRelease } from '../deploy/releases.js';
 import { containerEngine } from '../runtime/container-engine.js';
+import { packFailure } from '../runtime/failure.js';
+import { isPathInside } from '../runtime/paths.js';
 import { openRepository, resolveCommit, type Commit, type Repository } from '../source/repository.js';
 import { failed, json, number, rootRun, serviceOf, text, type Handler } from './common.js';
 
@@ -34,7 +36,15 @@ const buildContainers: Handler = async (inputs, task, signal) => {
   const commit = resolveCommit(repo, inputs.commit);
   const tags = (Array.isArray(inputs.tags) ? inputs.tags : []).filter((t): t is string => typeof t === 'string' && t !== '');
   const dockerfiles = (Array.isArray(inputs.dockerfiles) ? inputs.dockerfiles : []).map((d) => String(d));
+  // Both come from the flow (DESIGN §11): a Dockerfile is a file of the commit, never one elsewhere
+  // on this machine; a registry is a host and a path, never a flag of the engine's command.
+  for (const dockerfile of dockerfiles) {
+    if (!isPathInside(dockerfile)) throw packFailure(`expected each of dockerfiles to be a path inside the commit (no absolute path, no "." or ".." segment), got ${JSON.stringify(dockerfile)}`);
+  }
   const registry = text(inputs, 'registry', process.env.DOCKER_REGISTRY ?? '');
+  if (registry !== '' && !/^[A-Za-z0-9][A-Za-z0-9.-]*(:\d{1,5})?(\/[A-Za-z0-9._-]+)*\/?$/.test(registry)) {
+    throw packFailure(`expected registry to be a host with an optional port and path, such as registry.example.com:5000/team, got ${JSON.stringify(registry)}`);
+  }
   const { engine, why } = await containerEngine();
   if (engine !== null) {
     const built = await buildContainerImages({ repo, commit, dockerfiles, tags, registry, engine, signal });

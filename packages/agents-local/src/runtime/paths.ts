@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packFailure } from './failure.js';
 
@@ -41,6 +41,11 @@ export function nameForFiles(value: string, what: string): string {
     throw packFailure(`expected ${what} to be at most 100 letters, digits, '.', '_' or '-', not starting with '.' (it names files under ${stateDir()}), got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** A path relative to a folder that stays in it: not absolute, no empty, "." or ".." segment. */
+export function isPathInside(path: string): boolean {
+  return path !== '' && !isAbsolute(path) && !path.split(/[\\/]/).some((s) => s === '' || s === '.' || s === '..');
 }
 
 /** Where notifications go when Slack is not configured: `.gantry/notifications.log` beside the state. */

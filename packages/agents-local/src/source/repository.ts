@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { readJson } from '../runtime/files.js';
-import { SAMPLE_REPOSITORY, stateDir } from '../runtime/paths.js';
+import { isPathInside, SAMPLE_REPOSITORY, stateDir } from '../runtime/paths.js';
 import { packFailure } from '../runtime/failure.js';
 
 export interface Commit {
@@ -58,8 +58,7 @@ function checkCommit(root: string, file: string, commit: Commit): void {
     throw packFailure(`${where}: expected "tree" to be a folder inside ${root}, got ${JSON.stringify(commit.tree)}`);
   }
   for (const path of Object.keys(commit.files)) {
-    const segments = path.split(/[\\/]/);
-    if (path === '' || isAbsolute(path) || segments.some((s) => s === '' || s === '.' || s === '..')) {
+    if (!isPathInside(path)) {
       throw packFailure(`${where}: expected file paths relative to the tree without "." or ".." segments, got ${JSON.stringify(path)}`);
     }
   }
