@@ -67,6 +67,8 @@ export interface GantryConfig {
   server?: {
     port?: number;
     host?: string;
+    /** The path a proxy serves Gantry under (`/gantry`), for the links the web UI makes. */
+    base_path?: string;
     body_limit_bytes?: number;
     buffered_bytes_limit?: number;
     connection_limit?: number;

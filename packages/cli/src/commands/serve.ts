@@ -104,8 +104,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<ExitCode> {
   const port = parsePort(values.port as string | undefined, config.server?.port);
   const host = (values.host as string | undefined) ?? config.server?.host ?? '127.0.0.1';
   const flowsFolder = (values.flows as string | undefined) ?? 'flows';
-  // server.base_path is in the configuration's schema; the engine's GantryConfig type does not name it.
-  const basePath = ((config.server as { base_path?: string } | undefined)?.base_path ?? '').replace(/\/$/, '');
+  const basePath = (config.server?.base_path ?? '').replace(/\/$/, '');
   const p = printer(io);
   // At a terminal the logs are lines for a person, beside the lines above; elsewhere (or with
   // --json) JSON lines, for a machine.
