@@ -158,10 +158,11 @@ export class JournalWriter {
 
   private entered(): void {
     if (this.open === undefined) this.open = deferred();
-    if (this.queued) return;
+    // While a commit is under way, what comes goes when it returns (flush's finally).
+    if (this.queued || this.inFlight !== undefined) return;
     this.queued = true;
     const others = this.created.length > 0 || this.host.concurrent();
-    if (this.inFlight !== undefined || (this.busy && others)) setImmediate(this.flushQueued);
+    if (this.busy && others) setImmediate(this.flushQueued);
     // A resolved promise's then: queueMicrotask would wrap each call in an async resource.
     else void RESOLVED.then(this.flushQueued);
   }
