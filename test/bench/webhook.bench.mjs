@@ -1,6 +1,8 @@
 // Load test of `gantry serve` on loopback: signed GitHub webhooks (each with its own
 // X-GitHub-Delivery) that start a small flow, against a bare node:http server answering 200 and
-// a durable floor written by hand (FLOOR below), in the same run on the same machine. Then the count check: every 2xx produced exactly one run.
+// a durable floor written by hand (FLOOR below), and the same floor with no fsync at all (an upper
+// bound for any server that stores the delivery in SQLite), in the same run on the same machine.
+// Then the count check: every 2xx produced exactly one run.
 //   node test/bench/webhook.bench.mjs [--requests=4000] [--connections=10] [--rounds=1]
 //     [--before=<another checkout>/packages/cli/dist/bin.js] [--cpu-prof=<folder>]
 // --rounds: every server measured that many times, in turn (the order turned round each round),
@@ -67,12 +69,13 @@ server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:'
 // The least a durable ingest does, written by hand: the signature checked, the body parsed and
 // stored in one row of a SQLite file (WAL, synchronous=FULL), the answer sent once its commit is
 // on disk; the requests that arrive during one turn of the event loop share a commit. No flow runs.
+// SYNCHRONOUS=OFF gives the same server without durability: SQLite never syncs.
 const FLOOR = `import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import Database from ${JSON.stringify(createRequire(join(ROOT, 'packages/store-sqlite/package.json')).resolve('better-sqlite3'))};
 const db = new Database('floor.db');
 db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
+db.pragma('synchronous = ' + (process.env.SYNCHRONOUS ?? 'FULL'));
 db.exec('CREATE TABLE deliveries (id TEXT PRIMARY KEY, at INTEGER NOT NULL, payload TEXT NOT NULL)');
 const insert = db.prepare('INSERT OR IGNORE INTO deliveries (id, at, payload) VALUES (?, ?, ?)');
 let pending = [];
@@ -219,11 +222,11 @@ async function measureGantry(bin) {
   return { ...result, check: countCheck(dir, first, delivered, result.accepted) };
 }
 
-/** The durable floor in a fresh folder (a new SQLite file). */
-async function measureFloor() {
+/** The floor in a fresh folder (a new SQLite file), with SQLite's `synchronous` setting given. */
+async function measureFloor(synchronous) {
   const dir = join(base, `floor-${++folders}`);
   mkdirSync(dir);
-  const floor = await start([join(base, 'floor.mjs')], dir, { SECRET });
+  const floor = await start([join(base, 'floor.mjs')], dir, { SECRET, SYNCHRONOUS: synchronous });
   try {
     return await measure(floor.url, REQUESTS * 2);
   } finally {
@@ -243,12 +246,13 @@ async function measureBare() {
 console.log('Webhook load test (loopback): a signed GitHub push starting a 3-node flow, against a bare node:http server answering 200');
 console.log(`machine: ${machine()}`);
 console.log(
-  `${REQUESTS} requests to gantry serve (${REQUESTS * 5} to node:http, ${REQUESTS * 2} to the floor), each after ${WARMUP} of warm-up; ${CONNECTIONS} connections; payload ${payload.length} bytes; SQLite store; ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}\n`,
+  `${REQUESTS} requests to gantry serve (${REQUESTS * 5} to node:http, ${REQUESTS * 2} to each floor), each after ${WARMUP} of warm-up; ${CONNECTIONS} connections; payload ${payload.length} bytes; SQLite store; ${ROUNDS} round${ROUNDS === 1 ? '' : 's'}\n`,
 );
 
 const servers = [
   ['node:http, 200', measureBare],
-  ['durable floor by hand, 202', measureFloor],
+  ['durable floor by hand, 202', () => measureFloor('FULL')],
+  ['floor with no fsync, 202', () => measureFloor('OFF')],
   ['gantry serve, 202', () => measureGantry(BIN)],
   ...(BEFORE ? [[`gantry serve (before), 202`, () => measureGantry(BEFORE)]] : []),
 ];
