@@ -4,8 +4,11 @@
  * and `gantry logs --follow` prints a running node's lines while it runs, then ends with the run.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, explain, Workspace } from './e2e/harness.js';
+import { openSqliteStore } from '@gantry/store-sqlite';
+import { BIN, explain, ROOT, Workspace } from './e2e/harness.js';
 
 let ws: Workspace;
 
@@ -85,7 +88,7 @@ describe('gantry logs', () => {
     expect(show.stdout.match(/ {4}logs {4}/g)).toHaveLength(1);
   }, 30_000);
 
-  it('--follow prints a running node\'s lines as they come, and ends when the run ends', async () => {
+  it('--follow prints a running node\'s lines as they come, each once, reading each journal event once; it ends when the run ends', async () => {
     const run = spawn(process.execPath, [BIN, 'run', 'tick.json'], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', HOME: ws.dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let runOut = '';
     let runEnded: number | undefined;
@@ -93,7 +96,13 @@ describe('gantry logs', () => {
     const runExit = new Promise<number | null>((resolve) => run.on('close', (code) => ((runEnded = Date.now()), resolve(code))));
     await expect.poll(() => runIdIn(runOut), { timeout: 10_000 }).toBeDefined();
 
-    const follow = spawn(process.execPath, [BIN, 'logs', runIdIn(runOut)!, '--follow'], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', HOME: ws.dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The rows of the journal the follower reads from SQLite, counted in its process (test/support/journal-reads.mjs).
+    const reads = join(ws.dir, 'journal-reads.txt');
+    const follow = spawn(process.execPath, ['--import', join(ROOT, 'test/support/journal-reads.mjs'), BIN, 'logs', runIdIn(runOut)!, '--follow'], {
+      cwd: ws.dir,
+      env: { PATH: process.env.PATH ?? '', HOME: ws.dir, NO_COLOR: '1', GANTRY_JOURNAL_READS: reads },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const arrivals: { text: string; at: number }[] = [];
     let pending = '';
     follow.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -112,5 +121,12 @@ describe('gantry logs', () => {
     expect(ticks).toEqual([1, 2, 3, 4, 5, 6].map((i) => `ticker #1  stderr  tick ${i}`));
     // The first lines were printed while the node still ran, not all at its end.
     expect(arrivals[0]!.at).toBeLessThan(runEnded! - 800);
+    // Polled every 250 ms for about 2.4 s, it read each event of the journal once: what came after
+    // what it had read, not the whole journal at every poll.
+    const store = openSqliteStore(join(ws.dir, '.gantry', 'gantry.db'), { mode: 'read' });
+    const journal = store.events(runIdIn(runOut)!).length;
+    store.close();
+    expect(journal).toBeGreaterThan(6);
+    expect(Number(readFileSync(reads, 'utf8'))).toBe(journal);
   }, 30_000);
 });

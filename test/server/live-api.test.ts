@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadFlowText } from '@gantry/engine';
+import { loadFlowText, type AgentTransport } from '@gantry/engine';
 import { DEPLOY_FLOW, TOKENS, asPrincipal, call, deliver, serve, until, type Served } from './harness.js';
 import { readSse, type Reader } from './sse-reader.js';
 
@@ -190,6 +190,63 @@ describe('gantry serve: the live streams', () => {
     expect(bad.body.error.message).toMatch(/the stream position "abc" is not one this server gives/);
     expect((await call(served.url, 'GET', '/runs/delivery-p1/events')).status).toBe(401);
     expect((await get(served, '/runs/delivery-nope/events')).status).toBe(404);
+  });
+
+  it('reads each journal event of a followed run once: what came after the readers, not the whole journal at each change', async () => {
+    // Prints a line every 150 ms for 1.5 s: node.log events every half second while it runs.
+    const ticker: AgentTransport = {
+      async call(_task, _signal, context) {
+        for (let i = 1; i <= 10; i++) {
+          context?.output?.write(`tick ${i}\n`, 'stderr');
+          await new Promise((resolve) => setTimeout(resolve, 150));
+        }
+        return { status: 'succeeded', result: {} };
+      },
+    };
+    const flow = {
+      name: 'Ticking',
+      nodes: [
+        { id: 'hook', type: 'webhook', data: { endpoint: '/tick', authentication: 'github_webhook_secret' } },
+        { id: 'first', type: 'agent', data: { agent: 'ticker', task: 'tick' } },
+        { id: 'second', type: 'agent', data: { agent: 'ticker', task: 'tick' } },
+      ],
+      edges: [
+        { from: 'hook', to: 'first' },
+        { from: 'first', to: 'second' },
+      ],
+    };
+    served = await serve([flow], { agents: { ticker } });
+    const s = served;
+    // The rows of journals the store answers with, whichever read the live streams use.
+    let rows = 0;
+    const store = s.store;
+    const events = store.events.bind(store);
+    const eventsAfter = store.eventsAfter.bind(store);
+    store.events = (runId) => {
+      const read = events(runId);
+      rows += read.length;
+      return read;
+    };
+    store.eventsAfter = (runId, afterSeq) => {
+      const read = eventsAfter(runId, afterSeq);
+      rows += read.length;
+      return read;
+    };
+    await deliver(s.url, '/tick', '{}', { delivery: 't1' });
+    const follow = await stream(s, '/runs/delivery-t1/events');
+    await follow.until('the end', (f) => f.event === 'end', 15_000);
+    const read = rows;
+    const journalNow = events('delivery-t1');
+    expect(journal(follow).flatMap((f) => f.data.events)).toEqual(journalNow);
+    expect(journalNow.filter((e) => e.type === 'node.log').length).toBeGreaterThanOrEqual(4);
+    expect(journal(follow).length).toBeGreaterThanOrEqual(4);
+    expect(read).toBe(journalNow.length);
+
+    // A poll from a position past the journal's end (not one this server gave) is taken back to the end.
+    const past = await get(s, `/runs/delivery-t1/events?after=${journalNow.length + 5}&poll=true`);
+    expect(past.body).toMatchObject({ batches: [], cursor: String(journalNow.length), finished: true });
+    const tail = await get(s, `/runs/delivery-t1/events?after=${journalNow.length - 2}&poll=true`);
+    expect(tail.body.batches).toEqual([{ run: 'delivery-t1', from: journalNow.length - 2, events: journalNow.slice(-2) }]);
   });
 
   it('follows a run\'s sub-flow runs in the same stream, each named in the resume position', async () => {

@@ -88,6 +88,25 @@ describe('schedules on the engine clock', () => {
     expect(due(since)).toEqual([at(8), at(9), at(10)]);
   });
 
+  it('at start, finds the schedule\'s last run among its last 100 due times in one read of the store', async () => {
+    const store = sqlite();
+    const clock = new FakeClock(T0 + 1000);
+    const first = await serveOn(store, clock, { interval: 60, catch_up: 'latest' });
+    await clock.advance(2 * MINUTE);
+    await first.close();
+    // 48 due times pass with no server; the next one finds at(2)'s run, 48 due times back.
+    await clock.advance(T0 + 50 * MINUTE + 30_000 - clock.now());
+    const reads: string[] = [];
+    const getRun = store.getRun.bind(store);
+    const getRuns = store.getRuns.bind(store);
+    store.getRun = (runId) => (reads.push(`getRun ${runId}`), getRun(runId));
+    store.getRuns = (runIds) => (reads.push(`getRuns of ${runIds.length}`), getRuns(runIds));
+    await serveOn(store, clock, { interval: 60, catch_up: 'latest' });
+    // One read for the last run; then the one due time it starts is looked for once, as any start is.
+    expect(reads).toEqual(['getRuns of 100', `getRun ${scheduledRunId('Every minute', 'tick', T0 + 50 * MINUTE)}`]);
+    expect(due(store)).toEqual([at(1), at(2), at(50)]);
+  });
+
   it('two servers on one store make one run per due time', async () => {
     const store = sqlite();
     const clock = new FakeClock(T0 + 1000);

@@ -97,7 +97,10 @@ export type { EngineOptions, CrashLoopOptions, Notification, Notifier } from './
 export { LOG_DEFAULTS } from './run/log-options.js';
 export type { LogOptions } from './run/log-options.js';
 export type { Decision } from './run/approval-waits.js';
-export { MemoryStore, recordOfRow } from './run/store.js';
+export { MemoryStore, recordOfRow, checkAfterSeq } from './run/store.js';
+export { readEventsAfter, readRuns } from './run/store-reads.js';
+export { linesOf, placeOf, underNode } from './run/placed-lines.js';
+export type { PlacedLine, DroppedLines, LinePlace, LineFilter } from './run/placed-lines.js';
 export type { PeerInfo, JournalHead, HeadsQuery, HeadsAnswer } from './run/shared-store.js';
 export type { MemoryStoreOptions } from './run/store.js';
 export type { RunStore, RunRecord, RunFilter, ResumptionCount, Awaitable, JournalBatch, CreatedRun, StatusChange, CommitOutcome, StoreHealth, RunRow } from './run/store.js';

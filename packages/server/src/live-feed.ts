@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Engine, RunEvent, RunRecord } from '@gantry/engine';
+import { readEventsAfter, type Engine, type RunEvent, type RunRecord } from '@gantry/engine';
+import { descendants, eventsFrom } from './live-journals.js';
 import type { ClusterView } from './cluster.js';
 import { byTree, changedLines, newListWatch, type ListWatch } from './live-peers.js';
 import { formatCursor, type Cursor } from './run-cursor.js';
@@ -53,19 +54,6 @@ const RING = 500;
 /** A run's line is read again at most this often: a run of many nodes changes the list less than its graph. */
 const LIST_THROTTLE_MS = 100;
 
-/** Sub-flow runs, children before grandchildren, oldest first (at most 16 levels down). */
-async function descendants(engine: Engine, root: string): Promise<string[]> {
-  const found: string[] = [];
-  let level = [root];
-  for (let depth = 0; depth < 16 && level.length > 0; depth++) {
-    const next: string[] = [];
-    for (const id of level) next.push(...(await engine.options.store.listRuns({ parentRunId: id })).reverse().map((r) => r.runId));
-    level = next;
-    found.push(...level);
-  }
-  return found;
-}
-
 export class LiveFeed {
   readonly boot = randomBytes(4).toString('hex');
   private unsubscribe: (() => void) | undefined;
@@ -103,10 +91,9 @@ export class LiveFeed {
     const members = known ?? [root, ...(await descendants(this.engine, root))];
     const batches: JournalBatch[] = [];
     for (const run of members) {
-      const events = await this.engine.options.store.events(run);
-      const from = Math.min(cursor.get(run) ?? 0, events.length);
-      if (events.length > from) batches.push({ run, from, events: events.slice(from) });
-      cursor.set(run, events.length);
+      const { from, events } = await eventsFrom(this.engine.options.store, run, cursor.get(run) ?? 0);
+      if (events.length > 0) batches.push({ run, from, events });
+      cursor.set(run, from + events.length);
     }
     return batches;
   }
@@ -353,12 +340,18 @@ export class LiveFeed {
     await this.committed();
     const ended = dirty.includes(tree.root) ? await this.finalStatus(tree.root) : undefined;
     for (const run of dirty) {
-      const events = await this.engine.options.store.events(run);
+      // What came after the reader that is furthest behind: the rest of the journal was sent.
+      let low = Infinity;
+      for (const reader of tree.readers) low = Math.min(low, reader.cursor.get(run) ?? 0);
+      if (low === Infinity) continue;
+      const events = await readEventsAfter(this.engine.options.store, run, low);
+      const end = low + events.length;
       for (const reader of tree.readers) {
         const from = reader.cursor.get(run) ?? 0;
-        if (events.length <= from) continue;
-        reader.cursor.set(run, events.length);
-        reader.stream.send({ id: formatCursor(tree.root, reader.cursor), event: 'journal', data: { run, from, events: events.slice(from) } });
+        // A reader that came while the store was read (behind `low`) has marked the tree for the next flush.
+        if (end <= from || from < low) continue;
+        reader.cursor.set(run, end);
+        reader.stream.send({ id: formatCursor(tree.root, reader.cursor), event: 'journal', data: { run, from, events: events.slice(from - low) } });
       }
     }
     if (ended !== undefined) for (const reader of [...tree.readers]) endStream(reader.stream, tree.root, ended);

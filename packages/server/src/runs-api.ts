@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { didYouMean, GantryError, type Engine, type NodeLogEvent, type RunRecord, type RunStatus } from '@gantry/engine';
+import { didYouMean, GantryError, linesOf, readEventsAfter, type Engine, type LinePlace, type RunRecord, type RunStatus } from '@gantry/engine';
 import { API_BODY_LIMIT, receiveBody, type BodyPolicy } from './body.js';
 import { httpError, requireJson, sendJson } from './http.js';
 import type { Handler } from './router.js';
@@ -120,34 +120,37 @@ export function retryRunHandler({ engine, principalOf, bodies }: RunsApiDeps & {
 }
 
 /**
- * GET /runs/:id/logs?node=&attempt= (DESIGN §12): the lines the run's attempts kept, in the order
- * they were written, with what a bound dropped; `node` and `attempt` narrow them. A sub-flow
- * run's lines are its own run's (`GET /runs/<run>.<node>/logs`). `last_seq` is the journal's
- * length they were read at.
+ * GET /runs/:id/logs?node=&attempt=&after_seq= (DESIGN §12): the lines the run's attempts kept, in
+ * the order they were written, with what a bound dropped; `node` and `attempt` narrow them, as
+ * `gantry logs` does (both read them with the engine's linesOf). A sub-flow run's lines are its
+ * own run's (`GET /runs/<run>.<node>/logs`). `last_seq` is how far the journal was read; a poll
+ * that gives it back as `after_seq` gets what came since, read by the journal's index.
  */
 export function runLogsHandler({ engine, principalOf }: RunsApiDeps): Handler {
   return async ({ req, res, params, url }) => {
     principalOf(req);
     const record = await getRecord(engine, params.id!);
     const node = url.searchParams.get('node') ?? undefined;
-    const attemptParam = url.searchParams.get('attempt');
-    const attempt = attemptParam === null ? undefined : Number(attemptParam);
-    if (attempt !== undefined && !(Number.isInteger(attempt) && attempt >= 1)) throw httpError('BAD_REQUEST', `attempt must be a whole number ≥ 1, got "${attemptParam}"`);
+    const attempt = countParam(url, 'attempt', 1);
+    const after = countParam(url, 'after_seq', 0) ?? 0;
     if (node !== undefined) {
       const ids = nodesOf(engine, record).map((n) => n.id);
       if (!ids.includes(node)) throw httpError('NODE_NOT_FOUND', `the flow "${record.flowName}" of run ${record.runId} has no node "${node}"${didYouMean(node, ids)}`);
     }
-    const events = await engine.options.store.events(record.runId);
-    const lines = [];
-    const dropped = [];
-    for (const event of events) {
-      if (event.type !== 'node.log') continue;
-      const e = event as NodeLogEvent;
-      if ((node !== undefined && e.nodeId !== node) || (attempt !== undefined && e.attempt !== attempt)) continue;
-      const where = { node: e.nodeId, attempt: e.attempt, ...(e.item === undefined ? {} : { item: e.item }), ...(e.compensation ? { compensation: true } : {}) };
-      for (const l of e.lines) lines.push({ ...where, at: new Date(l.at).toISOString(), source: l.source, ...(l.level === undefined ? {} : { level: l.level }), text: l.text });
-      if (e.dropped) dropped.push({ ...where, lines: e.dropped });
-    }
-    sendJson(res, 200, { run_id: record.runId, lines, dropped, last_seq: events.length });
+    const events = await readEventsAfter(engine.options.store, record.runId, after);
+    const read = linesOf(record.runId, record.runId, events, { ...(node === undefined ? {} : { node }), ...(attempt === undefined ? {} : { attempt }) });
+    const where = (p: LinePlace) => ({ node: p.nodeId, attempt: p.attempt, ...(p.item === undefined ? {} : { item: p.item }), ...(p.compensation ? { compensation: true } : {}) });
+    const lines = read.lines.map((l) => ({ ...where(l), at: new Date(l.at).toISOString(), source: l.source, ...(l.level === undefined ? {} : { level: l.level }), text: l.text }));
+    const dropped = read.dropped.map((d) => ({ ...where(d), lines: d.dropped }));
+    sendJson(res, 200, { run_id: record.runId, lines, dropped, last_seq: after + events.length });
   };
+}
+
+/** A whole-number query parameter of at least `min`, or undefined when absent (400 otherwise). */
+function countParam(url: URL, name: string, min: number): number | undefined {
+  const text = url.searchParams.get(name);
+  if (text === null) return undefined;
+  const n = Number(text);
+  if (!(/^\d{1,15}$/.test(text) && n >= min)) throw httpError('BAD_REQUEST', `${name} must be a whole number ≥ ${min}, got "${text.slice(0, 40)}"`);
+  return n;
 }

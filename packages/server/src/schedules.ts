@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { GantryError, SCHEDULE_LOOKBACK, SCHEDULE_RUN_PREFIX, scheduledRunId, scheduleOf, type CompiledFlow, type Engine, type JsonObject, type RunRecord, type RunStore, type Schedule, type ScheduleData } from '@gantry/engine';
+import { GantryError, readRuns, SCHEDULE_LOOKBACK, SCHEDULE_RUN_PREFIX, scheduledRunId, scheduleOf, type CompiledFlow, type Engine, type JsonObject, type RunRecord, type RunStore, type Schedule, type ScheduleData } from '@gantry/engine';
 
 export { SCHEDULE_RUN_PREFIX };
 
@@ -41,17 +41,18 @@ export interface LastRun {
 }
 
 /**
- * Looks for a schedule's last run by the run ids its due times give, newest first (a run id is
- * all a store needs to answer: no query of its own). Undefined when none of its last 100 due
- * times up to `now` has a run.
+ * Looks for a schedule's last run by the run ids its due times give, all in one read (getRuns: one
+ * query, not 100 round trips to a shared store per schedule as `gantry serve` starts), newest due
+ * time first. Undefined when none of its last 100 due times up to `now` has a run.
  */
 export async function lastRunOf(store: RunStore, slot: ScheduleSlot, now: number): Promise<LastRun | undefined> {
   const past = slot.schedule.previous(now + 1, SCHEDULE_LOOKBACK);
-  for (let i = 0; i < past.length; i++) {
-    const record = await store.getRun(scheduledRunId(slot.flow.name, slot.nodeId, past[i]!));
-    if (record !== undefined) return { due: past[i]!, record, missed: past.slice(0, i).reverse() };
-  }
-  return undefined;
+  const ids = past.map((due) => scheduledRunId(slot.flow.name, slot.nodeId, due));
+  const found = await readRuns(store, ids);
+  if (found.length === 0) return undefined;
+  // The records come in the order asked: the first is the newest due time's.
+  const i = ids.indexOf(found[0]!.runId);
+  return { due: past[i]!, record: found[0]!, missed: past.slice(0, i).reverse() };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import {
+  checkAfterSeq,
   GantryError,
   recordOfRow,
   type CommitOutcome,
@@ -214,10 +215,27 @@ export class PostgresStore implements RunStore {
     return rows[0] === undefined ? undefined : recordOfRow(rows[0]);
   }
 
+  /** The records of those of `runIds` that exist, in the order asked, in one query. */
+  async getRuns(runIds: readonly string[]): Promise<RunRecord[]> {
+    if (!this.readable() || runIds.length === 0) return [];
+    const { rows } = await this.read(() => this.pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM gantry.runs WHERE run_id = ANY ($1)`, [[...runIds]]));
+    const byId = new Map(rows.map((row) => [row.run_id, row]));
+    return runIds.flatMap((runId) => {
+      const row = byId.get(runId);
+      return row === undefined ? [] : [recordOfRow(row)];
+    });
+  }
+
   /** The run's journal in order; empty for an unknown run. */
   async events(runId: string): Promise<readonly RunEvent[]> {
+    return this.eventsAfter(runId, 0);
+  }
+
+  /** The run's events after its first `afterSeq`, in order (by the primary key, run_id and seq); empty for an unknown run. */
+  async eventsAfter(runId: string, afterSeq: number): Promise<readonly RunEvent[]> {
+    checkAfterSeq(afterSeq);
     if (!this.readable()) return [];
-    const { rows } = await this.read(() => this.pool.query<{ json: string }>('SELECT json FROM gantry.events WHERE run_id = $1 ORDER BY seq', [runId]));
+    const { rows } = await this.read(() => this.pool.query<{ json: string }>('SELECT json FROM gantry.events WHERE run_id = $1 AND seq > $2::bigint ORDER BY seq', [runId, afterSeq]));
     return rows.map((row) => JSON.parse(row.json) as RunEvent);
   }
 

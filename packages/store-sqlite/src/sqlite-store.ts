@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { GantryError, recordOfRow, type CommitOutcome, type RunRow, type JournalBatch, type ResumptionCount, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore, type StoreHealth } from '@gantry/engine';
+import { checkAfterSeq, GantryError, recordOfRow, type CommitOutcome, type RunRow, type JournalBatch, type ResumptionCount, type RunEvent, type RunFilter, type RunRecord, type RunStatus, type RunStore, type StoreHealth } from '@gantry/engine';
 import { sqliteOpenError } from './file-check.js';
 import type { WriteLock } from './lock.js';
 
@@ -27,6 +27,10 @@ function prepare(db: Database.Database) {
     deleteCompletion: db.prepare<[string, string]>('DELETE FROM completions WHERE run_id = ? AND node_path = ?'),
     reopenRun: db.prepare<[string]>("UPDATE runs SET status = 'running', finished_at = NULL WHERE run_id = ?"),
     events: db.prepare<[string], string>('SELECT json FROM events WHERE run_id = ? ORDER BY seq').pluck(),
+    // By the primary key (run_id, seq): a follower reads what is new, not the journal again.
+    eventsAfter: db.prepare<[string, number], string>('SELECT json FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').pluck(),
+    // The ids as one JSON array: one statement whatever their number, each looked up by the primary key.
+    getRuns: db.prepare<[string], RunRow>('SELECT runs.* FROM json_each(?) AS ids JOIN runs ON runs.run_id = ids.value ORDER BY ids.key'),
   };
 }
 
@@ -226,10 +230,23 @@ export class SqliteStore implements RunStore {
     return row === undefined ? undefined : recordOfRow(row);
   }
 
+  /** The records of those of `runIds` that exist, in the order asked, in one query. */
+  getRuns(runIds: readonly string[]): RunRecord[] {
+    this.usable();
+    return this.read(() => this.statements.getRuns.all(JSON.stringify(runIds))).map(recordOfRow);
+  }
+
   /** The run's journal in order; empty for an unknown run. */
   events(runId: string): readonly RunEvent[] {
     this.usable();
     return this.read(() => this.statements.events.all(runId)).map((json) => JSON.parse(json) as RunEvent);
+  }
+
+  /** The run's events after its first `afterSeq`, in order; empty for an unknown run. */
+  eventsAfter(runId: string, afterSeq: number): readonly RunEvent[] {
+    this.usable();
+    checkAfterSeq(afterSeq);
+    return this.read(() => this.statements.eventsAfter.all(runId, afterSeq)).map((json) => JSON.parse(json) as RunEvent);
   }
 
   /** Runs newest first (by start time), optionally of one status, at most `limit` of them. */

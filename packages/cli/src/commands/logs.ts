@@ -1,8 +1,7 @@
-import { didYouMean, GantryError, loadFlowText, type RunStore } from '@gantry/engine';
+import { didYouMean, GantryError, linesOf, loadFlowText, readEventsAfter, underNode, type DroppedLines, type PlacedLine, type RunStore } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io, type Printer } from '../io.js';
-import { linesOf, underNode, type Dropped, type PlacedLine } from '../logs-view.js';
 import { oneLine } from '../render/values.js';
 import { loadConfig } from '../setup.js';
 import { openStore, storeWhere } from '../store.js';
@@ -51,24 +50,25 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
     const filter = { ...(node === undefined ? {} : { node }), ...(attempt === undefined ? {} : { attempt }) };
     const p = printer(io);
     const show = values.json === true ? (l: PlacedLine) => p.out(JSON.stringify(jsonLine(l))) : (l: PlacedLine) => p.out(textLine(l, p));
-    // How many events of each run have been read: a follow prints only what is new, and reads a
-    // run that had ended when it was read no more.
+    // How many events of each run have been read: a follow reads and prints only what came after
+    // (by the journal's seq, not the whole journal again), and reads a run that had ended when it
+    // was read no more.
     const read = new Map<string, number>();
     const ended = new Set<string>();
     let printed = 0;
     for (;;) {
       const runs = await runTree(store, runId, node);
       const fresh: PlacedLine[] = [];
-      const drops: Dropped[] = [];
+      const drops: DroppedLines[] = [];
       for (const id of runs) {
         if (ended.has(id)) continue;
         // The status before the events: a run that had ended then has all its events in them.
         if (isFinal((await store.getRun(id))?.status)) ended.add(id);
-        const events = await store.events(id);
         const seen = read.get(id) ?? 0;
-        if (events.length === seen) continue;
-        read.set(id, events.length);
-        const { lines, dropped } = linesOf(runId, id, events.slice(seen), filter);
+        const events = await readEventsAfter(store, id, seen);
+        if (events.length === 0) continue;
+        read.set(id, seen + events.length);
+        const { lines, dropped } = linesOf(runId, id, events, filter);
         fresh.push(...lines);
         drops.push(...dropped);
       }

@@ -62,6 +62,13 @@ export function recordOfRow(row: RunRow): RunRecord {
   };
 }
 
+/** Refuses an `afterSeq` that is not a count of events (USAGE), before a store binds it to a query. */
+export function checkAfterSeq(afterSeq: number): void {
+  if (!(Number.isSafeInteger(afterSeq) && afterSeq >= 0)) {
+    throw new GantryError('USAGE', `eventsAfter: expected afterSeq to be an integer ≥ 0 (a count of events), got ${String(afterSeq)} (${typeof afterSeq})`);
+  }
+}
+
 /** A value now, or a promise of it: the SQLite and memory stores answer at once, Postgres later. */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -141,7 +148,22 @@ export interface RunStore {
   /** Marks a run's status (for listing); the journal stays the source of truth. */
   setStatus(runId: string, status: RunStatus, finishedAt?: number): Awaitable<void>;
   getRun(runId: string): Awaitable<RunRecord | undefined>;
+  /**
+   * The records of those of `runIds` that exist, in the order asked, in one read (a schedule
+   * looks for its last run among 100 run ids). Optional: `readRuns` asks getRun for each id of a
+   * store without it.
+   */
+  getRuns?(runIds: readonly string[]): Awaitable<RunRecord[]>;
+  /** The run's journal in order; empty for an unknown run. */
   events(runId: string): Awaitable<readonly RunEvent[]>;
+  /**
+   * The run's events after its first `afterSeq` (seq counts from 1 within a run), in order: empty
+   * for an unknown run, or when nothing was appended past `afterSeq`. A follower (`gantry logs
+   * --follow`, the server's live streams) reads only what is new, by the journal's index, instead
+   * of the whole journal each time. Optional: `readEventsAfter` slices `events` for a store
+   * without it.
+   */
+  eventsAfter?(runId: string, afterSeq: number): Awaitable<readonly RunEvent[]>;
   listRuns(filter?: RunFilter): Awaitable<RunRecord[]>;
   /** Resolves once everything appended so far is durable. */
   flush?(): Promise<void>;
@@ -293,8 +315,22 @@ export class MemoryStore implements RunStore {
     else this.counts.set(runId, { count: count.count, progress: count.progress });
   }
 
+  getRuns(runIds: readonly string[]): RunRecord[] {
+    const found: RunRecord[] = [];
+    for (const runId of runIds) {
+      const record = this.runs.get(runId)?.record;
+      if (record !== undefined) found.push(record);
+    }
+    return found;
+  }
+
   events(runId: string): readonly RunEvent[] {
     return this.runs.get(runId)?.events ?? [];
+  }
+
+  eventsAfter(runId: string, afterSeq: number): readonly RunEvent[] {
+    checkAfterSeq(afterSeq);
+    return this.runs.get(runId)?.events.slice(afterSeq) ?? [];
   }
 
   listRuns(filter: RunFilter = {}): RunRecord[] {
