@@ -2,7 +2,8 @@
  * DESIGN §11 at run time, through a real engine, the real executors and connectors, and a
  * loopback HTTP server: a flow may name declared credentials only, even by an expression, and
  * a sub-flow reference that leaves its folder tree when the run reaches it (computed by an
- * expression, or a link changed since the flow was loaded) is refused without reading the file.
+ * expression, or a link changed since the flow was loaded) is refused without reading the file;
+ * a sub-flow file is checked and compiled once per engine, again only after it failed to load.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -121,5 +122,52 @@ describe('sub-flow references at run time', () => {
     ]);
     expect(store.listRuns({}).map((r) => r.runId)).toEqual([run.id]);
     expect(JSON.stringify(store.events(run.id))).not.toContain(OUTSIDE);
+  });
+});
+
+describe('sub-flow files, checked and compiled once per engine', () => {
+  const parentNaming = (name: string, ref: string) => {
+    const file = join(flows, `${name}.json`);
+    writeFileSync(file, JSON.stringify({ name, nodes: [{ id: 'call', type: 'subflow', data: { flow: ref } }] }));
+    return file;
+  };
+  const childOf = (runId: string, store: MemoryStore) => store.listRuns({}).filter((r) => r.runId.startsWith(`${runId}.`));
+
+  it('runs a linked sub-flow again from what it compiled, without following the link again (nothing outside is read)', async () => {
+    symlinkSync(join(flows, 'phases', 'ok.json'), join(flows, 'kept.json'));
+    const { engine: e, store } = engine();
+    const flow = await e.loadFlow(parentNaming('kept-parent', 'kept.json'));
+    expect((await (await e.start(flow)).finished).status).toBe('succeeded');
+    // The link is turned outside: this engine does not look at it again, and reads nothing there.
+    unlinkSync(join(flows, 'kept.json'));
+    symlinkSync(join(root, 'private', 'phase.json'), join(flows, 'kept.json'));
+    const again = await e.start(flow);
+    expect((await again.finished).status).toBe('succeeded');
+    expect(childOf(again.id, store).map((r) => r.flowName)).toEqual(['ok']);
+    expect(JSON.stringify(store.listRuns({}))).not.toContain(OUTSIDE);
+    // A new engine checks the link afresh.
+    const fresh = engine();
+    expect(await (await fresh.engine.start(flow)).finished).toMatchObject({ status: 'failed', error: { code: 'FLOW_REF_OUTSIDE' } });
+    expect(JSON.stringify(fresh.store.listRuns({}))).not.toContain(OUTSIDE);
+  });
+
+  it('checks a link again after its file failed to load, and refuses it once it leads outside', async () => {
+    writeFileSync(join(flows, 'phases', 'broken.json'), '{ "name": "broken" ');
+    symlinkSync(join(flows, 'phases', 'broken.json'), join(flows, 'flaky.json'));
+    const { engine: e, store } = engine();
+    const flow = await e.loadFlow(parentNaming('flaky-parent', 'flaky.json'));
+    expect(await (await e.start(flow)).finished).toMatchObject({ status: 'failed', error: { code: 'FLOW_INVALID' } });
+    unlinkSync(join(flows, 'flaky.json'));
+    symlinkSync(join(root, 'private', 'phase.json'), join(flows, 'flaky.json'));
+    expect(await (await e.start(flow)).finished).toMatchObject({ status: 'failed', error: { code: 'FLOW_REF_OUTSIDE' } });
+    expect(JSON.stringify(store.listRuns({}))).not.toContain(OUTSIDE);
+  });
+
+  it('refuses an absolute reference to a file a relative one was found to name', async () => {
+    const { engine: e } = engine();
+    const absolute = join(flows, 'phases', 'ok.json');
+    const flow = await e.loadFlow(parentNaming('twice-parent', '{% $trigger.ref %}'));
+    expect((await (await e.start(flow, { trigger: { ref: 'phases/ok.json' } })).finished).status).toBe('succeeded');
+    expect(await (await e.start(flow, { trigger: { ref: absolute } })).finished).toMatchObject({ status: 'failed', error: { code: 'FLOW_REF_OUTSIDE', message: expect.stringContaining('an absolute path') } });
   });
 });

@@ -37,6 +37,18 @@ describe('what the configuration says about credentials', () => {
     expect(credentialVariable(config as never, 'constructor')).toBeUndefined();
   });
 
+  it('names a key with a / in it as it is written, in the checks\' messages as in the schema\'s', () => {
+    const config = {
+      agents: { r: { transport: 'http', url: 'https://a.example.com/x', authentication: 'ops/token' } },
+      connectors: { 'git/hub': { credential: 'no~pe' } },
+      credentials: { 'ops/token': { env: 'OPS_TOKEN', origins: ['https://b.example.com'] } },
+    };
+    const messages = validateConfigText(JSON.stringify(config)).diagnostics.map((d) => `${d.pointer} ${d.message.split(':')[0]}`);
+    expect(messages).toEqual(['/connectors/git~1hub/credential connectors.git/hub.credential', '/credentials/ops~1token/origins credentials.ops/token.origins']);
+    const wrong = { connectors: { 'git/hub': { credential: 3 } } };
+    expect(validateConfigText(JSON.stringify(wrong)).diagnostics.map((d) => d.message)).toEqual(['connectors.git/hub.credential: expected string, got 3 (number)']);
+  });
+
   it('never sends a webhook secret, never passes a credential\'s variable by env, and keeps explicit origins consistent', () => {
     const config = {
       agents: {

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import type { GantryConfig } from './config-types.js';
 import type { Finding } from './diagnostics.js';
-import { joinPointer } from './json-source.js';
+import { dottedPath, joinPointer } from './json-source.js';
 import { resolveFlowRef } from './load.js';
 import { isWebhookSecret } from './name-checks.js';
 import { Vocabulary } from './suggest.js';
@@ -15,7 +15,12 @@ export interface ConfigPlace {
 }
 
 const pointer = (...segments: string[]) => segments.reduce<string>((p, s) => joinPointer(p, s), '');
-const where = (p: string) => p.slice(1).split('/').join('.');
+
+/** `agents.reviewer.module` (a key's `/` as written), or `the configuration` for the whole file. */
+export function describeConfigPointer(pointer: string): string {
+  return dottedPath(pointer, 'the configuration');
+}
+const where = describeConfigPointer;
 
 /**
  * What the schema cannot say about a valid configuration: each credential it names is declared

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
-import { DIAGNOSTIC_CODES } from './diagnostic-codes.js';
-import { placeFindings, type Diagnostic, type Finding } from './diagnostics.js';
-import { JsonSource, joinPointer, splitPointer } from './json-source.js';
+import type { Diagnostic, Finding } from './diagnostics.js';
+import { checkJsonText, withSeverity } from './json-document.js';
+import { joinPointer } from './json-source.js';
 import { principalNameClashes } from './approvals.js';
-import { schemaFindings } from './schema-findings.js';
 import { generatedValidator, SCHEMA_DIR, type SchemaValidator } from './schemas.js';
 import { GantryError } from './errors.js';
 import type { DeclaredNames } from './name-checks.js';
-import { configFindings, type ConfigPlace } from './config-checks.js';
+import { configFindings, describeConfigPointer, type ConfigPlace } from './config-checks.js';
 
 export type { AgentConfig, CredentialDeclaration, GantryConfig, LimitsConfig, OutboundConfig } from './config-types.js';
 import type { GantryConfig } from './config-types.js';
@@ -40,30 +39,18 @@ export function declaredNames(config: GantryConfig, builtins: { functions: Itera
 
 let configValidator: SchemaValidator | undefined;
 
-/** `agents.reviewer.module`, or `the configuration` for the whole file. */
-function describeConfigPointer(_document: unknown, pointer: string): string {
-  const segments = splitPointer(pointer);
-  return segments.length === 0 ? 'the configuration' : segments.join('.');
-}
-
 /**
  * Validates a configuration file's text with the same diagnostics as flows: code, pointer,
  * line:col. With `place`, its agents' flows are checked on disk too.
  */
 export function validateConfigText(text: string, place: ConfigPlace = {}): { ok: boolean; diagnostics: Diagnostic[]; config: GantryConfig | undefined } {
-  const source = new JsonSource(text);
-  const parsed = source.parse();
-  if (!parsed.ok) {
-    const diagnostics = parsed.problems.map((p) => ({ code: 'JSON_SYNTAX' as const, severity: DIAGNOSTIC_CODES.JSON_SYNTAX.severity, pointer: '', line: p.line, column: p.column, message: p.message }));
-    return { ok: false, diagnostics, config: undefined };
-  }
   const validator = (configValidator ??= generatedValidator(join(SCHEMA_DIR, 'validate-config.cjs')));
-  const valid = validator(parsed.value) === true;
-  // The cross-checks read a configuration of the right shape only.
-  const findings = valid ? [...configFindings(parsed.value as GantryConfig, place), ...clashFindings(parsed.value as GantryConfig)] : schemaFindings(parsed.value, validator.errors ?? [], describeConfigPointer);
-  const { diagnostics } = placeFindings(findings, source);
-  const ok = diagnostics.every((d) => d.severity !== 'error');
-  return { ok, diagnostics, config: ok ? (parsed.value as GantryConfig) : undefined };
+  const result = checkJsonText(text, validator, {
+    describe: (_document, pointer) => describeConfigPointer(pointer),
+    // The cross-checks read a configuration of the right shape only, as checkJsonText runs them.
+    check: (config) => withSeverity([...configFindings(config as GantryConfig, place), ...clashFindings(config as GantryConfig)]),
+  });
+  return { ok: result.ok, diagnostics: [...result.diagnostics], config: result.ok ? (result.value as GantryConfig) : undefined };
 }
 
 /** Validates a configuration file's text or throws CONFIG_INVALID listing every problem. */

@@ -1,6 +1,5 @@
+import { isRecord } from './flow-view.js';
 import { splitPointer } from './json-source.js';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Names the place a pointer reaches in words a flow author uses: `node "build" (agent), data.task`

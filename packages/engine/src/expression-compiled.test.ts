@@ -10,7 +10,7 @@ import { Evaluation, loadBuiltins, parseGuarded } from './expression-guard.js';
 import { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from './expression-limits.js';
 import { ExpressionFailure } from './expression-values.js';
 import { evaluateExpression, evaluateNow, LATER, type Bindings } from './run/expressions.js';
-import { DEFAULT_LIMITS } from './value-limits.js';
+import { DEFAULT_LIMITS, resolveLimits } from './value-limits.js';
 
 const scope = {
   trigger: { s: 'x', n: 2, arr: [1, 2], objs: [{ a: 1 }, { a: 2 }], like: { 0: 1, 1: 2, length: 2 }, likeSequence: { 0: 1, 1: 2, length: 2, sequence: true }, fn: { _jsonata_function: true, a: 1 } },
@@ -150,6 +150,23 @@ describe('the caps hold for compiled expressions', () => {
       expect(await jsonataOutcome(text, input, tight), JSON.stringify(limits)).toHaveProperty('code');
     }
     expect(compiledOutcome(text, input, { ...DEFAULT_EXPRESSION_LIMITS, maxSteps: steps, maxBuilt: built })).toEqual(reference);
+  });
+
+  it('a compiled value past maxValue fails with that cap at once, not evaluated again by JSONata', async () => {
+    // 50,000 path steps, then a value read whole: JSONata would end with the same error, after
+    // tens of milliseconds; given 1 ms of work, it would say so (the compiled walk reads no clock).
+    const text = '{% ($trigger.items.missing; $trigger) %}';
+    const items = Array.from({ length: 50_000 }, (_, i) => ({ i }));
+    const limits = resolveLimits({ expression: { maxValue: 100_000, timeoutMs: 1 } });
+    const tight: Bindings = { ...scope, trigger: { items }, limits };
+    expect(evaluateNow(flow, text, {}, tight)).toBe(LATER);
+    await expect(evaluateExpression(flow, text, {}, tight)).rejects.toMatchObject({
+      code: 'EXPRESSION_LIMIT',
+      message: `the expression ${text} built a value larger than 100000 characters as JSON`,
+    });
+    // With time enough, the evaluation JSONata gave before ends the same way.
+    const roomy: Bindings = { ...tight, limits: resolveLimits({ expression: { maxValue: 100_000 } }) };
+    await expect(evaluateExpression(flow, text, {}, roomy)).rejects.toMatchObject({ message: `the expression ${text} built a value larger than 100000 characters as JSON` });
   });
 });
 

@@ -1,6 +1,6 @@
 import { DIAGNOSTIC_CODES, type DiagnosticCode, type Severity } from './diagnostic-codes.js';
-import { compareDiagnostics } from './diagnostics.js';
-import { JsonSource, splitPointer, type Position } from './json-source.js';
+import { compareDiagnostics, type Finding } from './diagnostics.js';
+import { dottedPath, JsonSource, type Position } from './json-source.js';
 import { schemaFindings } from './schema-findings.js';
 import { runtimeAjv, type SchemaValidator } from './schemas.js';
 
@@ -57,9 +57,9 @@ function validatorFor(schema: object | SchemaValidator): SchemaValidator {
   return validate;
 }
 
-function dottedPath(_document: unknown, pointer: string): string {
-  const segments = splitPointer(pointer);
-  return segments.length === 0 ? 'the document' : segments.join('.');
+/** Findings of flows' codes with the severity each code has. */
+export function withSeverity(findings: readonly Finding[]): DocumentFinding<DiagnosticCode>[] {
+  return findings.map((f) => ({ ...f, severity: DIAGNOSTIC_CODES[f.code].severity }));
 }
 
 /**
@@ -80,7 +80,7 @@ export function checkJsonText<C extends string = never>(text: string, schema: ob
   const findings: DocumentFinding<C | DiagnosticCode>[] =
     validate(parsed.value) === true
       ? [...(options.check?.(parsed.value) ?? [])]
-      : schemaFindings(parsed.value, validate.errors ?? [], options.describe ?? dottedPath).map((f) => ({ ...f, severity: DIAGNOSTIC_CODES[f.code].severity }));
+      : withSeverity(schemaFindings(parsed.value, validate.errors ?? [], options.describe ?? ((_document, pointer) => dottedPath(pointer, 'the document'))));
   // Placed in one scan of the text, however many there are.
   const positions = source.locateAll(findings);
   const diagnostics = findings.map(({ code, severity, pointer, message }, i) => ({ code, severity, pointer, ...positions[i]!, message })).sort(compareDiagnostics);

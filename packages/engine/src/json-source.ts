@@ -228,6 +228,12 @@ export function splitPointer(pointer: string): string[] {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/** A pointer as a dotted path of its segments, unescaped (`agents.ops/ci.module`); `whole` names the document's root. */
+export function dottedPath(pointer: string, whole: string): string {
+  const segments = splitPointer(pointer);
+  return segments.length === 0 ? whole : segments.join('.');
+}
+
 /** Appends one segment to a pointer, escaped. */
 export function joinPointer(pointer: string, segment: string | number): string {
   return `${pointer}/${String(segment).replace(/~/g, '~0').replace(/\//g, '~1')}`;

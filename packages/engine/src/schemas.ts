@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ajv, ErrorObject } from 'ajv';
 import { GantryError } from './errors.js';
+import { isRecord } from './flow-view.js';
 
 /**
  * The engine's own copy of the JSON Schemas (the flow, node data and configuration schemas) with
@@ -87,8 +88,6 @@ function itemValidator(definition: string): SchemaValidator {
 const LISTS = { nodes: 'node', edges: 'edge', error_handlers: 'errorHandler' } as const;
 /** Past this many items (or params), a list is checked item by item; see checkFlowSchema. */
 const SPLIT_AT = 200;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Runs the flow schema; the errors are ajv's, mapped to diagnostics by the caller. ajv gathers

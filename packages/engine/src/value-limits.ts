@@ -5,7 +5,7 @@
  */
 import { GantryError } from './errors.js';
 import { resolveExpressionLimits, type ExpressionLimits } from './expression-limits.js';
-import { MAX_VALUE_DEPTH, nestsDeeper, valueSize } from './value-size.js';
+import { MAX_VALUE_DEPTH, measureValue, TOO_DEEP } from './value-size.js';
 
 /** The engine's limits (engine option `limits`); every field has a default. */
 export interface EngineLimits {
@@ -52,15 +52,17 @@ export function resolveLimits(given: EngineLimitsOptions | undefined): EngineLim
 }
 
 /**
- * VALUE_TOO_LARGE when `value` is larger than `limit` as JSON, else undefined. `what` names it
- * ("the output of node deploy"); the walk stops at the limit, so a huge value costs no more.
+ * VALUE_TOO_LARGE when `value` is larger than `limit` as JSON or nests deeper than
+ * MAX_VALUE_DEPTH, else undefined. `what` names it ("the output of node deploy"); one walk
+ * measures both and stops at whichever limit it meets first (so a value past both is named for
+ * that one), so a huge or deep value costs no more.
  */
 export function oversize(value: unknown, limit: number, what: string, nodeId?: string): GantryError | undefined {
-  const size = valueSize(value, limit);
-  if (size > limit) return new GantryError('VALUE_TOO_LARGE', `${what} is at least ${size} bytes as JSON, more than its limit of ${limit}`, nodeId === undefined ? {} : { nodeId });
-  if (nestsDeeper(value, MAX_VALUE_DEPTH)) {
+  const size = measureValue(value, limit, MAX_VALUE_DEPTH);
+  if (size === TOO_DEEP) {
     return new GantryError('VALUE_TOO_LARGE', `${what} nests arrays and objects deeper than ${MAX_VALUE_DEPTH} levels, which a journal cannot keep`, nodeId === undefined ? {} : { nodeId });
   }
+  if (size > limit) return new GantryError('VALUE_TOO_LARGE', `${what} is at least ${size} bytes as JSON, more than its limit of ${limit}`, nodeId === undefined ? {} : { nodeId });
   return undefined;
 }
 

@@ -1,10 +1,10 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import PQueue from 'p-queue';
 import type { CompiledFlow } from '../compile.js';
 import { GantryError, isGantryError } from '../errors.js';
 import type { JsonObject, JsonValue, Writable } from '../flow-types.js';
-import { compileFlow, isWithin, loadFlowFile, loadFlowText, resolveFlowRef } from '../load.js';
+import { compileFlow, isWithin, loadFlowFile, loadFlowText } from '../load.js';
 import type { DeclaredNames } from '../name-checks.js';
 import type { Decision } from './approval-waits.js';
 import type { CallSite, EngineCore } from './core.js';
@@ -25,6 +25,7 @@ import { countsResumptions, crashLoopMessage, CrashGuard, type TreeFacts } from 
 import { JOURNAL, MemoryStore, type CommitOutcome, type RunRecord } from './store.js';
 import { JournalWriter } from './journal-writer.js';
 import { SlotMap } from './slot-map.js';
+import { SubflowFiles } from './subflow-files.js';
 
 type Listener<T extends RunEventType | 'event'> = (event: T extends RunEventType ? RunEventOf<T> : RunEvent) => void;
 
@@ -109,7 +110,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const live = new SlotMap<RunExecution>();
   const emitter = new EventEmitter();
   const queue = resolved.concurrency === Infinity ? undefined : new PQueue({ concurrency: resolved.concurrency });
-  const flowsByPath = new Map<string, Promise<CompiledFlow>>();
+  const subflowFiles = new SubflowFiles((file) => engine.loadFlow(file));
   /** A store that does not last has no commit to share: each event goes in as it is recorded. */
   const immediate = resolved.store.durable === false;
   const writer = immediate
@@ -492,12 +493,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
    * expression, is held to it here, when the run reaches it. The file is not read.
    */
   function referencedFlow(from: string | undefined, base: string, ref: string): string {
-    const root = flowsRootOf(from) ?? base;
-    const found = resolveFlowRef(root, base, ref);
-    if (found.status === 'outside') {
-      throw new GantryError('FLOW_REF_OUTSIDE', `sub-flow "${ref}" is ${isAbsolute(ref) ? 'an absolute path' : `outside ${root}`}: a flow may name flows in its folder tree only (symbolic links included)`);
-    }
-    return found.file;
+    return subflowFiles.referenced(flowsRootOf(from) ?? base, base, ref);
   }
 
   function customTypes(): ReadonlyMap<string, object | undefined> {
@@ -590,12 +586,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // A flow built in code has no folder: its references are taken from the flows folder.
       const base = site.flow.path === undefined ? (resolved.flowsFolder ?? process.cwd()) : dirname(site.flow.path);
       const file = options.registered ? resolve(base, ref) : referencedFlow(site.flow.path, base, ref);
-      let load = flowsByPath.get(file);
-      if (load === undefined) {
-        load = engine.loadFlow(file);
-        flowsByPath.set(file, load);
-        load.catch(() => flowsByPath.delete(file));
-      }
+      const load = subflowFiles.flow(file);
       const childId = `${site.runId}.${path}`;
       const params = options.inheritParams ? declaredParams(await load, { ...live.get(site.runId)?.state.started?.params, ...options.params }) : options.params;
       // After a restart the child run may exist already: resume it (or read how it ended), if it

@@ -1,6 +1,6 @@
 import type jsonata from 'jsonata';
 import type { CompiledFlow } from '../compile.js';
-import { GantryError } from '../errors.js';
+import { GantryError, isGantryError } from '../errors.js';
 import { BAIL, compiledForm } from '../expression-compiled.js';
 import { Evaluation, ExpressionLimitError, loadBuiltins, parseGuarded } from '../expression-guard.js';
 import type { ExpressionLimits } from '../expression-limits.js';
@@ -53,13 +53,31 @@ export const LATER: unique symbol = Symbol('evaluate later');
  * evaluation (evaluateExpression) gives the value or the error, with its message.
  */
 export function evaluateNow(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): JsonValue | typeof LATER {
+  const answer = compiledAnswer(flow, text, input, bindings);
+  return answer instanceof GantryError ? LATER : answer;
+}
+
+/**
+ * {@link evaluateNow}'s answer, or the EXPRESSION_LIMIT of a compiled value larger than maxValue:
+ * JSONata's evaluation would give that same value (the differential property test holds them
+ * to it) and end with that same error, after doing the work again.
+ */
+function compiledAnswer(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): JsonValue | typeof LATER | GantryError {
+  const limits = (bindings.limits ?? DEFAULT_LIMITS).expression;
+  let value: unknown;
   try {
     const compiled = compiledForm(parsedExpression(flow, text));
     if (compiled === undefined) return LATER;
-    const limits = (bindings.limits ?? DEFAULT_LIMITS).expression;
-    const value = compiled.evaluate(input, bindings, limits);
-    return value === BAIL ? LATER : toJson(text, limits, value);
+    value = compiled.evaluate(input, bindings, limits);
   } catch {
+    // A failure (JSONata's code only) or a text that does not parse: JSONata's evaluation reports it, with its message.
+    return LATER;
+  }
+  if (value === BAIL) return LATER;
+  try {
+    return toJson(text, limits, value);
+  } catch (error) {
+    if (isGantryError(error, 'EXPRESSION_LIMIT')) return error;
     return LATER;
   }
 }
@@ -84,7 +102,8 @@ function jsonataBindingsOf(bindings: Bindings, evaluation: Evaluation): Record<s
 
 /** Evaluates one `{% … %}` string; a non-JSON result (undefined, a function) becomes null. */
 export async function evaluateExpression(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): Promise<JsonValue> {
-  const now = evaluateNow(flow, text, input, bindings);
+  const now = compiledAnswer(flow, text, input, bindings);
+  if (now instanceof GantryError) throw now;
   if (now !== LATER) return now;
   const expression = parsedExpression(flow, text);
   const limits = (bindings.limits ?? DEFAULT_LIMITS).expression;
