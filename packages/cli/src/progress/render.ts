@@ -256,6 +256,8 @@ export function clip(line: string, width: number): string {
  * of spaces (columns) are kept; a word longer than a line is left whole (a URL is not cut).
  */
 export function wrap(text: string, width: number, first: number, rest: number): string[] {
+  // Most lines fit: as the loop below would give them, without measuring each word (gantry show has a line per for_each item).
+  if (first + visibleLength(text) <= width) return [`${' '.repeat(first)}${text}`];
   const lines: string[] = [];
   let line = ' '.repeat(first);
   let started = false;
