@@ -14,15 +14,15 @@ const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'packages/cli/dist/bin.js');
 
 /**
- * An agent that behaves by the item's name: "flaky" fails once, then succeeds; "slow" waits for
- * the test; "broken" fails every time, its third attempt once the test lets it. Each call leaves
- * a mark, `<name>-<call>.started`.
+ * An agent that behaves by the item's name: "flaky" fails once, then succeeds; "slow" runs until
+ * it is aborted; "broken" fails every time, its third attempt once the test lets it. Each call
+ * leaves a mark, `<name>-<call>.started`.
  */
 const PROBE = `import { existsSync, writeFileSync } from 'node:fs';
 const calls = new Map();
 const here = (name) => new URL('./' + name, import.meta.url);
-const released = (signal) => new Promise((resolve) => {
-  const timer = setInterval(() => { if (existsSync(here('release')) || signal.aborted) { clearInterval(timer); resolve(); } }, 20);
+const released = (file, signal) => new Promise((resolve) => {
+  const timer = setInterval(() => { if ((file !== undefined && existsSync(here(file))) || signal.aborted) { clearInterval(timer); resolve(); } }, 20);
 });
 export default async function probe(inputs, task, signal) {
   const name = inputs.name;
@@ -30,9 +30,9 @@ export default async function probe(inputs, task, signal) {
   calls.set(name, call);
   writeFileSync(here(name + '-' + call + '.started'), '');
   if (name === 'flaky' && call === 1) return { status: 'failed', error: { message: 'flaky the first time', retryable: true } };
-  if (name === 'slow') await released(signal);
+  if (name === 'slow') await released(undefined, signal);
   if (name === 'broken') {
-    if (call === 3) await released(signal);
+    if (call === 3) await released('release', signal);
     return { status: 'failed', error: { message: 'broken, call ' + call, retryable: true } };
   }
   return { name };
