@@ -25,6 +25,13 @@ CREATE TABLE resumptions (
 ) STRICT, WITHOUT ROWID;
 `;
 
+// A run's sub-flow runs (listRuns({ parentRunId })), as `gantry show` and `gantry logs` read a
+// run's tree one run at a time: without it each look reads every run, and a for_each of sub-flows
+// makes a run per item (a payload can give it thousands, DESIGN §11). An index holds no data that
+// a store without it lacks (an older Gantry reads and writes the file as before), so it is made
+// where missing whenever a store is opened to write, with no new schema version.
+const PARENT_INDEX_SQL = 'CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;';
+
 // STRICT tables: a value of the wrong type is an error, not silently stored. Times are epoch
 // milliseconds from the engine's clock, REAL so that a fake clock's fractions are kept, not refused.
 const SCHEMA_SQL = `
@@ -41,6 +48,7 @@ CREATE TABLE runs (
 ) STRICT;
 CREATE INDEX runs_by_start ON runs (started_at);
 CREATE INDEX runs_by_status ON runs (status, started_at);
+${PARENT_INDEX_SQL}
 
 -- The journal: one row per event, seq counting from 1 within its run.
 CREATE TABLE events (
@@ -74,14 +82,16 @@ export function createSchema(db: Database.Database): void {
 
 /**
  * Brings a store of an older schema version up to this one, in one transaction (a crash leaves
- * it as it was). Version 1 had no resumptions table.
+ * it as it was), and makes the indexes it lacks. Version 1 had no resumptions table.
  */
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version >= SCHEMA_VERSION) return;
+  const indexed = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'runs_by_parent'").get() !== undefined;
+  if (version >= SCHEMA_VERSION && indexed) return;
   db.transaction(() => {
     if (version < 2) db.exec(RESUMPTIONS_SQL);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec(PARENT_INDEX_SQL);
+    if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
 

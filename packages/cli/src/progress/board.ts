@@ -18,15 +18,56 @@ interface Progress {
 }
 
 /** A for_each item under its node: the five traffic steps of a blue-green shift. */
-export interface ItemRow extends Progress {
+export interface ItemRow extends Omit<Progress, 'state'> {
   readonly index: number;
+  /** Changed by `setItemState` only, which keeps its node's tally. */
+  readonly state: RowState;
   /** The sub-flow run this item started (its latest attempt's). */
   child?: Board;
 }
 
+/**
+ * A for_each node's items. A payload can give it 100,000 (DESIGN §11): what a frame of the live
+ * view shows of them — how many are in each state, which run, which failed — is kept as they
+ * change, so that a frame costs what it shows, not a pass over every item.
+ */
 export interface Items {
   values?: readonly JsonValue[];
   readonly started: Map<number, ItemRow>;
+  /** How many started items are in each state. */
+  readonly tally: Map<RowState, number>;
+  /** The items in each state of LISTED_FIRST, in the order they came to it. */
+  readonly listed: ReadonlyMap<RowState, Set<ItemRow>>;
+  /** The highest index started, plus one. */
+  startedUpTo: number;
+}
+
+/** States whose items the live view lists, in this order, when a for_each has more items than it has room for. */
+export const LISTED_FIRST: readonly RowState[] = ['failed', 'retrying', 'waiting', 'running'];
+
+export function newItems(): Items {
+  return { started: new Map(), tally: new Map(), listed: new Map(LISTED_FIRST.map((state) => [state, new Set<ItemRow>()])), startedUpTo: 0 };
+}
+
+/** How many items a for_each node has: its values once known, else as many as have started. */
+export function itemCount(items: Items): number {
+  return Math.max(items.values?.length ?? 0, items.startedUpTo);
+}
+
+/** Items not started, or started and still pending. */
+export function notStarted(items: Items): number {
+  return itemCount(items) - items.started.size + (items.tally.get('pending') ?? 0);
+}
+
+/** Moves an item to a state, and its node's tally with it. */
+export function setItemState(items: Items, item: ItemRow, state: RowState): void {
+  const before = item.state;
+  if (before === state) return;
+  items.tally.set(before, (items.tally.get(before) ?? 0) - 1);
+  items.tally.set(state, (items.tally.get(state) ?? 0) + 1);
+  (item as { state: RowState }).state = state;
+  items.listed.get(before)?.delete(item);
+  items.listed.get(state)?.add(item);
 }
 
 export interface Row extends Progress {
@@ -83,11 +124,13 @@ export class Board {
 
   /** The item of a for_each row, made when first heard of. */
   item(row: Row, index: number): ItemRow {
-    row.items ??= { started: new Map() };
+    row.items ??= newItems();
     let item = row.items.started.get(index);
     if (item === undefined) {
       item = { index, state: 'pending', attempt: 0, retried: false };
       row.items.started.set(index, item);
+      row.items.tally.set('pending', (row.items.tally.get('pending') ?? 0) + 1);
+      row.items.startedUpTo = Math.max(row.items.startedUpTo, index + 1);
     }
     return item;
   }
@@ -104,7 +147,7 @@ export class Board {
     if (!changed) return undefined;
     if (row === undefined || !LINE_WORTHY.has(event.type)) return [];
     if (event.type === 'node.failed' && row.items !== undefined) {
-      const failed = [...row.items.started.values()].filter((i) => i.state === 'failed' && i.finishedAt === event.at);
+      const failed = [...row.items.listed.get('failed')!].filter((i) => i.finishedAt === event.at);
       return [...failed.map((i) => ({ row, item: i })), { row }];
     }
     return [item ? { row, item } : { row }];
@@ -119,21 +162,21 @@ export class Board {
         if (!target || !row) return false;
         // A restart resumes an approval or a timer where it was: no new attempt to speak of.
         if (target.state === 'waiting' && RESUMED_IN_PLACE.has(row.type) && !target.retried) return true;
-        target.state = 'running';
+        this.set(row, item, 'running');
         target.attempt = event.attempt;
         target.startedAt ??= event.at;
         target.finishedAt = undefined;
         target.note = undefined;
         return true;
       case 'node.retrying':
-        if (!target) return false;
-        target.state = 'retrying';
+        if (!target || !row) return false;
+        this.set(row, item, 'retrying');
         target.retried = true;
         target.note = `attempt ${event.attempt} failed (${event.error.message}); retry at ${clockTime(event.retryAt)}`;
         return true;
       case 'node.succeeded':
         if (!target || !row) return false;
-        target.state = 'succeeded';
+        this.set(row, item, 'succeeded');
         target.finishedAt = event.at;
         target.checks = readChecks(event.output);
         target.note = item ? undefined : event.labels?.length ? `→ ${event.labels.join(', ')}${event.blocked ? ' (blocks the deployment)' : ''}` : undefined;
@@ -146,7 +189,7 @@ export class Board {
         if (!row) return false;
         row.note = event.reason === 'join' ? 'no incoming edge taken' : event.reason === 'when' ? '`when` was false' : row.state === 'pending' ? 'the run stopped first' : 'aborted: the run stopped';
         row.state = 'skipped';
-        for (const i of row.items?.started.values() ?? []) if (!isFinished(i.state)) i.state = 'skipped';
+        for (const i of row.items?.started.values() ?? []) if (!isFinished(i.state)) setItemState(row.items!, i, 'skipped');
         return true;
       case 'approval.requested':
         // Asked again as a restart resumes the approval in place (its deadline kept): not news,
@@ -160,13 +203,13 @@ export class Board {
         row.note = `${event.principal} ${event.decision === 'approve' ? 'approved' : 'rejected'}${event.comment ? `: ${event.comment}` : ''}`;
         return true;
       case 'timer.set':
-        if (!target || event.purpose !== 'wait') return false;
-        target.state = 'waiting';
+        if (!target || !row || event.purpose !== 'wait') return false;
+        this.set(row, item, 'waiting');
         target.note = `waiting until ${clockTime(event.fireAt)}`;
         return true;
       case 'timer.fired':
-        if (!target || target.state !== 'waiting') return false;
-        target.state = 'running';
+        if (!target || !row || target.state !== 'waiting') return false;
+        this.set(row, item, 'running');
         target.note = undefined;
         return true;
       case 'compensation.started':
@@ -213,6 +256,12 @@ export class Board {
     }
   }
 
+  /** A node's or an item's state: an item's through its node's tally. */
+  private set(row: Row, item: ItemRow | undefined, state: RowState): void {
+    if (item === undefined) row.state = state;
+    else setItemState(row.items!, item, state);
+  }
+
   /** A node failed: its note says what failed (at the bottom, for a failure that crossed sub-flows). */
   private failed(row: Row, error: ErrorInfo, at: number, routed: string): void {
     row.state = 'failed';
@@ -220,18 +269,18 @@ export class Board {
     row.checks = readChecks(error.details);
     // A failed gate's readings say what failed; any other failure says it in words.
     row.note = row.checks !== undefined && routed === '' ? undefined : `${failureNote(error, this.runId)}${routed}`;
-    const index = /^item (\d+): /.exec(error.message);
+    const index = failedItem(error);
     if (row.items !== undefined) {
       for (const i of row.items.started.values()) {
         if (isFinished(i.state)) continue;
         i.finishedAt = at;
-        if (index !== null && i.index === Number(index[1])) {
-          i.state = 'failed';
+        if (i.index === index) {
+          setItemState(row.items, i, 'failed');
           const cause = rootCause(error, this.runId);
           i.checks = readChecks(cause.error.details);
           i.note = i.checks ? undefined : cause.error.message;
         } else {
-          i.state = 'skipped';
+          setItemState(row.items, i, 'skipped');
           i.note = 'aborted: a sibling item failed';
         }
       }
@@ -267,6 +316,12 @@ export function failureNote(error: ErrorInfo, runId: string): string {
   if (cause.path.length <= 1) return `${error.code}: ${error.message}`;
   const [first, ...below] = cause.path;
   return `in ${first?.item === undefined ? '' : `item ${first.item} › `}${failurePath(below)}`;
+}
+
+/** The for_each item a node's failure came from: the engine journals it as the node's, `item 4: …`. */
+export function failedItem(error: ErrorInfo): number | undefined {
+  const match = /^item (\d+): /.exec(error.message);
+  return match === null ? undefined : Number(match[1]);
 }
 
 export function isFinished(state: RowState): boolean {

@@ -3,10 +3,14 @@ import type { Style } from '../style.js';
 import { fitHeight, renderTree } from './render.js';
 import type { RunTree } from './tree.js';
 
+/** For_each items the last frame lists one a line, in all; past that, their counts and the failed ones. */
+export const LAST_FRAME_ITEMS = 1000;
+
 /**
  * Redraws the run's tree in place on a terminal, ten times a second while something runs (so
  * that elapsed times move), and right away on each change. A frame never has more lines than the
- * terminal (moving the cursor up stops at its top); the last one, drawn once, shows everything.
+ * terminal (moving the cursor up stops at its top), nor builds many more (a for_each's items past
+ * that are counted); the last one, drawn once, shows every node, and the items up to LAST_FRAME_ITEMS.
  */
 export class LiveView {
   private drawn = 0;
@@ -30,8 +34,9 @@ export class LiveView {
 
   draw(last = false): void {
     if (this.paused) return;
-    const all = renderTree(this.tree, this.style, this.now(), this.out.columns || 120, this.frame++);
-    const lines = last ? all.map((l) => l.text) : fitHeight(all, Math.max(3, (this.out.rows || 40) - 1));
+    const rows = Math.max(3, (this.out.rows || 40) - 1);
+    const all = renderTree(this.tree, this.style, this.now(), this.out.columns || 120, this.frame++, last ? LAST_FRAME_ITEMS : rows);
+    const lines = last ? all.map((l) => l.text) : fitHeight(all, rows);
     const up = this.drawn > 0 ? `\u001b[${this.drawn}A` : '';
     // Clears what an earlier, taller frame left below this one.
     this.out.write(`${up}${lines.map((l) => `\r\u001b[2K${l}`).join('\n')}\n\u001b[J`);

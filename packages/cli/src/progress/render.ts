@@ -4,7 +4,7 @@ import { formatValue, oneLine } from '../render/values.js';
 
 export { oneLine };
 import type { Style } from '../style.js';
-import { duration, isFinished, RESUMED_IN_PLACE, type Board, type ItemRow, type Row, type RowState } from './board.js';
+import { duration, isFinished, itemCount, LISTED_FIRST, notStarted, RESUMED_IN_PLACE, type Board, type ItemRow, type Items, type Row, type RowState } from './board.js';
 import type { RunTree } from './tree.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -49,9 +49,7 @@ function columns(board: Board): Columns {
 /** One node: icon, id, type, state and time, then the reason it failed or waits, or a gate's readings. */
 export function rowText(board: Board, row: Row, s: Style, now: number, frame = 0, cols: Columns = columns(board)): string {
   const time = row.startedAt === undefined ? '' : duration((row.finishedAt ?? now) - row.startedAt);
-  const started = row.items?.started;
-  const done = started === undefined ? 0 : [...started.values()].filter((i) => i.state === 'succeeded').length;
-  const items = row.items === undefined || (row.state !== 'running' && row.state !== 'waiting') ? '' : ` ${done} of ${row.items.values?.length ?? '?'} done`;
+  const items = row.items === undefined || (row.state !== 'running' && row.state !== 'waiting') ? '' : ` ${row.items.tally.get('succeeded') ?? 0} of ${row.items.values?.length ?? '?'} done`;
   const attempt = shownAttempt(row);
   const state = row.state === 'pending' ? 'waiting for its predecessors' : row.state;
   const note = noteText(row, s);
@@ -64,9 +62,14 @@ export function itemText(row: Row, item: ItemRow, s: Style, now: number, frame =
   const label = `[${item.index}]${value === undefined ? '' : ` ${formatValue(value, 20)}`}`;
   const time = item.startedAt === undefined ? '' : duration((item.finishedAt ?? now) - item.startedAt);
   // The icon says succeeded or failed; the words are for the states between.
-  const state = item.state === 'succeeded' || item.state === 'failed' ? '' : item.state === 'pending' ? (isFinished(row.state) || row.state === 'compensating' ? 'not run' : 'not started') : item.state;
+  const state = item.state === 'succeeded' || item.state === 'failed' ? '' : item.state === 'pending' ? notRun(row) : item.state;
   const note = noteText(item, s);
-  return `${icon(item.state, s, frame)} ${label}  ${[state + shownAttempt(item, row.type), time ? s.dim(time) : ''].filter(Boolean).join(' ')}${note ? ` — ${note}` : ''}`;
+  return `${icon(item.state, s, frame)} ${label}  ${[(state + shownAttempt(item, row.type)).trimStart(), time ? s.dim(time) : ''].filter(Boolean).join(' ')}${note ? ` — ${note}` : ''}`;
+}
+
+/** What an item that has not started is: not run once its node has ended (or is being undone). */
+function notRun(row: Row): string {
+  return isFinished(row.state) || row.state === 'compensating' ? 'not run' : 'not started';
 }
 
 function noteText(p: { note?: string; checks?: readonly Check[]; state: RowState }, s: Style): string {
@@ -84,27 +87,73 @@ function shownAttempt(p: { attempt: number; retried: boolean; type?: string }, t
 /**
  * The live view: the top run's nodes, and under a node the sub-flow run it started, at any depth,
  * while that run has not succeeded; a for_each node's items, and under a running item its run.
+ * `room` is how many item lines it builds in all: a for_each node with more items than are left
+ * of it shows how many are in each state, then its failed items, those retrying, waiting and
+ * running, as many as there is room for. A frame then costs what the terminal shows, however
+ * many items a payload gave (DESIGN §11).
  */
-export function renderTree(tree: RunTree, s: Style, now: number, width: number, frame = 0): ViewLine[] {
+export function renderTree(tree: RunTree, s: Style, now: number, width: number, frame = 0, room = Number.POSITIVE_INFINITY): ViewLine[] {
   const out: ViewLine[] = [];
+  let left = room;
+  const item = (row: Row, it: ItemRow, indent: number) => {
+    out.push({ text: clip(`${' '.repeat(indent)}${itemText(row, it, s, now, frame)}`, width), finished: isFinished(it.state) });
+    if (it.child !== undefined && !isFinished(it.state) && it.state !== 'pending') board(it.child, indent + 2);
+  };
+  const items = (row: Row, items: Items, indent: number) => {
+    const count = itemCount(items);
+    if (count <= left) {
+      left -= count;
+      for (let index = 0; index < count; index++) item(row, items.started.get(index) ?? { index, state: 'pending', attempt: 0, retried: false }, indent);
+      return;
+    }
+    out.push({ text: clip(`${' '.repeat(indent)}${tallyText(row, items, s)}`, width), finished: isFinished(row.state) });
+    let shown = 0;
+    let listed = 0;
+    for (const state of LISTED_FIRST) {
+      const group = items.listed.get(state)!;
+      listed += group.size;
+      for (const it of group) {
+        if (shown >= left) break;
+        item(row, it, indent);
+        shown++;
+      }
+    }
+    left -= shown;
+    const more = listed - shown;
+    if (more > 0) out.push({ text: `${' '.repeat(indent)}${s.dim(`… ${more} more failed or running`)}`, finished: false });
+  };
   const board = (b: Board, indent: number) => {
     const cols = columns(b);
     for (const row of b.rows) {
       out.push({ text: clip(`${' '.repeat(indent)}${rowText(b, row, s, now, frame, cols)}`, width), finished: isFinished(row.state) && !open(row) });
-      if (row.items !== undefined) {
-        const count = Math.max(row.items.values?.length ?? 0, ...[...row.items.started.keys()].map((i) => i + 1));
-        for (let index = 0; index < count; index++) {
-          const item = row.items.started.get(index) ?? { index, state: 'pending' as const, attempt: 0, retried: false };
-          out.push({ text: clip(`${' '.repeat(indent + 2)}${itemText(row, item, s, now, frame)}`, width), finished: isFinished(item.state) });
-          if (item.child !== undefined && !isFinished(item.state) && item.state !== 'pending') board(item.child, indent + 4);
-        }
-      }
+      if (row.items !== undefined) items(row, row.items, indent + 2);
       const child = row.children.at(-1);
       if (child !== undefined && child.runStatus !== 'succeeded' && row.state !== 'pending') board(child, indent + 2);
     }
   };
   board(tree.root, 2);
   return out;
+}
+
+/** The order states are counted in, and their words. */
+const TALLIED: readonly (readonly [RowState, string])[] = [
+  ['succeeded', 'succeeded'],
+  ['failed', 'failed'],
+  ['running', 'running'],
+  ['retrying', 'retrying'],
+  ['waiting', 'waiting'],
+  ['skipped', 'skipped'],
+];
+
+/** `100000 items: 1234 succeeded, 1 failed, 50 running, 98715 not started`. */
+export function tallyText(row: Row, items: Items, s: Style): string {
+  const parts = TALLIED.flatMap(([state, word]) => {
+    const n = items.tally.get(state) ?? 0;
+    return n === 0 ? [] : [state === 'failed' ? s.red(`${n} ${word}`) : `${n} ${word}`];
+  });
+  const waiting = notStarted(items);
+  if (waiting > 0) parts.push(`${waiting} ${notRun(row)}`);
+  return `${itemCount(items)} items: ${parts.join(', ')}`;
 }
 
 /** Whether a row shows a sub-flow run below it (one that has not succeeded). */
@@ -207,6 +256,8 @@ export function clip(line: string, width: number): string {
  * of spaces (columns) are kept; a word longer than a line is left whole (a URL is not cut).
  */
 export function wrap(text: string, width: number, first: number, rest: number): string[] {
+  // Most lines fit: as the loop below would give them, without measuring each word (gantry show has a line per for_each item).
+  if (first + visibleLength(text) <= width) return [`${' '.repeat(first)}${text}`];
   const lines: string[] = [];
   let line = ' '.repeat(first);
   let started = false;

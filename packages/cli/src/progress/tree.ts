@@ -1,5 +1,5 @@
 import { forEachItems, type CompiledFlow, type RunEvent, type RunState } from '@gantry/engine';
-import { Board, type Items, type Line, type Row } from './board.js';
+import { Board, newItems, type Items, type Line, type Row } from './board.js';
 
 /** What the tree reads of a live run (the engine's `run(id)`): its flow, and its state for a run first heard of midway. */
 export type RunLookup = (runId: string) => { readonly flow: CompiledFlow; state(): Readonly<RunState> } | undefined;
@@ -99,7 +99,7 @@ export class RunTree {
     const row = board.row(nodeId);
     const spec = board.flow.nodes.get(nodeId)?.definition.for_each;
     if (row === undefined || spec === undefined) return;
-    const items: Items = (row.items ??= { started: new Map() });
+    const items: Items = (row.items ??= newItems());
     if (Array.isArray(spec)) {
       items.values = spec;
       return;

@@ -1,18 +1,19 @@
-import { failurePath, forEachItems, loadFlowText, replay, rootCause, type CompensationEvent, type CompiledFlow, type NodeState, type RunEvent, type RunRecord, type RunState, type RunStore } from '@gantry/engine';
-import { clockTime, duration, failureNote, type Board, type ItemRow, type Row } from '../progress/board.js';
+import { failurePath, forEachItems, loadFlowText, replay, rootCause, type CompiledFlow, type ErrorInfo, type NodeState, type RunEvent, type RunRecord, type RunState, type RunStore } from '@gantry/engine';
+import { clockTime, duration, failureNote, itemCount, type Board, type ItemRow, type Row } from '../progress/board.js';
 import { itemText, oneLine, wrap } from '../progress/render.js';
 import { RunTree } from '../progress/tree.js';
 import type { Style } from '../style.js';
 import { when } from '../summarize.js';
-import { describeCounts, logCounts } from '../logs-view.js';
-import { attemptsOf, worthListing, type Attempt } from './attempts.js';
+import { describeCounts } from '../logs-view.js';
+import { JournalIndex, worthListing, type Attempt } from './journal-index.js';
 import { formatChecks } from './checks.js';
 import { byteSize, formatValue, isPlainObject, keyText } from './values.js';
 
-/** A stored run as `show` reads it: its record, journal, flow and state. */
+/** A stored run as `show` reads it: its record, journal (grouped by node and item), flow and state. */
 interface Stored {
   readonly record: RunRecord;
   readonly events: readonly RunEvent[];
+  readonly journal: JournalIndex;
   readonly flow: CompiledFlow;
   readonly state: RunState;
 }
@@ -43,7 +44,8 @@ export async function renderTimeline(store: RunStore, runId: string, s: Style, w
     const record = await store.getRun(id);
     if (record === undefined) continue;
     const events = await store.events(id);
-    runs.set(id, { record, events, flow: loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName }), state: replay(id, events) });
+    const flow = loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName });
+    runs.set(id, { record, events, journal: new JournalIndex(events, flow), flow, state: replay(id, events) });
     order.push(id);
     queue.push(...(await store.listRuns({ parentRunId: id })).reverse().map((r) => r.runId));
   }
@@ -104,7 +106,7 @@ class Timeline {
     const n = run.state.nodes.get(row.id);
     const status = n?.status ?? 'not reached';
     const took = n?.startedAt !== undefined && n.finishedAt !== undefined ? ` ${duration(n.finishedAt - n.startedAt)}` : '';
-    const attempts = attemptsOf(run.events, row.id, row.type);
+    const attempts = run.journal.attempts(row.id);
     const count = attempts.length > 1 ? `, ${attempts.length} attempts` : '';
     const labels = n?.labels?.length ? ` → ${n.labels.join(', ')}` : '';
     this.put(at, `${s.bold(row.id)} (${row.type}): ${status}${took}${count}${labels}${n?.startedAt ? `, started ${when(n.startedAt)}` : ''}${n?.skipReason ? ` (${n.skipReason})` : ''}`);
@@ -118,9 +120,9 @@ class Timeline {
     // A failed attempt that was retried says its error in the attempts below.
     if (n?.status === 'failed' && n.error !== undefined && !(row.checks && n.error.code === 'GATE_FAILED')) this.put(inner, s.red(`error   ${oneLine(errorText(n.error, run.record.runId))}`));
     if (worthListing(attempts)) this.attempts(inner, attempts);
-    const logs = describeCounts(logCounts(run.events).get(row.id));
+    const logs = describeCounts(run.journal.logCounts(row.id));
     if (logs !== undefined) this.put(inner, `logs    ${logs} (gantry logs ${run.record.runId} ${row.id})`);
-    if (n?.compensation) this.put(inner, `compensation ${n.compensation}${compensationError(run.events, row.id)}`);
+    if (n?.compensation) this.put(inner, `compensation ${n.compensation}${compensationError(run.journal.compensationError(row.id))}`);
     if (row.items !== undefined) await this.items(run, row, inner, depth);
     for (const child of row.children) await this.child(child, inner, depth + 1);
   }
@@ -166,12 +168,12 @@ class Timeline {
   private async items(run: Stored, row: Row, at: number, depth: number): Promise<void> {
     const items = row.items!;
     items.values ??= await forEachItems(run.flow, run.state, row.id);
-    const count = Math.max(items.values?.length ?? 0, ...[...items.started.keys()].map((i) => i + 1));
+    const count = itemCount(items);
     this.put(at, `items   ${count}${items.values ? `: ${formatValue(items.values, this.width - at - 12)}` : ''}`);
     for (let index = 0; index < count; index++) {
       const item: ItemRow = items.started.get(index) ?? { index, state: 'pending', attempt: 0, retried: false };
       this.put(at + 2, itemText(row, item, this.s, item.finishedAt ?? item.startedAt ?? 0));
-      const attempts = attemptsOf(run.events, row.id, row.type, index);
+      const attempts = run.journal.attempts(row.id, index);
       if (worthListing(attempts)) this.attempts(at + 6, attempts);
       if (item.child) await this.child(item.child, at + 6, depth + 1);
     }
@@ -198,8 +200,7 @@ function errorText(error: NonNullable<NodeState['error']>, runId: string): strin
   return note.startsWith('in ') ? `${error.code} ${note}` : note;
 }
 
-function compensationError(events: readonly RunEvent[], nodeId: string): string {
-  const failed = events.find((e) => e.type === 'compensation.failed' && e.nodeId === nodeId) as CompensationEvent | undefined;
-  return failed?.error ? `: ${failed.error.code}: ${oneLine(failed.error.message)}` : '';
+function compensationError(error: ErrorInfo | undefined): string {
+  return error ? `: ${error.code}: ${oneLine(error.message)}` : '';
 }
 
