@@ -1,5 +1,3 @@
-import type { RunEvent } from '@gantry/engine';
-
 /** `logs: attempt 1 12 lines, attempt 2 3 lines (40 dropped)`, or undefined when the node kept none. */
 export function describeCounts(byAttempt: ReadonlyMap<number, { kept: number; dropped: number }> | undefined): string | undefined {
   if (byAttempt === undefined || byAttempt.size === 0) return undefined;
