@@ -92,23 +92,45 @@ export function plannedItems(forEach: JsonValue | undefined, params: Record<stri
   return Array.isArray(value) ? value : undefined;
 }
 
+/** Each for_each child run under its parent's run id, its node's id and its item, in one pass over the runs. */
+function childrenByItem(runs: readonly RunLike[]): Map<string, Map<string, Map<number, RunLike[]>>> {
+  const byParent = new Map<string, Map<string, Map<number, RunLike[]>>>();
+  for (const child of runs) {
+    const parent = child.fold.parent;
+    const index = parent === undefined ? undefined : itemOfPath(parent.path);
+    if (parent === undefined || index === undefined) continue;
+    const nodeId = nodeOfPath(parent.path);
+    let nodes = byParent.get(parent.runId);
+    if (nodes === undefined) byParent.set(parent.runId, (nodes = new Map()));
+    let items = nodes.get(nodeId);
+    if (items === undefined) nodes.set(nodeId, (items = new Map()));
+    const attempts = items.get(index);
+    if (attempts === undefined) items.set(index, [child]);
+    else attempts.push(child);
+  }
+  return byParent;
+}
+
 /** Every for_each sub-flow node in these runs that has iterations (started or planned). */
 export function iterationsIn(runs: Iterable<RunLike>): Iterations[] {
   const all = [...runs];
+  // Grouped once: a run tree holds thousands of item runs, and each parent and item looked its own up.
+  const byParent = childrenByItem(all);
   const found: Iterations[] = [];
   for (const parent of all) {
-    const children = all.filter((c) => c.fold.parent?.runId === parent.fold.runId && itemOfPath(c.fold.parent.path) !== undefined);
-    const nodeIds = new Set([...children.map((c) => nodeOfPath(c.fold.parent!.path)), ...(parent.graph?.nodes.filter((n) => n.type === 'subflow' && n.for_each !== undefined).map((n) => n.id) ?? [])]);
+    const byNode = byParent.get(parent.fold.runId) ?? new Map<string, Map<number, RunLike[]>>();
+    const nodeIds = new Set([...byNode.keys(), ...(parent.graph?.nodes.filter((n) => n.type === 'subflow' && n.for_each !== undefined).map((n) => n.id) ?? [])]);
     for (const nodeId of nodeIds) {
       const node = parent.graph?.nodes.find((n) => n.id === nodeId);
       const planned = plannedItems(node?.for_each, parent.fold.params);
-      const mine = children.filter((c) => nodeOfPath(c.fold.parent!.path) === nodeId);
-      const count = Math.max(planned?.length ?? 0, ...mine.map((c) => itemOfPath(c.fold.parent!.path)! + 1));
+      const byItem = byNode.get(nodeId) ?? new Map<number, RunLike[]>();
+      let count = planned?.length ?? 0;
+      for (const index of byItem.keys()) if (index + 1 > count) count = index + 1;
       if (count === 0) continue;
       const steps: Step[] = [];
       for (let index = 0; index < count; index++) {
         // A retried item has a run per attempt: the last one tells.
-        const runs = mine.filter((c) => itemOfPath(c.fold.parent!.path) === index).sort((a, b) => (a.fold.startedAt ?? 0) - (b.fold.startedAt ?? 0));
+        const runs = [...(byItem.get(index) ?? [])].sort((a, b) => (a.fold.startedAt ?? 0) - (b.fold.startedAt ?? 0));
         const run = runs.at(-1)?.fold;
         const item = planned?.[index] ?? percentParam(run);
         steps.push(
@@ -133,7 +155,7 @@ export function iterationsIn(runs: Iterable<RunLike>): Iterations[] {
         runId: parent.fold.runId,
         nodeId,
         steps,
-        percent: isPercent(nodeId, steps, mine),
+        percent: isPercent(nodeId, steps, [...byItem.values()].flat()),
         ...(stoppedAt >= 0 ? { stoppedAt } : {}),
         ...(n?.compensation ? { rollback: n.compensation } : {}),
         ...(rollbackEvent ? { rollbackAt: rollbackEvent.at } : {}),
@@ -154,5 +176,6 @@ function isPercent(nodeId: string, steps: readonly Step[], children: readonly Ru
   if (!steps.every((s) => typeof s.item === 'number' && s.item >= 0 && s.item <= 100)) return false;
   if (/traffic|shift|canary|rollout/i.test(nodeId)) return true;
   // A sub-flow that takes the item as a percentage, or a weight, says it is one.
-  return children.some((c) => Object.entries(c.fold.params ?? {}).some(([k, v]) => /percent|weight/i.test(k) && steps.some((s) => s.item === v)));
+  const items = new Set(steps.map((s) => s.item));
+  return children.some((c) => Object.entries(c.fold.params ?? {}).some(([k, v]) => /percent|weight/i.test(k) && items.has(v)));
 }
