@@ -120,7 +120,7 @@ export function renderTree(tree: RunTree, s: Style, now: number, width: number, 
     }
     left -= shown;
     const more = listed - shown;
-    if (more > 0) out.push({ text: `${' '.repeat(indent)}${s.dim(`… ${more} more failed or running`)}`, finished: false });
+    if (more > 0) out.push({ text: `${' '.repeat(indent)}${s.dim(`… ${more} more failed, retrying, waiting or running`)}`, finished: false });
   };
   const board = (b: Board, indent: number) => {
     const cols = columns(b);

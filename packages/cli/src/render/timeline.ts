@@ -4,8 +4,7 @@ import { itemText, oneLine, wrap } from '../progress/render.js';
 import { RunTree } from '../progress/tree.js';
 import type { Style } from '../style.js';
 import { when } from '../summarize.js';
-import { describeCounts } from '../logs-view.js';
-import { JournalIndex, worthListing, type Attempt } from './journal-index.js';
+import { JournalIndex, worthListing, type Attempt, type LogCount } from './journal-index.js';
 import { formatChecks } from './checks.js';
 import { byteSize, formatValue, isPlainObject, keyText } from './values.js';
 
@@ -204,3 +203,12 @@ function compensationError(error: ErrorInfo | undefined): string {
   return error ? `: ${error.code}: ${oneLine(error.message)}` : '';
 }
 
+/** `logs: attempt 1 12 lines, attempt 2 3 lines (40 dropped)`, or undefined when the node kept none. */
+function describeCounts(byAttempt: ReadonlyMap<number, LogCount> | undefined): string | undefined {
+  if (byAttempt === undefined || byAttempt.size === 0) return undefined;
+  const plural = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
+  return [...byAttempt]
+    .sort(([a], [b]) => a - b)
+    .map(([attempt, c]) => `attempt ${attempt} ${plural(c.kept)}${c.dropped > 0 ? ` (${c.dropped} dropped)` : ''}`)
+    .join(', ');
+}
