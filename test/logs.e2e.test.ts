@@ -52,6 +52,16 @@ process.stdin.on('end', async () => {
     edges: [{ from: 'build', to: 'report' }],
   });
   ws.write('tick.json', { name: 'Tick', nodes: [{ id: 'ticker', type: 'agent', data: { agent: 'ticker', task: 'tick' } }], edges: [] });
+  // A sub-flow run that ends at once, then a node that ticks for about 2.4 s.
+  ws.write('report.json', { name: 'Report', nodes: [{ id: 'report', type: 'agent', data: { agent: 'quiet', task: 'report' } }], edges: [] });
+  ws.write('tree.json', {
+    name: 'Tree',
+    nodes: [
+      { id: 'first', type: 'subflow', data: { flow: './report.json' } },
+      { id: 'ticker', type: 'agent', data: { agent: 'ticker', task: 'tick' } },
+    ],
+    edges: [{ from: 'first', to: 'ticker' }],
+  });
 });
 afterAll(() => ws.remove());
 
@@ -128,5 +138,37 @@ describe('gantry logs', () => {
     store.close();
     expect(journal).toBeGreaterThan(6);
     expect(Number(readFileSync(reads, 'utf8'))).toBe(journal);
+  }, 30_000);
+
+  it('--follow lists the sub-flow runs of a run until it has seen it end, not at every poll', async () => {
+    const run = spawn(process.execPath, [BIN, 'run', 'tree.json'], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', HOME: ws.dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let runOut = '';
+    run.stdout.setEncoding('utf8').on('data', (c: string) => (runOut += c));
+    const runExit = new Promise<number | null>((resolve) => run.on('close', resolve));
+    await expect.poll(() => runIdIn(runOut), { timeout: 10_000 }).toBeDefined();
+    const runId = runIdIn(runOut)!;
+
+    const listings = join(ws.dir, 'listings.json');
+    const follow = spawn(process.execPath, ['--import', join(ROOT, 'test/support/journal-reads.mjs'), BIN, 'logs', runId, '--follow'], {
+      cwd: ws.dir,
+      env: { PATH: process.env.PATH ?? '', HOME: ws.dir, NO_COLOR: '1', GANTRY_JOURNAL_READS: join(ws.dir, 'tree-reads.txt'), GANTRY_LISTINGS: listings },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let followOut = '';
+    let followErr = '';
+    follow.stdout.setEncoding('utf8').on('data', (c: string) => (followOut += c));
+    follow.stderr.setEncoding('utf8').on('data', (c: string) => (followErr += c));
+    const followExit = new Promise<number | null>((resolve) => follow.on('close', resolve));
+
+    expect(await runExit).toBe(0);
+    expect(await followExit, followErr).toBe(0);
+    expect(followOut.trim().split('\n').map((l) => l.replace(/^\d\d:\d\d:\d\d\.\d{3} {2}/, ''))).toEqual([1, 2, 3, 4, 5, 6].map((i) => `ticker #1  stderr  tick ${i}`));
+    const listed = JSON.parse(readFileSync(listings, 'utf8')) as Record<string, number>;
+    const child = Object.keys(listed).find((id) => id !== runId);
+    expect(child, JSON.stringify(listed)).toBeDefined();
+    // The parent, running for about 2.4 s, was listed at every poll; its sub-flow run, ended from
+    // the start, once when found and once when seen ended.
+    expect(listed[runId]).toBeGreaterThan(4);
+    expect(listed[child!]).toBeLessThanOrEqual(2);
   }, 30_000);
 });

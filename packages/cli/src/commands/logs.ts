@@ -1,4 +1,4 @@
-import { didYouMean, GantryError, linesOf, loadFlowText, readEventsAfter, underNode, type DroppedLines, type PlacedLine, type RunStore } from '@gantry/engine';
+import { didYouMean, GantryError, linesOf, loadFlowText, readEventsAfter, readRuns, underNode, type DroppedLines, type PlacedLine } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io, type Printer } from '../io.js';
@@ -50,20 +50,30 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
     const filter = { ...(node === undefined ? {} : { node }), ...(attempt === undefined ? {} : { attempt }) };
     const p = printer(io);
     const show = values.json === true ? (l: PlacedLine) => p.out(JSON.stringify(jsonLine(l))) : (l: PlacedLine) => p.out(textLine(l, p));
-    // How many events of each run have been read: a follow reads and prints only what came after
-    // (by the journal's seq, not the whole journal again), and reads a run that had ended when it
-    // was read no more.
+    // The run and its sub-flow runs under `node`, as they are found, and how many events of each
+    // have been read: a follow reads and prints only what came after (by the journal's seq). A run
+    // seen ended is read once more, its sub-flow runs listed once more (a run makes them before it
+    // ends), then no more.
+    const ids = [runId];
+    const known = new Set(ids);
     const read = new Map<string, number>();
     const ended = new Set<string>();
     let printed = 0;
     for (;;) {
-      const runs = await runTree(store, runId, node);
+      // The statuses first, in one read: a run that had ended then has all its events and sub-flow runs in what follows.
+      const final = new Set((await readRuns(store, ids.filter((id) => !ended.has(id)))).filter((r) => isFinal(r.status)).map((r) => r.runId));
       const fresh: PlacedLine[] = [];
       const drops: DroppedLines[] = [];
-      for (const id of runs) {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
         if (ended.has(id)) continue;
-        // The status before the events: a run that had ended then has all its events in them.
-        if (isFinal((await store.getRun(id))?.status)) ended.add(id);
+        for (const child of await store.listRuns({ parentRunId: id })) {
+          if (!known.has(child.runId) && underNode(runId, child.runId, node)) {
+            known.add(child.runId);
+            ids.push(child.runId);
+          }
+        }
+        if (final.has(id)) ended.add(id);
         const seen = read.get(id) ?? 0;
         const events = await readEventsAfter(store, id, seen);
         if (events.length === 0) continue;
@@ -77,7 +87,7 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
       for (const line of fresh) show(line);
       if (values.json !== true) for (const d of drops) p.out(p.outStyle.yellow(`… ${d.dropped} line${d.dropped === 1 ? '' : 's'} of ${d.path} #${d.attempt} dropped: the attempt or the run reached its bound (logs in the configuration)`));
       printed += fresh.length;
-      if (values.follow !== true || runs.every((id) => ended.has(id))) break;
+      if (values.follow !== true || ids.every((id) => ended.has(id))) break;
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
     }
     if (printed === 0 && values.json !== true) p.out(`no log lines kept for run ${runId}${node === undefined ? '' : ` node ${node}`}${attempt === undefined ? '' : ` attempt ${attempt}`}`);
@@ -85,15 +95,6 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
   } finally {
     await store.close();
   }
-}
-
-/** The run and its sub-flow runs (every depth), those under `node` only. */
-async function runTree(store: RunStore, runId: string, node: string | undefined): Promise<string[]> {
-  const ids = [runId];
-  for (let i = 0; i < ids.length; i++) {
-    for (const child of await store.listRuns({ parentRunId: ids[i]! })) if (underNode(runId, child.runId, node)) ids.push(child.runId);
-  }
-  return ids;
 }
 
 function isFinal(status: string | undefined): boolean {
