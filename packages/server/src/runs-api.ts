@@ -35,9 +35,7 @@ export function listRunsHandler(deps: RunsApiDeps): Handler {
     for (const s of statuses ?? []) {
       if (!STATUSES.includes(s as RunStatus)) throw httpError('BAD_REQUEST', `status must be one or more of ${STATUSES.join(', ')} (comma-separated), got "${s}"`);
     }
-    const limitParam = url.searchParams.get('limit');
-    const limit = limitParam === null ? 50 : Number(limitParam);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw httpError('BAD_REQUEST', `limit must be a whole number from 1 to 1000, got "${limitParam}"`);
+    const limit = countParam(url, 'limit', 1, 1000) ?? 50;
     const query = listQuery(url);
     const records = await listRecords(engine.options.store, { ...(statuses ? { status: statuses as RunStatus[] } : {}), limit }, query);
     if (!query.details) return sendJson(res, 200, { runs: records.map(runSummary) });
@@ -146,11 +144,13 @@ export function runLogsHandler({ engine, principalOf }: RunsApiDeps): Handler {
   };
 }
 
-/** A whole-number query parameter of at least `min`, or undefined when absent (400 otherwise). */
-function countParam(url: URL, name: string, min: number): number | undefined {
+/** A whole-number query parameter from `min` to `max`, or undefined when absent (400 otherwise). */
+function countParam(url: URL, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const text = url.searchParams.get(name);
   if (text === null) return undefined;
   const n = Number(text);
-  if (!(/^\d{1,15}$/.test(text) && n >= min)) throw httpError('BAD_REQUEST', `${name} must be a whole number ≥ ${min}, got "${text.slice(0, 40)}"`);
+  if (!(/^\d{1,15}$/.test(text) && n >= min && n <= max)) {
+    throw httpError('BAD_REQUEST', `${name} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}, got "${text.slice(0, 40)}"`);
+  }
   return n;
 }
