@@ -108,6 +108,15 @@ const edgeRows: Row[] = [
     nodes: { a: 'failed' },
     check: ({ run }) => expect(run.state().nodes.get('a')?.error?.code).toBe('EXPRESSION_FAILED'),
   },
+  {
+    // Decided in the node's own turn (compiled), the limit fails the node there, as JSONata's evaluation would.
+    name: 'an edge expression whose value is past the value limit fails its source node with EXPRESSION_LIMIT',
+    flow: flow([probe('a', { out: { list: Array.from({ length: 200 }, (_, i) => `item ${i}`) } }), probe('b')], [{ from: 'a', to: 'b', condition: '{% list %}' }]),
+    harness: { limits: { expression: { maxValue: 1_000 } } },
+    status: 'failed',
+    nodes: { a: 'failed', b: 'skipped' },
+    check: ({ run }) => expect(run.state().nodes.get('a')?.error).toMatchObject({ code: 'EXPRESSION_LIMIT', message: 'the expression {% list %} built a value larger than 1000 characters as JSON' }),
+  },
 ];
 
 /** Runs a one-node flow whose data holds `expression`, with a 10 ms heartbeat on real timers. */

@@ -159,7 +159,8 @@ describe('the caps hold for compiled expressions', () => {
     const items = Array.from({ length: 50_000 }, (_, i) => ({ i }));
     const limits = resolveLimits({ expression: { maxValue: 100_000, timeoutMs: 1 } });
     const tight: Bindings = { ...scope, trigger: { items }, limits };
-    expect(evaluateNow(flow, text, {}, tight)).toBe(LATER);
+    // In the node's turn (an edge condition): the error at once, not LATER and the walk again.
+    expect(() => evaluateNow(flow, text, {}, tight)).toThrow(expect.objectContaining({ code: 'EXPRESSION_LIMIT' }));
     await expect(evaluateExpression(flow, text, {}, tight)).rejects.toMatchObject({
       code: 'EXPRESSION_LIMIT',
       message: `the expression ${text} built a value larger than 100000 characters as JSON`,

@@ -333,7 +333,13 @@ export class RunExecution implements RunScope, NodeOutcomes {
 
   /** Edge expressions that compile are decided in this turn; an output mapping, or any other expression, waits for JSONata. */
   private completeWithExpressions(node: CompiledNode, attempt: number, result: ExecutorResult, plainResult: boolean): void {
-    const expressions = plainResult ? edgeExpressionsNow(this.flow, node, result.output, this.bindings()) : undefined;
+    let expressions: Map<number, boolean> | undefined;
+    try {
+      expressions = plainResult ? edgeExpressionsNow(this.flow, node, result.output, this.bindings()) : undefined;
+    } catch (error) {
+      // A condition's value past its limit: evaluated again later, it would end the same way.
+      return this.failed(node, toErrorInfo(error));
+    }
     if (expressions !== undefined) return this.complete(node, attempt, result, result.output, expressions);
     void this.completeLater(node, attempt, result);
   }

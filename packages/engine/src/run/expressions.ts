@@ -50,11 +50,13 @@ export const LATER: unique symbol = Symbol('evaluate later');
 /**
  * Evaluates one `{% … %}` string at once when it compiles (expression-compiled.ts) and its
  * compiled evaluation answers; otherwise, and whenever it would fail, LATER: JSONata's
- * evaluation (evaluateExpression) gives the value or the error, with its message.
+ * evaluation (evaluateExpression) gives the value or the error, with its message. Throws the
+ * EXPRESSION_LIMIT of a compiled value larger than maxValue: JSONata would end the same way.
  */
 export function evaluateNow(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): JsonValue | typeof LATER {
   const answer = compiledAnswer(flow, text, input, bindings);
-  return answer instanceof GantryError ? LATER : answer;
+  if (answer instanceof GantryError) throw answer;
+  return answer;
 }
 
 /**

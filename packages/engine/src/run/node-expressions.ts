@@ -53,7 +53,8 @@ export async function edgeExpressions(flow: CompiledFlow, node: CompiledNode, ou
 /**
  * {@link edgeExpressions} decided at once, in the node's own turn, when every expression
  * condition compiles and answers (expression-compiled.ts); undefined when one needs JSONata, or
- * would fail: edgeExpressions then evaluates them all and reports the failure.
+ * would fail: edgeExpressions then evaluates them all and reports the failure. Throws, as
+ * edgeExpressions would, the EXPRESSION_LIMIT of a condition whose value is too large.
  */
 export function edgeExpressionsNow(flow: CompiledFlow, node: CompiledNode, output: JsonObject | JsonValue[], bindings: Bindings): Map<number, boolean> | undefined {
   let results: Map<number, boolean> | undefined;
