@@ -40,6 +40,7 @@ process.stdin.on('end', async () => {
       builder: { transport: 'command', command: process.execPath, args: ['builder.mjs'] },
       ticker: { transport: 'command', command: process.execPath, args: ['ticker.mjs'] },
       quiet: { transport: 'module', module: './quiet.mjs' },
+      chatty: { transport: 'command', command: process.execPath, args: ['chatty.mjs'] },
     },
   });
   ws.write('quiet.mjs', 'export default () => ({ ok: true });');
@@ -52,6 +53,11 @@ process.stdin.on('end', async () => {
     edges: [{ from: 'build', to: 'report' }],
   });
   ws.write('tick.json', { name: 'Tick', nodes: [{ id: 'ticker', type: 'agent', data: { agent: 'ticker', task: 'tick' } }], edges: [] });
+  // A node that logs, inside a sub-flow.
+  ws.write('chatty.mjs', `process.stdin.resume();
+process.stdin.on('end', () => { console.error('hello from inside'); console.log('{}'); });`);
+  ws.write('chat.json', { name: 'Chat', nodes: [{ id: 'chat', type: 'agent', data: { agent: 'chatty', task: 'chat' } }], edges: [] });
+  ws.write('nested.json', { name: 'Nested', nodes: [{ id: 'outer', type: 'subflow', data: { flow: './chat.json' } }], edges: [] });
   // A sub-flow run that ends at once, then a node that ticks for about 2.4 s.
   ws.write('report.json', { name: 'Report', nodes: [{ id: 'report', type: 'agent', data: { agent: 'quiet', task: 'report' } }], edges: [] });
   ws.write('tree.json', {
@@ -170,5 +176,28 @@ describe('gantry logs', () => {
     // the start, once when found and once when seen ended.
     expect(listed[runId]).toBeGreaterThan(4);
     expect(listed[child!]).toBeLessThanOrEqual(2);
+  }, 30_000);
+
+  it('reads a node of a sub-flow run by its place (outer.inner or as printed), and says where a node the run lacks is', async () => {
+    const run = await ws.run(['run', 'nested.json']);
+    expect(run.code, explain(run)).toBe(0);
+    const runId = runIdIn(run.stdout)!;
+    const all = await ws.run(['logs', runId]);
+    expect(all.stdout).toContain('outer › chat #1  stderr  hello from inside');
+
+    for (const place of ['outer.chat', 'outer › chat']) {
+      const one = await ws.run(['logs', runId, place]);
+      expect(one.code, explain(one)).toBe(0);
+      expect(one.stdout.trim().replace(/^\d\d:\d\d:\d\d\.\d{3} {2}/, '')).toBe('chat #1  stderr  hello from inside');
+    }
+    const lost = await ws.run(['logs', runId, 'chat']);
+    expect(lost.code).toBe(2);
+    expect(lost.stderr).toContain(`run ${runId}'s flow "Nested" has no node "chat"; it is a node of sub-flow run ${runId}.outer: gantry logs ${runId} outer.chat`);
+    const nowhere = await ws.run(['logs', runId, 'elsewhere.chat']);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain(`run ${runId} has no sub-flow run ${runId}.elsewhere ("elsewhere.chat")`);
+    const typo = await ws.run(['logs', runId, 'outer.chta']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(`run ${runId}.outer's flow "Chat" has no node "chta" — did you mean "chat"?`);
   }, 30_000);
 });

@@ -1,9 +1,10 @@
-import { didYouMean, GantryError, linesOf, loadFlowText, readEventsAfter, readRuns, underNode, type DroppedLines, type PlacedLine } from '@gantry/engine';
+import { GantryError, linesOf, readEventsAfter, readRuns, underNode, type DroppedLines, type PlacedLine } from '@gantry/engine';
 import { parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { printer, type Io, type Printer } from '../io.js';
 import { oneLine } from '../render/values.js';
 import { loadConfig } from '../setup.js';
+import { logsTarget } from './logs-target.js';
 import { openStore, storeWhere } from '../store.js';
 
 export const logsHelp = `Usage: gantry logs <runId> [node] [--attempt n] [--follow] [--json] [--config f]
@@ -15,7 +16,8 @@ written. Each attempt keeps at most 1000 lines and 128 KiB, a run 1 MiB (logs in
 configuration); what was dropped is counted.
 
 Arguments:
-  node          only this node of the run (and the sub-flow runs it started)
+  node          only this node of the run (and the sub-flow runs it started); a node of a
+                sub-flow run by its place: outer.inner, or "outer › inner" as printed
 
 Options:
   --attempt n   only this attempt of the node
@@ -34,19 +36,18 @@ export async function logsCommand(argv: string[], io: Io): Promise<ExitCode> {
     config: { type: 'string' },
   });
   if (positionals.length < 1 || positionals.length > 2) throw usageError('logs', `name a run id and at most one node, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
-  const [runId, node] = positionals as [string, string | undefined];
+  const [topRunId, given] = positionals as [string, string | undefined];
   const attempt = values.attempt === undefined ? undefined : Number(values.attempt);
   if (attempt !== undefined && !(Number.isInteger(attempt) && attempt >= 1)) throw usageError('logs', `--attempt must be a whole number ≥ 1, got "${String(values.attempt)}"`);
-  if (attempt !== undefined && node === undefined) throw usageError('logs', '--attempt needs a node: gantry logs <runId> <node> --attempt n');
+  if (attempt !== undefined && given === undefined) throw usageError('logs', '--attempt needs a node: gantry logs <runId> <node> --attempt n');
   const loaded = loadConfig(values.config as string | undefined, io.cwd);
   const store = await openStore(loaded, io.cwd, 'read');
   try {
-    const record = await store.getRun(runId);
-    if (record === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${runId} in ${storeWhere(store, io.cwd)}; "gantry runs" lists the runs there`);
-    if (node !== undefined) {
-      const ids = [...loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName }).nodes.keys()];
-      if (!ids.includes(node)) throw usageError('logs', `run ${runId}'s flow "${record.flowName}" has no node "${node}"${didYouMean(node, ids)}`);
-    }
+    const top = await store.getRun(topRunId);
+    if (top === undefined) throw new GantryError('RUN_NOT_FOUND', `no run ${topRunId} in ${storeWhere(store, io.cwd)}; "gantry runs" lists the runs there`);
+    // A node of a sub-flow run (given as its place) is read as that run's node.
+    const { record, node } = await logsTarget(store, top, given);
+    const runId = record.runId;
     const filter = { ...(node === undefined ? {} : { node }), ...(attempt === undefined ? {} : { attempt }) };
     const p = printer(io);
     const show = values.json === true ? (l: PlacedLine) => p.out(JSON.stringify(jsonLine(l))) : (l: PlacedLine) => p.out(textLine(l, p));
