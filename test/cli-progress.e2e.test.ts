@@ -122,7 +122,7 @@ describe('gantry run without a terminal', () => {
     expect(out).toMatch(/\n {6}✗ \[2\] 60  \S+ — error_rate_percent 0 <= 1, p95_latency_ms 600 <= 500 ✗\n/);
     expect(out).toMatch(/\n {4}✗ traffic  subflow  failed \S+ — in item 2 › gate\n/);
     expect(out).toMatch(/\n {2}✗ ship      agent        failed \S+ — in traffic\[2\] › gate\n/);
-    expect(out).toMatch(/Release: rolled_back in \S+ \(run \S+\)\n  3 succeeded, 1 failed, 1 skipped\n  gate "gate" failed: p95_latency_ms <= 500 \(was 600\)\n    at ship › traffic\[2\] › gate\n  escalation sent about ship: the failure above\n$/);
+    expect(out).toMatch(/Release: rolled_back in \S+ \(run \S+\)\n  3 succeeded, 1 failed, 1 skipped\n  with its 4 sub-flow runs: 12 succeeded, 3 failed, 1 skipped\n  gate "gate" failed: p95_latency_ms <= 500 \(was 600\)\n    at ship › traffic\[2\] › gate\n  escalation sent about ship: the failure above\n$/);
     // Said once: not again as the escalation's text, not as a chain of sub-flow messages.
     expect(count(out, 'gate "gate" failed')).toBe(1);
     expect(out).not.toContain('ESCALATION');

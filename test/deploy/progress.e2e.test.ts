@@ -49,7 +49,7 @@ describe("the main job's progress", () => {
     const result = await deploy(f, 'faulty-release.json');
     expect(result.code, explain(result)).toBe(1);
     const out = result.stdout;
-    expect(out).toMatch(/\nComplete Deployment Pipeline: rolled_back in \S+ \(run \S+\)\n {2}6 succeeded, 2 compensated, 2 skipped\n {2}gate "metrics_gate" failed: p95_latency_ms <= 500 \(was [\d.]+\)\n {4}at production_deployment › gradual_traffic_switch\[0\] › metrics_gate\n {2}escalation sent about production_deployment: the failure above\n/);
+    expect(out).toMatch(/\nComplete Deployment Pipeline: rolled_back in \S+ \(run \S+\)\n {2}6 succeeded, 2 compensated, 2 skipped\n {2}with its 5 sub-flow runs: 34 succeeded, 5 compensated, 1 failed, 4 skipped\n {2}gate "metrics_gate" failed: p95_latency_ms <= 500 \(was [\d.]+\)\n {4}at production_deployment › gradual_traffic_switch\[0\] › metrics_gate\n {2}escalation sent about production_deployment: the failure above\n/);
     expect(out.split('gate "metrics_gate" failed').length - 1).toBe(1);
     expect(out).not.toContain('ESCALATION');
     expect(out).toMatch(/\n {2}✗ production_deployment {4}agent {11}failed \S+\n {6}in gradual_traffic_switch\[0\] › metrics_gate\n/);

@@ -195,11 +195,16 @@ export function headerText(tree: RunTree, board: Board, s: Style, width: number)
 export function renderSummary(board: Board, s: Style, width = 80): string[] {
   const counts = new Map<string, number>();
   for (const row of board.rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
+  // The top run's nodes, then with its sub-flow runs' (each node's or item's last): "10 succeeded" alone reads as the whole run.
+  const all = new Map<string, number>();
+  const subRuns = countNodes(board, all) - 1;
   const status = board.runStatus;
   const color = status === 'succeeded' ? s.green : status === 'blocked' || status === 'waiting' ? s.yellow : s.red;
   const took = board.startedAt !== undefined && board.finishedAt !== undefined ? ` in ${duration(board.finishedAt - board.startedAt)}` : '';
   const lines = [`${s.bold(board.flow.name)}: ${color(s.bold(status))}${took} (run ${board.runId})`];
-  lines.push(`  ${[...counts.entries()].map(([state, n]) => `${n} ${state}`).join(', ')}`);
+  const listed = (of: Map<string, number>) => [...of.entries()].map(([state, n]) => `${n} ${state}`).join(', ');
+  lines.push(`  ${listed(counts)}`);
+  if (subRuns > 0) lines.push(...wrap(`with its ${counted(subRuns, 'sub-flow run')}: ${listed(all)}`, width, 2, 4));
   if (board.error) {
     const cause = rootCause(board.error, board.runId);
     lines.push(...wrap(oneLine(cause.error.message), width, 2, 4).map((l) => s.red(l)));
@@ -221,6 +226,18 @@ export function renderSummary(board: Board, s: Style, width = 80): string[] {
     lines.push(...wrap(repeats ? `${what} sent about ${n.nodeId ?? 'the run'}: the failure above` : `${what}: ${oneLine(n.message)}`, width, 2, 4).map((l) => s.yellow(l)));
   }
   return lines;
+}
+
+/** Adds the states of a board's nodes and of its sub-flow runs' (every depth) to `into`; answers how many boards it counted. */
+function countNodes(board: Board, into: Map<string, number>): number {
+  let boards = 1;
+  for (const row of board.rows) {
+    into.set(row.state, (into.get(row.state) ?? 0) + 1);
+    const child = row.children.at(-1);
+    if (child !== undefined) boards += countNodes(child, into);
+    for (const item of row.items?.started.values() ?? []) if (item.child !== undefined) boards += countNodes(item.child, into);
+  }
+  return boards;
 }
 
 function counted(n: number, what: string): string {
