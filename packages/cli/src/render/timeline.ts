@@ -37,13 +37,18 @@ export async function renderTimeline(store: RunStore, runId: string, s: Style, w
   // each sub-flow run's after its parent's, as they happened.
   const runs = new Map<string, Stored>();
   const order: string[] = [];
+  const compiled = new Map<string, CompiledFlow>();
   const queue = [runId];
   for (let i = 0; i < queue.length && i < 10_000; i++) {
     const id = queue[i]!;
     const record = await store.getRun(id);
     if (record === undefined) continue;
     const events = await store.events(id);
-    const flow = loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName });
+    // A for_each of sub-flows has a run per item on one flow version: each version compiled once.
+    const source = record.flowSource ?? record.flowName;
+    const key = `${record.flowHash}\u0000${source}`;
+    let flow = compiled.get(key);
+    if (flow === undefined) compiled.set(key, (flow = loadFlowText(record.flowText, { source })));
     runs.set(id, { record, events, journal: new JournalIndex(events, flow), flow, state: replay(id, events) });
     order.push(id);
     queue.push(...(await store.listRuns({ parentRunId: id })).reverse().map((r) => r.runId));
