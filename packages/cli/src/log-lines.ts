@@ -1,4 +1,4 @@
-import { oneLine } from './progress/render.js';
+import { oneLine } from './render/values.js';
 import { formatValue } from './render/values.js';
 import type { Style } from './style.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clip, fitHeight, oneLine, wrap, wrapTail } from './render.js';
+import { oneLine } from '../render/values.js';
+import { clip, fitHeight, wrap, wrapTail } from './render.js';
 import { formatChecks } from '../render/checks.js';
 
 describe('lines at a width', () => {

@@ -1,8 +1,6 @@
 import { failurePath, rootCause } from '@gantry/engine';
 import { formatChecks, type Check } from '../render/checks.js';
 import { formatValue, oneLine } from '../render/values.js';
-
-export { oneLine };
 import type { Style } from '../style.js';
 import { duration, isFinished, itemCount, LISTED_FIRST, notStarted, RESUMED_IN_PLACE, type Board, type ItemRow, type Items, type Row, type RowState } from './board.js';
 import type { RunTree } from './tree.js';
@@ -135,21 +133,14 @@ export function renderTree(tree: RunTree, s: Style, now: number, width: number, 
   return out;
 }
 
-/** The order states are counted in, and their words. */
-const TALLIED: readonly (readonly [RowState, string])[] = [
-  ['succeeded', 'succeeded'],
-  ['failed', 'failed'],
-  ['running', 'running'],
-  ['retrying', 'retrying'],
-  ['waiting', 'waiting'],
-  ['skipped', 'skipped'],
-];
+/** The order states are counted in. */
+const TALLIED: readonly RowState[] = ['succeeded', 'failed', 'running', 'retrying', 'waiting', 'skipped'];
 
 /** `100000 items: 1234 succeeded, 1 failed, 50 running, 98715 not started`. */
 export function tallyText(row: Row, items: Items, s: Style): string {
-  const parts = TALLIED.flatMap(([state, word]) => {
+  const parts = TALLIED.flatMap((state) => {
     const n = items.tally.get(state) ?? 0;
-    return n === 0 ? [] : [state === 'failed' ? s.red(`${n} ${word}`) : `${n} ${word}`];
+    return n === 0 ? [] : [state === 'failed' ? s.red(`${n} ${state}`) : `${n} ${state}`];
   });
   const waiting = notStarted(items);
   if (waiting > 0) parts.push(`${waiting} ${notRun(row)}`);

@@ -1,12 +1,12 @@
 import { failurePath, forEachItems, loadFlowText, replay, rootCause, type CompiledFlow, type ErrorInfo, type NodeState, type RunEvent, type RunRecord, type RunState, type RunStore } from '@gantry/engine';
 import { clockTime, duration, failureNote, itemCount, type Board, type ItemRow, type Row } from '../progress/board.js';
-import { itemText, oneLine, wrap } from '../progress/render.js';
+import { itemText, wrap } from '../progress/render.js';
 import { RunTree } from '../progress/tree.js';
 import type { Style } from '../style.js';
 import { when } from '../summarize.js';
 import { JournalIndex, worthListing, type Attempt, type LogCount } from './journal-index.js';
 import { formatChecks } from './checks.js';
-import { byteSize, formatValue, isPlainObject, keyText } from './values.js';
+import { byteSize, formatValue, isPlainObject, keyText, oneLine } from './values.js';
 
 /** A stored run as `show` reads it: its record, journal (grouped by node and item), flow and state. */
 interface Stored {
