@@ -51,20 +51,10 @@ export const LATER: unique symbol = Symbol('evaluate later');
  * Evaluates one `{% … %}` string at once when it compiles (expression-compiled.ts) and its
  * compiled evaluation answers; otherwise, and whenever it would fail, LATER: JSONata's
  * evaluation (evaluateExpression) gives the value or the error, with its message. Throws the
- * EXPRESSION_LIMIT of a compiled value larger than maxValue: JSONata would end the same way.
+ * EXPRESSION_LIMIT of a compiled value larger than maxValue: JSONata would give that same value
+ * (the differential property test holds them to it) and end the same way, after the work again.
  */
 export function evaluateNow(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): JsonValue | typeof LATER {
-  const answer = compiledAnswer(flow, text, input, bindings);
-  if (answer instanceof GantryError) throw answer;
-  return answer;
-}
-
-/**
- * {@link evaluateNow}'s answer, or the EXPRESSION_LIMIT of a compiled value larger than maxValue:
- * JSONata's evaluation would give that same value (the differential property test holds them
- * to it) and end with that same error, after doing the work again.
- */
-function compiledAnswer(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): JsonValue | typeof LATER | GantryError {
   const limits = (bindings.limits ?? DEFAULT_LIMITS).expression;
   let value: unknown;
   try {
@@ -79,7 +69,7 @@ function compiledAnswer(flow: CompiledFlow, text: string, input: JsonValue, bind
   try {
     return toJson(text, limits, value);
   } catch (error) {
-    if (isGantryError(error, 'EXPRESSION_LIMIT')) return error;
+    if (isGantryError(error, 'EXPRESSION_LIMIT')) throw error;
     return LATER;
   }
 }
@@ -104,8 +94,7 @@ function jsonataBindingsOf(bindings: Bindings, evaluation: Evaluation): Record<s
 
 /** Evaluates one `{% … %}` string; a non-JSON result (undefined, a function) becomes null. */
 export async function evaluateExpression(flow: CompiledFlow, text: string, input: JsonValue, bindings: Bindings): Promise<JsonValue> {
-  const now = compiledAnswer(flow, text, input, bindings);
-  if (now instanceof GantryError) throw now;
+  const now = evaluateNow(flow, text, input, bindings);
   if (now !== LATER) return now;
   const expression = parsedExpression(flow, text);
   const limits = (bindings.limits ?? DEFAULT_LIMITS).expression;
