@@ -51,3 +51,25 @@ describe('an approval asked again as a restart resumes it', () => {
     expect(b.row('approval')).toMatchObject({ state: 'waiting', note: 'tech-lead approved' });
   });
 });
+
+describe('the summary counts the nodes of the sub-flow runs', () => {
+  const parent = loadFlowText(JSON.stringify({ name: 'Checks', nodes: [{ id: 'checks', type: 'parallel', data: { agents: [{ agent: 'a', task: 't' }, { agent: 'b', task: 't' }] } }], edges: [] }));
+  const probe = loadFlowText(JSON.stringify({ name: 'Probe', nodes: [{ id: 'p', type: 'wait', data: { seconds: 0 } }], edges: [] }));
+  const ended = (b: Board, status: 'succeeded' | 'failed', nodeStatus: 'node.succeeded' | 'node.failed'): Board => {
+    b.apply({ runId: b.runId, at: 1000, type: 'run.started', flow: { name: b.flow.name, hash: 'h' }, params: {}, trigger: null });
+    b.apply({ runId: b.runId, at: 1000, type: 'node.started', nodeId: b.rows[0]!.id, attempt: 1 });
+    b.apply(nodeStatus === 'node.succeeded' ? { runId: b.runId, at: 1001, type: 'node.succeeded', nodeId: b.rows[0]!.id, attempt: 1, output: {}, taken: [] } : { runId: b.runId, at: 1001, type: 'node.failed', nodeId: b.rows[0]!.id, attempt: 1, error: failure, taken: [] });
+    b.apply({ runId: b.runId, at: 1002, type: 'run.finished', status });
+    return b;
+  };
+
+  it("counts each of a parallel node's sub-flow runs, the last attempt's of each", () => {
+    const top = ended(new Board('r1', parent), 'succeeded', 'node.succeeded');
+    top.row('checks')!.children.push(
+      ended(new Board('r1.checks:a.t', probe, 'checks:a.t'), 'failed', 'node.failed'),
+      ended(new Board('r1.checks:b.t', probe, 'checks:b.t'), 'succeeded', 'node.succeeded'),
+      ended(new Board('r1.checks~2:a.t', probe, 'checks~2:a.t'), 'succeeded', 'node.succeeded'),
+    );
+    expect(renderSummary(top, plain).slice(1, 3)).toEqual(['  1 succeeded', '  with its 2 sub-flow runs: 3 succeeded']);
+  });
+});

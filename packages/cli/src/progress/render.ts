@@ -224,11 +224,20 @@ function countNodes(board: Board, into: Map<string, number>): number {
   let boards = 1;
   for (const row of board.rows) {
     into.set(row.state, (into.get(row.state) ?? 0) + 1);
-    const child = row.children.at(-1);
-    if (child !== undefined) boards += countNodes(child, into);
+    for (const child of latestRuns(row.children)) boards += countNodes(child, into);
     for (const item of row.items?.started.values() ?? []) if (item.child !== undefined) boards += countNodes(item.child, into);
   }
   return boards;
+}
+
+/**
+ * A row's sub-flow runs, the last attempt's of each: a parallel node's agents each have their
+ * own (`node:agent.task`), and a retried node one per attempt (`node~2`).
+ */
+function latestRuns(children: readonly Board[]): Iterable<Board> {
+  const byPlace = new Map<string, Board>();
+  for (const child of children) byPlace.set((child.path ?? '').replace(/^([^:~]*)~\d+/, '$1'), child);
+  return byPlace.values();
 }
 
 function counted(n: number, what: string): string {
