@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, defineExecutor } from '@gantry/engine';
 import { openSqliteStore } from '@gantry/store-sqlite';
 import { BIN, explain, ROOT, Workspace } from './e2e/harness.js';
 
@@ -192,12 +193,28 @@ describe('gantry logs', () => {
     }
     const lost = await ws.run(['logs', runId, 'chat']);
     expect(lost.code).toBe(2);
-    expect(lost.stderr).toContain(`run ${runId}'s flow "Nested" has no node "chat"; it is a node of sub-flow run ${runId}.outer: gantry logs ${runId} outer.chat`);
+    expect(lost.stderr).toContain(`run ${runId}'s flow "Nested" has no node "chat"; it is a node of sub-flow run ${runId}.outer: gantry logs ${runId} 'outer.chat'`);
     const nowhere = await ws.run(['logs', runId, 'elsewhere.chat']);
     expect(nowhere.code).toBe(2);
     expect(nowhere.stderr).toContain(`run ${runId} has no sub-flow run ${runId}.elsewhere ("elsewhere.chat")`);
     const typo = await ws.run(['logs', runId, 'outer.chta']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain(`run ${runId}.outer's flow "Chat" has no node "chta" — did you mean "chat"?`);
+  }, 30_000);
+
+  it('reads the node ids of a flow with node types only an embedding engine knows (not compiled here)', async () => {
+    const store = openSqliteStore(join(ws.dir, '.gantry', 'gantry.db'));
+    const engine = createEngine({ store });
+    engine.registerExecutor(defineExecutor({ type: 'shout', run: async () => ({ output: {} }) }));
+    const run = await engine.start({ name: 'Embedded', nodes: [{ id: 'loud', type: 'shout', data: {} }], edges: [] });
+    await run.finished;
+    engine.close();
+    store.close();
+    const logs = await ws.run(['logs', run.id, 'loud']);
+    expect(logs.code, explain(logs)).toBe(0);
+    expect(logs.stdout).toBe(`no log lines kept for run ${run.id} node loud\n`);
+    const typo = await ws.run(['logs', run.id, 'lodu']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(`has no node "lodu" — did you mean "loud"?`);
   }, 30_000);
 });

@@ -1,9 +1,10 @@
-import { didYouMean, loadFlowText, type RunRecord, type RunStore } from '@gantry/engine';
+import { didYouMean, type RunRecord, type RunStore } from '@gantry/engine';
 import { usageError } from '../args.js';
+import { isPlainObject } from '../render/values.js';
 
 /** How many sub-flow runs are looked through for a node the run's own flow lacks. */
 const SEARCH_RUNS = 1_000;
-/** How many of the sub-flow runs that have it an error names. */
+/** How many of the sub-flow runs that have it an error names ("…" when there are more). */
 const NAMED = 3;
 
 /** The run whose node is read, and the node. */
@@ -31,26 +32,40 @@ export async function logsTarget(store: RunStore, top: RunRecord, given: string 
   }
   const ids = nodeIds(record);
   if (ids.includes(node)) return { record, node };
-  const holders = await subRunsWith(store, record, node);
+  // One more than are named: the "…" says there are more.
+  const holders = await subRunsWith(store, record, node, NAMED + 1);
+  const named = holders.slice(0, NAMED);
+  // Quoted: a for_each item's place (`steps[2]`) is a pattern to zsh.
   const hint =
     holders.length === 0
       ? didYouMean(node, ids)
-      : `; it is a node of sub-flow run${holders.length === 1 ? '' : 's'} ${holders.join(', ')}${holders.length === NAMED ? ' …' : ''}: gantry logs ${top.runId} ${holders[0]!.slice(top.runId.length + 1)}.${node}`;
+      : `; it is a node of sub-flow run${named.length === 1 ? '' : 's'} ${named.join(', ')}${holders.length > NAMED ? ', …' : ''}: gantry logs ${top.runId} '${holders[0]!.slice(top.runId.length + 1)}.${node}'`;
   throw usageError('logs', `run ${record.runId}'s flow "${record.flowName}" has no node "${node}"${hint}`);
 }
 
+/**
+ * The node ids of a stored run's flow, read from its text, not compiled: a flow with node types
+ * that an embedding engine registered compiles only there.
+ */
 function nodeIds(record: RunRecord): string[] {
-  return [...loadFlowText(record.flowText, { source: record.flowSource ?? record.flowName }).nodes.keys()];
+  let flow: unknown;
+  try {
+    flow = JSON.parse(record.flowText);
+  } catch {
+    return [];
+  }
+  const nodes = isPlainObject(flow) ? flow.nodes : undefined;
+  return Array.isArray(nodes) ? nodes.flatMap((n: unknown) => (isPlainObject(n) && typeof n.id === 'string' ? [n.id] : [])) : [];
 }
 
-/** Up to NAMED sub-flow runs of `record` (any depth, the first SEARCH_RUNS) whose flow has `node`; each flow version compiled once. */
-async function subRunsWith(store: RunStore, record: RunRecord, node: string): Promise<string[]> {
+/** Up to `most` sub-flow runs of `record` (any depth, the first SEARCH_RUNS) whose flow has `node`; each flow version read once. */
+async function subRunsWith(store: RunStore, record: RunRecord, node: string, most: number): Promise<string[]> {
   const found: string[] = [];
   const has = new Map<string, boolean>();
   const queue = [record.runId];
-  for (let i = 0, seen = 0; i < queue.length && seen < SEARCH_RUNS && found.length < NAMED; i++) {
+  for (let i = 0, seen = 0; i < queue.length && seen < SEARCH_RUNS && found.length < most; i++) {
     for (const child of await store.listRuns({ parentRunId: queue[i]! })) {
-      if (++seen > SEARCH_RUNS || found.length >= NAMED) break;
+      if (++seen > SEARCH_RUNS || found.length >= most) break;
       let holds = has.get(child.flowHash);
       if (holds === undefined) has.set(child.flowHash, (holds = nodeIds(child).includes(node)));
       if (holds) found.push(child.runId);
