@@ -202,7 +202,7 @@ describe('gantry logs', () => {
     expect(typo.stderr).toContain(`run ${runId}.outer's flow "Chat" has no node "chta" — did you mean "chat"?`);
   }, 30_000);
 
-  it('reads the node ids of a flow with node types only an embedding engine knows (not compiled here)', async () => {
+  it('reads a run of a flow with node types only an embedding engine knows: logs finds its nodes, show shows it', async () => {
     const store = openSqliteStore(join(ws.dir, '.gantry', 'gantry.db'));
     const engine = createEngine({ store });
     engine.registerExecutor(defineExecutor({ type: 'shout', run: async () => ({ output: {} }) }));
@@ -216,5 +216,8 @@ describe('gantry logs', () => {
     const typo = await ws.run(['logs', run.id, 'lodu']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain(`has no node "lodu" — did you mean "loud"?`);
+    const show = await ws.run(['show', run.id]);
+    expect(show.code, explain(show)).toBe(0);
+    expect(show.stdout).toMatch(/\nloud \(shout\): succeeded /);
   }, 30_000);
 });

@@ -1,6 +1,6 @@
 import { didYouMean, type RunRecord, type RunStore } from '@gantry/engine';
 import { usageError } from '../args.js';
-import { isPlainObject } from '../render/values.js';
+import { storedNodes } from '../render/stored-flow.js';
 
 /** How many sub-flow runs are looked through for a node the run's own flow lacks. */
 const SEARCH_RUNS = 1_000;
@@ -43,19 +43,9 @@ export async function logsTarget(store: RunStore, top: RunRecord, given: string 
   throw usageError('logs', `run ${record.runId}'s flow "${record.flowName}" has no node "${node}"${hint}`);
 }
 
-/**
- * The node ids of a stored run's flow, read from its text, not compiled: a flow with node types
- * that an embedding engine registered compiles only there.
- */
+/** The node ids of a stored run's flow, read from its text, not compiled (stored-flow.ts says why). */
 function nodeIds(record: RunRecord): string[] {
-  let flow: unknown;
-  try {
-    flow = JSON.parse(record.flowText);
-  } catch {
-    return [];
-  }
-  const nodes = isPlainObject(flow) ? flow.nodes : undefined;
-  return Array.isArray(nodes) ? nodes.flatMap((n: unknown) => (isPlainObject(n) && typeof n.id === 'string' ? [n.id] : [])) : [];
+  return storedNodes(record.flowText).flatMap((n) => (typeof n.id === 'string' ? [n.id] : []));
 }
 
 /** Up to `most` sub-flow runs of `record` (any depth, the first SEARCH_RUNS) whose flow has `node`; each flow version read once. */

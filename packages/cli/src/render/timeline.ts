@@ -6,6 +6,7 @@ import type { Style } from '../style.js';
 import { when } from '../summarize.js';
 import { JournalIndex, worthListing, type Attempt, type LogCount } from './journal-index.js';
 import { formatChecks } from './checks.js';
+import { customTypesOf } from './stored-flow.js';
 import { byteSize, formatValue, isPlainObject, keyText, oneLine } from './values.js';
 
 /** A stored run as `show` reads it: its record, journal (grouped by node and item), flow and state. */
@@ -48,7 +49,7 @@ export async function renderTimeline(store: RunStore, runId: string, s: Style, w
     const source = record.flowSource ?? record.flowName;
     const key = `${record.flowHash}\u0000${source}`;
     let flow = compiled.get(key);
-    if (flow === undefined) compiled.set(key, (flow = loadFlowText(record.flowText, { source })));
+    if (flow === undefined) compiled.set(key, (flow = loadFlowText(record.flowText, { source, nodeTypes: customTypesOf(record.flowText) })));
     runs.set(id, { record, events, journal: new JournalIndex(events, flow), flow, state: replay(id, events) });
     order.push(id);
     queue.push(...(await store.listRuns({ parentRunId: id })).reverse().map((r) => r.runId));
@@ -217,3 +218,4 @@ function describeCounts(byAttempt: ReadonlyMap<number, LogCount> | undefined): s
     .map(([attempt, c]) => `attempt ${attempt} ${plural(c.kept)}${c.dropped > 0 ? ` (${c.dropped} dropped)` : ''}`)
     .join(', ');
 }
+
