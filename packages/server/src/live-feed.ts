@@ -100,8 +100,9 @@ export class LiveFeed {
 
   /**
    * The run's final status once it and every run under it have ended (nothing more will come),
-   * else undefined. Read it before the journals: a run's final status is written with its last
-   * events, so journals read after it hold them all.
+   * else undefined. Read after the journals (a status read first may be overtaken by the run's end
+   * before they are read, and nothing would mark the tree again), then the journals once more
+   * (`endStream`): its final status is written with its last events.
    */
   async finalStatus(root: string): Promise<string | undefined> {
     const status = (await this.engine.options.store.getRun(root))?.status;
@@ -120,10 +121,10 @@ export class LiveFeed {
       for (const m of tree.members) this.addMember(tree, m);
     }
     const reader = { stream, cursor };
-    const ended = await this.finalStatus(root);
     for (const batch of await this.backlog(root, cursor, tree.members)) stream.send({ id: formatCursor(root, cursor), event: 'journal', data: batch });
+    const ended = await this.finalStatus(root);
     if (ended !== undefined) {
-      endStream(stream, root, ended);
+      await this.endStream(stream, root, cursor, tree.members, ended);
       if (tree.readers.size === 0) this.dropTree(tree);
       this.quietDown();
       return;
@@ -338,7 +339,6 @@ export class LiveFeed {
     const dirty = [...tree.dirty];
     tree.dirty.clear();
     await this.committed();
-    const ended = dirty.includes(tree.root) ? await this.finalStatus(tree.root) : undefined;
     for (const run of dirty) {
       // What came after the reader that is furthest behind: the rest of the journal was sent.
       let low = Infinity;
@@ -354,7 +354,22 @@ export class LiveFeed {
         reader.stream.send({ id: formatCursor(tree.root, reader.cursor), event: 'journal', data: { run, from, events: events.slice(from - low) } });
       }
     }
-    if (ended !== undefined) for (const reader of [...tree.readers]) endStream(reader.stream, tree.root, ended);
+    const ended = dirty.includes(tree.root) ? await this.finalStatus(tree.root) : undefined;
+    if (ended !== undefined) for (const reader of [...tree.readers]) await this.endStream(reader.stream, tree.root, reader.cursor, tree.members, ended);
+  }
+
+  /** Ends a reader's stream once its run has ended: what was committed with the run's final status (its last events, read here after the status) goes out first, then `end`. */
+  private async endStream(stream: SseStream, root: string, cursor: Cursor, members: Iterable<string>, status: string): Promise<void> {
+    // The cursor is this server's own by now: read from it (`backlog` checks a client's first).
+    for (const run of members) {
+      const from = cursor.get(run) ?? 0;
+      const events = await readEventsAfter(this.engine.options.store, run, from);
+      if (events.length === 0) continue;
+      cursor.set(run, from + events.length);
+      stream.send({ id: formatCursor(root, cursor), event: 'journal', data: { run, from, events } });
+    }
+    stream.send({ event: 'end', data: { run_id: root, status } });
+    stream.end();
   }
 
   /** Every heartbeat: a comment on each stream, and journals compared with the store (writes another process made; the poll reads those of peers). */
@@ -414,7 +429,3 @@ export class LiveFeed {
   }
 }
 
-function endStream(stream: SseStream, root: string, status: string): void {
-  stream.send({ event: 'end', data: { run_id: root, status } });
-  stream.end();
-}
