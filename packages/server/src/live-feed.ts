@@ -100,9 +100,10 @@ export class LiveFeed {
 
   /**
    * The run's final status once it and every run under it have ended (nothing more will come),
-   * else undefined. Read after the journals (a status read first may be overtaken by the run's end
-   * before they are read, and nothing would mark the tree again), then the journals once more
-   * (`endStream`): its final status is written with its last events.
+   * else undefined. Its final status is written with its last events. A stream reads it after the
+   * journals, then the journals once more (`endStream`): read first, it could be overtaken by the
+   * run's end before they are read, and nothing would mark the tree again. A poll reads it before
+   * them (the client asks again when it says not finished).
    */
   async finalStatus(root: string): Promise<string | undefined> {
     const status = (await this.engine.options.store.getRun(root))?.status;
